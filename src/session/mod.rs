@@ -1,0 +1,920 @@
+//! The connection state machine: one Engine.IO connection and the Socket.IO namespaces
+//! multiplexed on it. Pure and deterministic: no IO, no clock, no browser.
+//!
+//! # How to drive it
+//!
+//! A [`Session`] has four kinds of methods, in the style of sans-IO protocol crates:
+//!
+//! - **commands** from the user: [`connect`](Session::connect),
+//!   [`disconnect`](Session::disconnect), [`emit`](Session::emit), [`ack`](Session::ack),
+//!   [`close`](Session::close);
+//! - **inputs** from the transport and the clock: [`handle_transport_open`](Session::handle_transport_open),
+//!   [`handle_text`](Session::handle_text), [`handle_binary`](Session::handle_binary),
+//!   [`handle_transport_close`](Session::handle_transport_close),
+//!   [`handle_timeout`](Session::handle_timeout);
+//! - **outputs** to act on: [`poll_transport`](Session::poll_transport) (open or close the
+//!   transport), [`poll_transmit`](Session::poll_transmit) (frames to write),
+//!   [`poll_event`](Session::poll_event) (events for the front door),
+//!   [`poll_timeout`](Session::poll_timeout) (when to call `handle_timeout` next);
+//! - **getters**: [`is_connected`](Session::is_connected), [`sid`](Session::sid), …
+//!
+//! After every command or input, the caller drains the outputs in this order: transmits (so a
+//! final `DISCONNECT` is written before the transport closes), transport commands, events; then
+//! re-arms its timer from `poll_timeout`. Time is passed in as
+//! [`Millis`] on any clock that does not go backwards.
+//!
+//! The session is generic over `B`, the type of a binary attachment (`Vec<u8>` natively, a JS
+//! `ArrayBuffer` in the browser), which it never looks into.
+
+mod ack;
+
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use crate::codec::engine::{EngineKind, EnginePacket, Handshake};
+use crate::codec::json::{self, Json};
+use crate::codec::socket::{SocketKind, SocketPacket, MAX_ACK_ID};
+use crate::codec::DecodeError;
+use ack::{AckTable, PendingAck};
+
+/// Milliseconds on the caller's clock.
+pub type Millis = u64;
+
+/// Tunables of a session.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// How long to wait for the transport to open and the server's handshake, in ms.
+    pub connect_timeout: Millis,
+    /// How many packets a namespace keeps while it is not connected, before `emit` fails with
+    /// [`EmitError::BufferFull`].
+    pub max_buffer: usize,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            connect_timeout: 20_000,
+            max_buffer: 1_000,
+        }
+    }
+}
+
+/// Why a namespace (or the whole connection) was disconnected — the closed set of
+/// Socket.IO's reasons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisconnectReason {
+    /// The server disconnected the socket (`socket.disconnect()` on the server).
+    IoServerDisconnect,
+    /// The client disconnected on purpose.
+    IoClientDisconnect,
+    /// No ping from the server within `pingInterval + pingTimeout`.
+    PingTimeout,
+    /// The transport was closed (server gone, network lost).
+    TransportClose,
+    /// The transport reported an error.
+    TransportError,
+    /// The server sent a frame that could not be decoded.
+    ParseError,
+}
+
+impl DisconnectReason {
+    /// The reason as Socket.IO spells it, e.g. `"io server disconnect"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisconnectReason::IoServerDisconnect => "io server disconnect",
+            DisconnectReason::IoClientDisconnect => "io client disconnect",
+            DisconnectReason::PingTimeout => "ping timeout",
+            DisconnectReason::TransportClose => "transport close",
+            DisconnectReason::TransportError => "transport error",
+            DisconnectReason::ParseError => "parse error",
+        }
+    }
+}
+
+/// Why an acknowledgement will never come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AckFailure {
+    /// Its timeout elapsed first.
+    Timeout,
+    /// The namespace disconnected after the packet was sent.
+    Disconnected,
+}
+
+/// Why the transport closed, as reported by the shell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportClosed {
+    /// The transport closed (cleanly or not).
+    Closed,
+    /// The transport failed with an error.
+    Error,
+}
+
+/// Errors of [`Session::emit`]. None of them is fatal to the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmitError {
+    /// The namespace is not connected and its buffer already holds
+    /// [`SessionConfig::max_buffer`] packets; the packet was not queued.
+    BufferFull,
+    /// The payload is not a JSON array text (`[event, ...args]`).
+    BadPayload,
+}
+
+impl EmitError {
+    /// A description a person understands.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EmitError::BufferFull => "send buffer is full while disconnected",
+            EmitError::BadPayload => "payload must be a JSON array",
+        }
+    }
+}
+
+/// A request for a transport action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportCommand {
+    /// Open a new transport; report with `handle_transport_open` / `handle_transport_close`.
+    Open,
+    /// Close the transport; the session already considers it closed.
+    Close,
+}
+
+/// A frame to write on the transport.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transmit<B> {
+    /// A text frame (one Engine.IO packet).
+    Text(String),
+    /// A binary frame (one attachment).
+    Binary(B),
+}
+
+/// Something the front door must deliver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionEvent<B> {
+    /// The Engine.IO handshake completed.
+    EngineOpen {
+        /// The Engine.IO session id.
+        sid: String,
+    },
+    /// The Engine.IO connection closed.
+    EngineClose {
+        /// Why.
+        reason: DisconnectReason,
+    },
+    /// A namespace connected.
+    Connect {
+        /// The namespace.
+        nsp: Rc<str>,
+        /// The socket id the server gave.
+        sid: String,
+    },
+    /// A namespace refused the connection, or the transport could not be opened.
+    ConnectError {
+        /// The namespace.
+        nsp: Rc<str>,
+        /// The error data as JSON text, usually `{"message": "..."}`.
+        data: String,
+    },
+    /// A connected namespace disconnected.
+    Disconnect {
+        /// The namespace.
+        nsp: Rc<str>,
+        /// Why.
+        reason: DisconnectReason,
+    },
+    /// The server emitted an event.
+    Event {
+        /// The namespace.
+        nsp: Rc<str>,
+        /// `[event, ...args]` as JSON text, with binary placeholders.
+        data: String,
+        /// The id to acknowledge with, if the server asked for an ack.
+        id: Option<u64>,
+        /// Binary attachments in placeholder order.
+        attachments: Vec<B>,
+    },
+    /// The server acknowledged an emit.
+    Ack {
+        /// The namespace.
+        nsp: Rc<str>,
+        /// The ack id returned by [`Session::emit`].
+        id: u64,
+        /// The ack arguments as a JSON array text, with binary placeholders.
+        data: String,
+        /// Binary attachments in placeholder order.
+        attachments: Vec<B>,
+    },
+    /// An acknowledgement will never come.
+    AckFailed {
+        /// The namespace.
+        nsp: Rc<str>,
+        /// The ack id returned by [`Session::emit`].
+        id: u64,
+        /// Why.
+        failure: AckFailure,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Link {
+    Closed,
+    /// Waiting for the transport to open.
+    Opening { deadline: Millis },
+    /// Transport open, waiting for the Engine.IO handshake.
+    Handshaking { deadline: Millis },
+    Open(Box<Handshake>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum NspState {
+    /// Not connected and not trying.
+    Idle,
+    /// Wants to connect once the link is open.
+    Pending,
+    /// CONNECT sent, waiting for the answer.
+    Connecting,
+    Connected { sid: String },
+}
+
+#[derive(Debug)]
+struct Outgoing<B> {
+    data: String,
+    attachments: Vec<B>,
+    id: Option<u64>,
+}
+
+#[derive(Debug)]
+struct Namespace<B> {
+    name: Rc<str>,
+    auth: Option<String>,
+    state: NspState,
+    /// Packets emitted while not connected, flushed in order on connect.
+    buffer: VecDeque<Outgoing<B>>,
+}
+
+/// A packet whose binary attachments are still arriving.
+#[derive(Debug)]
+struct Partial<B> {
+    kind: SocketKind,
+    nsp: String,
+    id: Option<u64>,
+    data: String,
+    need: usize,
+    got: Vec<B>,
+}
+
+/// One Engine.IO connection and its Socket.IO namespaces. See the [module docs](self).
+#[derive(Debug)]
+pub struct Session<B> {
+    config: SessionConfig,
+    link: Link,
+    ping_deadline: Option<Millis>,
+    namespaces: Vec<Namespace<B>>,
+    acks: AckTable,
+    next_id: u64,
+    partial: Option<Partial<B>>,
+    transport_commands: VecDeque<TransportCommand>,
+    transmits: VecDeque<Transmit<B>>,
+    events: VecDeque<SessionEvent<B>>,
+}
+
+impl<B> Session<B> {
+    /// A closed session; nothing happens until [`connect`](Self::connect).
+    pub fn new(config: SessionConfig) -> Self {
+        Session {
+            config,
+            link: Link::Closed,
+            ping_deadline: None,
+            namespaces: Vec::new(),
+            acks: AckTable::default(),
+            next_id: 0,
+            partial: None,
+            transport_commands: VecDeque::new(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    // ---- getters ----
+
+    /// Whether the Engine.IO handshake has completed and the transport is up.
+    pub fn is_open(&self) -> bool {
+        matches!(self.link, Link::Open(_))
+    }
+
+    /// The server's handshake, while the link is open.
+    pub fn handshake(&self) -> Option<&Handshake> {
+        match &self.link {
+            Link::Open(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    /// Whether namespace `nsp` is connected.
+    pub fn is_connected(&self, nsp: &str) -> bool {
+        self.sid(nsp).is_some()
+    }
+
+    /// The socket id of namespace `nsp`, while connected.
+    pub fn sid(&self, nsp: &str) -> Option<&str> {
+        match &self.find(nsp)?.state {
+            NspState::Connected { sid } => Some(sid),
+            _ => None,
+        }
+    }
+
+    /// How many packets namespace `nsp` holds until it connects.
+    pub fn buffered(&self, nsp: &str) -> usize {
+        self.find(nsp).map_or(0, |n| n.buffer.len())
+    }
+
+    /// How many acknowledgements are awaited.
+    pub fn pending_acks(&self) -> usize {
+        self.acks.len()
+    }
+
+    // ---- commands ----
+
+    /// Connects namespace `nsp` with an optional auth payload (JSON object text), opening the
+    /// transport if needed. Does nothing if it is already connected or connecting.
+    pub fn connect(&mut self, nsp: &str, auth: Option<String>, now: Millis) {
+        let link_open = self.is_open();
+        let n = self.entry(nsp);
+        n.auth = auth;
+        if !matches!(n.state, NspState::Idle) {
+            return;
+        }
+        if link_open {
+            n.state = NspState::Connecting;
+            let frame = connect_frame(&n.name, n.auth.as_deref());
+            self.transmits.push_back(Transmit::Text(frame));
+        } else {
+            n.state = NspState::Pending;
+            if self.link == Link::Closed {
+                self.link = Link::Opening {
+                    deadline: now.saturating_add(self.config.connect_timeout),
+                };
+                self.transport_commands.push_back(TransportCommand::Open);
+            }
+        }
+    }
+
+    /// Disconnects namespace `nsp` on the client's initiative. A connected namespace gets a
+    /// `Disconnect` event with [`DisconnectReason::IoClientDisconnect`]. When no namespace
+    /// remains active, the transport is closed.
+    pub fn disconnect(&mut self, nsp: &str, now: Millis) {
+        let Some(at) = self.namespaces.iter().position(|n| &*n.name == nsp) else {
+            return;
+        };
+        let link_open = self.is_open();
+        let (name, old) = match self.namespaces.get_mut(at) {
+            Some(n) => (n.name.clone(), std::mem::replace(&mut n.state, NspState::Idle)),
+            None => return,
+        };
+        if link_open && matches!(old, NspState::Connecting | NspState::Connected { .. }) {
+            let mut frame = String::from("4");
+            SocketPacket {
+                kind: SocketKind::Disconnect,
+                attachments: 0,
+                nsp: &name,
+                id: None,
+                data: "",
+            }
+            .encode_into(&mut frame);
+            self.transmits.push_back(Transmit::Text(frame));
+        }
+        if matches!(old, NspState::Connected { .. }) {
+            self.fail_sent_acks(&name);
+            self.events.push_back(SessionEvent::Disconnect {
+                nsp: name,
+                reason: DisconnectReason::IoClientDisconnect,
+            });
+        }
+        self.close_if_unused(now);
+    }
+
+    /// Closes the connection: every connected namespace gets a `Disconnect` event with
+    /// [`DisconnectReason::IoClientDisconnect`] and the transport is closed. Buffered packets
+    /// are kept for a later [`connect`](Self::connect).
+    pub fn close(&mut self, now: Millis) {
+        let names: Vec<Rc<str>> = self
+            .namespaces
+            .iter()
+            .filter(|n| !matches!(n.state, NspState::Idle))
+            .map(|n| n.name.clone())
+            .collect();
+        for name in names {
+            self.disconnect(&name, now);
+        }
+        if self.link != Link::Closed {
+            self.shut_link(DisconnectReason::IoClientDisconnect);
+        }
+    }
+
+    /// Emits `data` (`[event, ...args]` as JSON text with binary placeholders) with its
+    /// `attachments` on namespace `nsp`. With `ack = Some(timeout)`, an acknowledgement is
+    /// requested and its id returned; `timeout` (in ms) bounds the wait, `None` waits forever.
+    ///
+    /// While the namespace is not connected, the packet is buffered and sent on connect.
+    pub fn emit(
+        &mut self,
+        nsp: &str,
+        data: String,
+        attachments: Vec<B>,
+        ack: Option<Option<Millis>>,
+        now: Millis,
+    ) -> Result<Option<u64>, EmitError> {
+        if !data.trim_start().starts_with('[') {
+            return Err(EmitError::BadPayload);
+        }
+        // Background tabs throttle timers: judge the heartbeat on the clock before writing, so
+        // nothing goes into a link that is already dead.
+        self.check_heartbeat(now);
+        let max_buffer = self.config.max_buffer;
+        let link_open = self.is_open();
+        let n = self.entry(nsp);
+        let connected = link_open && matches!(n.state, NspState::Connected { .. });
+        if !connected && n.buffer.len() >= max_buffer {
+            return Err(EmitError::BufferFull);
+        }
+        let name = n.name.clone();
+        let id = match ack {
+            Some(timeout) => {
+                let id = self.next_id;
+                // Ids wrap within JavaScript's safe integer range.
+                self.next_id = if id >= MAX_ACK_ID { 0 } else { id + 1 };
+                self.acks.insert(PendingAck {
+                    id,
+                    nsp: name.clone(),
+                    deadline: timeout.map(|t| now.saturating_add(t)),
+                    sent: connected,
+                });
+                Some(id)
+            }
+            None => None,
+        };
+        let packet = Outgoing {
+            data,
+            attachments,
+            id,
+        };
+        if connected {
+            self.write(&name, packet);
+        } else if let Some(n) = self.find_mut(nsp) {
+            n.buffer.push_back(packet);
+        }
+        Ok(id)
+    }
+
+    /// Changes the timeout of a pending ack to `timeout` ms from `now` (`None`: wait forever).
+    /// Returns false if the ack is no longer pending.
+    pub fn set_ack_timeout(&mut self, id: u64, timeout: Option<Millis>, now: Millis) -> bool {
+        match self.acks.get_mut(id) {
+            Some(a) => {
+                a.deadline = timeout.map(|t| now.saturating_add(t));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Stops waiting for ack `id` on `nsp`; its answer, if it comes, is ignored.
+    pub fn cancel_ack(&mut self, nsp: &str, id: u64) {
+        self.acks.take(nsp, id);
+    }
+
+    /// Acknowledges the server's event `id` on namespace `nsp` with `data` (a JSON array text
+    /// with binary placeholders). Ignored when the namespace is not connected: the server
+    /// cannot receive it any more.
+    pub fn ack(&mut self, nsp: &str, id: u64, data: String, attachments: Vec<B>) {
+        if !self.is_open() || !self.is_connected(nsp) || !data.trim_start().starts_with('[') {
+            return;
+        }
+        let kind = if attachments.is_empty() {
+            SocketKind::Ack
+        } else {
+            SocketKind::BinaryAck
+        };
+        self.write_packet(kind, nsp, Some(id), &data, attachments);
+    }
+
+    // ---- inputs ----
+
+    /// The transport opened; the server's handshake comes next.
+    pub fn handle_transport_open(&mut self, now: Millis) {
+        if let Link::Opening { deadline } = self.link {
+            let _ = now;
+            self.link = Link::Handshaking { deadline };
+        }
+    }
+
+    /// A text frame arrived.
+    pub fn handle_text(&mut self, now: Millis, frame: &str) {
+        if let Err(e) = self.on_text(now, frame) {
+            self.protocol_error(e);
+        }
+    }
+
+    /// A binary frame arrived.
+    pub fn handle_binary(&mut self, now: Millis, data: B) {
+        let _ = now;
+        if !self.is_open() {
+            return self.protocol_error(DecodeError::UnknownType);
+        }
+        let Some(partial) = self.partial.as_mut() else {
+            // A binary frame nobody announced.
+            return self.protocol_error(DecodeError::BadAttachments);
+        };
+        partial.got.push(data);
+        if partial.got.len() >= partial.need {
+            if let Some(p) = self.partial.take() {
+                self.deliver(p.kind, &p.nsp, p.id, p.data, p.got);
+            }
+        }
+    }
+
+    /// The transport closed by itself (not after a [`TransportCommand::Close`]).
+    pub fn handle_transport_close(&mut self, now: Millis, how: TransportClosed) {
+        let _ = now;
+        if self.link == Link::Closed {
+            return;
+        }
+        let reason = match how {
+            TransportClosed::Closed => DisconnectReason::TransportClose,
+            TransportClosed::Error => DisconnectReason::TransportError,
+        };
+        self.link_lost(reason, false);
+    }
+
+    /// The time returned by [`poll_timeout`](Self::poll_timeout) has come (or passed).
+    pub fn handle_timeout(&mut self, now: Millis) {
+        match self.link {
+            Link::Opening { deadline } | Link::Handshaking { deadline } if now >= deadline => {
+                self.link_lost(DisconnectReason::TransportClose, true);
+            }
+            _ => self.check_heartbeat(now),
+        }
+        for a in self.acks.take_expired(now) {
+            // A timed-out packet still in a buffer is dropped, as socket.io-client does.
+            if let Some(n) = self.namespaces.iter_mut().find(|n| n.name == a.nsp) {
+                n.buffer.retain(|p| p.id != Some(a.id));
+            }
+            self.events.push_back(SessionEvent::AckFailed {
+                nsp: a.nsp,
+                id: a.id,
+                failure: AckFailure::Timeout,
+            });
+        }
+    }
+
+    // ---- outputs ----
+
+    /// The next transport action to take.
+    pub fn poll_transport(&mut self) -> Option<TransportCommand> {
+        self.transport_commands.pop_front()
+    }
+
+    /// The next frame to write.
+    pub fn poll_transmit(&mut self) -> Option<Transmit<B>> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event to deliver.
+    pub fn poll_event(&mut self) -> Option<SessionEvent<B>> {
+        self.events.pop_front()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) must be called next, if ever.
+    pub fn poll_timeout(&self) -> Option<Millis> {
+        let link = match self.link {
+            Link::Opening { deadline } | Link::Handshaking { deadline } => Some(deadline),
+            Link::Open(_) => self.ping_deadline,
+            Link::Closed => None,
+        };
+        match (link, self.acks.next_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    // ---- internals ----
+
+    fn find(&self, nsp: &str) -> Option<&Namespace<B>> {
+        self.namespaces.iter().find(|n| &*n.name == nsp)
+    }
+
+    fn find_mut(&mut self, nsp: &str) -> Option<&mut Namespace<B>> {
+        self.namespaces.iter_mut().find(|n| &*n.name == nsp)
+    }
+
+    fn entry(&mut self, nsp: &str) -> &mut Namespace<B> {
+        let at = match self.namespaces.iter().position(|n| &*n.name == nsp) {
+            Some(at) => at,
+            None => {
+                self.namespaces.push(Namespace {
+                    name: Rc::from(nsp),
+                    auth: None,
+                    state: NspState::Idle,
+                    buffer: VecDeque::new(),
+                });
+                self.namespaces.len() - 1
+            }
+        };
+        // `at` is a valid index: found above or just pushed.
+        &mut self.namespaces[at]
+    }
+
+    fn on_text(&mut self, now: Millis, frame: &str) -> Result<(), DecodeError> {
+        let packet = EnginePacket::decode(frame)?;
+        match (&self.link, packet.kind) {
+            (Link::Handshaking { .. }, EngineKind::Open) => {
+                let h = Handshake::parse(packet.data)?;
+                self.ping_deadline = Some(
+                    now.saturating_add(h.ping_interval)
+                        .saturating_add(h.ping_timeout),
+                );
+                let sid = h.sid.clone();
+                self.link = Link::Open(Box::new(h));
+                self.events.push_back(SessionEvent::EngineOpen { sid });
+                let mut frames = Vec::new();
+                for n in &mut self.namespaces {
+                    if n.state == NspState::Pending {
+                        n.state = NspState::Connecting;
+                        frames.push(connect_frame(&n.name, n.auth.as_deref()));
+                    }
+                }
+                self.transmits.extend(frames.into_iter().map(Transmit::Text));
+                Ok(())
+            }
+            (Link::Open(h), EngineKind::Ping) => {
+                self.ping_deadline = Some(
+                    now.saturating_add(h.ping_interval)
+                        .saturating_add(h.ping_timeout),
+                );
+                let mut pong = String::with_capacity(1 + packet.data.len());
+                EnginePacket::new(EngineKind::Pong, packet.data).encode_into(&mut pong);
+                self.transmits.push_back(Transmit::Text(pong));
+                Ok(())
+            }
+            (Link::Open(_), EngineKind::Message) => self.on_socket_packet(packet.data),
+            (Link::Open(_), EngineKind::Close) => {
+                self.link_lost(DisconnectReason::TransportClose, true);
+                Ok(())
+            }
+            (Link::Open(_), EngineKind::Pong | EngineKind::Noop | EngineKind::Upgrade) => Ok(()),
+            _ => Err(DecodeError::UnknownType),
+        }
+    }
+
+    fn on_socket_packet(&mut self, text: &str) -> Result<(), DecodeError> {
+        if self.partial.is_some() {
+            // A text packet while attachments are still due.
+            return Err(DecodeError::BadAttachments);
+        }
+        let p = SocketPacket::decode(text)?;
+        match p.kind {
+            SocketKind::Connect => {
+                let sid = match json::parse(p.data)?.get("sid").and_then(Json::as_str) {
+                    Some(sid) => sid.to_string(),
+                    None => return Err(DecodeError::BadPayload),
+                };
+                let Some(n) = self.find_mut(p.nsp) else {
+                    return Ok(());
+                };
+                if n.state != NspState::Connecting {
+                    return Ok(());
+                }
+                n.state = NspState::Connected { sid: sid.clone() };
+                let name = n.name.clone();
+                let buffered: Vec<Outgoing<B>> = n.buffer.drain(..).collect();
+                self.events.push_back(SessionEvent::Connect {
+                    nsp: name.clone(),
+                    sid,
+                });
+                for packet in buffered {
+                    if let Some(a) = packet.id.and_then(|id| self.acks.get_mut(id)) {
+                        a.sent = true;
+                    }
+                    self.write(&name, packet);
+                }
+            }
+            SocketKind::ConnectError => {
+                let Some(n) = self.find_mut(p.nsp) else {
+                    return Ok(());
+                };
+                if n.state != NspState::Connecting {
+                    return Ok(());
+                }
+                n.state = NspState::Idle;
+                let nsp = n.name.clone();
+                self.events.push_back(SessionEvent::ConnectError {
+                    nsp,
+                    data: p.data.to_string(),
+                });
+                self.close_if_unused(0);
+            }
+            SocketKind::Disconnect => {
+                let Some(n) = self.find_mut(p.nsp) else {
+                    return Ok(());
+                };
+                let was = std::mem::replace(&mut n.state, NspState::Idle);
+                let nsp = n.name.clone();
+                if matches!(was, NspState::Connected { .. }) {
+                    self.fail_sent_acks(&nsp);
+                    self.events.push_back(SessionEvent::Disconnect {
+                        nsp,
+                        reason: DisconnectReason::IoServerDisconnect,
+                    });
+                }
+                self.close_if_unused(0);
+            }
+            SocketKind::Event | SocketKind::Ack => {
+                self.deliver(p.kind, p.nsp, p.id, p.data.to_string(), Vec::new());
+            }
+            SocketKind::BinaryEvent | SocketKind::BinaryAck => {
+                let kind = if p.kind == SocketKind::BinaryEvent {
+                    SocketKind::Event
+                } else {
+                    SocketKind::Ack
+                };
+                if p.attachments == 0 {
+                    self.deliver(kind, p.nsp, p.id, p.data.to_string(), Vec::new());
+                } else {
+                    self.partial = Some(Partial {
+                        kind,
+                        nsp: p.nsp.to_string(),
+                        id: p.id,
+                        data: p.data.to_string(),
+                        need: p.attachments as usize,
+                        got: Vec::new(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn deliver(
+        &mut self,
+        kind: SocketKind,
+        nsp: &str,
+        id: Option<u64>,
+        data: String,
+        attachments: Vec<B>,
+    ) {
+        let Some(n) = self.find(nsp) else { return };
+        if !matches!(n.state, NspState::Connected { .. }) {
+            return;
+        }
+        let nsp = n.name.clone();
+        if kind == SocketKind::Ack {
+            // An answer to an ack we no longer wait for (timed out, cancelled) is dropped.
+            let Some(id) = id else { return };
+            if self.acks.take(&nsp, id).is_some() {
+                self.events.push_back(SessionEvent::Ack {
+                    nsp,
+                    id,
+                    data,
+                    attachments,
+                });
+            }
+        } else {
+            self.events.push_back(SessionEvent::Event {
+                nsp,
+                data,
+                id,
+                attachments,
+            });
+        }
+    }
+
+    fn write(&mut self, nsp: &str, packet: Outgoing<B>) {
+        let kind = if packet.attachments.is_empty() {
+            SocketKind::Event
+        } else {
+            SocketKind::BinaryEvent
+        };
+        self.write_packet(kind, nsp, packet.id, &packet.data, packet.attachments);
+    }
+
+    fn write_packet(
+        &mut self,
+        kind: SocketKind,
+        nsp: &str,
+        id: Option<u64>,
+        data: &str,
+        attachments: Vec<B>,
+    ) {
+        let mut frame = String::with_capacity(24 + nsp.len() + data.len());
+        frame.push('4');
+        SocketPacket {
+            kind,
+            attachments: attachments.len() as u32,
+            nsp,
+            id,
+            data,
+        }
+        .encode_into(&mut frame);
+        self.transmits.push_back(Transmit::Text(frame));
+        self.transmits
+            .extend(attachments.into_iter().map(Transmit::Binary));
+    }
+
+    fn check_heartbeat(&mut self, now: Millis) {
+        if self.is_open() && self.ping_deadline.is_some_and(|d| now >= d) {
+            self.link_lost(DisconnectReason::PingTimeout, true);
+        }
+    }
+
+    fn fail_sent_acks(&mut self, nsp: &str) {
+        for a in self.acks.take_sent(nsp) {
+            self.events.push_back(SessionEvent::AckFailed {
+                nsp: a.nsp,
+                id: a.id,
+                failure: AckFailure::Disconnected,
+            });
+        }
+    }
+
+    /// Closes the transport when no namespace wants it any more.
+    fn close_if_unused(&mut self, _now: Millis) {
+        let active = self
+            .namespaces
+            .iter()
+            .any(|n| !matches!(n.state, NspState::Idle));
+        if !active && self.link != Link::Closed {
+            self.shut_link(DisconnectReason::IoClientDisconnect);
+        }
+    }
+
+    fn shut_link(&mut self, reason: DisconnectReason) {
+        self.link = Link::Closed;
+        self.ping_deadline = None;
+        self.partial = None;
+        self.transport_commands.push_back(TransportCommand::Close);
+        self.events.push_back(SessionEvent::EngineClose { reason });
+    }
+
+    /// The link died (or never came up): tell every namespace and close the transport if
+    /// `close_transport`.
+    fn link_lost(&mut self, reason: DisconnectReason, close_transport: bool) {
+        let never_opened = !self.is_open();
+        // Frames not yet written would go into a dead transport.
+        self.transmits.clear();
+        self.link = Link::Closed;
+        self.ping_deadline = None;
+        self.partial = None;
+        if close_transport {
+            self.transport_commands.push_back(TransportCommand::Close);
+        }
+        let mut lost = Vec::new();
+        for n in &mut self.namespaces {
+            let was = std::mem::replace(&mut n.state, NspState::Idle);
+            match was {
+                NspState::Connected { .. } => lost.push((n.name.clone(), true)),
+                NspState::Pending | NspState::Connecting => lost.push((n.name.clone(), false)),
+                NspState::Idle => {}
+            }
+        }
+        for (nsp, was_connected) in lost {
+            self.fail_sent_acks(&nsp);
+            if was_connected {
+                self.events
+                    .push_back(SessionEvent::Disconnect { nsp, reason });
+            } else {
+                let message = if never_opened {
+                    "websocket error"
+                } else {
+                    reason.as_str()
+                };
+                let mut data = String::from("{\"message\":");
+                json::push_string(&mut data, message);
+                data.push('}');
+                self.events.push_back(SessionEvent::ConnectError { nsp, data });
+            }
+        }
+        self.events.push_back(SessionEvent::EngineClose { reason });
+    }
+
+    fn protocol_error(&mut self, _e: DecodeError) {
+        if self.link != Link::Closed {
+            self.link_lost(DisconnectReason::ParseError, true);
+        }
+    }
+}
+
+/// `40/nsp,{auth}` — an Engine.IO message carrying a Socket.IO CONNECT.
+fn connect_frame(nsp: &str, auth: Option<&str>) -> String {
+    let mut frame = String::from("4");
+    SocketPacket {
+        kind: SocketKind::Connect,
+        attachments: 0,
+        nsp,
+        id: None,
+        data: auth.unwrap_or(""),
+    }
+    .encode_into(&mut frame);
+    frame
+}
+
+#[cfg(test)]
+mod tests;

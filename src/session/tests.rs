@@ -1,0 +1,518 @@
+//! The session on a fake clock: every input is a frame or a time, every output is checked.
+
+use super::*;
+
+type S = Session<Vec<u8>>;
+
+const OPEN: &str =
+    r#"0{"sid":"eio1","upgrades":[],"pingInterval":300,"pingTimeout":200,"maxPayload":1000}"#;
+
+fn transmits(s: &mut S) -> Vec<Transmit<Vec<u8>>> {
+    std::iter::from_fn(|| s.poll_transmit()).collect()
+}
+
+fn texts(s: &mut S) -> Vec<String> {
+    transmits(s)
+        .into_iter()
+        .map(|t| match t {
+            Transmit::Text(t) => t,
+            Transmit::Binary(b) => format!("<bin {b:?}>"),
+        })
+        .collect()
+}
+
+fn events(s: &mut S) -> Vec<SessionEvent<Vec<u8>>> {
+    std::iter::from_fn(|| s.poll_event()).collect()
+}
+
+fn commands(s: &mut S) -> Vec<TransportCommand> {
+    std::iter::from_fn(|| s.poll_transport()).collect()
+}
+
+fn nsp(s: &str) -> Rc<str> {
+    Rc::from(s)
+}
+
+/// A session with `/` connected at time 0 (sid `s1`), outputs drained.
+fn connected() -> S {
+    let mut s = S::new(SessionConfig::default());
+    s.connect("/", None, 0);
+    s.handle_transport_open(0);
+    s.handle_text(0, OPEN);
+    s.handle_text(0, r#"40{"sid":"s1"}"#);
+    transmits(&mut s);
+    events(&mut s);
+    commands(&mut s);
+    s
+}
+
+#[test]
+fn handshake_and_connect_with_auth() {
+    let mut s = S::new(SessionConfig::default());
+    assert_eq!(s.poll_timeout(), None);
+    s.connect("/", Some(r#"{"token":"abc"}"#.into()), 0);
+    assert_eq!(commands(&mut s), vec![TransportCommand::Open]);
+    assert!(texts(&mut s).is_empty(), "nothing is written before the handshake");
+    s.handle_transport_open(5);
+    s.handle_text(10, OPEN);
+    assert!(s.is_open());
+    assert_eq!(s.handshake().map(|h| h.max_payload), Some(1000));
+    assert_eq!(texts(&mut s), vec![r#"40{"token":"abc"}"#]);
+    s.handle_text(12, r#"40{"sid":"s1"}"#);
+    assert_eq!(
+        events(&mut s),
+        vec![
+            SessionEvent::EngineOpen { sid: "eio1".into() },
+            SessionEvent::Connect {
+                nsp: nsp("/"),
+                sid: "s1".into()
+            }
+        ]
+    );
+    assert_eq!(s.sid("/"), Some("s1"));
+    assert!(s.is_connected("/"));
+}
+
+#[test]
+fn heartbeat_answers_and_times_out() {
+    let mut s = connected();
+    // Deadline: handshake at 0 + 300 + 200.
+    assert_eq!(s.poll_timeout(), Some(500));
+    s.handle_text(300, "2");
+    assert_eq!(texts(&mut s), vec!["3"]);
+    assert_eq!(s.poll_timeout(), Some(800));
+    s.handle_timeout(799);
+    assert!(s.is_connected("/"));
+    s.handle_timeout(800);
+    assert!(!s.is_connected("/"));
+    assert_eq!(commands(&mut s), vec![TransportCommand::Close]);
+    assert_eq!(
+        events(&mut s),
+        vec![
+            SessionEvent::Disconnect {
+                nsp: nsp("/"),
+                reason: DisconnectReason::PingTimeout
+            },
+            SessionEvent::EngineClose {
+                reason: DisconnectReason::PingTimeout
+            }
+        ]
+    );
+}
+
+#[test]
+fn emit_rechecks_heartbeat_on_the_clock() {
+    // A throttled timer never fired, but the clock says the link is dead: nothing is written.
+    let mut s = connected();
+    let r = s.emit("/", r#"["late"]"#.into(), vec![], None, 10_000);
+    assert_eq!(r, Ok(None));
+    assert!(texts(&mut s).is_empty());
+    assert_eq!(s.buffered("/"), 1);
+    assert!(events(&mut s).contains(&SessionEvent::Disconnect {
+        nsp: nsp("/"),
+        reason: DisconnectReason::PingTimeout
+    }));
+}
+
+#[test]
+fn emits_before_connect_are_buffered_in_order() {
+    let mut s = S::new(SessionConfig {
+        max_buffer: 2,
+        ..SessionConfig::default()
+    });
+    s.emit("/", r#"["a",1]"#.into(), vec![], None, 0).unwrap();
+    s.emit("/", r#"["b",2]"#.into(), vec![], Some(None), 0)
+        .unwrap();
+    assert_eq!(
+        s.emit("/", r#"["c"]"#.into(), vec![], None, 0),
+        Err(EmitError::BufferFull)
+    );
+    s.connect("/", None, 0);
+    s.handle_transport_open(0);
+    s.handle_text(0, OPEN);
+    assert_eq!(texts(&mut s), vec!["40"]);
+    s.handle_text(1, r#"40{"sid":"x"}"#);
+    assert_eq!(texts(&mut s), vec![r#"42["a",1]"#, r#"420["b",2]"#]);
+    assert_eq!(s.buffered("/"), 0);
+}
+
+#[test]
+fn emit_rejects_non_array_payloads() {
+    let mut s = connected();
+    assert_eq!(
+        s.emit("/", "{}".into(), vec![], None, 0),
+        Err(EmitError::BadPayload)
+    );
+}
+
+#[test]
+fn acks_answer_time_out_and_ignore_late_answers() {
+    let mut s = connected();
+    let a = s
+        .emit("/", r#"["echo",1]"#.into(), vec![], Some(Some(100)), 10)
+        .unwrap()
+        .unwrap();
+    let b = s
+        .emit("/", r#"["echo",2]"#.into(), vec![], Some(Some(50)), 10)
+        .unwrap()
+        .unwrap();
+    assert_ne!(a, b);
+    assert_eq!(
+        texts(&mut s),
+        vec![format!(r#"42{a}["echo",1]"#), format!(r#"42{b}["echo",2]"#)]
+    );
+    assert_eq!(s.poll_timeout(), Some(60));
+    s.handle_text(20, &format!("43{a}[1]"));
+    assert_eq!(
+        events(&mut s),
+        vec![SessionEvent::Ack {
+            nsp: nsp("/"),
+            id: a,
+            data: "[1]".into(),
+            attachments: vec![]
+        }]
+    );
+    s.handle_timeout(60);
+    assert_eq!(
+        events(&mut s),
+        vec![SessionEvent::AckFailed {
+            nsp: nsp("/"),
+            id: b,
+            failure: AckFailure::Timeout
+        }]
+    );
+    // The answer after the timeout is ignored; a duplicate answer too.
+    s.handle_text(70, &format!("43{b}[2]"));
+    s.handle_text(70, &format!("43{a}[1]"));
+    assert!(events(&mut s).is_empty());
+    assert_eq!(s.pending_acks(), 0);
+    assert!(s.is_connected("/"));
+}
+
+#[test]
+fn ack_timeout_can_be_changed() {
+    let mut s = connected();
+    let id = s
+        .emit("/", r#"["x"]"#.into(), vec![], Some(None), 0)
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.poll_timeout(), Some(500), "only the heartbeat");
+    assert!(s.set_ack_timeout(id, Some(40), 10));
+    assert_eq!(s.poll_timeout(), Some(50));
+    s.cancel_ack("/", id);
+    assert_eq!(s.pending_acks(), 0);
+    assert!(!s.set_ack_timeout(id, Some(1), 10));
+}
+
+#[test]
+fn client_acks_server_events() {
+    let mut s = connected();
+    s.handle_text(1, r#"4212["ask",{"q":1}]"#);
+    assert_eq!(
+        events(&mut s),
+        vec![SessionEvent::Event {
+            nsp: nsp("/"),
+            data: r#"["ask",{"q":1}]"#.into(),
+            id: Some(12),
+            attachments: vec![]
+        }]
+    );
+    s.ack("/", 12, r#"["yes"]"#.into(), vec![]);
+    s.ack("/", 13, r#"[{"_placeholder":true,"num":0}]"#.into(), vec![vec![7]]);
+    assert_eq!(
+        texts(&mut s),
+        vec![
+            r#"4312["yes"]"#.to_string(),
+            r#"461-13[{"_placeholder":true,"num":0}]"#.to_string(),
+            "<bin [7]>".to_string()
+        ]
+    );
+}
+
+#[test]
+fn binary_packets_are_assembled() {
+    let mut s = connected();
+    s.handle_text(
+        1,
+        r#"452-["bin",{"a":{"_placeholder":true,"num":0}},{"_placeholder":true,"num":1}]"#,
+    );
+    assert!(events(&mut s).is_empty());
+    s.handle_binary(2, vec![1, 2]);
+    assert!(events(&mut s).is_empty());
+    s.handle_binary(3, vec![3]);
+    match events(&mut s).as_slice() {
+        [SessionEvent::Event {
+            attachments, id, ..
+        }] => {
+            assert_eq!(attachments, &vec![vec![1, 2], vec![3]]);
+            assert_eq!(*id, None);
+        }
+        other => panic!("{other:?}"),
+    }
+    // Binary emit: header then one frame per attachment.
+    s.emit(
+        "/",
+        r#"["up",{"_placeholder":true,"num":0}]"#.into(),
+        vec![vec![9, 9]],
+        None,
+        4,
+    )
+    .unwrap();
+    assert_eq!(
+        texts(&mut s),
+        vec![
+            r#"451-["up",{"_placeholder":true,"num":0}]"#.to_string(),
+            "<bin [9, 9]>".to_string()
+        ]
+    );
+}
+
+#[test]
+fn binary_ack_is_assembled() {
+    let mut s = connected();
+    let id = s
+        .emit("/", r#"["echo"]"#.into(), vec![], Some(None), 0)
+        .unwrap()
+        .unwrap();
+    s.handle_text(1, &format!(r#"461-{id}[{{"_placeholder":true,"num":0}}]"#));
+    s.handle_binary(2, vec![5]);
+    assert!(matches!(
+        events(&mut s).as_slice(),
+        [SessionEvent::Ack { attachments, .. }] if attachments == &vec![vec![5]]
+    ));
+}
+
+#[test]
+fn unexpected_binary_or_text_during_assembly_is_a_parse_error() {
+    let mut s = connected();
+    s.handle_binary(1, vec![1]);
+    assert!(events(&mut s).contains(&SessionEvent::Disconnect {
+        nsp: nsp("/"),
+        reason: DisconnectReason::ParseError
+    }));
+    assert_eq!(commands(&mut s), vec![TransportCommand::Close]);
+
+    let mut s = connected();
+    s.handle_text(1, r#"451-["a",{"_placeholder":true,"num":0}]"#);
+    s.handle_text(2, r#"42["b"]"#);
+    assert!(events(&mut s).contains(&SessionEvent::Disconnect {
+        nsp: nsp("/"),
+        reason: DisconnectReason::ParseError
+    }));
+}
+
+#[test]
+fn two_namespaces_share_one_transport() {
+    let mut s = S::new(SessionConfig::default());
+    s.connect("/", None, 0);
+    s.connect("/second", Some(r#"{"k":1}"#.into()), 0);
+    assert_eq!(commands(&mut s), vec![TransportCommand::Open]);
+    s.handle_transport_open(0);
+    s.handle_text(0, OPEN);
+    assert_eq!(texts(&mut s), vec!["40", r#"40/second,{"k":1}"#]);
+    s.handle_text(1, r#"40/second,{"sid":"b"}"#);
+    s.handle_text(1, r#"40{"sid":"a"}"#);
+    assert_eq!(s.sid("/"), Some("a"));
+    assert_eq!(s.sid("/second"), Some("b"));
+    s.emit("/second", r#"["hi"]"#.into(), vec![], None, 2)
+        .unwrap();
+    assert_eq!(texts(&mut s), vec![r#"42/second,["hi"]"#]);
+    s.handle_text(3, r#"42/second,["yo"]"#);
+    s.handle_text(3, r#"42["root"]"#);
+    let ev = events(&mut s);
+    assert!(ev.contains(&SessionEvent::Event {
+        nsp: nsp("/second"),
+        data: r#"["yo"]"#.into(),
+        id: None,
+        attachments: vec![]
+    }));
+    assert!(ev.contains(&SessionEvent::Event {
+        nsp: nsp("/"),
+        data: r#"["root"]"#.into(),
+        id: None,
+        attachments: vec![]
+    }));
+    // Disconnecting one keeps the transport for the other.
+    s.disconnect("/second", 4);
+    assert_eq!(texts(&mut s), vec!["41/second,"]);
+    assert!(commands(&mut s).is_empty());
+    assert!(s.is_open());
+}
+
+#[test]
+fn connect_error_is_reported_and_closes_an_unused_transport() {
+    let mut s = S::new(SessionConfig::default());
+    s.connect("/forbidden", None, 0);
+    s.handle_transport_open(0);
+    s.handle_text(0, OPEN);
+    texts(&mut s);
+    commands(&mut s);
+    events(&mut s);
+    s.handle_text(1, r#"44/forbidden,{"message":"forbidden namespace"}"#);
+    assert_eq!(
+        events(&mut s),
+        vec![
+            SessionEvent::ConnectError {
+                nsp: nsp("/forbidden"),
+                data: r#"{"message":"forbidden namespace"}"#.into()
+            },
+            SessionEvent::EngineClose {
+                reason: DisconnectReason::IoClientDisconnect
+            }
+        ]
+    );
+    assert_eq!(commands(&mut s), vec![TransportCommand::Close]);
+    assert!(!s.is_connected("/forbidden"));
+}
+
+#[test]
+fn server_disconnect_fails_sent_acks_and_keeps_buffered_ones() {
+    let mut s = connected();
+    let sent = s
+        .emit("/", r#"["x"]"#.into(), vec![], Some(None), 0)
+        .unwrap()
+        .unwrap();
+    assert_eq!(texts(&mut s), vec![format!(r#"42{sent}["x"]"#)]);
+    s.handle_text(1, "41");
+    let ev = events(&mut s);
+    assert!(ev.contains(&SessionEvent::AckFailed {
+        nsp: nsp("/"),
+        id: sent,
+        failure: AckFailure::Disconnected
+    }));
+    assert!(ev.contains(&SessionEvent::Disconnect {
+        nsp: nsp("/"),
+        reason: DisconnectReason::IoServerDisconnect
+    }));
+    assert_eq!(commands(&mut s), vec![TransportCommand::Close]);
+    // Emitted while disconnected: buffered, its ack still pending.
+    let buffered = s
+        .emit("/", r#"["y"]"#.into(), vec![], Some(None), 2)
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.buffered("/"), 1);
+    s.connect("/", None, 3);
+    assert_eq!(commands(&mut s), vec![TransportCommand::Open]);
+    s.handle_transport_open(3);
+    s.handle_text(3, OPEN);
+    s.handle_text(3, r#"40{"sid":"s2"}"#);
+    assert_eq!(
+        texts(&mut s),
+        vec!["40".to_string(), format!(r#"42{buffered}["y"]"#)]
+    );
+}
+
+#[test]
+fn client_disconnect_sends_disconnect_and_closes() {
+    let mut s = connected();
+    s.disconnect("/", 1);
+    assert_eq!(texts(&mut s), vec!["41"]);
+    assert_eq!(commands(&mut s), vec![TransportCommand::Close]);
+    assert_eq!(
+        events(&mut s),
+        vec![
+            SessionEvent::Disconnect {
+                nsp: nsp("/"),
+                reason: DisconnectReason::IoClientDisconnect
+            },
+            SessionEvent::EngineClose {
+                reason: DisconnectReason::IoClientDisconnect
+            }
+        ]
+    );
+    // Events after the disconnect are not delivered.
+    s.handle_text(2, r#"42["late"]"#);
+    assert!(events(&mut s).is_empty());
+}
+
+#[test]
+fn transport_loss_disconnects_connected_and_fails_pending() {
+    let mut s = connected();
+    s.connect("/second", None, 0);
+    texts(&mut s);
+    s.handle_transport_close(5, TransportClosed::Closed);
+    assert!(commands(&mut s).is_empty(), "already closed");
+    let ev = events(&mut s);
+    assert!(ev.contains(&SessionEvent::Disconnect {
+        nsp: nsp("/"),
+        reason: DisconnectReason::TransportClose
+    }));
+    assert!(ev.contains(&SessionEvent::ConnectError {
+        nsp: nsp("/second"),
+        data: r#"{"message":"transport close"}"#.into()
+    }));
+}
+
+#[test]
+fn transport_that_never_opens_reports_connect_error() {
+    let mut s = S::new(SessionConfig::default());
+    s.connect("/", None, 0);
+    commands(&mut s);
+    s.handle_transport_close(1, TransportClosed::Error);
+    assert_eq!(
+        events(&mut s),
+        vec![
+            SessionEvent::ConnectError {
+                nsp: nsp("/"),
+                data: r#"{"message":"websocket error"}"#.into()
+            },
+            SessionEvent::EngineClose {
+                reason: DisconnectReason::TransportError
+            }
+        ]
+    );
+}
+
+#[test]
+fn handshake_has_a_deadline() {
+    let mut s = S::new(SessionConfig {
+        connect_timeout: 1000,
+        ..SessionConfig::default()
+    });
+    s.connect("/", None, 0);
+    commands(&mut s);
+    s.handle_transport_open(10);
+    assert_eq!(s.poll_timeout(), Some(1000));
+    s.handle_timeout(1000);
+    assert_eq!(commands(&mut s), vec![TransportCommand::Close]);
+    assert!(matches!(
+        events(&mut s).first(),
+        Some(SessionEvent::ConnectError { .. })
+    ));
+}
+
+#[test]
+fn malformed_frames_close_with_parse_error() {
+    for bad in ["", "9", "4", "47", "42", "42{}", "43[]", r#"40{"nosid":1}"#, "0{}"] {
+        let mut s = connected();
+        s.handle_text(1, bad);
+        assert!(
+            events(&mut s).contains(&SessionEvent::Disconnect {
+                nsp: nsp("/"),
+                reason: DisconnectReason::ParseError
+            }),
+            "{bad:?}"
+        );
+        assert_eq!(commands(&mut s), vec![TransportCommand::Close], "{bad:?}");
+    }
+}
+
+#[test]
+fn server_close_packet_is_a_transport_close() {
+    let mut s = connected();
+    s.handle_text(1, "1");
+    assert!(events(&mut s).contains(&SessionEvent::Disconnect {
+        nsp: nsp("/"),
+        reason: DisconnectReason::TransportClose
+    }));
+}
+
+#[test]
+fn close_disconnects_everything() {
+    let mut s = connected();
+    s.close(1);
+    assert_eq!(texts(&mut s), vec!["41"]);
+    assert_eq!(commands(&mut s), vec![TransportCommand::Close]);
+    assert!(!s.is_open());
+    assert_eq!(s.poll_timeout(), None);
+}
