@@ -87,6 +87,11 @@ impl AckTable {
         gone
     }
 
+    /// Removes every ack.
+    pub fn take_all(&mut self) -> Vec<PendingAck> {
+        core::mem::take(&mut self.entries)
+    }
+
     pub fn len(&self) -> usize {
         self.entries.len()
     }

@@ -392,9 +392,9 @@ impl<B> Session<B> {
         self.close_if_unused(now);
     }
 
-    /// Closes the connection: every connected namespace gets a `Disconnect` event with
-    /// [`DisconnectReason::IoClientDisconnect`] and the transport is closed. Buffered packets
-    /// are kept for a later [`connect`](Self::connect).
+    /// Closes the connection for good: every connected namespace gets a `Disconnect` event
+    /// with [`DisconnectReason::IoClientDisconnect`], buffered packets are dropped, every
+    /// pending ack fails with [`AckFailure::Disconnected`] and the transport is closed.
     pub fn close(&mut self, now: Millis) {
         let names: Vec<Rc<str>> = self
             .namespaces
@@ -407,6 +407,16 @@ impl<B> Session<B> {
         }
         if self.link != Link::Closed {
             self.shut_link(DisconnectReason::IoClientDisconnect);
+        }
+        for n in &mut self.namespaces {
+            n.buffer.clear();
+        }
+        for a in self.acks.take_all() {
+            self.events.push_back(SessionEvent::AckFailed {
+                nsp: a.nsp,
+                id: a.id,
+                failure: AckFailure::Disconnected,
+            });
         }
     }
 

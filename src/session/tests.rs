@@ -510,6 +510,29 @@ fn server_close_packet_is_a_transport_close() {
 #[test]
 fn close_disconnects_everything() {
     let mut s = connected();
+    let sent = s
+        .emit("/", r#"["a"]"#.into(), vec![], Some(None), 0)
+        .unwrap()
+        .unwrap();
+    s.emit("/second", r#"["b"]"#.into(), vec![], None, 0).unwrap();
+    let buffered = s
+        .emit("/second", r#"["c"]"#.into(), vec![], Some(None), 0)
+        .unwrap()
+        .unwrap();
+    texts(&mut s);
+    s.close(1);
+    let ev = events(&mut s);
+    for id in [sent, buffered] {
+        assert!(ev.iter().any(|e| matches!(e,
+            SessionEvent::AckFailed { id: i, failure: AckFailure::Disconnected, .. } if *i == id)));
+    }
+    assert_eq!(s.pending_acks(), 0);
+    assert_eq!(s.buffered("/second"), 0);
+}
+
+#[test]
+fn close_sends_disconnect_first() {
+    let mut s = connected();
     s.close(1);
     assert_eq!(texts(&mut s), vec!["41"]);
     assert_eq!(commands(&mut s), vec![TransportCommand::Close]);

@@ -1,0 +1,193 @@
+//! `rtio-server`: the demo and test server for rtio, built on axum and socketioxide.
+//!
+//! | path              | serves                                                            |
+//! |-------------------|-------------------------------------------------------------------|
+//! | `/socket.io/`     | Socket.IO v5 / Engine.IO v4 (WebSocket and long-polling)          |
+//! | `/pkg/...`        | the built npm package (`--pkg`), `.wasm` as `application/wasm`    |
+//! | `/tests/pages/...`| the browser-test pages (`--tests-dir`)                            |
+//! | `/...`            | the chat demo in `examples/server/static/` (`/` is `index.html`) |
+//!
+//! Missing directories give 404s, so the server runs before the package is built.
+//! The Socket.IO events are described in [`protocol`] (the protocol the browser
+//! tests share with the Node server) and [`chat`] (the demo).
+//!
+//! Once the socket is bound the server prints exactly one machine-readable line,
+//! `LISTENING http://<host>:<port>`, followed by a line for people. SIGINT and
+//! SIGTERM close every Socket.IO connection, stop accepting, let running HTTP
+//! requests finish (for at most [`SHUTDOWN_GRACE`]) and exit with status 0.
+//! Bad arguments exit with status 2, other startup failures with status 1.
+
+mod chat;
+mod cli;
+mod payload;
+mod protocol;
+
+use std::future::{pending, IntoFuture};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use axum::http::header::CACHE_CONTROL;
+use axum::http::HeaderValue;
+use axum::Router;
+use socketioxide::SocketIo;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::cli::{Command, Options, USAGE};
+
+/// How long the server waits for a client to acknowledge a server-to-client
+/// event (`ask`). Node's socket.io waits forever; a long timeout keeps slow
+/// tests from seeing a difference while still freeing the ack slot.
+const ACK_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Largest accepted Engine.IO payload, in bytes: the default of Node socket.io's
+/// `maxHttpBufferSize` (socketioxide's own default is ten times smaller).
+const MAX_PAYLOAD: u64 = 1_000_000;
+
+/// Packets buffered per connection before `emit` fails (socketioxide's default
+/// of 128 is easy to reach in a throughput benchmark).
+const MAX_BUFFERED_PACKETS: usize = 4096;
+
+/// How long a shutdown waits for open HTTP requests before exiting anyway.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+fn main() -> ExitCode {
+    let options = match cli::parse(std::env::args().skip(1)) {
+        Ok(Command::Serve(options)) => options,
+        Ok(Command::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(error) => {
+            eprintln!("rtio-server: {error}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("rtio-server: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(options)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("rtio-server: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Binds, announces the address, and serves until SIGINT or SIGTERM.
+async fn serve(options: Options) -> Result<(), String> {
+    let (io_layer, io) = SocketIo::builder()
+        .ack_timeout(ACK_TIMEOUT)
+        .max_payload(MAX_PAYLOAD)
+        .max_buffer_size(MAX_BUFFERED_PACKETS)
+        .build_layer();
+    protocol::register(&io);
+
+    warn_if_missing(&options.pkg_dir, "/pkg/");
+    warn_if_missing(&options.tests_dir, "/tests/pages/");
+    let app = static_files(&options).layer(io_layer);
+
+    let bind_addr = SocketAddr::new(options.host, options.port);
+    let listener = TcpListener::bind(bind_addr)
+        .await
+        .map_err(|e| format!("cannot listen on {bind_addr}: {e}"))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the bound address: {e}"))?;
+    announce(addr);
+
+    let (shutdown_started, shutdown_seen) = oneshot::channel::<()>();
+    let graceful = async move {
+        shutdown_signal().await;
+        let _ = shutdown_started.send(());
+        // Long-polling requests and WebSockets would otherwise keep the
+        // graceful shutdown waiting for up to a ping interval.
+        io.close().await;
+    };
+    let server = axum::serve(listener, app)
+        .with_graceful_shutdown(graceful)
+        .into_future();
+    let grace_expired = async {
+        match shutdown_seen.await {
+            Ok(()) => tokio::time::sleep(SHUTDOWN_GRACE).await,
+            Err(_) => pending().await,
+        }
+    };
+    tokio::select! {
+        result = server => result.map_err(|e| format!("server error: {e}")),
+        () = grace_expired => {
+            eprintln!("rtio-server: requests still open after {SHUTDOWN_GRACE:?}; exiting");
+            Ok(())
+        }
+    }
+}
+
+/// The HTTP routes other than Socket.IO.
+fn static_files(options: &Options) -> Router {
+    let demo_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("static");
+    Router::new()
+        .nest_service("/pkg", ServeDir::new(&options.pkg_dir))
+        .nest_service("/tests/pages", ServeDir::new(&options.tests_dir))
+        .fallback_service(ServeDir::new(demo_dir))
+        // The package is rebuilt while the server runs: always revalidate.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ))
+}
+
+fn warn_if_missing(dir: &Path, route: &str) {
+    if !dir.is_dir() {
+        eprintln!(
+            "rtio-server: {} is not a directory; {route} answers 404 until it exists",
+            dir.display()
+        );
+    }
+}
+
+/// Prints the `LISTENING` line that scripts wait for, then a line for people.
+fn announce(addr: SocketAddr) {
+    let mut out = std::io::stdout().lock();
+    // A closed stdout must not stop the server, so write errors are ignored.
+    let _ = writeln!(out, "LISTENING http://{addr}");
+    let _ = writeln!(out, "rtio demo: open http://{addr}/");
+    let _ = out.flush();
+}
+
+/// Resolves on the first SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(_) => pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}

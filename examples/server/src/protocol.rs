@@ -1,0 +1,179 @@
+//! The test-server protocol shared with the Node socket.io server
+//! (`tests/servers/PROTOCOL.md`), so every browser test runs against both.
+//!
+//! Namespace `/` (plus the demo chat, see [`crate::chat`]):
+//!
+//! | client emits                  | server does                                                        |
+//! |-------------------------------|--------------------------------------------------------------------|
+//! | `whoami` (ack)                | acks `{ id, auth }`; `auth` is the CONNECT payload, `null` if none |
+//! | `echo` (...args, ack)         | acks with the same args, binary attachments included               |
+//! | `emit-back` (event, ...args)  | emits `event` with `args` to this socket                           |
+//! | `record` (...args)            | appends `args` to this socket's record                             |
+//! | `recorded` (ack)              | acks the record: an array of arrays, oldest first                  |
+//! | `ask` (event, ...args)        | emits `event` with an ack request; the reply comes back as `answer` |
+//! | `kick`                        | `socket.disconnect()`: the client sees `io server disconnect`      |
+//! | anything else                 | nothing; a requested ack never comes                               |
+//!
+//! Namespace `/second`: `whoami` and `echo` as on `/`.
+//!
+//! Namespace `/forbidden`: a connect middleware rejects every socket, so the
+//! client receives CONNECT_ERROR `{"message":"forbidden namespace"}`.
+//!
+//! # Why the handlers do their work before returning a future
+//!
+//! socketioxide runs every connect and message handler by calling it and
+//! `tokio::spawn`ing the future it returns, so work done *inside* the future of
+//! two consecutive events may run in either order on a multi-threaded runtime.
+//! The closure body itself runs in the task that reads the connection, in
+//! packet order. So the handlers below register, record, emit and ack in the
+//! closure body and return [`std::future::ready`]; only `ask` keeps a future,
+//! to wait for the client's reply. Registering the message handlers in the
+//! body of the connect handler also means they exist before any event the
+//! client sends after seeing CONNECT is read.
+
+use std::convert::Infallible;
+use std::fmt;
+use std::future::{ready, Future, Ready};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde::Serialize;
+use socketioxide::adapter::Adapter;
+use socketioxide::extract::{AckSender, Data, SocketRef};
+use socketioxide::handler::{ConnectHandler, FromConnectParts, Value};
+use socketioxide::socket::Socket;
+use socketioxide::SocketIo;
+
+use crate::chat;
+use crate::payload::EventArgs;
+
+/// Registers the namespaces `/`, `/second` and `/forbidden`.
+pub fn register(io: &SocketIo) {
+    io.ns("/", on_main_connect);
+    io.ns("/second", on_second_connect);
+    io.ns("/forbidden", on_forbidden_connect.with(reject_namespace));
+}
+
+/// The auth payload of the CONNECT packet as JSON, `None` when the packet had none.
+///
+/// socketioxide's own `Data`/`TryData` extractors deserialize a missing payload
+/// as `{}`; the protocol reports `null` for it, so this extractor looks at the
+/// raw payload first. A payload that is not valid JSON is treated as missing.
+pub struct HandshakeAuth(pub Option<serde_json::Value>);
+
+impl<A: Adapter> FromConnectParts<A> for HandshakeAuth {
+    type Error = Infallible;
+
+    fn from_connect_parts(s: &Arc<Socket<A>>, auth: &Option<Value>) -> Result<Self, Infallible> {
+        let parsed = match auth {
+            None => None,
+            Some(_) => Data::<serde_json::Value>::from_connect_parts(s, auth)
+                .ok()
+                .map(|Data(value)| value),
+        };
+        Ok(HandshakeAuth(parsed))
+    }
+}
+
+/// The `whoami` acknowledgement.
+#[derive(Serialize)]
+struct WhoAmI<'a> {
+    id: String,
+    auth: &'a Option<serde_json::Value>,
+}
+
+fn on_main_connect(socket: SocketRef, HandshakeAuth(auth): HandshakeAuth) -> Ready<()> {
+    register_common(&socket, auth);
+
+    socket.on("emit-back", on_emit_back);
+
+    let record = Arc::new(Mutex::new(Vec::<EventArgs>::new()));
+    let log = Arc::clone(&record);
+    socket.on("record", move |args: EventArgs| {
+        log.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(args);
+        ready(())
+    });
+    socket.on("recorded", move |ack: AckSender| {
+        let snapshot = record
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        // A `Vec` is one argument: the whole record arrives as a single array.
+        let _ = ack.send(&snapshot);
+        ready(())
+    });
+
+    socket.on("ask", on_ask);
+    socket.on("kick", on_kick);
+
+    chat::register(&socket);
+    ready(())
+}
+
+fn on_second_connect(socket: SocketRef, HandshakeAuth(auth): HandshakeAuth) -> Ready<()> {
+    register_common(&socket, auth);
+    ready(())
+}
+
+/// `whoami` and `echo`, shared by `/` and `/second`.
+fn register_common(socket: &SocketRef, auth: Option<serde_json::Value>) {
+    let auth = Arc::new(auth);
+    socket.on("whoami", move |socket: SocketRef, ack: AckSender| {
+        let _ = ack.send(&WhoAmI {
+            id: socket.id.to_string(),
+            auth: &auth,
+        });
+        ready(())
+    });
+    socket.on("echo", on_echo);
+}
+
+fn on_echo(args: EventArgs, ack: AckSender) -> Ready<()> {
+    let _ = ack.send(&args);
+    ready(())
+}
+
+fn on_emit_back(socket: SocketRef, args: EventArgs) -> Ready<()> {
+    if let Some((event, rest)) = args.into_event_and_rest() {
+        let _ = socket.emit(event, &rest);
+    }
+    ready(())
+}
+
+fn on_ask(socket: SocketRef, args: EventArgs) -> impl Future<Output = ()> {
+    let reply = args
+        .into_event_and_rest()
+        .and_then(|(event, rest)| socket.emit_with_ack::<_, EventArgs>(event, &rest).ok());
+    async move {
+        let Some(pending) = reply else { return };
+        // A timeout, or a client that never acks, ends here without an `answer`.
+        if let Ok(reply) = pending.await {
+            let _ = socket.emit("answer", &reply);
+        }
+    }
+}
+
+fn on_kick(socket: SocketRef) -> Ready<()> {
+    let _ = socket.disconnect();
+    ready(())
+}
+
+/// Never runs: the middleware rejects every socket first.
+fn on_forbidden_connect() -> Ready<()> {
+    ready(())
+}
+
+/// Why `/forbidden` refuses a socket; its `Display` text is the CONNECT_ERROR message.
+#[derive(Debug)]
+struct ForbiddenNamespace;
+
+impl fmt::Display for ForbiddenNamespace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("forbidden namespace")
+    }
+}
+
+async fn reject_namespace() -> Result<(), ForbiddenNamespace> {
+    Err(ForbiddenNamespace)
+}

@@ -1,0 +1,249 @@
+// Type definitions for rtio: the socket.io-client 4.8 API subset implemented by index.js.
+
+/** Socket.IO protocol revision spoken by this client. */
+export declare const protocol: 5;
+
+/** Any map of event names to listener signatures. */
+export interface EventsMap {
+  [event: string]: any;
+}
+
+/** The event map used when none is given: any event, any arguments. */
+export interface DefaultEventsMap {
+  [event: string]: (...args: any[]) => void;
+}
+
+/** The names of an event map. */
+export type EventNames<Map extends EventsMap> = keyof Map & (string | symbol);
+
+/** The parameters of event `Ev` of an event map. */
+export type EventParams<Map extends EventsMap, Ev extends EventNames<Map>> = Parameters<Map[Ev]>;
+
+type Last<T extends any[]> = T extends [...infer _H, infer L] ? L : any;
+type AllButLast<T extends any[]> = T extends [...infer H, infer _L] ? H : any[];
+type FirstNonErrorArg<T> = T extends (...args: infer P) => any ? (P[0] extends Error ? P[1] : P[0]) : any;
+type PrependTimeoutError<T extends any[]> = {
+  [K in keyof T]: T[K] extends (...args: infer P) => infer R ? (err: Error, ...args: P) => R : T[K];
+};
+/** An event map whose acknowledgement callbacks take an `Error` first (what `timeout()` does). */
+export type DecorateAcknowledgements<E> = {
+  [K in keyof E]: E[K] extends (...args: infer P) => infer R ? (...args: PrependTimeoutError<P>) => R : E[K];
+};
+
+/** Why a socket got disconnected. */
+export type DisconnectReason =
+  | "io server disconnect"
+  | "io client disconnect"
+  | "ping timeout"
+  | "transport close"
+  | "transport error"
+  | "parse error";
+
+/** Details that may accompany a disconnect reason (socket.io-client compatible; rtio passes none yet). */
+export type DisconnectDescription = Error | { description: string; context?: unknown };
+
+/** The Error given to `connect_error` listeners. */
+export interface ConnectError extends Error {
+  /** The `data` field of the server middleware's error, if any. */
+  data?: any;
+}
+
+/** Lifecycle events of a Socket (they cannot be emitted by the user). */
+export interface SocketReservedEvents {
+  connect: () => void;
+  connect_error: (err: ConnectError) => void;
+  disconnect: (reason: DisconnectReason, description?: DisconnectDescription) => void;
+}
+
+/** Events of a Manager. */
+export interface ManagerReservedEvents {
+  /** The connection to the server opened. */
+  open: () => void;
+  /** The connection to the server closed. */
+  close: (reason: DisconnectReason) => void;
+  /** A transport error, or a malformed packet that was dropped. */
+  error: (err: Error) => void;
+}
+
+/** Event emitter shared by Manager and Socket (component-emitter semantics). */
+declare class Emitter<Listen extends EventsMap> {
+  /** Adds a listener. */
+  on<Ev extends EventNames<Listen>>(ev: Ev, listener: Listen[Ev]): this;
+  /** Adds a listener removed after its first call. */
+  once<Ev extends EventNames<Listen>>(ev: Ev, listener: Listen[Ev]): this;
+  /** Removes one listener, every listener of `ev`, or (without arguments) all listeners. */
+  off<Ev extends EventNames<Listen>>(ev?: Ev, listener?: Listen[Ev]): this;
+  /** Alias of `on`. */
+  addEventListener<Ev extends EventNames<Listen>>(ev: Ev, listener: Listen[Ev]): this;
+  /** Alias of `off`. */
+  removeListener<Ev extends EventNames<Listen>>(ev?: Ev, listener?: Listen[Ev]): this;
+  /** Alias of `off`. */
+  removeEventListener<Ev extends EventNames<Listen>>(ev?: Ev, listener?: Listen[Ev]): this;
+  /** Alias of `off`: removes every listener of `ev`, or all listeners. */
+  removeAllListeners<Ev extends EventNames<Listen>>(ev?: Ev): this;
+  /** The listeners of `ev`. */
+  listeners<Ev extends EventNames<Listen>>(ev: Ev): Listen[Ev][];
+  /** Whether `ev` has listeners. */
+  hasListeners<Ev extends EventNames<Listen>>(ev: Ev): boolean;
+  /** Calls the listeners of `ev` locally. */
+  emitReserved<Ev extends EventNames<Listen>>(ev: Ev, ...args: Parameters<Listen[Ev]>): this;
+}
+
+/** Options of a Manager (the connection). Unknown options are ignored. */
+export interface ManagerOptions {
+  /** Engine.IO path on the server. @default "/socket.io" */
+  path?: string;
+  /** Append a trailing slash to `path`. @default true */
+  addTrailingSlash?: boolean;
+  /** Extra query parameters of the connection URL (merged over the URL's own query). */
+  query?: string | Record<string, string | number | boolean>;
+  /** Always create a new Manager instead of reusing a cached one. @default false */
+  forceNew?: boolean;
+  /** Reuse one connection for the namespaces of the same server. @default true */
+  multiplex?: boolean;
+  /** Allowed transports; must include "websocket" (the only one supported for now). */
+  transports?: string[];
+  /** Connect sockets as soon as they are created. @default true */
+  autoConnect?: boolean;
+}
+
+/** Options of a Socket (one namespace). */
+export interface SocketOptions {
+  /** Sent with the namespace CONNECT; a function is called on each connect and passes the data to its callback. */
+  auth?: { [key: string]: any } | ((cb: (data: object) => void) => void);
+  /** Default ack timeout in ms; with it, ack callbacks are error-first `(err, ...args)`. */
+  ackTimeout?: number;
+}
+
+/** A view of the underlying connection, for code written against engine.io-client. */
+export interface EngineView extends Emitter<{ open: (id: string) => void; close: (reason: DisconnectReason) => void }> {
+  /** Engine.IO session id, set when the connection opens. */
+  id?: string;
+  transport: { name: "websocket" };
+}
+
+/** One connection to a server, shared by the Sockets of its namespaces. */
+export declare class Manager<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
+> extends Emitter<ManagerReservedEvents> {
+  /** Only the origin and query of `uri` are used; absent or relative → the page's origin. */
+  constructor(uri?: string, opts?: Partial<ManagerOptions & SocketOptions>);
+  constructor(opts: Partial<ManagerOptions & SocketOptions>);
+  readonly uri: string | undefined;
+  readonly opts: Partial<ManagerOptions & SocketOptions>;
+  /** Sockets by namespace. */
+  readonly nsps: Record<string, Socket<ListenEvents, EmitEvents>>;
+  readonly engine: EngineView;
+  /** Returns the Socket of namespace `nsp` (e.g. "/admin"), creating it if needed. */
+  socket(nsp: string, opts?: Partial<SocketOptions>): Socket<ListenEvents, EmitEvents>;
+  /** Closes the connection; connected Sockets get `disconnect` ("io client disconnect"). */
+  close(): this;
+  /** Alias of `close`. */
+  disconnect(): this;
+  /** Calls the listeners of `ev` locally. */
+  emit<Ev extends EventNames<ManagerReservedEvents>>(ev: Ev, ...args: Parameters<ManagerReservedEvents[Ev]>): this;
+}
+
+/** The client side of one namespace. */
+export declare class Socket<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
+> extends Emitter<SocketReservedEvents & ListenEvents> {
+  /** Use `io()` or `Manager#socket()`. */
+  constructor(io: Manager, nsp: string, opts?: Partial<SocketOptions>);
+  /** The Manager (connection) of this socket. */
+  readonly io: Manager<ListenEvents, EmitEvents>;
+  /** The namespace, e.g. "/". */
+  readonly nsp: string;
+  /** Session id from the server, undefined while disconnected. */
+  id: string | undefined;
+  /** Whether the namespace is connected. */
+  connected: boolean;
+  /** Whether the namespace is disconnected. */
+  readonly disconnected: boolean;
+  /** Connected or connecting. Reconnection is not implemented yet, so false after any disconnect or connect_error. */
+  readonly active: boolean;
+  /** Connection-state recovery is not supported yet: always false. */
+  recovered: boolean;
+  /** Credentials sent on connect; may be changed before calling `connect()` again. */
+  auth: SocketOptions["auth"];
+
+  /** Connects the namespace (no-op when connected or connecting). */
+  connect(): this;
+  /** Alias of `connect`. */
+  open(): this;
+  /** Disconnects the namespace. */
+  disconnect(): this;
+  /** Alias of `disconnect`. */
+  close(): this;
+
+  /**
+   * Emits an event; a trailing function is the acknowledgement callback. Binary values
+   * (ArrayBuffer, typed arrays, DataView) anywhere in the arguments are sent as attachments.
+   * Throws for reserved event names ("connect", "disconnect", ...).
+   */
+  emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): this;
+  /**
+   * Emits an event and resolves with the first argument of the acknowledgement. Rejects with
+   * Error("operation has timed out") or Error("socket has been disconnected").
+   * @example const reply = await socket.timeout(2000).emitWithAck("echo", { a: 1 });
+   */
+  emitWithAck<Ev extends EventNames<EmitEvents>>(
+    ev: Ev,
+    ...args: AllButLast<EventParams<EmitEvents, Ev>>
+  ): Promise<FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>>;
+  /** Sends a "message" event. */
+  send(...args: any[]): this;
+  /** Ack timeout in ms for the next emit; its callback becomes `(err, ...args)`. */
+  timeout(ms: number): Socket<ListenEvents, DecorateAcknowledgements<EmitEvents>>;
+  /** Accepted for compatibility (no effect). */
+  compress(compress: boolean): this;
+  /** Flags the next emit as volatile (sent like a normal emit for now). */
+  readonly volatile: this;
+
+  /** Adds a listener for every incoming event. */
+  onAny(listener: (event: string, ...args: any[]) => void): this;
+  /** Like `onAny`, first in the list. */
+  prependAny(listener: (event: string, ...args: any[]) => void): this;
+  /** Removes a catch-all listener, or all of them. */
+  offAny(listener?: (event: string, ...args: any[]) => void): this;
+  /** The catch-all listeners. */
+  listenersAny(): ((event: string, ...args: any[]) => void)[];
+  /** Adds a listener for every outgoing event (ack callbacks are not passed). */
+  onAnyOutgoing(listener: (event: string, ...args: any[]) => void): this;
+  /** Like `onAnyOutgoing`, first in the list. */
+  prependAnyOutgoing(listener: (event: string, ...args: any[]) => void): this;
+  /** Removes an outgoing catch-all listener, or all of them. */
+  offAnyOutgoing(listener?: (event: string, ...args: any[]) => void): this;
+  /** The outgoing catch-all listeners. */
+  listenersAnyOutgoing(): ((event: string, ...args: any[]) => void)[];
+}
+
+/** Options accepted by `io()`. */
+export type IoOptions = Partial<ManagerOptions & SocketOptions>;
+
+/**
+ * Returns a Socket for the namespace of `uri` ("/" by default), sharing the connection of
+ * the same server unless `forceNew` / `multiplex: false`.
+ * @example const socket = io("https://example.com", { auth: { token } });
+ */
+export declare function io<ListenEvents extends EventsMap = DefaultEventsMap, EmitEvents extends EventsMap = ListenEvents>(
+  opts?: IoOptions,
+): Socket<ListenEvents, EmitEvents>;
+export declare function io<ListenEvents extends EventsMap = DefaultEventsMap, EmitEvents extends EventsMap = ListenEvents>(
+  uri?: string,
+  opts?: IoOptions,
+): Socket<ListenEvents, EmitEvents>;
+type ManagerClass = typeof Manager;
+type SocketClass = typeof Socket;
+type IoFunction = typeof io;
+/** `io.Manager`, `io.Socket`, `io.io`, `io.connect`, as on socket.io-client's `io`. */
+export declare namespace io {
+  const Manager: ManagerClass;
+  const Socket: SocketClass;
+  const io: IoFunction;
+  const connect: IoFunction;
+}
+
+export { io as connect, io as default };

@@ -1,0 +1,171 @@
+//! The JavaScript front door's bridge: the `Engine` class the npm package's `index.js` drives.
+//!
+//! Payloads cross as JSON text, parsed and stringified by the browser's own `JSON` in
+//! `index.js`; binary attachments cross as `ArrayBuffer`s and are never copied into wasm memory.
+//!
+//! The handler receives `(kind, nsp, a, b, c)`:
+//!
+//! | kind | event | a | b | c |
+//! |---|---|---|---|---|
+//! | 0 | CONNECT | socket id | | |
+//! | 1 | DISCONNECT | reason | | |
+//! | 2 | EVENT | `[event, ...args]` JSON text | ack id or `undefined` | attachments or `undefined` |
+//! | 3 | ACK | args JSON text | ack id | attachments or `undefined` |
+//! | 4 | CONNECT_ERROR | error data JSON text | | |
+//! | 5 | ACK_ERROR | `"timeout"` or `"disconnected"` | ack id | |
+//! | 6 | ENGINE_OPEN | Engine.IO session id | | |
+//! | 7 | ENGINE_CLOSE | reason | | |
+
+use js_sys::{Array, Function};
+use wasm_bindgen::prelude::*;
+
+use crate::session::{AckFailure, SessionConfig, SessionEvent};
+use crate::shell::link::{Event, Link};
+
+#[wasm_bindgen]
+extern "C" {
+    // The handler, seen through a five-argument `call`.
+    #[wasm_bindgen(js_name = Function)]
+    type Handler;
+    #[wasm_bindgen(method, catch, js_name = call)]
+    fn call5(
+        this: &Handler,
+        ctx: &JsValue,
+        kind: u32,
+        nsp: &str,
+        a: &JsValue,
+        b: &JsValue,
+        c: &JsValue,
+    ) -> Result<(), JsValue>;
+
+    // Reports an exception thrown by a listener without interrupting delivery.
+    #[wasm_bindgen(js_name = reportError, catch)]
+    fn report_error(e: &JsValue) -> Result<(), JsValue>;
+}
+
+/// One Engine.IO connection, carrying any number of Socket.IO namespaces.
+#[wasm_bindgen]
+pub struct Engine {
+    link: Link,
+}
+
+fn attachments(list: Vec<JsValue>) -> JsValue {
+    if list.is_empty() {
+        JsValue::UNDEFINED
+    } else {
+        list.into_iter().collect::<Array>().into()
+    }
+}
+
+fn deliver(handler: &Handler, ev: Event) {
+    let u = JsValue::UNDEFINED;
+    let r = match ev {
+        SessionEvent::Connect { nsp, sid } => handler.call5(&u, 0, &nsp, &sid.into(), &u, &u),
+        SessionEvent::Disconnect { nsp, reason } => {
+            handler.call5(&u, 1, &nsp, &reason.as_str().into(), &u, &u)
+        }
+        SessionEvent::Event {
+            nsp,
+            data,
+            id,
+            attachments: bins,
+        } => {
+            let id = id.map_or(JsValue::UNDEFINED, |id| (id as f64).into());
+            handler.call5(&u, 2, &nsp, &data.into(), &id, &attachments(bins))
+        }
+        SessionEvent::Ack {
+            nsp,
+            id,
+            data,
+            attachments: bins,
+        } => handler.call5(
+            &u,
+            3,
+            &nsp,
+            &data.into(),
+            &(id as f64).into(),
+            &attachments(bins),
+        ),
+        SessionEvent::ConnectError { nsp, data } => {
+            handler.call5(&u, 4, &nsp, &data.into(), &u, &u)
+        }
+        SessionEvent::AckFailed { nsp, id, failure } => {
+            let why = match failure {
+                AckFailure::Timeout => "timeout",
+                AckFailure::Disconnected => "disconnected",
+            };
+            handler.call5(&u, 5, &nsp, &why.into(), &(id as f64).into(), &u)
+        }
+        SessionEvent::EngineOpen { sid } => handler.call5(&u, 6, "", &sid.into(), &u, &u),
+        SessionEvent::EngineClose { reason } => {
+            handler.call5(&u, 7, "", &reason.as_str().into(), &u, &u)
+        }
+    };
+    if let Err(e) = r {
+        let _ = report_error(&e);
+    }
+}
+
+fn bins(list: Option<Array>) -> Vec<JsValue> {
+    list.map(|a| a.iter().collect()).unwrap_or_default()
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// A connection to `url` (a complete `ws:`/`wss:` Engine.IO URL); `handler` receives every
+    /// event (see the table in the module docs). Nothing connects until `connect`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(url: String, handler: Function) -> Engine {
+        let handler: Handler = handler.unchecked_into();
+        let link = Link::new(url, SessionConfig::default(), move |ev| {
+            deliver(&handler, ev)
+        });
+        Engine { link }
+    }
+
+    /// Connects namespace `nsp` with an optional auth payload (JSON object text).
+    pub fn connect(&self, nsp: &str, auth: Option<String>) {
+        self.link.connect(nsp, auth);
+    }
+
+    /// Disconnects namespace `nsp`.
+    pub fn disconnect(&self, nsp: &str) {
+        self.link.disconnect(nsp);
+    }
+
+    /// Emits `data` (`[event, ...args]` JSON text with placeholders) and its binary `bins` on
+    /// `nsp`. `ack_timeout_ms`: `-1` no ack, `0` ack without timeout, `> 0` ack with timeout.
+    /// Returns the ack id, or -1 without ack.
+    pub fn emit(
+        &self,
+        nsp: &str,
+        data: String,
+        bins_list: Option<Array>,
+        ack_timeout_ms: f64,
+    ) -> Result<f64, JsError> {
+        let ack = if ack_timeout_ms < 0.0 {
+            None
+        } else if ack_timeout_ms >= 1.0 {
+            Some(Some(ack_timeout_ms as u64))
+        } else {
+            Some(None)
+        };
+        match self.link.emit(nsp, data, bins(bins_list), ack) {
+            Ok(id) => Ok(id.map_or(-1.0, |id| id as f64)),
+            Err(e) => Err(JsError::new(e.as_str())),
+        }
+    }
+
+    /// Acknowledges the server's event `id` on `nsp` with `data` (args JSON text).
+    pub fn ack(&self, nsp: &str, id: f64, data: String, bins_list: Option<Array>) {
+        if id >= 0.0 {
+            let list = bins(bins_list);
+            self.link.with(|s, _| s.ack(nsp, id as u64, data, list));
+        }
+    }
+
+    /// Closes the connection and every namespace on it.
+    pub fn close(&self) {
+        self.link.close();
+    }
+}

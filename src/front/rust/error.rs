@@ -1,0 +1,94 @@
+//! Errors of the Rust front door, one enum per operation. None of them is fatal to the
+//! connection unless its variant says so.
+
+use std::fmt;
+
+use serde_json::Value;
+
+use crate::session::DisconnectReason;
+
+/// Why [`Socket::connect`](super::Socket::connect) or a namespace connection failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConnectError {
+    /// The URL is not an absolute `http(s)://` or `ws(s)://` URL. Nothing was opened.
+    InvalidUrl(String),
+    /// The server (its middleware) refused the namespace; `message` is the server's message and
+    /// `data` its optional extra data. The socket stays disconnected until `connect()`.
+    Refused {
+        /// The server's message, e.g. `"not authorized"`.
+        message: String,
+        /// The error's `data` field, if the server sent one.
+        data: Option<Value>,
+    },
+    /// The transport could not be opened or closed before the namespace connected
+    /// (server down, network gone); `0` is the reason as Socket.IO spells it.
+    Transport(String),
+}
+
+impl fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConnectError::InvalidUrl(u) => write!(f, "invalid Socket.IO URL: {u}"),
+            ConnectError::Refused { message, .. } => write!(f, "connection refused: {message}"),
+            ConnectError::Transport(why) => write!(f, "could not connect: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for ConnectError {}
+
+/// Why an emit was not sent. The connection is unaffected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmitError {
+    /// The name is reserved for lifecycle events (`connect`, `connect_error`, `disconnect`,
+    /// `disconnecting`, `newListener`, `removeListener`).
+    Reserved(String),
+    /// The payload could not be serialized to JSON.
+    Encode(String),
+    /// The socket is disconnected and its send buffer is full; the packet was dropped.
+    BufferFull,
+}
+
+impl fmt::Display for EmitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EmitError::Reserved(name) => write!(f, "\"{name}\" is a reserved event name"),
+            EmitError::Encode(e) => write!(f, "payload could not be serialized: {e}"),
+            EmitError::BufferFull => f.write_str("send buffer is full while disconnected"),
+        }
+    }
+}
+
+impl std::error::Error for EmitError {}
+
+/// Why [`emit_with_ack`](super::Socket::emit_with_ack) did not produce a reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AckError {
+    /// No acknowledgement within the timeout.
+    Timeout,
+    /// The socket disconnected after the packet was sent; the reply can never come.
+    Disconnected,
+    /// The packet was not sent.
+    Emit(EmitError),
+    /// The reply did not deserialize into the requested type.
+    Decode(String),
+}
+
+impl fmt::Display for AckError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AckError::Timeout => f.write_str("operation has timed out"),
+            AckError::Disconnected => f.write_str("socket has been disconnected"),
+            AckError::Emit(e) => write!(f, "{e}"),
+            AckError::Decode(e) => write!(f, "acknowledgement did not match the expected type: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for AckError {}
+
+impl fmt::Display for DisconnectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -1,0 +1,940 @@
+//! [`Manager`] (one connection) and [`Socket`] (one namespace on it).
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use futures_core::Stream;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+use wasm_bindgen::JsValue;
+
+use super::error::{AckError, ConnectError, EmitError};
+use super::payload::{self, erased::Arg};
+use super::url;
+use crate::session::{AckFailure, DisconnectReason, SessionConfig, SessionEvent};
+use crate::shell::link::{Event, Link};
+
+const RESERVED: [&str; 6] = [
+    "connect",
+    "connect_error",
+    "disconnect",
+    "disconnecting",
+    "newListener",
+    "removeListener",
+];
+
+/// Connection options.
+///
+/// ```no_run
+/// use rtio::Options;
+/// use std::time::Duration;
+/// let opts = Options::default()
+///     .auth(&serde_json::json!({ "token": "t1" }))
+///     .ack_timeout(Duration::from_secs(5))
+///     .query("room", "lobby");
+/// ```
+#[derive(Debug, Clone)]
+pub struct Options {
+    auth: Option<String>,
+    path: String,
+    query: Vec<(String, String)>,
+    ack_timeout: Option<Duration>,
+    connect_timeout: Duration,
+    max_buffer: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            auth: None,
+            path: "/socket.io/".into(),
+            query: Vec::new(),
+            ack_timeout: None,
+            connect_timeout: Duration::from_secs(20),
+            max_buffer: 1_000,
+        }
+    }
+}
+
+impl Options {
+    /// The auth payload sent with the namespace CONNECT (the server's `socket.handshake.auth`).
+    /// A value that does not serialize to a JSON object is ignored.
+    pub fn auth(mut self, auth: &impl Serialize) -> Self {
+        self.auth = serde_json::to_value(auth)
+            .ok()
+            .filter(Value::is_object)
+            .map(|v| v.to_string());
+        self
+    }
+
+    /// The Engine.IO path on the server (default `/socket.io/`).
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.path = path.into();
+        self
+    }
+
+    /// Adds a query parameter to the connection URL.
+    pub fn query(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.query.push((key.into(), value.into()));
+        self
+    }
+
+    /// The default timeout of [`Socket::emit_with_ack`] (default: wait forever, as
+    /// socket.io-client).
+    pub fn ack_timeout(mut self, timeout: Duration) -> Self {
+        self.ack_timeout = Some(timeout);
+        self
+    }
+
+    /// How long the transport may take to open and hand-shake (default 20 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How many emits a disconnected socket keeps until it connects (default 1000).
+    pub fn max_buffer(mut self, packets: usize) -> Self {
+        self.max_buffer = packets;
+        self
+    }
+}
+
+fn ms(d: Duration) -> u64 {
+    d.as_millis().min(u128::from(u64::MAX)) as u64
+}
+
+fn encode_query(pairs: &[(String, String)]) -> String {
+    fn enc(out: &mut String, s: &str) {
+        for b in s.bytes() {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                out.push(b as char);
+            } else {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                out.push('%');
+                out.push(HEX[(b >> 4) as usize] as char);
+                out.push(HEX[(b & 15) as usize] as char);
+            }
+        }
+    }
+    let mut out = String::new();
+    for (k, v) in pairs {
+        if !out.is_empty() {
+            out.push('&');
+        }
+        enc(&mut out, k);
+        out.push('=');
+        enc(&mut out, v);
+    }
+    out
+}
+
+fn warn(message: &str) {
+    web_sys::console::warn_1(&JsValue::from_str(message));
+}
+
+fn to_bytes(v: &JsValue) -> Vec<u8> {
+    js_sys::Uint8Array::new(v).to_vec()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Manager
+
+struct ManagerInner {
+    link: Link,
+    opts: Options,
+    sockets: RefCell<Vec<Weak<SocketInner>>>,
+}
+
+/// One Engine.IO connection; any number of namespaces ([`Socket`]s) share it.
+///
+/// ```no_run
+/// use rtio::{Manager, Options};
+/// let manager = Manager::new("http://127.0.0.1:3000", Options::default()).unwrap();
+/// let root = manager.socket("/");
+/// let admin = manager.socket("/admin"); // same WebSocket
+/// ```
+#[derive(Clone)]
+pub struct Manager {
+    inner: Rc<ManagerInner>,
+}
+
+impl Manager {
+    /// A connection to the server at `url` (`http(s)://` or `ws(s)://`; a path in the URL is
+    /// ignored here, use [`socket`](Self::socket) for namespaces). Connects when the first
+    /// socket does.
+    pub fn new(url: &str, opts: Options) -> Result<Manager, ConnectError> {
+        let target = url::parse(url).ok_or_else(|| ConnectError::InvalidUrl(url.into()))?;
+        let mut query = target.query.clone();
+        let extra = encode_query(&opts.query);
+        if !extra.is_empty() {
+            if !query.is_empty() {
+                query.push('&');
+            }
+            query.push_str(&extra);
+        }
+        let engine_url = url::engine_url(&target.origin, &opts.path, &query);
+        let config = SessionConfig {
+            connect_timeout: ms(opts.connect_timeout),
+            max_buffer: opts.max_buffer,
+        };
+        let inner = Rc::new_cyclic(|weak: &Weak<ManagerInner>| {
+            let weak = weak.clone();
+            ManagerInner {
+                link: Link::new(engine_url, config, move |ev| dispatch(&weak, ev)),
+                opts,
+                sockets: RefCell::new(Vec::new()),
+            }
+        });
+        Ok(Manager { inner })
+    }
+
+    /// The socket of namespace `nsp` on this connection, connecting it with the manager's
+    /// auth. Asking twice for the same namespace gives the same socket.
+    pub fn socket(&self, nsp: &str) -> Socket {
+        let auth = self.inner.opts.auth.clone();
+        self.socket_with_auth(nsp, auth)
+    }
+
+    fn socket_with_auth(&self, nsp: &str, auth: Option<String>) -> Socket {
+        let nsp = if nsp.starts_with('/') {
+            nsp.to_string()
+        } else {
+            format!("/{nsp}")
+        };
+        let existing = self
+            .inner
+            .sockets
+            .borrow()
+            .iter()
+            .filter_map(Weak::upgrade)
+            .find(|s| *s.nsp == *nsp);
+        if let Some(inner) = existing {
+            return Socket { inner };
+        }
+        let inner = Rc::new(SocketInner {
+            manager: self.clone(),
+            nsp: Rc::from(nsp.as_str()),
+            auth: RefCell::new(auth),
+            listeners: RefCell::new(Vec::new()),
+            next_listener: Cell::new(0),
+            acks: RefCell::new(Vec::new()),
+            id: RefCell::new(None),
+        });
+        {
+            let mut sockets = self.inner.sockets.borrow_mut();
+            sockets.retain(|w| w.strong_count() > 0);
+            sockets.push(Rc::downgrade(&inner));
+        }
+        let socket = Socket { inner };
+        socket.open();
+        socket
+    }
+
+    /// Closes the connection: every socket on it disconnects (`io client disconnect`).
+    pub fn close(&self) {
+        self.inner.link.close();
+    }
+}
+
+fn dispatch(manager: &Weak<ManagerInner>, ev: Event) {
+    let Some(m) = manager.upgrade() else { return };
+    let nsp = match &ev {
+        SessionEvent::Connect { nsp, .. }
+        | SessionEvent::ConnectError { nsp, .. }
+        | SessionEvent::Disconnect { nsp, .. }
+        | SessionEvent::Event { nsp, .. }
+        | SessionEvent::Ack { nsp, .. }
+        | SessionEvent::AckFailed { nsp, .. } => nsp.clone(),
+        SessionEvent::EngineOpen { .. } | SessionEvent::EngineClose { .. } => return,
+    };
+    let socket = m
+        .sockets
+        .borrow()
+        .iter()
+        .filter_map(Weak::upgrade)
+        .find(|s| s.nsp == nsp);
+    if let Some(s) = socket {
+        s.handle(ev);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Socket
+
+type EventFn = dyn FnMut(Vec<Value>, Option<AckSender>);
+
+enum Handler {
+    Event(Rc<str>, Box<EventFn>),
+    Any(Box<dyn FnMut(&str, Vec<Value>)>),
+    Connect(Box<dyn FnMut()>),
+    Disconnect(Box<dyn FnMut(DisconnectReason)>),
+    ConnectError(Box<dyn FnMut(&ConnectError)>),
+}
+
+struct Listener {
+    id: u64,
+    once: bool,
+    handler: Rc<RefCell<Handler>>,
+}
+
+type AckSlot = Rc<RefCell<SlotState>>;
+
+#[derive(Default)]
+struct SlotState {
+    result: Option<Result<Vec<Value>, AckError>>,
+    waker: Option<Waker>,
+}
+
+impl SlotState {
+    fn complete(&mut self, r: Result<Vec<Value>, AckError>) {
+        self.result = Some(r);
+        if let Some(w) = self.waker.take() {
+            w.wake();
+        }
+    }
+}
+
+struct SocketInner {
+    manager: Manager,
+    nsp: Rc<str>,
+    auth: RefCell<Option<String>>,
+    listeners: RefCell<Vec<Listener>>,
+    next_listener: Cell<u64>,
+    acks: RefCell<Vec<(u64, AckSlot)>>,
+    id: RefCell<Option<String>>,
+}
+
+/// A Socket.IO socket: one namespace on a [`Manager`]'s connection. Cheap to clone; every
+/// clone is the same socket.
+///
+/// ```no_run
+/// use rtio::{Options, Socket};
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// let socket = Socket::connect("http://127.0.0.1:3000", Options::default())?;
+/// let _sub = socket.on("chat", |msg: String| web_sys::console::log_1(&msg.into()));
+/// socket.emit("chat", &"hi")?;
+/// let reply: String = socket
+///     .emit_with_ack("echo", &"ping")
+///     .timeout(std::time::Duration::from_secs(2))
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Socket {
+    inner: Rc<SocketInner>,
+}
+
+impl Socket {
+    /// Connects to `url`, whose path names the namespace (`http://host/admin` → `/admin`),
+    /// on a new connection. Returns at once; the connection proceeds in the background (see
+    /// [`on_connect`](Self::on_connect), [`connected`](Self::connected),
+    /// [`wait_connected`](Self::wait_connected)).
+    pub fn connect(url: &str, opts: Options) -> Result<Socket, ConnectError> {
+        let target = url::parse(url).ok_or_else(|| ConnectError::InvalidUrl(url.into()))?;
+        let manager = Manager::new(url, opts)?;
+        Ok(manager.socket(&target.nsp))
+    }
+
+    /// Another namespace on the same connection, with the same auth.
+    pub fn namespace(&self, nsp: &str) -> Socket {
+        let auth = self.inner.auth.borrow().clone();
+        self.inner.manager.socket_with_auth(nsp, auth)
+    }
+
+    /// The connection this socket runs on.
+    pub fn manager(&self) -> &Manager {
+        &self.inner.manager
+    }
+
+    /// The namespace, e.g. `/`.
+    pub fn nsp(&self) -> &str {
+        &self.inner.nsp
+    }
+
+    /// Whether the namespace is connected.
+    pub fn connected(&self) -> bool {
+        self.inner.id.borrow().is_some()
+    }
+
+    /// The socket id the server gave, while connected.
+    pub fn id(&self) -> Option<String> {
+        self.inner.id.borrow().clone()
+    }
+
+    /// (Re)connects the namespace after a [`disconnect`](Self::disconnect) or a refusal
+    /// (socket.io-client's `socket.connect()` / `socket.open()`).
+    pub fn open(&self) {
+        let auth = self.inner.auth.borrow().clone();
+        self.inner.manager.inner.link.connect(&self.inner.nsp, auth);
+    }
+
+    /// Disconnects the namespace (`io client disconnect`); the connection closes when no
+    /// namespace uses it any more.
+    pub fn disconnect(&self) {
+        self.inner.manager.inner.link.disconnect(&self.inner.nsp);
+    }
+
+    /// Resolves when the namespace is connected, or fails with the next connect error.
+    pub fn wait_connected(&self) -> ConnectFuture {
+        let state: Rc<RefCell<(Option<Result<(), ConnectError>>, Option<Waker>)>> =
+            Rc::default();
+        let mut subs = Vec::new();
+        if self.connected() {
+            state.borrow_mut().0 = Some(Ok(()));
+        } else {
+            let s = state.clone();
+            subs.push(self.add(true, Handler::Connect(Box::new(move || {
+                let mut st = s.borrow_mut();
+                st.0.get_or_insert(Ok(()));
+                if let Some(w) = st.1.take() {
+                    w.wake();
+                }
+            }))));
+            let s = state.clone();
+            subs.push(self.add(true, Handler::ConnectError(Box::new(move |e| {
+                let mut st = s.borrow_mut();
+                st.0.get_or_insert(Err(e.clone()));
+                if let Some(w) = st.1.take() {
+                    w.wake();
+                }
+            }))));
+        }
+        ConnectFuture { state, _subs: subs }
+    }
+
+    fn add(&self, once: bool, handler: Handler) -> Subscription {
+        let id = self.inner.next_listener.get();
+        self.inner.next_listener.set(id + 1);
+        self.inner.listeners.borrow_mut().push(Listener {
+            id,
+            once,
+            handler: Rc::new(RefCell::new(handler)),
+        });
+        Subscription {
+            socket: Rc::downgrade(&self.inner),
+            id,
+        }
+    }
+
+    fn event_handler<T, F>(event: &str, mut f: F) -> Handler
+    where
+        T: DeserializeOwned,
+        F: FnMut(T, Option<AckSender>) + 'static,
+    {
+        let name: Rc<str> = Rc::from(event);
+        let label = name.clone();
+        Handler::Event(
+            name,
+            Box::new(move |args, ack| match payload::from_args::<T>(args) {
+                Ok(v) => f(v, ack),
+                Err(e) => warn(&format!("rtio: \"{label}\" payload ignored: {e}")),
+            }),
+        )
+    }
+
+    /// Calls `f` with each `event`'s payload, deserialized as `T` (no argument reads as
+    /// `null`, one as itself, several as a tuple). The listener lives until the returned
+    /// [`Subscription`] is dropped. A payload that does not deserialize is skipped with a
+    /// console warning.
+    pub fn on<T, F>(&self, event: &str, mut f: F) -> Subscription
+    where
+        T: DeserializeOwned + 'static,
+        F: FnMut(T) + 'static,
+    {
+        self.add(false, Self::event_handler(event, move |v, _| f(v)))
+    }
+
+    /// Like [`on`](Self::on), for events the server sends with an ack callback: `f` also
+    /// receives the [`AckSender`] (`None` when the server asked for no ack).
+    pub fn on_with_ack<T, F>(&self, event: &str, f: F) -> Subscription
+    where
+        T: DeserializeOwned + 'static,
+        F: FnMut(T, Option<AckSender>) + 'static,
+    {
+        self.add(false, Self::event_handler(event, f))
+    }
+
+    /// Like [`on`](Self::on), but only for the next `event`.
+    pub fn once<T, F>(&self, event: &str, f: F) -> Subscription
+    where
+        T: DeserializeOwned + 'static,
+        F: FnOnce(T) + 'static,
+    {
+        let mut f = Some(f);
+        self.add(
+            true,
+            Self::event_handler(event, move |v, _| {
+                if let Some(f) = f.take() {
+                    f(v)
+                }
+            }),
+        )
+    }
+
+    /// Calls `f` with the name and raw JSON arguments of every event.
+    pub fn on_any(&self, f: impl FnMut(&str, Vec<Value>) + 'static) -> Subscription {
+        self.add(false, Handler::Any(Box::new(f)))
+    }
+
+    /// Calls `f` each time the namespace connects.
+    pub fn on_connect(&self, f: impl FnMut() + 'static) -> Subscription {
+        self.add(false, Handler::Connect(Box::new(f)))
+    }
+
+    /// Calls `f` each time the namespace disconnects, with the reason.
+    pub fn on_disconnect(&self, f: impl FnMut(DisconnectReason) + 'static) -> Subscription {
+        self.add(false, Handler::Disconnect(Box::new(f)))
+    }
+
+    /// Calls `f` when a connection attempt fails.
+    pub fn on_connect_error(&self, f: impl FnMut(&ConnectError) + 'static) -> Subscription {
+        self.add(false, Handler::ConnectError(Box::new(f)))
+    }
+
+    /// Removes every listener of `event` (including ones whose [`Subscription`] is still held).
+    pub fn off(&self, event: &str) {
+        self.inner
+            .listeners
+            .borrow_mut()
+            .retain(|l| !matches!(&*l.handler.borrow(), Handler::Event(name, _) if **name == *event));
+    }
+
+    /// A stream of `event`'s payloads, deserialized as `T` (payloads that do not deserialize
+    /// are skipped with a console warning). Dropping the stream removes its listener. Items
+    /// queue up while nobody polls.
+    pub fn events<T: DeserializeOwned + 'static>(&self, event: &str) -> EventStream<T> {
+        let shared: Rc<RefCell<StreamState<T>>> = Rc::new(RefCell::new(StreamState {
+            items: std::collections::VecDeque::new(),
+            waker: None,
+        }));
+        let s = shared.clone();
+        let sub = self.on(event, move |v: T| {
+            let mut st = s.borrow_mut();
+            st.items.push_back(v);
+            if let Some(w) = st.waker.take() {
+                w.wake();
+            }
+        });
+        EventStream {
+            shared,
+            _sub: sub,
+        }
+    }
+
+    fn check_name(event: &str) -> Result<(), EmitError> {
+        if RESERVED.contains(&event) {
+            Err(EmitError::Reserved(event.into()))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn send(
+        &self,
+        event: &str,
+        args: &[&dyn Arg],
+        ack: Option<Option<u64>>,
+    ) -> Result<Option<u64>, EmitError> {
+        Self::check_name(event)?;
+        let mut all: Vec<&dyn Arg> = Vec::with_capacity(args.len() + 1);
+        all.push(&event);
+        all.extend_from_slice(args);
+        let (data, bins) = payload::encode(&all).map_err(EmitError::Encode)?;
+        let bins = bins
+            .iter()
+            .map(|b| JsValue::from(js_sys::Uint8Array::from(b.as_slice())))
+            .collect();
+        self.inner
+            .manager
+            .inner
+            .link
+            .emit(&self.inner.nsp, data, bins, ack)
+            .map_err(|_| EmitError::BufferFull)
+    }
+
+    /// Emits `event` with one argument. While disconnected, the packet is buffered and sent
+    /// on connect.
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, payload: &T) -> Result<(), EmitError> {
+        self.send(event, &[&payload], None).map(|_| ())
+    }
+
+    /// Emits `event` with any number of arguments (each its own Socket.IO argument).
+    pub fn emit_args(&self, event: &str, args: &[Value]) -> Result<(), EmitError> {
+        let refs: Vec<&dyn Arg> = args.iter().map(|a| a as &dyn Arg).collect();
+        self.send(event, &refs, None).map(|_| ())
+    }
+
+    /// Emits `event` with one argument and waits for the server's acknowledgement,
+    /// deserialized as `R` (one reply argument as itself, several as a tuple). The packet is
+    /// sent at once; the timeout is the socket's `ack_timeout` unless set with
+    /// [`AckFuture::timeout`]. Dropping the future stops waiting.
+    pub fn emit_with_ack<R: DeserializeOwned, T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        payload: &T,
+    ) -> AckFuture<R> {
+        let timeout = self.inner.manager.inner.opts.ack_timeout.map(ms);
+        let slot: AckSlot = Rc::default();
+        let id = match self.send(event, &[&payload], Some(timeout)) {
+            Ok(Some(id)) => {
+                self.inner.acks.borrow_mut().push((id, slot.clone()));
+                Some(id)
+            }
+            Ok(None) => None,
+            Err(e) => {
+                slot.borrow_mut().result = Some(Err(AckError::Emit(e)));
+                None
+            }
+        };
+        AckFuture {
+            socket: self.clone(),
+            id,
+            slot,
+            _reply: PhantomData,
+        }
+    }
+
+}
+
+impl SocketInner {
+    fn handle(self: &Rc<Self>, ev: Event) {
+        match ev {
+            SessionEvent::Connect { sid, .. } => {
+                *self.id.borrow_mut() = Some(sid);
+                self.call(|h| match h {
+                    Handler::Connect(f) => {
+                        f();
+                        true
+                    }
+                    _ => false,
+                });
+            }
+            SessionEvent::Disconnect { reason, .. } => {
+                *self.id.borrow_mut() = None;
+                self.call(|h| match h {
+                    Handler::Disconnect(f) => {
+                        f(reason);
+                        true
+                    }
+                    _ => false,
+                });
+            }
+            SessionEvent::ConnectError { data, .. } => {
+                *self.id.borrow_mut() = None;
+                let err = match serde_json::from_str::<Value>(&data) {
+                    Ok(v) => {
+                        let message = v
+                            .get("message")
+                            .and_then(Value::as_str)
+                            .or(v.as_str())
+                            .unwrap_or("connection refused")
+                            .to_string();
+                        if message == "websocket error"
+                            || DisconnectReason::all().iter().any(|r| r.as_str() == message)
+                        {
+                            ConnectError::Transport(message)
+                        } else {
+                            ConnectError::Refused {
+                                message,
+                                data: v.get("data").cloned(),
+                            }
+                        }
+                    }
+                    Err(_) => ConnectError::Refused {
+                        message: data,
+                        data: None,
+                    },
+                };
+                self.call(|h| match h {
+                    Handler::ConnectError(f) => {
+                        f(&err);
+                        true
+                    }
+                    _ => false,
+                });
+            }
+            SessionEvent::Event {
+                data,
+                id,
+                attachments,
+                ..
+            } => {
+                let bins: Vec<Vec<u8>> = attachments.iter().map(to_bytes).collect();
+                let mut values = match payload::decode(&data, &bins) {
+                    Ok(v) => v,
+                    Err(e) => return warn(&format!("rtio: malformed event ignored: {e}")),
+                };
+                let name = match values.first() {
+                    Some(Value::String(s)) => s.clone(),
+                    _ => return warn("rtio: event without a name ignored"),
+                };
+                let args = values.split_off(1);
+                let ack = id.map(|id| AckSender {
+                    socket: Rc::downgrade(self),
+                    id,
+                });
+                self.call(|h| match h {
+                    Handler::Event(n, f) if **n == *name => {
+                        f(args.clone(), ack.clone());
+                        true
+                    }
+                    Handler::Any(f) => {
+                        f(&name, args.clone());
+                        true
+                    }
+                    _ => false,
+                });
+            }
+            SessionEvent::Ack {
+                id,
+                data,
+                attachments,
+                ..
+            } => {
+                let bins: Vec<Vec<u8>> = attachments.iter().map(to_bytes).collect();
+                let r = payload::decode(&data, &bins).map_err(AckError::Decode);
+                self.complete_ack(id, r);
+            }
+            SessionEvent::AckFailed { id, failure, .. } => {
+                let e = match failure {
+                    AckFailure::Timeout => AckError::Timeout,
+                    AckFailure::Disconnected => AckError::Disconnected,
+                };
+                self.complete_ack(id, Err(e));
+            }
+            SessionEvent::EngineOpen { .. } | SessionEvent::EngineClose { .. } => {}
+        }
+    }
+
+    fn complete_ack(&self, id: u64, r: Result<Vec<Value>, AckError>) {
+        let slot = {
+            let mut acks = self.acks.borrow_mut();
+            let at = acks.iter().position(|(i, _)| *i == id);
+            at.map(|at| acks.remove(at).1)
+        };
+        if let Some(slot) = slot {
+            slot.borrow_mut().complete(r);
+        }
+    }
+
+    /// Calls every listener `f` accepts (returns true for), in registration order, with no
+    /// borrow held, so listeners may add or remove listeners and emit.
+    fn call(&self, mut f: impl FnMut(&mut Handler) -> bool) {
+        let snapshot: Vec<(u64, bool, Rc<RefCell<Handler>>)> = self
+            .listeners
+            .borrow()
+            .iter()
+            .map(|l| (l.id, l.once, l.handler.clone()))
+            .collect();
+        for (id, once, handler) in snapshot {
+            // A listener removed by an earlier one in this round is not called.
+            if !self.listeners.borrow().iter().any(|l| l.id == id) {
+                continue;
+            }
+            let Ok(mut h) = handler.try_borrow_mut() else {
+                continue;
+            };
+            if f(&mut h) && once {
+                self.listeners.borrow_mut().retain(|l| l.id != id);
+            }
+        }
+    }
+}
+
+impl Drop for SocketInner {
+    fn drop(&mut self) {
+        // The last handle of this namespace is gone: leave it, so the server forgets it too.
+        self.manager.inner.link.disconnect(&self.nsp);
+    }
+}
+
+impl DisconnectReason {
+    fn all() -> [DisconnectReason; 6] {
+        [
+            DisconnectReason::IoServerDisconnect,
+            DisconnectReason::IoClientDisconnect,
+            DisconnectReason::PingTimeout,
+            DisconnectReason::TransportClose,
+            DisconnectReason::TransportError,
+            DisconnectReason::ParseError,
+        ]
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handles
+
+/// A registered listener; dropping it removes the listener.
+#[must_use = "the listener is removed when the Subscription is dropped"]
+pub struct Subscription {
+    socket: Weak<SocketInner>,
+    id: u64,
+}
+
+impl Subscription {
+    /// Keeps the listener for the socket's whole life (until [`Socket::off`]).
+    pub fn keep(mut self) {
+        self.socket = Weak::new();
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        if let Some(s) = self.socket.upgrade() {
+            if let Ok(mut l) = s.listeners.try_borrow_mut() {
+                l.retain(|l| l.id != self.id);
+            }
+        }
+    }
+}
+
+/// Answers an event the server sent with an ack callback. Sending consumes it: the server
+/// expects one answer.
+#[derive(Clone)]
+pub struct AckSender {
+    socket: Weak<SocketInner>,
+    id: u64,
+}
+
+impl AckSender {
+    /// Sends the acknowledgement with one argument.
+    pub fn send<T: Serialize + ?Sized>(self, reply: &T) -> Result<(), EmitError> {
+        self.send_args(&[&reply])
+    }
+
+    fn send_args(self, args: &[&dyn Arg]) -> Result<(), EmitError> {
+        let Some(s) = self.socket.upgrade() else {
+            return Ok(());
+        };
+        let (data, bins) = payload::encode(args).map_err(EmitError::Encode)?;
+        let bins: Vec<JsValue> = bins
+            .iter()
+            .map(|b| JsValue::from(js_sys::Uint8Array::from(b.as_slice())))
+            .collect();
+        let nsp = s.nsp.clone();
+        let id = self.id;
+        s.manager
+            .inner
+            .link
+            .with(move |session, _| session.ack(&nsp, id, data, bins));
+        Ok(())
+    }
+}
+
+/// The pending reply of [`Socket::emit_with_ack`].
+#[must_use = "the reply is only received when the future is awaited"]
+pub struct AckFuture<R> {
+    socket: Socket,
+    id: Option<u64>,
+    slot: AckSlot,
+    _reply: PhantomData<R>,
+}
+
+impl<R> AckFuture<R> {
+    /// Fails with [`AckError::Timeout`] if no reply arrives within `timeout` from now.
+    pub fn timeout(self, timeout: Duration) -> Self {
+        if let Some(id) = self.id {
+            self.socket
+                .inner
+                .manager
+                .inner
+                .link
+                .with(|s, now| s.set_ack_timeout(id, Some(ms(timeout)), now));
+        }
+        self
+    }
+}
+
+impl<R: DeserializeOwned> Future for AckFuture<R> {
+    type Output = Result<R, AckError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut slot = self.slot.borrow_mut();
+        match slot.result.take() {
+            Some(Ok(args)) => Poll::Ready(payload::from_args(args).map_err(AckError::Decode)),
+            Some(Err(e)) => Poll::Ready(Err(e)),
+            None => {
+                slot.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<R> Drop for AckFuture<R> {
+    fn drop(&mut self) {
+        let Some(id) = self.id else { return };
+        let inner = &self.socket.inner;
+        let waiting = {
+            let mut acks = inner.acks.borrow_mut();
+            let before = acks.len();
+            acks.retain(|(i, _)| *i != id);
+            acks.len() != before
+        };
+        if waiting {
+            let nsp = inner.nsp.clone();
+            inner
+                .manager
+                .inner
+                .link
+                .with(move |s, _| s.cancel_ack(&nsp, id));
+        }
+    }
+}
+
+/// Resolves when a socket connects; see [`Socket::wait_connected`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct ConnectFuture {
+    #[allow(clippy::type_complexity)]
+    state: Rc<RefCell<(Option<Result<(), ConnectError>>, Option<Waker>)>>,
+    _subs: Vec<Subscription>,
+}
+
+impl Future for ConnectFuture {
+    type Output = Result<(), ConnectError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut st = self.state.borrow_mut();
+        match st.0.take() {
+            Some(r) => Poll::Ready(r),
+            None => {
+                st.1 = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+struct StreamState<T> {
+    items: std::collections::VecDeque<T>,
+    waker: Option<Waker>,
+}
+
+/// The payloads of one event as a [`Stream`]; see [`Socket::events`].
+pub struct EventStream<T> {
+    shared: Rc<RefCell<StreamState<T>>>,
+    _sub: Subscription,
+}
+
+impl<T> Stream for EventStream<T> {
+    type Item = T;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let mut st = self.shared.borrow_mut();
+        match st.items.pop_front() {
+            Some(v) => Poll::Ready(Some(v)),
+            None => {
+                st.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<T> Unpin for EventStream<T> {}

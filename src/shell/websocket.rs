@@ -1,0 +1,82 @@
+//! The WebSocket transport: one Engine.IO packet per frame, binary frames as `ArrayBuffer`.
+
+use wasm_bindgen::prelude::*;
+use web_sys::{BinaryType, MessageEvent, WebSocket};
+
+use crate::session::Transmit;
+
+#[wasm_bindgen]
+extern "C" {
+    // The same WebSocket, seen through a `send` that takes any value the browser accepts
+    // (string, ArrayBuffer, any ArrayBufferView).
+    #[wasm_bindgen(js_name = WebSocket)]
+    type AnyWebSocket;
+    #[wasm_bindgen(method, catch, js_name = send)]
+    fn send_value(this: &AnyWebSocket, data: &JsValue) -> Result<(), JsValue>;
+}
+
+/// What the transport reports.
+pub(crate) enum WsSignal {
+    Open,
+    Message(JsValue),
+    Closed,
+    Error,
+}
+
+/// An open (or opening) WebSocket and the four closures listening to it. Dropping it removes
+/// the listeners and closes the socket.
+#[must_use = "dropping a WsTransport closes the WebSocket"]
+pub(crate) struct WsTransport {
+    ws: WebSocket,
+    _on_open: Closure<dyn FnMut()>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_close: Closure<dyn FnMut()>,
+    _on_error: Closure<dyn FnMut()>,
+}
+
+impl WsTransport {
+    /// Opens a WebSocket to `url`; every signal goes to `on_signal`.
+    pub fn open(url: &str, on_signal: impl Fn(WsSignal) + Clone + 'static) -> Result<Self, JsValue> {
+        let ws = WebSocket::new(url)?;
+        ws.set_binary_type(BinaryType::Arraybuffer);
+        let f = on_signal.clone();
+        let on_open = Closure::<dyn FnMut()>::new(move || f(WsSignal::Open));
+        let f = on_signal.clone();
+        let on_message =
+            Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| f(WsSignal::Message(e.data())));
+        let f = on_signal.clone();
+        let on_close = Closure::<dyn FnMut()>::new(move || f(WsSignal::Closed));
+        let f = on_signal;
+        let on_error = Closure::<dyn FnMut()>::new(move || f(WsSignal::Error));
+        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        ws.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        Ok(WsTransport {
+            ws,
+            _on_open: on_open,
+            _on_message: on_message,
+            _on_close: on_close,
+            _on_error: on_error,
+        })
+    }
+
+    /// Writes one frame.
+    pub fn send(&self, frame: &Transmit<JsValue>) -> Result<(), JsValue> {
+        match frame {
+            Transmit::Text(text) => self.ws.send_with_str(text),
+            Transmit::Binary(data) => self.ws.unchecked_ref::<AnyWebSocket>().send_value(data),
+        }
+    }
+}
+
+impl Drop for WsTransport {
+    fn drop(&mut self) {
+        self.ws.set_onopen(None);
+        self.ws.set_onmessage(None);
+        self.ws.set_onclose(None);
+        self.ws.set_onerror(None);
+        // Closing an already closed socket is a no-op; there is nothing useful to do on error.
+        let _ = self.ws.close();
+    }
+}

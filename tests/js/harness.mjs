@@ -1,0 +1,350 @@
+// Shared harness for the browser tests of the JS API (run with `node --test tests/js/`).
+//
+// Each test file gets one headless Chromium and runs every test against both test servers
+// (Node socket.io and the Rust server), each test in a fresh browser context.
+//
+// Environment:
+//   RTIO_CLIENT            module imported by the page, resolved against the page URL
+//                          (default /pkg/index.js; the reference client is
+//                          /vendor/socket.io-client/socket.io.esm.min.js). It must export `io`.
+//   RTIO_NODE_URL          use a running Node test server instead of starting one
+//   RTIO_RUST_URL          use a running Rust test server instead of starting one
+//   RTIO_RUST_SERVER_BIN   Rust server binary to start (default <repo>/target/debug/rtio-server)
+//   RTIO_SKIP_RUST=1       skip the Rust-server suites (local work only; CI must not set it)
+//   RTIO_CHROMIUM          browser executable (default /usr/bin/chromium)
+
+import { after, describe, it } from "node:test";
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const REPO = path.resolve(HERE, "../..");
+export const CLIENT_URL = process.env.RTIO_CLIENT || "/pkg/index.js";
+const PAGE_PATH = "/tests/pages/blank.html";
+const CHROMIUM = process.env.RTIO_CHROMIUM || "/usr/bin/chromium";
+const RUST_BIN = process.env.RTIO_RUST_SERVER_BIN || path.join(REPO, "target/debug/rtio-server");
+const SKIP_RUST = process.env.RTIO_SKIP_RUST === "1";
+
+// Without the background-networking flags Chromium keeps trying to reach the (closed) network.
+const CHROMIUM_ARGS = [
+  "--headless=new",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-dev-shm-usage",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+const SERVER_START_MS = 20_000;
+const DEFAULT_TEST_MS = 20_000;
+const DEFAULT_RUN_MS = 5_000;
+
+// Runs in every page before any of its scripts: a WebSocket constructor that counts instances
+// (installed before the client module is imported, so the client sees it) and small helpers the
+// page functions use.
+const INIT_SCRIPT = `(() => {
+  const Native = window.WebSocket;
+  const record = { count: 0, urls: [] };
+  window.__ws = record;
+  window.WebSocket = class WebSocket extends Native {
+    constructor(...args) {
+      super(...args);
+      record.count++;
+      record.urls.push(String(args[0]));
+    }
+  };
+
+  window.sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  // Resolves with the listener's arguments on the next \`event\`.
+  window.waitFor = (emitter, event, ms = 3000) => new Promise((resolve, reject) => {
+    const handler = (...args) => { clearTimeout(timer); emitter.off(event, handler); resolve(args); };
+    const timer = setTimeout(() => {
+      emitter.off(event, handler);
+      reject(new Error('timed out after ' + ms + ' ms waiting for "' + event + '"'));
+    }, ms);
+    emitter.on(event, handler);
+  });
+
+  // Resolves once the socket is connected; rejects on connect_error or timeout.
+  window.connected = (socket, ms = 3000) => new Promise((resolve, reject) => {
+    if (socket.connected) return resolve();
+    const done = () => { clearTimeout(timer); socket.off("connect", ok); socket.off("connect_error", bad); };
+    const ok = () => { done(); resolve(); };
+    const bad = (err) => { done(); reject(new Error("connect_error: " + (err && err.message))); };
+    const timer = setTimeout(() => { done(); reject(new Error("timed out after " + ms + " ms waiting for connect")); }, ms);
+    socket.on("connect", ok);
+    socket.on("connect_error", bad);
+  });
+
+  window.until = async (predicate, ms = 3000, what = "condition") => {
+    const deadline = performance.now() + ms;
+    while (!predicate()) {
+      if (performance.now() > deadline) throw new Error("timed out after " + ms + " ms waiting for " + what);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
+
+  // JSON-friendly view of a value: binary becomes { $ab: [bytes] } (ArrayBuffer) or
+  // { $view: "Uint8Array", bytes: [...] } (typed array / DataView), so tests can compare types too.
+  window.plain = (v) => {
+    if (v instanceof ArrayBuffer) return { $ab: Array.from(new Uint8Array(v)) };
+    if (ArrayBuffer.isView(v)) {
+      return { $view: v.constructor.name, bytes: Array.from(new Uint8Array(v.buffer, v.byteOffset, v.byteLength)) };
+    }
+    if (typeof Blob !== "undefined" && v instanceof Blob) return { $blob: v.size };
+    if (Array.isArray(v)) return v.map(window.plain);
+    if (v && typeof v === "object") {
+      const out = {};
+      for (const [k, x] of Object.entries(v)) out[k] = window.plain(x);
+      return out;
+    }
+    if (v === undefined) return { $undefined: true };
+    return v;
+  };
+})();`;
+
+// ---------------------------------------------------------------------------------------------
+// Servers
+
+function checkLocal(url, varName) {
+  let u;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new Error(`${varName} is not a URL: ${url}`);
+  }
+  if (!["127.0.0.1", "localhost", "[::1]"].includes(u.hostname)) {
+    throw new Error(`${varName} must point to the loopback interface, got ${url}`);
+  }
+  return url.replace(/\/+$/, "");
+}
+
+const started = new Set();
+
+function startServer(label, command, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+    started.add(child);
+    let stdout = "";
+    let stderr = "";
+    let settled = false;
+    const fail = (msg) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (child.exitCode === null) child.kill("SIGKILL");
+      reject(new Error(`${label} server: ${msg}${stderr ? `\n--- stderr ---\n${stderr}` : ""}`));
+    };
+    const timer = setTimeout(
+      () => fail(`no LISTENING line within ${SERVER_START_MS} ms`),
+      SERVER_START_MS,
+    );
+    child.stderr.on("data", (d) => {
+      stderr = (stderr + d).slice(-8000);
+    });
+    child.stdout.on("data", (d) => {
+      if (settled) return; // keep draining so the pipe never fills
+      stdout += d;
+      const m = /^LISTENING (http:\/\/127\.0\.0\.1:\d+)\s*$/m.exec(stdout);
+      if (m) {
+        settled = true;
+        clearTimeout(timer);
+        resolve({ url: m[1], child });
+      }
+    });
+    child.on("error", (err) => fail(`could not start ${command}: ${err.message}`));
+    child.on("exit", (code, signal) => {
+      started.delete(child);
+      fail(`exited before listening (code ${code}, signal ${signal})`);
+    });
+  });
+}
+
+async function stopServer(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+// Last resort if the test process dies without running its `after` hook.
+process.on("exit", () => {
+  for (const child of started) {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+});
+
+const serverPromises = {};
+
+function serverUrl(which) {
+  if (!serverPromises[which]) {
+    serverPromises[which] = (async () => {
+      if (which === "node") {
+        if (process.env.RTIO_NODE_URL) return checkLocal(process.env.RTIO_NODE_URL, "RTIO_NODE_URL");
+        const script = path.join(REPO, "tests/servers/node/server.mjs");
+        return (await startServer("Node", process.execPath, [script, "--port", "0"])).url;
+      }
+      if (process.env.RTIO_RUST_URL) return checkLocal(process.env.RTIO_RUST_URL, "RTIO_RUST_URL");
+      if (!existsSync(RUST_BIN)) {
+        throw new Error(
+          `Rust test server binary not found at ${RUST_BIN}. Build the rtio-server binary (examples/server), ` +
+            `or point RTIO_RUST_SERVER_BIN at it, or set RTIO_RUST_URL to a running server. ` +
+            `RTIO_SKIP_RUST=1 skips these tests for local work only.`,
+        );
+      }
+      return (await startServer("Rust", RUST_BIN, ["--port", "0"])).url;
+    })();
+    // Surface the rejection to every test that asks, not as an unhandled rejection.
+    serverPromises[which].catch(() => {});
+  }
+  return serverPromises[which];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Browser
+
+let browserPromise;
+
+function browser() {
+  if (!browserPromise) {
+    if (!existsSync(CHROMIUM)) {
+      browserPromise = Promise.reject(
+        new Error(`Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`),
+      );
+    } else {
+      browserPromise = chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    }
+    browserPromise.catch(() => {});
+  }
+  return browserPromise;
+}
+
+after(async () => {
+  if (browserPromise) {
+    const b = await browserPromise.catch(() => null);
+    await b?.close();
+  }
+  await Promise.all([...started].map(stopServer));
+});
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+// A page with the client module loaded as `window.io`, bound to one target server.
+class TestPage {
+  constructor(page, url, server) {
+    this.page = page;
+    this.url = url;
+    this.server = server;
+  }
+
+  // Runs `fn(arg)` in the page, where `arg.url` is the target server's base URL. `fn` is
+  // serialized: it can use only its argument and page globals (io, sleep, waitFor, connected,
+  // until, plain, __ws). Returns its result through JSON; rejects after `timeout` ms.
+  async run(fn, arg = {}, { timeout = DEFAULT_RUN_MS } = {}) {
+    const payload = { src: fn.toString(), arg: { url: this.url, ...arg }, timeout };
+    const json = await withTimeout(
+      this.page.evaluate(async ({ src, arg, timeout }) => {
+        const f = (0, eval)(`(${src})`);
+        let timer;
+        const limit = new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`page function did not finish within ${timeout} ms`)),
+            timeout,
+          );
+        });
+        try {
+          const value = await Promise.race([Promise.resolve().then(() => f(arg)), limit]);
+          return value === undefined ? undefined : JSON.stringify(value);
+        } finally {
+          clearTimeout(timer);
+        }
+      }, payload),
+      timeout + 3000,
+      "page.evaluate",
+    );
+    return json === undefined ? undefined : JSON.parse(json);
+  }
+}
+
+async function runPageTest(server, body) {
+  const [b, pagesBase, url] = await Promise.all([browser(), serverUrl("node"), serverUrl(server)]);
+  const context = await b.newContext();
+  const pageErrors = [];
+  const consoleErrors = [];
+  let failure;
+  try {
+    await context.addInitScript(INIT_SCRIPT);
+    const page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    page.on("pageerror", (err) => pageErrors.push(err));
+    page.on("crash", () => pageErrors.push(new Error("page crashed")));
+    page.on("console", (msg) => {
+      if (msg.type() === "error") consoleErrors.push(msg.text());
+    });
+    await page.goto(pagesBase + PAGE_PATH);
+    await page.evaluate(async (clientUrl) => {
+      const mod = await import(clientUrl);
+      if (typeof mod.io !== "function") throw new Error(`${clientUrl} does not export io()`);
+      window.io = mod.io;
+    }, CLIENT_URL);
+    await body(new TestPage(page, url, server));
+  } catch (err) {
+    failure = err;
+  } finally {
+    await context.close().catch(() => {});
+  }
+  const details = [];
+  if (pageErrors.length) {
+    details.push("uncaught page errors:\n" + pageErrors.map((e) => `  ${e.stack || e}`).join("\n"));
+  }
+  if (consoleErrors.length) {
+    details.push("page console errors:\n" + consoleErrors.map((t) => `  ${t}`).join("\n"));
+  }
+  if (failure) {
+    if (details.length && failure instanceof Error) {
+      // the reporter prints the stack, which was captured with the original message
+      const extra = "\n" + details.join("\n");
+      failure.message += extra;
+      if (typeof failure.stack === "string") failure.stack += extra;
+    }
+    throw failure;
+  }
+  if (pageErrors.length) {
+    throw new Error(details.join("\n"));
+  }
+}
+
+// Declares the tests in `define` once per target server:
+//   suite("acks", ({ test, server }) => {
+//     test("name", async (page) => { const r = await page.run(async ({ url }) => ..., {}); });
+//   });
+export function suite(title, define) {
+  for (const server of ["node", "rust"]) {
+    const skip = server === "rust" && SKIP_RUST ? "RTIO_SKIP_RUST=1" : false;
+    describe(`${title} [${server} server]`, { skip }, () => {
+      const test = (name, body, { timeout = DEFAULT_TEST_MS } = {}) =>
+        it(name, { timeout }, () => runPageTest(server, body));
+      define({ test, server });
+    });
+  }
+}

@@ -1,0 +1,220 @@
+//! Property tests for the codec and the session, run natively for a bounded number of cases
+//! (set `RTIO_PROP_CASES` to run more). Deterministic: a fixed-seed generator, so a failure
+//! reproduces.
+#![cfg(not(target_arch = "wasm32"))]
+
+use rtio::codec::engine::{EngineKind, EnginePacket, Handshake};
+use rtio::codec::json;
+use rtio::codec::socket::{SocketKind, SocketPacket};
+use rtio::session::{Session, SessionConfig, TransportClosed};
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        // xorshift64*
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len() as u64) as usize]
+    }
+}
+
+fn cases() -> u64 {
+    std::env::var("RTIO_PROP_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000)
+}
+
+/// Pieces that make decoders take their interesting branches.
+const ATOMS: &[&str] = &[
+    "0", "1", "2", "3", "4", "5", "6", "7", "9", "-", "/", ",", "[", "]", "{", "}", "\"", "\\",
+    ":", "1-", "12", "/admin,", "/a", "[\"ev\"]", "{\"sid\":\"x\"}", "{\"_placeholder\":true,\"num\":0}",
+    "99999999999999999999", "é", "😀", "\u{0}", " ", "null", "true", "\\u", "\\ud800", "e", ".",
+    r#"{"sid":"a","pingInterval":1,"pingTimeout":1}"#,
+];
+
+fn random_text(rng: &mut Rng) -> String {
+    let mut s = String::new();
+    for _ in 0..rng.below(8) {
+        if rng.below(4) == 0 {
+            // Arbitrary code points, including surrogates' neighbours and controls.
+            let c = char::from_u32(rng.below(0x11_0000) as u32).unwrap_or('\u{fffd}');
+            s.push(c);
+        } else {
+            s.push_str(rng.pick(ATOMS));
+        }
+    }
+    s
+}
+
+#[test]
+fn decoders_never_panic_on_arbitrary_text() {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for _ in 0..cases() {
+        let s = random_text(&mut rng);
+        let _ = EnginePacket::decode(&s);
+        let _ = SocketPacket::decode(&s);
+        let _ = json::parse(&s);
+        let _ = Handshake::parse(&s);
+    }
+}
+
+#[test]
+fn decoders_never_panic_on_arbitrary_bytes() {
+    let mut rng = Rng(42);
+    for _ in 0..cases() {
+        let len = rng.below(24) as usize;
+        let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+        let s = String::from_utf8_lossy(&bytes);
+        let _ = EnginePacket::decode(&s);
+        let _ = SocketPacket::decode(&s);
+        let _ = json::parse(&s);
+    }
+}
+
+#[test]
+fn socket_packets_round_trip() {
+    let mut rng = Rng(7);
+    let kinds = [
+        SocketKind::Connect,
+        SocketKind::Disconnect,
+        SocketKind::Event,
+        SocketKind::Ack,
+        SocketKind::ConnectError,
+        SocketKind::BinaryEvent,
+        SocketKind::BinaryAck,
+    ];
+    let namespaces = ["/", "/admin", "/a/b", "/ünï"];
+    let arrays = ["[\"ev\"]", "[\"ev\",1,{\"a\":[2]}]", "[]", "[\"日本\",\"😀\"]"];
+    for _ in 0..cases() {
+        let kind = kinds[rng.below(kinds.len() as u64) as usize];
+        let nsp = namespaces[rng.below(namespaces.len() as u64) as usize];
+        let id = match kind {
+            SocketKind::Ack | SocketKind::BinaryAck => Some(rng.below(1 << 53)),
+            SocketKind::Event | SocketKind::BinaryEvent if rng.below(2) == 0 => {
+                Some(rng.below(1 << 53))
+            }
+            _ => None,
+        };
+        let data = match kind {
+            SocketKind::Connect => ["", "{\"token\":\"t\"}"][rng.below(2) as usize],
+            SocketKind::Disconnect => "",
+            SocketKind::ConnectError => "{\"message\":\"no\"}",
+            _ => arrays[rng.below(arrays.len() as u64) as usize],
+        };
+        let attachments = if kind.is_binary() {
+            rng.below(5) as u32
+        } else {
+            0
+        };
+        let p = SocketPacket {
+            kind,
+            attachments,
+            nsp,
+            id,
+            data,
+        };
+        let text = p.encode();
+        assert_eq!(SocketPacket::decode(&text), Ok(p), "{text}");
+    }
+}
+
+#[test]
+fn engine_packets_round_trip() {
+    let mut rng = Rng(11);
+    let kinds = [
+        EngineKind::Open,
+        EngineKind::Close,
+        EngineKind::Ping,
+        EngineKind::Pong,
+        EngineKind::Message,
+        EngineKind::Upgrade,
+        EngineKind::Noop,
+    ];
+    for _ in 0..cases() / 10 {
+        let kind = kinds[rng.below(kinds.len() as u64) as usize];
+        let data = random_text(&mut rng);
+        let p = EnginePacket::new(kind, &data);
+        let text = p.encode();
+        assert_eq!(EnginePacket::decode(&text), Ok(p));
+    }
+}
+
+#[test]
+fn json_strings_round_trip() {
+    let mut rng = Rng(3);
+    for _ in 0..cases() / 10 {
+        let s = random_text(&mut rng);
+        let mut out = String::new();
+        json::push_string(&mut out, &s);
+        assert_eq!(json::parse(&out), Ok(json::Json::String(s)));
+    }
+}
+
+/// A hostile or broken server: arbitrary frames, binary frames, closes and clock jumps in any
+/// order. The session must never panic and must keep its outputs consistent.
+#[test]
+fn session_survives_arbitrary_input() {
+    let mut rng = Rng(0xDEAD_BEEF);
+    let open = r#"0{"sid":"e","upgrades":[],"pingInterval":100,"pingTimeout":50,"maxPayload":10}"#;
+    let frames = [
+        open,
+        "2",
+        "3",
+        "40{\"sid\":\"a\"}",
+        "40/second,{\"sid\":\"b\"}",
+        "41",
+        "44{\"message\":\"no\"}",
+        "42[\"ev\",1]",
+        "4212[\"ev\"]",
+        "430[1]",
+        "431[2]",
+        "451-[\"b\",{\"_placeholder\":true,\"num\":0}]",
+        "461-0[{\"_placeholder\":true,\"num\":0}]",
+        "1",
+        "6",
+    ];
+    for _ in 0..cases() / 20 {
+        let mut s: Session<Vec<u8>> = Session::new(SessionConfig::default());
+        let mut now = 0u64;
+        for _ in 0..40 {
+            now += rng.below(80);
+            match rng.below(12) {
+                0 => s.connect(["/", "/second"][rng.below(2) as usize], None, now),
+                1 => s.disconnect(["/", "/second"][rng.below(2) as usize], now),
+                2 => {
+                    let _ = s.emit("/", "[\"x\"]".into(), vec![], Some(Some(rng.below(200))), now);
+                }
+                3 => s.handle_transport_open(now),
+                4 => s.handle_binary(now, vec![1]),
+                5 => s.handle_transport_close(now, TransportClosed::Closed),
+                6 => s.handle_timeout(now),
+                7 => s.ack("/", rng.below(20), "[1]".into(), vec![]),
+                8 => s.handle_text(now, &random_text(&mut rng)),
+                9 => s.close(now),
+                _ => s.handle_text(now, frames[rng.below(frames.len() as u64) as usize]),
+            }
+            while s.poll_transmit().is_some() {}
+            while s.poll_transport().is_some() {}
+            while s.poll_event().is_some() {}
+            // A connected namespace implies an open link; a closed link sets no heartbeat.
+            if s.is_connected("/") || s.is_connected("/second") {
+                assert!(s.is_open());
+            }
+            if !s.is_open() && s.pending_acks() == 0 {
+                if let Some(t) = s.poll_timeout() {
+                    // Only a handshake deadline may remain, within the connect timeout.
+                    assert!(t <= now + SessionConfig::default().connect_timeout);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,230 @@
+// Node socket.io 4.8 test server implementing tests/servers/PROTOCOL.md.
+//
+//   node tests/servers/node/server.mjs [--port N] [--recovery]
+//
+// Binds 127.0.0.1 only. Prints `LISTENING http://127.0.0.1:<port>` once it accepts connections.
+// Also serves static files over the same HTTP server:
+//   /pkg/...                    <repo>/pkg/
+//   /tests/pages/...            <repo>/tests/pages/
+//   /vendor/socket.io-client/... tests/node_modules/socket.io-client/dist/ (reference client)
+
+import { createServer } from "node:http";
+import { createReadStream, promises as fsp } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Server } from "socket.io";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const TESTS = path.resolve(HERE, "../..");
+const REPO = path.resolve(TESTS, "..");
+
+function parseArgs(argv) {
+  const opts = { port: 0, recovery: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--port") {
+      opts.port = Number(argv[++i]);
+    } else if (a.startsWith("--port=")) {
+      opts.port = Number(a.slice("--port=".length));
+    } else if (a === "--recovery") {
+      opts.recovery = true;
+    } else if (a === "--help" || a === "-h") {
+      process.stdout.write("usage: server.mjs [--port N] [--recovery]\n");
+      process.exit(0);
+    } else {
+      process.stderr.write(`unknown argument: ${a}\n`);
+      process.exit(2);
+    }
+  }
+  if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) {
+    process.stderr.write("--port needs an integer in 0..65535\n");
+    process.exit(2);
+  }
+  return opts;
+}
+
+const opts = parseArgs(process.argv.slice(2));
+
+// ---------------------------------------------------------------------------------------------
+// Static files
+
+const MOUNTS = [
+  ["/pkg/", path.join(REPO, "pkg")],
+  ["/tests/pages/", path.join(TESTS, "pages")],
+  ["/vendor/socket.io-client/", path.join(TESTS, "node_modules", "socket.io-client", "dist")],
+];
+
+const TYPES = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".wasm": "application/wasm",
+  ".json": "application/json; charset=utf-8",
+  ".map": "application/json; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".ts": "text/plain; charset=utf-8",
+  ".txt": "text/plain; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".ico": "image/x-icon",
+};
+
+function notFound(res) {
+  res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
+  res.end("not found\n");
+}
+
+// Maps a URL path to a file inside one of the mounts, or null. Rejects anything that would
+// resolve outside the mount root (`..`, encoded slashes, NUL bytes).
+function resolveStatic(urlPath) {
+  for (const [prefix, root] of MOUNTS) {
+    if (!urlPath.startsWith(prefix)) continue;
+    let rel;
+    try {
+      rel = decodeURIComponent(urlPath.slice(prefix.length));
+    } catch {
+      return null;
+    }
+    if (rel === "" || rel.includes("\0") || rel.includes("\\")) return null;
+    const file = path.resolve(root, rel);
+    if (!file.startsWith(root + path.sep)) return null;
+    return { file, root };
+  }
+  return null;
+}
+
+async function serveStatic(req, res) {
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    res.writeHead(405, { allow: "GET, HEAD" });
+    res.end();
+    return;
+  }
+  let urlPath;
+  try {
+    urlPath = new URL(req.url, "http://127.0.0.1").pathname;
+  } catch {
+    return notFound(res);
+  }
+  const target = resolveStatic(urlPath);
+  if (!target) return notFound(res);
+  let stat;
+  try {
+    // Follow symlinks, then check again that the real file is still inside the mount.
+    const real = await fsp.realpath(target.file);
+    const realRoot = await fsp.realpath(target.root);
+    if (!real.startsWith(realRoot + path.sep)) return notFound(res);
+    stat = await fsp.stat(real);
+    if (!stat.isFile()) return notFound(res);
+    target.file = real;
+  } catch {
+    return notFound(res);
+  }
+  const type = TYPES[path.extname(target.file).toLowerCase()] ?? "application/octet-stream";
+  res.writeHead(200, {
+    "content-type": type,
+    "content-length": stat.size,
+    // The package is rebuilt between runs; never let the browser reuse a stale copy.
+    "cache-control": "no-store",
+  });
+  if (req.method === "HEAD") return res.end();
+  createReadStream(target.file)
+    .on("error", () => res.destroy())
+    .pipe(res);
+}
+
+const httpServer = createServer((req, res) => {
+  serveStatic(req, res).catch(() => {
+    if (!res.headersSent) notFound(res);
+    else res.destroy();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Socket.IO
+
+const io = new Server(httpServer, {
+  serveClient: false,
+  cors: { origin: true },
+  connectionStateRecovery: opts.recovery
+    ? { maxDisconnectionDuration: 2 * 60 * 1000, skipMiddlewares: true }
+    : undefined,
+});
+
+// socket.io hands the server `{}` when the client sent no auth payload; PROTOCOL.md wants null.
+function authOf(socket) {
+  const auth = socket.handshake.auth;
+  if (auth == null) return null;
+  if (typeof auth === "object" && !Array.isArray(auth) && Object.keys(auth).length === 0) {
+    return null;
+  }
+  return auth;
+}
+
+function lastIsAck(args) {
+  return args.length > 0 && typeof args[args.length - 1] === "function";
+}
+
+function common(socket) {
+  socket.on("whoami", (...args) => {
+    if (lastIsAck(args)) args.pop()({ id: socket.id, auth: authOf(socket) });
+  });
+  socket.on("echo", (...args) => {
+    if (lastIsAck(args)) {
+      const ack = args.pop();
+      ack(...args);
+    }
+  });
+}
+
+io.of("/").on("connection", (socket) => {
+  common(socket);
+  const record = [];
+
+  socket.on("emit-back", (event, ...args) => {
+    if (lastIsAck(args)) args.pop();
+    if (typeof event === "string") socket.emit(event, ...args);
+  });
+  socket.on("record", (...args) => {
+    if (lastIsAck(args)) args.pop();
+    record.push(args);
+  });
+  socket.on("recorded", (...args) => {
+    if (lastIsAck(args)) args.pop()(record);
+  });
+  socket.on("ask", (event, ...args) => {
+    if (lastIsAck(args)) args.pop();
+    if (typeof event !== "string") return;
+    socket.emit(event, ...args, (...reply) => socket.emit("answer", ...reply));
+  });
+  socket.on("kick", () => socket.disconnect());
+});
+
+io.of("/second").on("connection", (socket) => common(socket));
+
+io.of("/forbidden").use((_socket, next) => next(new Error("forbidden namespace")));
+
+// ---------------------------------------------------------------------------------------------
+// Lifecycle
+
+httpServer.on("error", (err) => {
+  process.stderr.write(`server error: ${err.message}\n`);
+  process.exit(1);
+});
+
+httpServer.listen(opts.port, "127.0.0.1", () => {
+  const { port } = httpServer.address();
+  process.stdout.write(`LISTENING http://127.0.0.1:${port}\n`);
+});
+
+let stopping = false;
+function stop() {
+  if (stopping) return;
+  stopping = true;
+  // io.close() disconnects every client and closes the HTTP server; don't wait forever on
+  // lingering keep-alive connections.
+  setTimeout(() => process.exit(0), 2000).unref();
+  io.close(() => process.exit(0));
+  httpServer.closeAllConnections?.();
+}
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);

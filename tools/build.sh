@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Builds the npm package into pkg/: release wasm → wasm-bindgen (--target web) → wasm-opt -Oz
+# (binaryen from npm) → index.js (js/index.js bundled with the glue and minified) and
+# index.d.ts → package.json and README from pkg-template/. Prints the gzip sizes.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export PATH="$HOME/.cargo/bin:$PATH"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+OUT="$ROOT/pkg"
+WORK="$TARGET_DIR/pkg-work"
+
+cargo build --release --lib --target wasm32-unknown-unknown --no-default-features --features js
+rm -rf "$WORK" && mkdir -p "$WORK"
+wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
+  --out-dir "$WORK" --out-name rtio_wasm "$TARGET_DIR/wasm32-unknown-unknown/release/rtio.wasm"
+
+rm -rf "$OUT" && mkdir -p "$OUT"
+tools/node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers \
+  --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-reference-types --enable-multivalue --enable-mutable-globals \
+  "$WORK/rtio_wasm_bg.wasm" -o "$OUT/rtio_wasm_bg.wasm"
+
+# The entry imports the glue as ./rtio_wasm.js; bundle both into one minified ES module. The
+# glue finds the wasm with new URL("rtio_wasm_bg.wasm", import.meta.url), which bundlers
+# (Vite, webpack 5) follow, so the .wasm sits beside index.js.
+cp js/index.js "$WORK/index.js"
+tools/node_modules/.bin/esbuild "$WORK/index.js" --bundle --format=esm --minify \
+  --target=es2022 --legal-comments=none --log-level=warning --outfile="$OUT/index.js"
+cp js/index.d.ts "$OUT/index.d.ts"
+cp pkg-template/package.json pkg-template/README.md "$OUT/"
+
+gz() { gzip -9 -c "$1" | wc -c; }
+wasm=$(gz "$OUT/rtio_wasm_bg.wasm")
+js=$(gz "$OUT/index.js")
+total=$((wasm + js))
+awk -v w="$wasm" -v j="$js" -v t="$total" \
+  'BEGIN { printf "pkg/ sizes (gzip -9): wasm %d B, js %d B, total %d B (%.2f KB)\n", w, j, t, t / 1024 }'
+printf '{"wasm_gzip":%d,"js_gzip":%d,"total_gzip":%d}\n' "$wasm" "$js" "$total" > "$TARGET_DIR/pkg-sizes.json"
