@@ -319,6 +319,7 @@ export class Socket extends Emitter {
     }
     const e = this.io._eng();
     const id = e.emit(this.nsp, ...encode(args), t);
+    if (id < -1) throw new Error(id == -2 ? "send buffer is full while disconnected" : "invalid payload");
     if (fn) e._acks.set(id + this.nsp, [fn, fn.withError || t > 0]);
     for (const l of this._out.slice()) l.apply(this, args);
     return this;

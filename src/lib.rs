@@ -6,11 +6,13 @@
 //! - `shell` (wasm32 only): the browser's WebSocket, timers and clock;
 //! - front doors: the Rust API ([`Socket`]) and the JavaScript API of the npm package.
 #![warn(missing_docs)]
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
 
 pub mod codec;
 pub mod session;
 
-#[cfg(target_arch = "wasm32")]
 mod shell;
 
 mod front;
@@ -18,3 +20,17 @@ mod front;
 #[cfg(feature = "rust-api")]
 pub use front::rust::*;
 pub use session::DisconnectReason;
+
+// The npm build: no `std`, so a panic formats nothing (it cannot happen on network or user data:
+// every decoder returns errors instead) and allocation goes to a small size-class heap.
+#[cfg(all(target_arch = "wasm32", not(feature = "std")))]
+mod runtime {
+    #[panic_handler]
+    fn panic(_: &core::panic::PanicInfo) -> ! {
+        core::arch::wasm32::unreachable()
+    }
+
+    #[global_allocator]
+    static HEAP: crate::shell::heap::Heap<crate::shell::heap::WasmPages> =
+        crate::shell::heap::Heap::new(crate::shell::heap::WasmPages);
+}

@@ -35,9 +35,43 @@ fn cases() -> u64 {
 
 /// Pieces that make decoders take their interesting branches.
 const ATOMS: &[&str] = &[
-    "0", "1", "2", "3", "4", "5", "6", "7", "9", "-", "/", ",", "[", "]", "{", "}", "\"", "\\",
-    ":", "1-", "12", "/admin,", "/a", "[\"ev\"]", "{\"sid\":\"x\"}", "{\"_placeholder\":true,\"num\":0}",
-    "99999999999999999999", "é", "😀", "\u{0}", " ", "null", "true", "\\u", "\\ud800", "e", ".",
+    "0",
+    "1",
+    "2",
+    "3",
+    "4",
+    "5",
+    "6",
+    "7",
+    "9",
+    "-",
+    "/",
+    ",",
+    "[",
+    "]",
+    "{",
+    "}",
+    "\"",
+    "\\",
+    ":",
+    "1-",
+    "12",
+    "/admin,",
+    "/a",
+    "[\"ev\"]",
+    "{\"sid\":\"x\"}",
+    "{\"_placeholder\":true,\"num\":0}",
+    "99999999999999999999",
+    "é",
+    "😀",
+    "\u{0}",
+    " ",
+    "null",
+    "true",
+    "\\u",
+    "\\ud800",
+    "e",
+    ".",
     r#"{"sid":"a","pingInterval":1,"pingTimeout":1}"#,
 ];
 
@@ -93,7 +127,12 @@ fn socket_packets_round_trip() {
         SocketKind::BinaryAck,
     ];
     let namespaces = ["/", "/admin", "/a/b", "/ünï"];
-    let arrays = ["[\"ev\"]", "[\"ev\",1,{\"a\":[2]}]", "[]", "[\"日本\",\"😀\"]"];
+    let arrays = [
+        "[\"ev\"]",
+        "[\"ev\",1,{\"a\":[2]}]",
+        "[]",
+        "[\"日本\",\"😀\"]",
+    ];
     for _ in 0..cases() {
         let kind = kinds[rng.below(kinds.len() as u64) as usize];
         let nsp = namespaces[rng.below(namespaces.len() as u64) as usize];
@@ -191,7 +230,13 @@ fn session_survives_arbitrary_input() {
                 0 => s.connect(["/", "/second"][rng.below(2) as usize], None, now),
                 1 => s.disconnect(["/", "/second"][rng.below(2) as usize], now),
                 2 => {
-                    let _ = s.emit("/", "[\"x\"]".into(), vec![], Some(Some(rng.below(200))), now);
+                    let _ = s.emit(
+                        "/",
+                        "[\"x\"]".into(),
+                        vec![],
+                        Some(Some(rng.below(200))),
+                        now,
+                    );
                 }
                 3 => s.handle_transport_open(now),
                 4 => s.handle_binary(now, vec![1]),

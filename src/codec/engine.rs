@@ -14,6 +14,9 @@
 //!
 //! Binary frames carry a raw binary `message` without any prefix (v4 over WebSocket).
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use super::json::{self, Json};
 use super::DecodeError;
 

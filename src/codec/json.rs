@@ -5,6 +5,9 @@
 //! which would cost size in the wasm build) and refuses nesting deeper than [`MAX_DEPTH`], so a
 //! hostile server cannot exhaust the stack.
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use super::DecodeError;
 
 /// The deepest nesting of arrays and objects accepted.
@@ -299,8 +302,9 @@ mod tests {
 
     #[test]
     fn parses_values() {
-        let v = parse(r#" {"a":[1,-2.5e3,true,false,null],"b":"x\"\\\/\n\u00e9\ud83d\ude00","c":{}} "#)
-            .unwrap();
+        let v =
+            parse(r#" {"a":[1,-2.5e3,true,false,null],"b":"x\"\\\/\n\u00e9\ud83d\ude00","c":{}} "#)
+                .unwrap();
         assert_eq!(
             v.get("a"),
             Some(&Json::Array(vec![
@@ -319,8 +323,21 @@ mod tests {
     #[test]
     fn rejects_malformed() {
         for s in [
-            "", "{", "[1,]", "{\"a\"}", "01x", "-", "1.", "1e", "\"\\x\"", "\"\u{1}\"", "tru",
-            "[1] 2", "\"\\ud800\"", "\"\\ud800\\u0041\"", "{\"a\":1,}",
+            "",
+            "{",
+            "[1,]",
+            "{\"a\"}",
+            "01x",
+            "-",
+            "1.",
+            "1e",
+            "\"\\x\"",
+            "\"\u{1}\"",
+            "tru",
+            "[1] 2",
+            "\"\\ud800\"",
+            "\"\\ud800\\u0041\"",
+            "{\"a\":1,}",
         ] {
             assert!(parse(s).is_err(), "{s:?}");
         }

@@ -9,6 +9,8 @@
 //!
 //! Every decoder returns a [`DecodeError`] on malformed input and never panics.
 
+use alloc::string::String;
+
 pub mod engine;
 pub mod json;
 pub mod socket;

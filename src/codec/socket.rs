@@ -17,6 +17,8 @@
 //! outer shape (array for events and acks, object for connect) and leaves the rest to the front
 //! door's JSON parser.
 
+use alloc::string::String;
+
 use super::{push_u64, read_u64, DecodeError};
 
 /// The largest ack id accepted: JavaScript's `Number.MAX_SAFE_INTEGER`, since JS peers count in
@@ -217,7 +219,13 @@ mod tests {
             ),
             (
                 r#"4{"message":"Not authorized"}"#,
-                p(ConnectError, 0, "/", None, r#"{"message":"Not authorized"}"#),
+                p(
+                    ConnectError,
+                    0,
+                    "/",
+                    None,
+                    r#"{"message":"Not authorized"}"#,
+                ),
             ),
             ("1/admin,", p(Disconnect, 0, "/admin", None, "")),
             ("1", p(Disconnect, 0, "/", None, "")),
@@ -229,11 +237,23 @@ mod tests {
             ("3/admin,456[]", p(Ack, 0, "/admin", Some(456), "[]")),
             (
                 r#"51-["hello",{"_placeholder":true,"num":0}]"#,
-                p(BinaryEvent, 1, "/", None, r#"["hello",{"_placeholder":true,"num":0}]"#),
+                p(
+                    BinaryEvent,
+                    1,
+                    "/",
+                    None,
+                    r#"["hello",{"_placeholder":true,"num":0}]"#,
+                ),
             ),
             (
                 r#"61-/admin,456[{"_placeholder":true,"num":0}]"#,
-                p(BinaryAck, 1, "/admin", Some(456), r#"[{"_placeholder":true,"num":0}]"#),
+                p(
+                    BinaryAck,
+                    1,
+                    "/admin",
+                    Some(456),
+                    r#"[{"_placeholder":true,"num":0}]"#,
+                ),
             ),
             (r#"212["a"]"#, p(Event, 0, "/", Some(12), r#"["a"]"#)),
         ];

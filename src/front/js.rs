@@ -16,10 +16,12 @@
 //! | 6 | ENGINE_OPEN | Engine.IO session id | | |
 //! | 7 | ENGINE_CLOSE | reason | | |
 
+use alloc::string::String;
+use alloc::vec::Vec;
 use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 
-use crate::session::{AckFailure, SessionConfig, SessionEvent};
+use crate::session::{AckFailure, EmitError, SessionConfig, SessionEvent};
 use crate::shell::link::{Event, Link};
 
 #[wasm_bindgen]
@@ -135,14 +137,16 @@ impl Engine {
 
     /// Emits `data` (`[event, ...args]` JSON text with placeholders) and its binary `bins` on
     /// `nsp`. `ack_timeout_ms`: `-1` no ack, `0` ack without timeout, `> 0` ack with timeout.
-    /// Returns the ack id, or -1 without ack.
+    /// Returns the ack id, `-1` when sent without ack, `-2` when the send buffer is full,
+    /// `-3` when `data` is not a JSON array (`index.js` turns these into thrown `Error`s; a
+    /// number keeps the export small).
     pub fn emit(
         &self,
         nsp: &str,
         data: String,
         bins_list: Option<Array>,
         ack_timeout_ms: f64,
-    ) -> Result<f64, JsError> {
+    ) -> f64 {
         let ack = if ack_timeout_ms < 0.0 {
             None
         } else if ack_timeout_ms >= 1.0 {
@@ -151,16 +155,16 @@ impl Engine {
             Some(None)
         };
         match self.link.emit(nsp, data, bins(bins_list), ack) {
-            Ok(id) => Ok(id.map_or(-1.0, |id| id as f64)),
-            Err(e) => Err(JsError::new(e.as_str())),
+            Ok(id) => id.map_or(-1.0, |id| id as f64),
+            Err(EmitError::BufferFull) => -2.0,
+            Err(EmitError::BadPayload) => -3.0,
         }
     }
 
     /// Acknowledges the server's event `id` on `nsp` with `data` (args JSON text).
     pub fn ack(&self, nsp: &str, id: f64, data: String, bins_list: Option<Array>) {
         if id >= 0.0 {
-            let list = bins(bins_list);
-            self.link.with(|s, _| s.ack(nsp, id as u64, data, list));
+            self.link.ack(nsp, id as u64, data, bins(bins_list));
         }
     }
 

@@ -1,6 +1,7 @@
 //! The table of acknowledgements the client is waiting for.
 
-use std::rc::Rc;
+use alloc::rc::Rc;
+use alloc::vec::Vec;
 
 use super::Millis;
 

@@ -28,8 +28,10 @@
 
 mod ack;
 
-use std::collections::VecDeque;
-use std::rc::Rc;
+use alloc::boxed::Box;
+use alloc::rc::Rc;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 
 use crate::codec::engine::{EngineKind, EnginePacket, Handshake};
 use crate::codec::json::{self, Json};
@@ -218,9 +220,13 @@ pub enum SessionEvent<B> {
 enum Link {
     Closed,
     /// Waiting for the transport to open.
-    Opening { deadline: Millis },
+    Opening {
+        deadline: Millis,
+    },
     /// Transport open, waiting for the Engine.IO handshake.
-    Handshaking { deadline: Millis },
+    Handshaking {
+        deadline: Millis,
+    },
     Open(Box<Handshake>),
 }
 
@@ -232,7 +238,9 @@ enum NspState {
     Pending,
     /// CONNECT sent, waiting for the answer.
     Connecting,
-    Connected { sid: String },
+    Connected {
+        sid: String,
+    },
 }
 
 #[derive(Debug)]
@@ -248,7 +256,7 @@ struct Namespace<B> {
     auth: Option<String>,
     state: NspState,
     /// Packets emitted while not connected, flushed in order on connect.
-    buffer: VecDeque<Outgoing<B>>,
+    buffer: Vec<Outgoing<B>>,
 }
 
 /// A packet whose binary attachments are still arriving.
@@ -272,9 +280,9 @@ pub struct Session<B> {
     acks: AckTable,
     next_id: u64,
     partial: Option<Partial<B>>,
-    transport_commands: VecDeque<TransportCommand>,
-    transmits: VecDeque<Transmit<B>>,
-    events: VecDeque<SessionEvent<B>>,
+    transport_commands: Vec<TransportCommand>,
+    transmits: Vec<Transmit<B>>,
+    events: Vec<SessionEvent<B>>,
 }
 
 impl<B> Session<B> {
@@ -288,9 +296,9 @@ impl<B> Session<B> {
             acks: AckTable::default(),
             next_id: 0,
             partial: None,
-            transport_commands: VecDeque::new(),
-            transmits: VecDeque::new(),
-            events: VecDeque::new(),
+            transport_commands: Vec::new(),
+            transmits: Vec::new(),
+            events: Vec::new(),
         }
     }
 
@@ -346,14 +354,14 @@ impl<B> Session<B> {
         if link_open {
             n.state = NspState::Connecting;
             let frame = connect_frame(&n.name, n.auth.as_deref());
-            self.transmits.push_back(Transmit::Text(frame));
+            self.transmits.push(Transmit::Text(frame));
         } else {
             n.state = NspState::Pending;
             if self.link == Link::Closed {
                 self.link = Link::Opening {
                     deadline: now.saturating_add(self.config.connect_timeout),
                 };
-                self.transport_commands.push_back(TransportCommand::Open);
+                self.transport_commands.push(TransportCommand::Open);
             }
         }
     }
@@ -367,7 +375,10 @@ impl<B> Session<B> {
         };
         let link_open = self.is_open();
         let (name, old) = match self.namespaces.get_mut(at) {
-            Some(n) => (n.name.clone(), std::mem::replace(&mut n.state, NspState::Idle)),
+            Some(n) => (
+                n.name.clone(),
+                core::mem::replace(&mut n.state, NspState::Idle),
+            ),
             None => return,
         };
         if link_open && matches!(old, NspState::Connecting | NspState::Connected { .. }) {
@@ -380,11 +391,11 @@ impl<B> Session<B> {
                 data: "",
             }
             .encode_into(&mut frame);
-            self.transmits.push_back(Transmit::Text(frame));
+            self.transmits.push(Transmit::Text(frame));
         }
         if matches!(old, NspState::Connected { .. }) {
             self.fail_sent_acks(&name);
-            self.events.push_back(SessionEvent::Disconnect {
+            self.events.push(SessionEvent::Disconnect {
                 nsp: name,
                 reason: DisconnectReason::IoClientDisconnect,
             });
@@ -412,7 +423,7 @@ impl<B> Session<B> {
             n.buffer.clear();
         }
         for a in self.acks.take_all() {
-            self.events.push_back(SessionEvent::AckFailed {
+            self.events.push(SessionEvent::AckFailed {
                 nsp: a.nsp,
                 id: a.id,
                 failure: AckFailure::Disconnected,
@@ -470,7 +481,7 @@ impl<B> Session<B> {
         if connected {
             self.write(&name, packet);
         } else if let Some(n) = self.find_mut(nsp) {
-            n.buffer.push_back(packet);
+            n.buffer.push(packet);
         }
         Ok(id)
     }
@@ -568,7 +579,7 @@ impl<B> Session<B> {
             if let Some(n) = self.namespaces.iter_mut().find(|n| n.name == a.nsp) {
                 n.buffer.retain(|p| p.id != Some(a.id));
             }
-            self.events.push_back(SessionEvent::AckFailed {
+            self.events.push(SessionEvent::AckFailed {
                 nsp: a.nsp,
                 id: a.id,
                 failure: AckFailure::Timeout,
@@ -580,17 +591,17 @@ impl<B> Session<B> {
 
     /// The next transport action to take.
     pub fn poll_transport(&mut self) -> Option<TransportCommand> {
-        self.transport_commands.pop_front()
+        pop_front(&mut self.transport_commands)
     }
 
     /// The next frame to write.
     pub fn poll_transmit(&mut self) -> Option<Transmit<B>> {
-        self.transmits.pop_front()
+        pop_front(&mut self.transmits)
     }
 
     /// The next event to deliver.
     pub fn poll_event(&mut self) -> Option<SessionEvent<B>> {
-        self.events.pop_front()
+        pop_front(&mut self.events)
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) must be called next, if ever.
@@ -624,7 +635,7 @@ impl<B> Session<B> {
                     name: Rc::from(nsp),
                     auth: None,
                     state: NspState::Idle,
-                    buffer: VecDeque::new(),
+                    buffer: Vec::new(),
                 });
                 self.namespaces.len() - 1
             }
@@ -644,7 +655,7 @@ impl<B> Session<B> {
                 );
                 let sid = h.sid.clone();
                 self.link = Link::Open(Box::new(h));
-                self.events.push_back(SessionEvent::EngineOpen { sid });
+                self.events.push(SessionEvent::EngineOpen { sid });
                 let mut frames = Vec::new();
                 for n in &mut self.namespaces {
                     if n.state == NspState::Pending {
@@ -652,7 +663,8 @@ impl<B> Session<B> {
                         frames.push(connect_frame(&n.name, n.auth.as_deref()));
                     }
                 }
-                self.transmits.extend(frames.into_iter().map(Transmit::Text));
+                self.transmits
+                    .extend(frames.into_iter().map(Transmit::Text));
                 Ok(())
             }
             (Link::Open(h), EngineKind::Ping) => {
@@ -662,7 +674,7 @@ impl<B> Session<B> {
                 );
                 let mut pong = String::with_capacity(1 + packet.data.len());
                 EnginePacket::new(EngineKind::Pong, packet.data).encode_into(&mut pong);
-                self.transmits.push_back(Transmit::Text(pong));
+                self.transmits.push(Transmit::Text(pong));
                 Ok(())
             }
             (Link::Open(_), EngineKind::Message) => self.on_socket_packet(packet.data),
@@ -695,8 +707,8 @@ impl<B> Session<B> {
                 }
                 n.state = NspState::Connected { sid: sid.clone() };
                 let name = n.name.clone();
-                let buffered: Vec<Outgoing<B>> = n.buffer.drain(..).collect();
-                self.events.push_back(SessionEvent::Connect {
+                let buffered = core::mem::take(&mut n.buffer);
+                self.events.push(SessionEvent::Connect {
                     nsp: name.clone(),
                     sid,
                 });
@@ -716,7 +728,7 @@ impl<B> Session<B> {
                 }
                 n.state = NspState::Idle;
                 let nsp = n.name.clone();
-                self.events.push_back(SessionEvent::ConnectError {
+                self.events.push(SessionEvent::ConnectError {
                     nsp,
                     data: p.data.to_string(),
                 });
@@ -726,11 +738,11 @@ impl<B> Session<B> {
                 let Some(n) = self.find_mut(p.nsp) else {
                     return Ok(());
                 };
-                let was = std::mem::replace(&mut n.state, NspState::Idle);
+                let was = core::mem::replace(&mut n.state, NspState::Idle);
                 let nsp = n.name.clone();
                 if matches!(was, NspState::Connected { .. }) {
                     self.fail_sent_acks(&nsp);
-                    self.events.push_back(SessionEvent::Disconnect {
+                    self.events.push(SessionEvent::Disconnect {
                         nsp,
                         reason: DisconnectReason::IoServerDisconnect,
                     });
@@ -780,7 +792,7 @@ impl<B> Session<B> {
             // An answer to an ack we no longer wait for (timed out, cancelled) is dropped.
             let Some(id) = id else { return };
             if self.acks.take(&nsp, id).is_some() {
-                self.events.push_back(SessionEvent::Ack {
+                self.events.push(SessionEvent::Ack {
                     nsp,
                     id,
                     data,
@@ -788,7 +800,7 @@ impl<B> Session<B> {
                 });
             }
         } else {
-            self.events.push_back(SessionEvent::Event {
+            self.events.push(SessionEvent::Event {
                 nsp,
                 data,
                 id,
@@ -824,7 +836,7 @@ impl<B> Session<B> {
             data,
         }
         .encode_into(&mut frame);
-        self.transmits.push_back(Transmit::Text(frame));
+        self.transmits.push(Transmit::Text(frame));
         self.transmits
             .extend(attachments.into_iter().map(Transmit::Binary));
     }
@@ -837,7 +849,7 @@ impl<B> Session<B> {
 
     fn fail_sent_acks(&mut self, nsp: &str) {
         for a in self.acks.take_sent(nsp) {
-            self.events.push_back(SessionEvent::AckFailed {
+            self.events.push(SessionEvent::AckFailed {
                 nsp: a.nsp,
                 id: a.id,
                 failure: AckFailure::Disconnected,
@@ -860,8 +872,8 @@ impl<B> Session<B> {
         self.link = Link::Closed;
         self.ping_deadline = None;
         self.partial = None;
-        self.transport_commands.push_back(TransportCommand::Close);
-        self.events.push_back(SessionEvent::EngineClose { reason });
+        self.transport_commands.push(TransportCommand::Close);
+        self.events.push(SessionEvent::EngineClose { reason });
     }
 
     /// The link died (or never came up): tell every namespace and close the transport if
@@ -874,11 +886,11 @@ impl<B> Session<B> {
         self.ping_deadline = None;
         self.partial = None;
         if close_transport {
-            self.transport_commands.push_back(TransportCommand::Close);
+            self.transport_commands.push(TransportCommand::Close);
         }
         let mut lost = Vec::new();
         for n in &mut self.namespaces {
-            let was = std::mem::replace(&mut n.state, NspState::Idle);
+            let was = core::mem::replace(&mut n.state, NspState::Idle);
             match was {
                 NspState::Connected { .. } => lost.push((n.name.clone(), true)),
                 NspState::Pending | NspState::Connecting => lost.push((n.name.clone(), false)),
@@ -888,8 +900,7 @@ impl<B> Session<B> {
         for (nsp, was_connected) in lost {
             self.fail_sent_acks(&nsp);
             if was_connected {
-                self.events
-                    .push_back(SessionEvent::Disconnect { nsp, reason });
+                self.events.push(SessionEvent::Disconnect { nsp, reason });
             } else {
                 let message = if never_opened {
                     "websocket error"
@@ -899,16 +910,26 @@ impl<B> Session<B> {
                 let mut data = String::from("{\"message\":");
                 json::push_string(&mut data, message);
                 data.push('}');
-                self.events.push_back(SessionEvent::ConnectError { nsp, data });
+                self.events.push(SessionEvent::ConnectError { nsp, data });
             }
         }
-        self.events.push_back(SessionEvent::EngineClose { reason });
+        self.events.push(SessionEvent::EngineClose { reason });
     }
 
     fn protocol_error(&mut self, _e: DecodeError) {
         if self.link != Link::Closed {
             self.link_lost(DisconnectReason::ParseError, true);
         }
+    }
+}
+
+/// Output queues hold a few items at a time, so a `Vec` shifted on pop is smaller than a
+/// ring buffer and just as fast.
+fn pop_front<T>(queue: &mut Vec<T>) -> Option<T> {
+    if queue.is_empty() {
+        None
+    } else {
+        Some(queue.remove(0))
     }
 }
 

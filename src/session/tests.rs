@@ -52,7 +52,10 @@ fn handshake_and_connect_with_auth() {
     assert_eq!(s.poll_timeout(), None);
     s.connect("/", Some(r#"{"token":"abc"}"#.into()), 0);
     assert_eq!(commands(&mut s), vec![TransportCommand::Open]);
-    assert!(texts(&mut s).is_empty(), "nothing is written before the handshake");
+    assert!(
+        texts(&mut s).is_empty(),
+        "nothing is written before the handshake"
+    );
     s.handle_transport_open(5);
     s.handle_text(10, OPEN);
     assert!(s.is_open());
@@ -218,7 +221,12 @@ fn client_acks_server_events() {
         }]
     );
     s.ack("/", 12, r#"["yes"]"#.into(), vec![]);
-    s.ack("/", 13, r#"[{"_placeholder":true,"num":0}]"#.into(), vec![vec![7]]);
+    s.ack(
+        "/",
+        13,
+        r#"[{"_placeholder":true,"num":0}]"#.into(),
+        vec![vec![7]],
+    );
     assert_eq!(
         texts(&mut s),
         vec![
@@ -483,7 +491,17 @@ fn handshake_has_a_deadline() {
 
 #[test]
 fn malformed_frames_close_with_parse_error() {
-    for bad in ["", "9", "4", "47", "42", "42{}", "43[]", r#"40{"nosid":1}"#, "0{}"] {
+    for bad in [
+        "",
+        "9",
+        "4",
+        "47",
+        "42",
+        "42{}",
+        "43[]",
+        r#"40{"nosid":1}"#,
+        "0{}",
+    ] {
         let mut s = connected();
         s.handle_text(1, bad);
         assert!(
@@ -514,7 +532,8 @@ fn close_disconnects_everything() {
         .emit("/", r#"["a"]"#.into(), vec![], Some(None), 0)
         .unwrap()
         .unwrap();
-    s.emit("/second", r#"["b"]"#.into(), vec![], None, 0).unwrap();
+    s.emit("/second", r#"["b"]"#.into(), vec![], None, 0)
+        .unwrap();
     let buffered = s
         .emit("/second", r#"["c"]"#.into(), vec![], Some(None), 0)
         .unwrap()

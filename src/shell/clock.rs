@@ -9,7 +9,11 @@ use crate::session::Millis;
 /// set back).
 pub(crate) fn now(last: &mut Millis) -> Millis {
     let t = js_sys::Date::now();
-    let t = if t.is_finite() && t > 0.0 { t as Millis } else { 0 };
+    let t = if t.is_finite() && t > 0.0 {
+        t as Millis
+    } else {
+        0
+    };
     if t > *last {
         *last = t;
     }

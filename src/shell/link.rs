@@ -5,9 +5,11 @@
 //! The session is never borrowed while a sink runs, and events raised by a nested call are
 //! queued behind the ones being delivered, so every listener sees events in session order.
 
-use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
-use std::rc::{Rc, Weak};
+use alloc::boxed::Box;
+use alloc::rc::{Rc, Weak};
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::{Cell, RefCell};
 
 use wasm_bindgen::JsValue;
 
@@ -32,7 +34,7 @@ struct State {
 
 struct Inner {
     state: RefCell<State>,
-    queue: RefCell<VecDeque<Event>>,
+    queue: RefCell<Vec<Event>>,
     delivering: Cell<bool>,
     sink: Box<dyn Fn(Event)>,
 }
@@ -56,14 +58,14 @@ impl Link {
                 timer: None,
                 last_now: 0,
             }),
-            queue: RefCell::new(VecDeque::new()),
+            queue: RefCell::new(Vec::new()),
             delivering: Cell::new(false),
             sink: Box::new(sink),
         });
         let weak = Rc::downgrade(&inner);
         let timer = Timer::new(move || {
             if let Some(inner) = weak.upgrade() {
-                on_timer(&inner);
+                apply(&inner, Input::Timer);
             }
         });
         if let Ok(mut st) = inner.state.try_borrow_mut() {
@@ -72,25 +74,19 @@ impl Link {
         Link { inner }
     }
 
-    /// Runs `f` on the session with the current time, then acts on its outputs.
-    pub fn with<R>(&self, f: impl FnOnce(&mut Session<JsValue>, Millis) -> R) -> Option<R> {
-        let r = {
-            let mut st = self.inner.state.try_borrow_mut().ok()?;
-            let now = clock::now(&mut st.last_now);
-            f(&mut st.session, now)
-        };
-        pump(&self.inner);
-        Some(r)
+    /// Feeds one input to the session, then acts on its outputs.
+    pub fn input(&self, input: Input<'_>) -> Input<'static> {
+        apply(&self.inner, input)
     }
 
     /// Connects namespace `nsp` (see [`Session::connect`]).
     pub fn connect(&self, nsp: &str, auth: Option<String>) {
-        self.with(|s, now| s.connect(nsp, auth, now));
+        self.input(Input::Connect(nsp, auth));
     }
 
     /// Disconnects namespace `nsp` (see [`Session::disconnect`]).
     pub fn disconnect(&self, nsp: &str) {
-        self.with(|s, now| s.disconnect(nsp, now));
+        self.input(Input::Disconnect(nsp));
     }
 
     /// Emits on `nsp` (see [`Session::emit`]).
@@ -101,73 +97,109 @@ impl Link {
         attachments: Vec<JsValue>,
         ack: Option<Option<Millis>>,
     ) -> Result<Option<u64>, EmitError> {
-        self.with(|s, now| s.emit(nsp, data, attachments, ack, now))
-            .unwrap_or(Err(EmitError::BufferFull))
+        match self.input(Input::Emit(nsp, data, attachments, ack)) {
+            Input::Emitted(r) => r,
+            _ => Err(EmitError::BufferFull),
+        }
+    }
+
+    /// Acknowledges the server's event `id` (see [`Session::ack`]).
+    pub fn ack(&self, nsp: &str, id: u64, data: String, attachments: Vec<JsValue>) {
+        self.input(Input::Ack(nsp, id, data, attachments));
     }
 
     /// Closes the connection (see [`Session::close`]).
     pub fn close(&self) {
-        self.with(|s, now| s.close(now));
+        self.input(Input::Close);
     }
+}
+
+/// Everything that can happen to a link. One entry point for all of them keeps the borrow,
+/// clock and output handling in one place (and one copy in the wasm).
+pub(crate) enum Input<'a> {
+    Connect(&'a str, Option<String>),
+    Disconnect(&'a str),
+    Emit(&'a str, String, Vec<JsValue>, Option<Option<Millis>>),
+    Ack(&'a str, u64, String, Vec<JsValue>),
+    #[cfg_attr(not(feature = "rust-api"), allow(dead_code))]
+    SetAckTimeout(u64, Option<Millis>),
+    #[cfg_attr(not(feature = "rust-api"), allow(dead_code))]
+    CancelAck(&'a str, u64),
+    Close,
+    Signal(WsSignal),
+    Timer,
+    /// The result of an `Emit` (also "nothing to report" for every other input).
+    Emitted(Result<Option<u64>, EmitError>),
+}
+
+#[inline(never)]
+fn apply(inner: &Rc<Inner>, input: Input<'_>) -> Input<'static> {
+    let mut out = Input::Emitted(Ok(None));
+    {
+        // Browser events are dispatched from the event loop, never while the state is
+        // borrowed; a command from inside a sink finds it free too (sinks run unborrowed).
+        let Ok(mut st) = inner.state.try_borrow_mut() else {
+            return Input::Emitted(Err(EmitError::BufferFull));
+        };
+        let now = clock::now(&mut st.last_now);
+        let s = &mut st.session;
+        match input {
+            Input::Connect(nsp, auth) => s.connect(nsp, auth, now),
+            Input::Disconnect(nsp) => s.disconnect(nsp, now),
+            Input::Emit(nsp, data, bins, ack) => {
+                out = Input::Emitted(s.emit(nsp, data, bins, ack, now));
+            }
+            Input::Ack(nsp, id, data, bins) => s.ack(nsp, id, data, bins),
+            Input::SetAckTimeout(id, t) => {
+                s.set_ack_timeout(id, t, now);
+            }
+            Input::CancelAck(nsp, id) => s.cancel_ack(nsp, id),
+            Input::Close => s.close(now),
+            Input::Signal(WsSignal::Open) => s.handle_transport_open(now),
+            Input::Signal(WsSignal::Message(data)) => match data.as_string() {
+                Some(text) => s.handle_text(now, &text),
+                None => s.handle_binary(now, data),
+            },
+            Input::Signal(WsSignal::Closed) => {
+                st.ws = None;
+                st.session
+                    .handle_transport_close(now, TransportClosed::Closed);
+            }
+            Input::Signal(WsSignal::Error) => {
+                st.ws = None;
+                st.session
+                    .handle_transport_close(now, TransportClosed::Error);
+            }
+            Input::Timer => {
+                if let Some(t) = st.timer.as_mut() {
+                    t.fired();
+                }
+                st.session.handle_timeout(now);
+            }
+            Input::Emitted(_) => {}
+        }
+        flush(inner, &mut st);
+    }
+    pump(inner);
+    out
 }
 
 fn on_signal(weak: &Weak<Inner>, signal: WsSignal) {
-    let Some(inner) = weak.upgrade() else { return };
-    {
-        // Browser events are dispatched from the event loop, never while the state is borrowed.
-        let Ok(mut st) = inner.state.try_borrow_mut() else {
-            return;
-        };
-        let now = clock::now(&mut st.last_now);
-        match signal {
-            WsSignal::Open => st.session.handle_transport_open(now),
-            WsSignal::Message(data) => match data.as_string() {
-                Some(text) => st.session.handle_text(now, &text),
-                None => st.session.handle_binary(now, data),
-            },
-            WsSignal::Closed => {
-                st.ws = None;
-                st.session.handle_transport_close(now, TransportClosed::Closed);
-            }
-            WsSignal::Error => {
-                st.ws = None;
-                st.session.handle_transport_close(now, TransportClosed::Error);
-            }
-        }
+    if let Some(inner) = weak.upgrade() {
+        apply(&inner, Input::Signal(signal));
     }
-    pump(&inner);
 }
 
-fn on_timer(inner: &Rc<Inner>) {
-    {
-        let Ok(mut st) = inner.state.try_borrow_mut() else {
-            return;
-        };
-        if let Some(t) = st.timer.as_mut() {
-            t.fired();
-        }
-        let now = clock::now(&mut st.last_now);
-        st.session.handle_timeout(now);
-    }
-    pump(inner);
-}
-
-/// Acts on the session's outputs until it has none, then delivers queued events.
+/// Delivers queued events (outputs were already acted on by `apply`).
 fn pump(inner: &Rc<Inner>) {
-    {
-        let Ok(mut st) = inner.state.try_borrow_mut() else {
-            return;
-        };
-        flush(inner, &mut st);
-    }
     if inner.delivering.replace(true) {
         // An outer call is delivering; it will pick up what was queued.
         return;
     }
     loop {
         let next = match inner.queue.try_borrow_mut() {
-            Ok(mut q) => q.pop_front(),
-            Err(_) => None,
+            Ok(mut q) if !q.is_empty() => Some(q.remove(0)),
+            _ => None,
         };
         match next {
             Some(ev) => (inner.sink)(ev),
@@ -189,7 +221,8 @@ fn flush(inner: &Rc<Inner>, st: &mut State) {
             };
             if failed {
                 st.ws = None;
-                st.session.handle_transport_close(now, TransportClosed::Error);
+                st.session
+                    .handle_transport_close(now, TransportClosed::Error);
             }
         }
         while let Some(cmd) = st.session.poll_transport() {
@@ -200,13 +233,15 @@ fn flush(inner: &Rc<Inner>, st: &mut State) {
                 let weak = Rc::downgrade(inner);
                 match WsTransport::open(&st.url, move |s| on_signal(&weak, s)) {
                     Ok(ws) => st.ws = Some(ws),
-                    Err(_) => st.session.handle_transport_close(now, TransportClosed::Error),
+                    Err(_) => st
+                        .session
+                        .handle_transport_close(now, TransportClosed::Error),
                 }
             }
         }
         if let Ok(mut q) = inner.queue.try_borrow_mut() {
             while let Some(ev) = st.session.poll_event() {
-                q.push_back(ev);
+                q.push(ev);
             }
         }
         if !progress {

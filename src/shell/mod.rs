@@ -4,7 +4,13 @@
 //! Every handle owns the JS closures it registered and removes them in `Drop`; nothing is
 //! leaked with `forget`.
 
+#[cfg(target_arch = "wasm32")]
 pub(crate) mod clock;
+#[cfg_attr(feature = "std", allow(dead_code))]
+pub(crate) mod heap;
+#[cfg(target_arch = "wasm32")]
 pub(crate) mod link;
+#[cfg(target_arch = "wasm32")]
 pub(crate) mod timer;
+#[cfg(target_arch = "wasm32")]
 pub(crate) mod websocket;

@@ -36,10 +36,7 @@ impl Timer {
     /// Fires at `at` (clock time), replacing any earlier arming.
     pub fn arm(&mut self, at: Millis, now: Millis) {
         self.disarm();
-        let id = set_timeout(
-            self.callback.as_ref(),
-            at.saturating_sub(now) as f64,
-        );
+        let id = set_timeout(self.callback.as_ref(), at.saturating_sub(now) as f64);
         self.pending = Some((id, at));
     }
 

@@ -36,14 +36,18 @@ pub(crate) struct WsTransport {
 
 impl WsTransport {
     /// Opens a WebSocket to `url`; every signal goes to `on_signal`.
-    pub fn open(url: &str, on_signal: impl Fn(WsSignal) + Clone + 'static) -> Result<Self, JsValue> {
+    pub fn open(
+        url: &str,
+        on_signal: impl Fn(WsSignal) + Clone + 'static,
+    ) -> Result<Self, JsValue> {
         let ws = WebSocket::new(url)?;
         ws.set_binary_type(BinaryType::Arraybuffer);
         let f = on_signal.clone();
         let on_open = Closure::<dyn FnMut()>::new(move || f(WsSignal::Open));
         let f = on_signal.clone();
-        let on_message =
-            Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| f(WsSignal::Message(e.data())));
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+            f(WsSignal::Message(e.data()))
+        });
         let f = on_signal.clone();
         let on_close = Closure::<dyn FnMut()>::new(move || f(WsSignal::Closed));
         let f = on_signal;

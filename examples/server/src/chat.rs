@@ -1,9 +1,9 @@
 //! The demo chat on namespace `/`.
 //!
-//! | direction        | event  | payload                          | ack                                                     |
-//! |------------------|--------|----------------------------------|---------------------------------------------------------|
-//! | client → server  | `chat` | `{ name, text }`                 | `{ ok: true, at }` or `{ ok: false, error }`            |
-//! | server → others  | `chat` | `{ name, text, at, id }`         | —                                                       |
+//! | direction       | event  | payload                  | ack                                          |
+//! |-----------------|--------|--------------------------|----------------------------------------------|
+//! | client → server | `chat` | `{ name, text }`         | `{ ok: true, at }` or `{ ok: false, error }` |
+//! | server → others | `chat` | `{ name, text, at, id }` | —                                            |
 //!
 //! `at` is the server's clock in Unix milliseconds, `id` the sender's socket id.
 //! A message is rejected when `text` is blank or longer than

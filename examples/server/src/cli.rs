@@ -1,12 +1,12 @@
 //! Command-line options, parsed by hand.
 //!
-//! | flag              | default                              | meaning                                   |
-//! |-------------------|--------------------------------------|-------------------------------------------|
-//! | `--port N`        | `3000`                               | TCP port; `0` picks a free one            |
-//! | `--host IP`       | `127.0.0.1`                          | address to bind                           |
-//! | `--pkg DIR`       | `<repo>/pkg`                         | the built npm package, served at `/pkg/`  |
-//! | `--tests-dir DIR` | `<repo>/tests/pages`                 | test pages, served at `/tests/pages/`     |
-//! | `-h`, `--help`    |                                      | print usage and exit                      |
+//! | flag              | default              | meaning                                  |
+//! |-------------------|----------------------|------------------------------------------|
+//! | `--port N`        | `3000`               | TCP port; `0` picks a free one           |
+//! | `--host IP`       | `127.0.0.1`          | address to bind                          |
+//! | `--pkg DIR`       | `<repo>/pkg`         | the built npm package, served at `/pkg/` |
+//! | `--tests-dir DIR` | `<repo>/tests/pages` | test pages, served at `/tests/pages/`    |
+//! | `-h`, `--help`    |                      | print usage and exit                     |
 //!
 //! Every flag also accepts the `--flag=value` form.
 

@@ -8,11 +8,11 @@
 //! Socket.IO events carry a variable number of arguments. [`EventArgs`] holds
 //! them all, in order:
 //!
-//! | wire text (event packet)                              | `EventArgs`                       |
-//! |-------------------------------------------------------|-----------------------------------|
-//! | `["ev"]`                                              | `[]`                              |
-//! | `["ev",1,"a"]`                                        | `[Uint(1), Str("a")]`             |
-//! | `["ev",{"b":{"_placeholder":true,"num":0}}]` + 1 blob | `[Object([("b", Bin(blob))])]`    |
+//! | wire text (event packet)                              | `EventArgs`                    |
+//! |-------------------------------------------------------|--------------------------------|
+//! | `["ev"]`                                              | `[]`                           |
+//! | `["ev",1,"a"]`                                        | `[Uint(1), Str("a")]`          |
+//! | `["ev",{"b":{"_placeholder":true,"num":0}}]` + 1 blob | `[Object([("b", Bin(blob))])]` |
 //!
 //! Incoming events are read by [`EventArgs`]'s own extractor, which parses the
 //! packet text with plain `serde_json` and puts the attachments back by their

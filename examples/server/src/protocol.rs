@@ -3,16 +3,23 @@
 //!
 //! Namespace `/` (plus the demo chat, see [`crate::chat`]):
 //!
-//! | client emits                  | server does                                                        |
-//! |-------------------------------|--------------------------------------------------------------------|
-//! | `whoami` (ack)                | acks `{ id, auth }`; `auth` is the CONNECT payload, `null` if none |
-//! | `echo` (...args, ack)         | acks with the same args, binary attachments included               |
-//! | `emit-back` (event, ...args)  | emits `event` with `args` to this socket                           |
-//! | `record` (...args)            | appends `args` to this socket's record                             |
-//! | `recorded` (ack)              | acks the record: an array of arrays, oldest first                  |
-//! | `ask` (event, ...args)        | emits `event` with an ack request; the reply comes back as `answer` |
-//! | `kick`                        | `socket.disconnect()`: the client sees `io server disconnect`      |
-//! | anything else                 | nothing; a requested ack never comes                               |
+//! | client emits                 | server does                                                         |
+//! |------------------------------|---------------------------------------------------------------------|
+//! | `whoami` (ack)               | acks `{ id, auth }`; `auth` is the CONNECT payload, `null` if none  |
+//! | `echo` (...args, ack)        | acks with the same args, binary attachments included                |
+//! | `emit-back` (event, ...args) | emits `event` with `args` to this socket                            |
+//! | `record` (...args)           | appends `args` to this socket's record                              |
+//! | `recorded` (ack)             | acks the record: an array of arrays, oldest first                   |
+//! | `ask` (event, ...args)       | emits `event` with an ack request; the reply comes back as `answer` |
+//! | `kick`                       | `socket.disconnect()`: the client sees `io server disconnect`       |
+//! | anything else                | nothing; a requested ack never comes                                |
+//!
+//! Incoming arguments are read with [`EventArgs`]'s own extractor, so any JSON
+//! with binary attachments round-trips. The reply to `ask` is the exception:
+//! socketioxide decodes ack replies itself, and in 0.18.9 it drops a reply
+//! with an object key containing a JSON escape (`"`, `\`, a control
+//! character), so no `answer` follows. The server waits for that reply for
+//! `ACK_TIMEOUT` (see `main.rs`).
 //!
 //! Namespace `/second`: `whoami` and `echo` as on `/`.
 //!

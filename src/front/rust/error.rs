@@ -80,7 +80,9 @@ impl fmt::Display for AckError {
             AckError::Timeout => f.write_str("operation has timed out"),
             AckError::Disconnected => f.write_str("socket has been disconnected"),
             AckError::Emit(e) => write!(f, "{e}"),
-            AckError::Decode(e) => write!(f, "acknowledgement did not match the expected type: {e}"),
+            AckError::Decode(e) => {
+                write!(f, "acknowledgement did not match the expected type: {e}")
+            }
         }
     }
 }

@@ -7,12 +7,17 @@
 //! `Socket` handle of it is dropped, or on [`Socket::disconnect`].
 
 mod error;
+// Pure parts, also compiled (and unit-tested) natively; used by the wasm-only `socket`.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod payload;
 #[cfg(target_arch = "wasm32")]
 mod socket;
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub(crate) mod url;
 
 pub use error::{AckError, ConnectError, EmitError};
 pub use payload::Binary;
 #[cfg(target_arch = "wasm32")]
-pub use socket::{AckFuture, AckSender, ConnectFuture, EventStream, Manager, Options, Socket, Subscription};
+pub use socket::{
+    AckFuture, AckSender, ConnectFuture, EventStream, Manager, Options, Socket, Subscription,
+};

@@ -18,7 +18,7 @@ use super::error::{AckError, ConnectError, EmitError};
 use super::payload::{self, erased::Arg};
 use super::url;
 use crate::session::{AckFailure, DisconnectReason, SessionConfig, SessionEvent};
-use crate::shell::link::{Event, Link};
+use crate::shell::link::{Event, Input, Link};
 
 const RESERVED: [&str; 6] = [
     "connect",
@@ -268,10 +268,12 @@ fn dispatch(manager: &Weak<ManagerInner>, ev: Event) {
 // Socket
 
 type EventFn = dyn FnMut(Vec<Value>, Option<AckSender>);
+type AnyFn = dyn FnMut(&str, Vec<Value>);
+type ConnectSlot = Rc<RefCell<(Option<Result<(), ConnectError>>, Option<Waker>)>>;
 
 enum Handler {
     Event(Rc<str>, Box<EventFn>),
-    Any(Box<dyn FnMut(&str, Vec<Value>)>),
+    Any(Box<AnyFn>),
     Connect(Box<dyn FnMut()>),
     Disconnect(Box<dyn FnMut(DisconnectReason)>),
     ConnectError(Box<dyn FnMut(&ConnectError)>),
@@ -382,28 +384,33 @@ impl Socket {
 
     /// Resolves when the namespace is connected, or fails with the next connect error.
     pub fn wait_connected(&self) -> ConnectFuture {
-        let state: Rc<RefCell<(Option<Result<(), ConnectError>>, Option<Waker>)>> =
-            Rc::default();
+        let state: ConnectSlot = Rc::default();
         let mut subs = Vec::new();
         if self.connected() {
             state.borrow_mut().0 = Some(Ok(()));
         } else {
             let s = state.clone();
-            subs.push(self.add(true, Handler::Connect(Box::new(move || {
-                let mut st = s.borrow_mut();
-                st.0.get_or_insert(Ok(()));
-                if let Some(w) = st.1.take() {
-                    w.wake();
-                }
-            }))));
+            subs.push(self.add(
+                true,
+                Handler::Connect(Box::new(move || {
+                    let mut st = s.borrow_mut();
+                    st.0.get_or_insert(Ok(()));
+                    if let Some(w) = st.1.take() {
+                        w.wake();
+                    }
+                })),
+            ));
             let s = state.clone();
-            subs.push(self.add(true, Handler::ConnectError(Box::new(move |e| {
-                let mut st = s.borrow_mut();
-                st.0.get_or_insert(Err(e.clone()));
-                if let Some(w) = st.1.take() {
-                    w.wake();
-                }
-            }))));
+            subs.push(self.add(
+                true,
+                Handler::ConnectError(Box::new(move |e| {
+                    let mut st = s.borrow_mut();
+                    st.0.get_or_insert(Err(e.clone()));
+                    if let Some(w) = st.1.take() {
+                        w.wake();
+                    }
+                })),
+            ));
         }
         ConnectFuture { state, _subs: subs }
     }
@@ -499,10 +506,9 @@ impl Socket {
 
     /// Removes every listener of `event` (including ones whose [`Subscription`] is still held).
     pub fn off(&self, event: &str) {
-        self.inner
-            .listeners
-            .borrow_mut()
-            .retain(|l| !matches!(&*l.handler.borrow(), Handler::Event(name, _) if **name == *event));
+        self.inner.listeners.borrow_mut().retain(
+            |l| !matches!(&*l.handler.borrow(), Handler::Event(name, _) if **name == *event),
+        );
     }
 
     /// A stream of `event`'s payloads, deserialized as `T` (payloads that do not deserialize
@@ -521,10 +527,7 @@ impl Socket {
                 w.wake();
             }
         });
-        EventStream {
-            shared,
-            _sub: sub,
-        }
+        EventStream { shared, _sub: sub }
     }
 
     fn check_name(event: &str) -> Result<(), EmitError> {
@@ -599,7 +602,6 @@ impl Socket {
             _reply: PhantomData,
         }
     }
-
 }
 
 impl SocketInner {
@@ -636,7 +638,9 @@ impl SocketInner {
                             .unwrap_or("connection refused")
                             .to_string();
                         if message == "websocket error"
-                            || DisconnectReason::all().iter().any(|r| r.as_str() == message)
+                            || DisconnectReason::all()
+                                .iter()
+                                .any(|r| r.as_str() == message)
                         {
                             ConnectError::Transport(message)
                         } else {
@@ -817,12 +821,7 @@ impl AckSender {
             .iter()
             .map(|b| JsValue::from(js_sys::Uint8Array::from(b.as_slice())))
             .collect();
-        let nsp = s.nsp.clone();
-        let id = self.id;
-        s.manager
-            .inner
-            .link
-            .with(move |session, _| session.ack(&nsp, id, data, bins));
+        s.manager.inner.link.ack(&s.nsp, self.id, data, bins);
         Ok(())
     }
 }
@@ -845,7 +844,7 @@ impl<R> AckFuture<R> {
                 .manager
                 .inner
                 .link
-                .with(|s, now| s.set_ack_timeout(id, Some(ms(timeout)), now));
+                .input(Input::SetAckTimeout(id, Some(ms(timeout))));
         }
         self
     }
@@ -878,12 +877,11 @@ impl<R> Drop for AckFuture<R> {
             acks.len() != before
         };
         if waiting {
-            let nsp = inner.nsp.clone();
             inner
                 .manager
                 .inner
                 .link
-                .with(move |s, _| s.cancel_ack(&nsp, id));
+                .input(Input::CancelAck(&inner.nsp, id));
         }
     }
 }
@@ -891,8 +889,7 @@ impl<R> Drop for AckFuture<R> {
 /// Resolves when a socket connects; see [`Socket::wait_connected`].
 #[must_use = "futures do nothing unless awaited"]
 pub struct ConnectFuture {
-    #[allow(clippy::type_complexity)]
-    state: Rc<RefCell<(Option<Result<(), ConnectError>>, Option<Waker>)>>,
+    state: ConnectSlot,
     _subs: Vec<Subscription>,
 }
 

@@ -72,7 +72,10 @@ mod tests {
         assert_eq!(t.nsp, "/admin");
         assert_eq!(t.query, "x=1");
         let t = parse("http://127.0.0.1:80").unwrap();
-        assert_eq!((t.origin.as_str(), t.nsp.as_str()), ("ws://127.0.0.1:80", "/"));
+        assert_eq!(
+            (t.origin.as_str(), t.nsp.as_str()),
+            ("ws://127.0.0.1:80", "/")
+        );
         assert!(parse("ftp://x").is_none());
         assert!(parse("/relative").is_none());
         assert!(parse("http://").is_none());

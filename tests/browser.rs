@@ -1,0 +1,851 @@
+//! The Rust API against both live test servers (`tests/servers/PROTOCOL.md`), in headless
+//! Chromium with wasm-bindgen-test.
+//!
+//! The server URLs are read at compile time:
+//!
+//! ```text
+//! RTIO_NODE_URL=http://127.0.0.1:PORT RTIO_RUST_URL=http://127.0.0.1:PORT \
+//!     cargo test --target wasm32-unknown-unknown --test browser
+//! ```
+//!
+//! Every test runs its scenario against each server in turn and names the server in its
+//! assertion messages. Every wait is bounded, so a missing reply fails the test instead of
+//! hanging the run.
+#![cfg(target_arch = "wasm32")]
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::future::{poll_fn, Future};
+use std::pin::{pin, Pin};
+use std::rc::Rc;
+use std::task::Poll;
+use std::time::Duration;
+
+use futures_core::Stream;
+use rtio::{AckError, Binary, ConnectError, DisconnectReason, EmitError, Manager, Options, Socket};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Upper bound for any single step that waits on the server, in milliseconds.
+const WAIT: u32 = 5_000;
+/// How long to keep listening for something that must *not* happen, in milliseconds.
+const SETTLE: u32 = 300;
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/// The two servers as `(name, url)`. Fails the test when a URL was not given at build time.
+fn servers() -> [(&'static str, &'static str); 2] {
+    const HOW: &str = "pass both server URLs when building the tests, e.g. \
+         RTIO_NODE_URL=http://127.0.0.1:PORT RTIO_RUST_URL=http://127.0.0.1:PORT \
+         cargo test --target wasm32-unknown-unknown --test browser";
+    let node = option_env!("RTIO_NODE_URL")
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| panic!("RTIO_NODE_URL was not set at compile time; {HOW}"));
+    let rust = option_env!("RTIO_RUST_URL")
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| panic!("RTIO_RUST_URL was not set at compile time; {HOW}"));
+    [
+        ("node", node.trim_end_matches('/')),
+        ("rust", rust.trim_end_matches('/')),
+    ]
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &js_sys::Function, ms: i32) -> JsValue;
+}
+
+/// Resolves after `ms` milliseconds (a browser timer).
+async fn sleep(ms: u32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        set_timeout(&resolve, ms as i32);
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// `fut`'s output, or a test failure naming `what` if it takes longer than `ms`.
+async fn within<F: Future>(ms: u32, what: &str, fut: F) -> F::Output {
+    let mut fut = pin!(fut);
+    let mut timer = pin!(sleep(ms));
+    let out = poll_fn(|cx| {
+        if let Poll::Ready(v) = fut.as_mut().poll(cx) {
+            return Poll::Ready(Some(v));
+        }
+        if timer.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(None);
+        }
+        Poll::Pending
+    })
+    .await;
+    out.unwrap_or_else(|| panic!("{what}: nothing within {ms} ms"))
+}
+
+/// Waits (up to `WAIT`) until `cond` holds; fails the test naming `what` otherwise.
+async fn until(what: &str, cond: impl Fn() -> bool) {
+    let start = js_sys::Date::now();
+    while !cond() {
+        if js_sys::Date::now() - start > f64::from(WAIT) {
+            panic!("{what}: not the case after {WAIT} ms");
+        }
+        sleep(10).await;
+    }
+}
+
+/// The next item of a stream.
+fn next<S: Stream + Unpin>(stream: &mut S) -> impl Future<Output = Option<S::Item>> + '_ {
+    poll_fn(move |cx| Pin::new(&mut *stream).poll_next(cx))
+}
+
+/// A socket on `url` that has connected.
+async fn connected(server: &str, url: &str, opts: Options) -> Socket {
+    let socket = Socket::connect(url, opts)
+        .unwrap_or_else(|e| panic!("[{server}] Socket::connect({url}) failed: {e}"));
+    within(
+        WAIT,
+        &format!("[{server}] wait_connected on {url}"),
+        socket.wait_connected(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("[{server}] {url} did not connect: {e}"));
+    socket
+}
+
+/// `emit_with_ack` with a bounded wait, failing the test on any error.
+async fn ask<R: serde::de::DeserializeOwned, T: Serialize + ?Sized>(
+    server: &str,
+    socket: &Socket,
+    event: &str,
+    payload: &T,
+) -> R {
+    within(
+        WAIT,
+        &format!("[{server}] ack of {event:?}"),
+        socket.emit_with_ack::<R, T>(event, payload),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("[{server}] ack of {event:?} failed: {e}"))
+}
+
+/// Everything `emit-back`ed so far, seen through `on_any`, as `(name, args)`.
+type Seen = Rc<RefCell<Vec<(String, Vec<Value>)>>>;
+
+/// Makes the server emit `marker` and waits until `seen` has it: every event the server
+/// sent before has then been delivered.
+async fn sync(server: &str, socket: &Socket, seen: &Seen, marker: &str) {
+    socket
+        .emit("emit-back", &marker)
+        .unwrap_or_else(|e| panic!("[{server}] emit-back {marker}: {e}"));
+    until(&format!("[{server}] marker {marker:?} arrives"), || {
+        seen.borrow().iter().any(|(name, _)| name == marker)
+    })
+    .await;
+}
+
+#[wasm_bindgen(inline_js = "
+export function websockets_opened() {
+    if (!globalThis.__rtioWsCounted) {
+        const Original = globalThis.WebSocket;
+        globalThis.__rtioWsCount = 0;
+        globalThis.WebSocket = class extends Original {
+            constructor(...args) {
+                super(...args);
+                globalThis.__rtioWsCount += 1;
+            }
+        };
+        globalThis.__rtioWsCounted = true;
+    }
+    return globalThis.__rtioWsCount;
+}
+")]
+extern "C" {
+    /// How many WebSockets the page has opened since the counter was installed. The first
+    /// call replaces `window.WebSocket` with a counting subclass.
+    fn websockets_opened() -> u32;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests
+
+/// Auth reaches the server, `whoami` reports this socket's id, `on_connect` fires once.
+#[wasm_bindgen_test]
+async fn connect_with_auth_and_whoami() {
+    for (server, url) in servers() {
+        let socket = Socket::connect(url, Options::default().auth(&json!({ "token": "t1" })))
+            .unwrap_or_else(|e| panic!("[{server}] connect: {e}"));
+        assert_eq!(socket.nsp(), "/", "[{server}] namespace of {url}");
+        let connects = Rc::new(Cell::new(0u32));
+        let c = connects.clone();
+        let _on_connect = socket.on_connect(move || c.set(c.get() + 1));
+        within(
+            WAIT,
+            &format!("[{server}] wait_connected"),
+            socket.wait_connected(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("[{server}] did not connect: {e}"));
+        assert!(
+            socket.connected(),
+            "[{server}] connected() after wait_connected"
+        );
+        let id = socket
+            .id()
+            .unwrap_or_else(|| panic!("[{server}] no id while connected"));
+        assert!(!id.is_empty(), "[{server}] empty socket id");
+
+        let who: Value = ask(server, &socket, "whoami", &()).await;
+        assert_eq!(
+            who["auth"],
+            json!({ "token": "t1" }),
+            "[{server}] whoami auth: {who}"
+        );
+        assert_eq!(who["id"], json!(id), "[{server}] whoami id: {who}");
+
+        sleep(SETTLE).await;
+        assert_eq!(connects.get(), 1, "[{server}] on_connect calls");
+        // Already connected: resolves at once.
+        within(
+            WAIT,
+            &format!("[{server}] wait_connected again"),
+            socket.wait_connected(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("[{server}] wait_connected while connected: {e}"));
+        socket.disconnect();
+
+        // Without auth the server sees none.
+        let plain = connected(server, url, Options::default()).await;
+        let who: Value = ask(server, &plain, "whoami", &()).await;
+        assert_eq!(
+            who["auth"],
+            Value::Null,
+            "[{server}] whoami auth without auth: {who}"
+        );
+        assert_eq!(who["id"], json!(plain.id()), "[{server}] whoami id: {who}");
+        plain.disconnect();
+    }
+}
+
+/// Server emits reach `on`, `on_any`, `once` and `events`; dropping a Subscription and
+/// `off` stop delivery.
+#[wasm_bindgen_test]
+async fn server_events_reach_listeners() {
+    for (server, url) in servers() {
+        let socket = connected(server, url, Options::default()).await;
+        let seen: Seen = Rc::default();
+        let s = seen.clone();
+        let _any = socket.on_any(move |name, args| s.borrow_mut().push((name.to_string(), args)));
+
+        // `on` with one argument, and `on_any` with the name and the raw arguments.
+        let greets: Rc<RefCell<Vec<Value>>> = Rc::default();
+        let g = greets.clone();
+        let greet_sub = socket.on("greet", move |v: Value| g.borrow_mut().push(v));
+        socket
+            .emit_args("emit-back", &[json!("greet"), json!({ "n": 1 })])
+            .unwrap_or_else(|e| panic!("[{server}] emit-back: {e}"));
+        until(&format!("[{server}] greet arrives"), || {
+            greets.borrow().len() == 1
+        })
+        .await;
+        assert_eq!(
+            greets.borrow()[0],
+            json!({ "n": 1 }),
+            "[{server}] greet payload"
+        );
+        assert_eq!(
+            seen.borrow()[0],
+            ("greet".to_string(), vec![json!({ "n": 1 })]),
+            "[{server}] on_any saw"
+        );
+
+        // Several arguments read as a tuple.
+        let pairs: Rc<RefCell<Vec<(String, u32)>>> = Rc::default();
+        let p = pairs.clone();
+        let _pair = socket.on("pair", move |v: (String, u32)| p.borrow_mut().push(v));
+        socket
+            .emit_args("emit-back", &[json!("pair"), json!("a"), json!(2)])
+            .unwrap_or_else(|e| panic!("[{server}] emit-back pair: {e}"));
+        until(&format!("[{server}] pair arrives"), || {
+            pairs.borrow().len() == 1
+        })
+        .await;
+        assert_eq!(
+            pairs.borrow()[0],
+            ("a".to_string(), 2),
+            "[{server}] pair payload"
+        );
+
+        // Dropping the Subscription removes the listener; on_any still sees the event.
+        drop(greet_sub);
+        socket
+            .emit_args("emit-back", &[json!("greet"), json!({ "n": 2 })])
+            .unwrap_or_else(|e| panic!("[{server}] emit-back: {e}"));
+        sync(server, &socket, &seen, "sync-1").await;
+        assert_eq!(
+            greets.borrow().len(),
+            1,
+            "[{server}] greet after its Subscription was dropped"
+        );
+        assert!(
+            seen.borrow()
+                .iter()
+                .any(|(n, a)| n == "greet" && a == &vec![json!({ "n": 2 })]),
+            "[{server}] on_any missed the second greet: {:?}",
+            seen.borrow()
+        );
+
+        // `once` fires for the first event only.
+        let singles: Rc<RefCell<Vec<u32>>> = Rc::default();
+        let o = singles.clone();
+        let _once = socket.once("single", move |v: u32| o.borrow_mut().push(v));
+        for n in [1, 2, 3] {
+            socket
+                .emit_args("emit-back", &[json!("single"), json!(n)])
+                .unwrap_or_else(|e| panic!("[{server}] emit-back single: {e}"));
+        }
+        sync(server, &socket, &seen, "sync-2").await;
+        assert_eq!(*singles.borrow(), vec![1], "[{server}] once deliveries");
+
+        // `off` removes the event's listeners even while their Subscription is held.
+        let offs = Rc::new(Cell::new(0u32));
+        let f = offs.clone();
+        let _held = socket.on("offme", move |_: Value| f.set(f.get() + 1));
+        socket.off("offme");
+        socket
+            .emit_args("emit-back", &[json!("offme"), json!(1)])
+            .unwrap_or_else(|e| panic!("[{server}] emit-back offme: {e}"));
+        sync(server, &socket, &seen, "sync-3").await;
+        assert_eq!(offs.get(), 0, "[{server}] listener called after off()");
+        assert!(
+            seen.borrow().iter().any(|(n, _)| n == "offme"),
+            "[{server}] off(event) also removed on_any"
+        );
+
+        // `events` yields the payloads in order, queued while nobody polls.
+        let mut numbers = socket.events::<u32>("num");
+        for n in [10, 20, 30] {
+            socket
+                .emit_args("emit-back", &[json!("num"), json!(n)])
+                .unwrap_or_else(|e| panic!("[{server}] emit-back num: {e}"));
+        }
+        sync(server, &socket, &seen, "sync-4").await;
+        for want in [10, 20, 30] {
+            let got = within(WAIT, &format!("[{server}] stream item"), next(&mut numbers)).await;
+            assert_eq!(got, Some(want), "[{server}] stream order");
+        }
+        socket
+            .emit_args("emit-back", &[json!("num"), json!(40)])
+            .unwrap_or_else(|e| panic!("[{server}] emit-back num: {e}"));
+        let got = within(WAIT, &format!("[{server}] stream item"), next(&mut numbers)).await;
+        assert_eq!(got, Some(40), "[{server}] stream item while polled");
+
+        socket.disconnect();
+    }
+}
+
+/// Client emits reach the server's handlers, in order, with their arguments.
+#[wasm_bindgen_test]
+async fn emits_reach_server_handlers() {
+    for (server, url) in servers() {
+        let socket = connected(server, url, Options::default()).await;
+        let emits: [(&str, Result<(), EmitError>); 3] = [
+            ("one", socket.emit("record", &json!({ "x": 1 }))),
+            (
+                "args",
+                socket.emit_args("record", &[json!("a"), json!(2), json!(null)]),
+            ),
+            ("none", socket.emit_args("record", &[])),
+        ];
+        for (what, r) in emits {
+            r.unwrap_or_else(|e| panic!("[{server}] emit record ({what}): {e}"));
+        }
+        let record: Value = ask(server, &socket, "recorded", &()).await;
+        assert_eq!(
+            record,
+            json!([[{ "x": 1 }], ["a", 2, null], []]),
+            "[{server}] recorded"
+        );
+        socket.disconnect();
+    }
+}
+
+/// Acks in both directions, ack timeouts and undecodable replies.
+#[wasm_bindgen_test]
+async fn acks_both_ways() {
+    for (server, url) in servers() {
+        let socket = connected(server, url, Options::default()).await;
+
+        // Client → server → ack.
+        let echoed: Value = ask(server, &socket, "echo", &json!({ "a": 1 })).await;
+        assert_eq!(echoed, json!({ "a": 1 }), "[{server}] echo ack");
+        let typed: (String, u8) = ask(server, &socket, "echo", &("x", 7)).await;
+        assert_eq!(typed, ("x".to_string(), 7), "[{server}] typed echo ack");
+
+        // Server → client with an ack request; the reply comes back as `answer`.
+        let questions: Rc<RefCell<Vec<(Value, bool)>>> = Rc::default();
+        let q = questions.clone();
+        let _question = socket.on_with_ack("question", move |v: Value, ack| {
+            q.borrow_mut().push((v, ack.is_some()));
+            if let Some(ack) = ack {
+                ack.send(&json!("yes")).expect("sending the ack");
+            }
+        });
+        let answers: Rc<RefCell<Vec<Value>>> = Rc::default();
+        let a = answers.clone();
+        let _answer = socket.on("answer", move |v: Value| a.borrow_mut().push(v));
+        socket
+            .emit_args("ask", &[json!("question"), json!(1)])
+            .unwrap_or_else(|e| panic!("[{server}] emit ask: {e}"));
+        until(&format!("[{server}] answer arrives"), || {
+            !answers.borrow().is_empty()
+        })
+        .await;
+        assert_eq!(*answers.borrow(), vec![json!("yes")], "[{server}] answer");
+        assert_eq!(
+            *questions.borrow(),
+            vec![(json!(1), true)],
+            "[{server}] question payload and ack request"
+        );
+
+        // An ack that never comes: per-call timeout.
+        let start = js_sys::Date::now();
+        let r = within(
+            WAIT,
+            &format!("[{server}] ack timeout"),
+            socket
+                .emit_with_ack::<Value, _>("nobody-handles-this", &1)
+                .timeout(Duration::from_millis(300)),
+        )
+        .await;
+        let took = js_sys::Date::now() - start;
+        assert_eq!(r, Err(AckError::Timeout), "[{server}] unanswered ack");
+        assert!(
+            (250.0..3_000.0).contains(&took),
+            "[{server}] ack timeout of 300 ms took {took} ms"
+        );
+
+        // A reply that does not fit the requested type.
+        let r = within(
+            WAIT,
+            &format!("[{server}] mistyped ack"),
+            socket.emit_with_ack::<u32, _>("echo", &"text"),
+        )
+        .await;
+        assert!(
+            matches!(r, Err(AckError::Decode(_))),
+            "[{server}] mistyped ack: {r:?}"
+        );
+
+        // The socket still works after all that.
+        let echoed: Value = ask(server, &socket, "echo", &"still here").await;
+        assert_eq!(
+            echoed,
+            json!("still here"),
+            "[{server}] echo after failures"
+        );
+        socket.disconnect();
+
+        // Options::ack_timeout is the default timeout of every emit_with_ack.
+        let timed = connected(
+            server,
+            url,
+            Options::default().ack_timeout(Duration::from_millis(300)),
+        )
+        .await;
+        let start = js_sys::Date::now();
+        let r = within(
+            WAIT,
+            &format!("[{server}] Options::ack_timeout"),
+            timed.emit_with_ack::<Value, _>("nobody-handles-this", &2),
+        )
+        .await;
+        let took = js_sys::Date::now() - start;
+        assert_eq!(r, Err(AckError::Timeout), "[{server}] Options::ack_timeout");
+        assert!(
+            (250.0..3_000.0).contains(&took),
+            "[{server}] Options::ack_timeout of 300 ms took {took} ms"
+        );
+        let echoed: Value = ask(server, &timed, "echo", &3).await;
+        assert_eq!(
+            echoed,
+            json!(3),
+            "[{server}] echo within Options::ack_timeout"
+        );
+        timed.disconnect();
+    }
+}
+
+/// A refused namespace, and two namespaces sharing one connection.
+#[wasm_bindgen_test]
+async fn namespaces() {
+    for (server, url) in servers() {
+        // Refused by the server's middleware.
+        let forbidden_url = format!("{url}/forbidden");
+        let forbidden = Socket::connect(&forbidden_url, Options::default())
+            .unwrap_or_else(|e| panic!("[{server}] connect {forbidden_url}: {e}"));
+        assert_eq!(
+            forbidden.nsp(),
+            "/forbidden",
+            "[{server}] namespace from the URL"
+        );
+        let errors: Rc<RefCell<Vec<ConnectError>>> = Rc::default();
+        let e = errors.clone();
+        let _on_error = forbidden.on_connect_error(move |err| e.borrow_mut().push(err.clone()));
+        let r = within(
+            WAIT,
+            &format!("[{server}] /forbidden wait_connected"),
+            forbidden.wait_connected(),
+        )
+        .await;
+        match &r {
+            Err(ConnectError::Refused { message, .. }) => {
+                assert_eq!(message, "forbidden namespace", "[{server}] refusal message")
+            }
+            other => panic!("[{server}] /forbidden: expected Refused, got {other:?}"),
+        }
+        assert_eq!(
+            *errors.borrow(),
+            vec![r.clone().unwrap_err()],
+            "[{server}] on_connect_error calls"
+        );
+        assert!(!forbidden.connected(), "[{server}] /forbidden connected()");
+        drop(forbidden);
+
+        // `/` and `/second` on one WebSocket.
+        let before = websockets_opened();
+        let root = connected(server, url, Options::default()).await;
+        let second = root.namespace("/second");
+        assert_eq!(second.nsp(), "/second", "[{server}] namespace()");
+        within(
+            WAIT,
+            &format!("[{server}] /second wait_connected"),
+            second.wait_connected(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("[{server}] /second did not connect: {e}"));
+        let opened = websockets_opened() - before;
+        assert_eq!(opened, 1, "[{server}] WebSockets opened for / and /second");
+
+        let who_root: Value = ask(server, &root, "whoami", &()).await;
+        let who_second: Value = ask(server, &second, "whoami", &()).await;
+        assert_eq!(
+            who_root["id"],
+            json!(root.id()),
+            "[{server}] / whoami: {who_root}"
+        );
+        assert_eq!(
+            who_second["id"],
+            json!(second.id()),
+            "[{server}] /second whoami: {who_second}"
+        );
+        assert!(
+            root.connected() && second.connected(),
+            "[{server}] both connected"
+        );
+        let echoed: Value = ask(server, &second, "echo", &"on /second").await;
+        assert_eq!(echoed, json!("on /second"), "[{server}] /second echo");
+
+        // Asking again for a namespace gives the same socket.
+        let again = root.namespace("second");
+        assert_eq!(again.id(), second.id(), "[{server}] namespace() twice");
+        second.disconnect();
+        root.disconnect();
+
+        // The same through a Manager.
+        let before = websockets_opened();
+        let manager = Manager::new(url, Options::default())
+            .unwrap_or_else(|e| panic!("[{server}] Manager::new: {e}"));
+        let a = manager.socket("/");
+        let b = manager.socket("/second");
+        for s in [&a, &b] {
+            within(
+                WAIT,
+                &format!("[{server}] {} via Manager", s.nsp()),
+                s.wait_connected(),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("[{server}] {} via Manager: {e}", s.nsp()));
+            let who: Value = ask(server, s, "whoami", &()).await;
+            assert_eq!(
+                who["id"],
+                json!(s.id()),
+                "[{server}] {} whoami: {who}",
+                s.nsp()
+            );
+        }
+        assert_eq!(
+            websockets_opened() - before,
+            1,
+            "[{server}] WebSockets opened by one Manager"
+        );
+        manager.close();
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Upload {
+    name: String,
+    data: Binary,
+    list: Vec<Binary>,
+}
+
+/// Binary attachments both ways, nested in objects and arrays.
+#[wasm_bindgen_test]
+async fn binary_round_trips() {
+    for (server, url) in servers() {
+        let socket = connected(server, url, Options::default()).await;
+        let upload = Upload {
+            name: "file.bin".into(),
+            data: Binary(vec![1, 2, 3, 255]),
+            list: vec![Binary(vec![9, 8]), Binary((0..=255).collect())],
+        };
+        let reply: Value = ask(server, &socket, "echo", &upload).await;
+        assert_eq!(
+            reply["data"],
+            json!([1, 2, 3, 255]),
+            "[{server}] echoed bytes: {reply}"
+        );
+        let back: Upload = serde_json::from_value(reply.clone())
+            .unwrap_or_else(|e| panic!("[{server}] echoed upload {reply}: {e}"));
+        assert_eq!(back, upload, "[{server}] echoed upload");
+        let bare: Binary = ask(server, &socket, "echo", &Binary(vec![0, 0x80, 0xff])).await;
+        assert_eq!(
+            bare,
+            Binary(vec![0, 0x80, 0xff]),
+            "[{server}] bare binary echo"
+        );
+
+        // A server emit carrying binary: the client acks `ask` with bytes and the server
+        // emits them back as `answer`.
+        let _question = socket.on_with_ack("bytes-please", |_: Value, ack| {
+            if let Some(ack) = ack {
+                ack.send(&Binary(vec![4, 5, 6, 0xfe]))
+                    .expect("sending the binary ack");
+            }
+        });
+        let answers: Rc<RefCell<Vec<Binary>>> = Rc::default();
+        let a = answers.clone();
+        let _answer = socket.on("answer", move |v: Binary| a.borrow_mut().push(v));
+        socket
+            .emit_args("ask", &[json!("bytes-please")])
+            .unwrap_or_else(|e| panic!("[{server}] emit ask: {e}"));
+        until(&format!("[{server}] binary answer arrives"), || {
+            !answers.borrow().is_empty()
+        })
+        .await;
+        assert_eq!(
+            *answers.borrow(),
+            vec![Binary(vec![4, 5, 6, 0xfe])],
+            "[{server}] binary in a server emit"
+        );
+        socket.disconnect();
+    }
+}
+
+/// Non-ASCII text and a large string arrive unchanged.
+#[wasm_bindgen_test]
+async fn utf8_and_large_payloads() {
+    const TEXT: &str = "日本語 — Ελληνικά — العربية — 😀👍🏽";
+    for (server, url) in servers() {
+        let socket = connected(server, url, Options::default()).await;
+        let echoed: String = ask(server, &socket, "echo", TEXT).await;
+        assert_eq!(echoed, TEXT, "[{server}] UTF-8 echo");
+
+        let mut big = String::with_capacity(64 * 1024 + 8);
+        for c in TEXT.chars().cycle() {
+            if big.len() >= 64 * 1024 {
+                break;
+            }
+            big.push(c);
+        }
+        let echoed: String = ask(server, &socket, "echo", &big).await;
+        assert_eq!(echoed.len(), big.len(), "[{server}] 64 KiB echo length");
+        assert!(echoed == big, "[{server}] 64 KiB echo differs");
+
+        // Non-ASCII event names too.
+        let seen: Rc<RefCell<Vec<String>>> = Rc::default();
+        let s = seen.clone();
+        let _sub = socket.on("événement 😀", move |v: String| s.borrow_mut().push(v));
+        socket
+            .emit_args("emit-back", &[json!("événement 😀"), json!(TEXT)])
+            .unwrap_or_else(|e| panic!("[{server}] emit-back: {e}"));
+        until(&format!("[{server}] non-ASCII event arrives"), || {
+            !seen.borrow().is_empty()
+        })
+        .await;
+        assert_eq!(
+            *seen.borrow(),
+            vec![TEXT.to_string()],
+            "[{server}] non-ASCII event"
+        );
+        socket.disconnect();
+    }
+}
+
+/// Server and client disconnects report their reasons; `open()` reconnects; emits made
+/// while disconnected are sent on reconnect.
+#[wasm_bindgen_test]
+async fn disconnect_and_reconnect() {
+    for (server, url) in servers() {
+        let socket = connected(server, url, Options::default()).await;
+        let reasons: Rc<RefCell<Vec<DisconnectReason>>> = Rc::default();
+        let r = reasons.clone();
+        let _on_disconnect = socket.on_disconnect(move |why| r.borrow_mut().push(why));
+        let connects = Rc::new(Cell::new(0u32));
+        let c = connects.clone();
+        let _on_connect = socket.on_connect(move || c.set(c.get() + 1));
+
+        // The server kicks the socket.
+        let first_id = socket.id();
+        socket
+            .emit("kick", &())
+            .unwrap_or_else(|e| panic!("[{server}] emit kick: {e}"));
+        until(&format!("[{server}] disconnect after kick"), || {
+            !reasons.borrow().is_empty()
+        })
+        .await;
+        assert_eq!(
+            *reasons.borrow(),
+            vec![DisconnectReason::IoServerDisconnect],
+            "[{server}] reason after kick"
+        );
+        assert!(!socket.connected(), "[{server}] connected() after kick");
+        assert_eq!(socket.id(), None, "[{server}] id() after kick");
+        // No automatic reconnection after a server-side disconnect.
+        sleep(SETTLE).await;
+        assert!(
+            !socket.connected(),
+            "[{server}] reconnected by itself after kick"
+        );
+
+        // open() connects again, with a new id.
+        socket.open();
+        within(
+            WAIT,
+            &format!("[{server}] reconnect after kick"),
+            socket.wait_connected(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("[{server}] reconnect after kick: {e}"));
+        assert_eq!(connects.get(), 1, "[{server}] on_connect after reopen");
+        assert_ne!(socket.id(), first_id, "[{server}] id after reconnect");
+        let who: Value = ask(server, &socket, "whoami", &()).await;
+        assert_eq!(
+            who["id"],
+            json!(socket.id()),
+            "[{server}] whoami after reconnect"
+        );
+
+        // A pending ack fails when the client disconnects.
+        let pending = socket.emit_with_ack::<Value, _>("nobody-handles-this", &1);
+        socket.disconnect();
+        let r = within(WAIT, &format!("[{server}] pending ack"), pending).await;
+        assert_eq!(
+            r,
+            Err(AckError::Disconnected),
+            "[{server}] pending ack on disconnect"
+        );
+        until(&format!("[{server}] client disconnect reported"), || {
+            reasons.borrow().len() == 2
+        })
+        .await;
+        assert_eq!(
+            reasons.borrow()[1],
+            DisconnectReason::IoClientDisconnect,
+            "[{server}] reason after disconnect()"
+        );
+        assert!(
+            !socket.connected(),
+            "[{server}] connected() after disconnect()"
+        );
+
+        // Emits while disconnected are buffered and sent on connect.
+        socket
+            .emit("record", &"buffered")
+            .unwrap_or_else(|e| panic!("[{server}] emit while disconnected: {e}"));
+        socket.open();
+        within(
+            WAIT,
+            &format!("[{server}] reconnect after disconnect()"),
+            socket.wait_connected(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("[{server}] reconnect after disconnect(): {e}"));
+        let record: Value = ask(server, &socket, "recorded", &()).await;
+        assert_eq!(record, json!([["buffered"]]), "[{server}] buffered emit");
+        assert_eq!(connects.get(), 2, "[{server}] on_connect calls");
+        socket.disconnect();
+    }
+}
+
+/// Errors that are reported at once, without the server.
+#[wasm_bindgen_test]
+async fn immediate_errors() {
+    for bad in ["not a url", "", "ftp://127.0.0.1/", "/relative"] {
+        match Socket::connect(bad, Options::default()) {
+            Err(ConnectError::InvalidUrl(u)) => assert_eq!(u, bad, "InvalidUrl carries the URL"),
+            Err(other) => panic!("Socket::connect({bad:?}): expected InvalidUrl, got {other:?}"),
+            Ok(_) => panic!("Socket::connect({bad:?}) succeeded"),
+        }
+        assert!(
+            matches!(
+                Manager::new(bad, Options::default()),
+                Err(ConnectError::InvalidUrl(_))
+            ),
+            "Manager::new({bad:?}) accepted"
+        );
+    }
+    for (server, url) in servers() {
+        let socket = connected(server, url, Options::default()).await;
+        for name in [
+            "connect",
+            "connect_error",
+            "disconnect",
+            "disconnecting",
+            "newListener",
+            "removeListener",
+        ] {
+            assert_eq!(
+                socket.emit(name, &1),
+                Err(EmitError::Reserved(name.into())),
+                "[{server}] emit({name:?})"
+            );
+            assert_eq!(
+                socket.emit_args(name, &[]),
+                Err(EmitError::Reserved(name.into())),
+                "[{server}] emit_args({name:?})"
+            );
+            let r = within(
+                WAIT,
+                &format!("[{server}] emit_with_ack({name:?})"),
+                socket.emit_with_ack::<Value, _>(name, &1),
+            )
+            .await;
+            assert_eq!(
+                r,
+                Err(AckError::Emit(EmitError::Reserved(name.into()))),
+                "[{server}] emit_with_ack({name:?})"
+            );
+        }
+        // A map with non-string keys has no JSON form.
+        let unencodable: BTreeMap<Vec<u8>, u8> = [(vec![1], 1)].into_iter().collect();
+        assert!(
+            matches!(socket.emit("echo", &unencodable), Err(EmitError::Encode(_))),
+            "[{server}] unencodable payload"
+        );
+        // None of it hurt the connection.
+        assert!(
+            socket.connected(),
+            "[{server}] connected after refused emits"
+        );
+        let echoed: Value = ask(server, &socket, "echo", &"ok").await;
+        assert_eq!(echoed, json!("ok"), "[{server}] echo after refused emits");
+        socket.disconnect();
+    }
+}

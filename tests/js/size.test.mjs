@@ -1,0 +1,23 @@
+// The package's transfer size: wasm + JS, gzip -9, as a browser downloads them.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync, existsSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import { fileURLToPath } from "node:url";
+
+const pkg = fileURLToPath(new URL("../../pkg/", import.meta.url));
+// The budget for this stage of the project; the goal is socket.io-client's 13.5 KB.
+const BUDGET = 16 * 1024;
+
+test(`packed wasm + JS stays within ${BUDGET} bytes gzipped`, () => {
+  const files = ["rtio_wasm_bg.wasm", "index.js"];
+  let total = 0;
+  for (const f of files) {
+    assert.ok(existsSync(pkg + f), `pkg/${f} is missing: build the package first`);
+    const n = gzipSync(readFileSync(pkg + f), { level: 9 }).length;
+    console.log(`${f}: ${n} B gzipped`);
+    total += n;
+  }
+  console.log(`total: ${total} B gzipped (budget ${BUDGET} B)`);
+  assert.ok(total <= BUDGET, `package is ${total} B gzipped, over the ${BUDGET} B budget`);
+});

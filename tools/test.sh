@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Sets up what is missing, then runs every test: lints (fmt, clippy for host and wasm32),
+# native tests (codec, session, property tests, example server), the npm package build with
+# its size budget, and the browser tests (Rust API through wasm-bindgen-test, JS API through
+# playwright-core) against the Node socket.io server and the Rust socketioxide server, both
+# started here on 127.0.0.1 with ephemeral ports and stopped by PID.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export PATH="$HOME/.cargo/bin:$PATH"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+ARTIFACTS="$ROOT/tests/artifacts"
+mkdir -p "$ARTIFACTS"
+
+step() { printf '\n\033[1m=== %s\033[0m\n' "$*"; }
+START=$(date +%s)
+
+step "setup"
+bash tools/setup.sh
+
+step "lint: rustfmt"
+cargo fmt --all --check
+
+step "lint: clippy (host, all targets)"
+cargo clippy --workspace --all-targets -- -D warnings
+step "lint: clippy (wasm32, Rust API and browser tests)"
+cargo clippy --lib --tests --target wasm32-unknown-unknown -- -D warnings
+step "lint: clippy (wasm32, npm build)"
+cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features js -- -D warnings
+
+step "native tests: codec, session, property tests, example server"
+cargo test --workspace
+
+step "build the npm package"
+bash tools/build.sh
+
+step "build the Rust server"
+cargo build -p rtio-example-server
+
+source tools/servers.sh
+trap stop_servers EXIT
+step "start servers"
+start_server node "$ARTIFACTS/node-server.log" node tests/servers/node/server.mjs --port 0
+export RTIO_NODE_URL="$SERVER_URL"
+start_server rust "$ARTIFACTS/rust-server.log" "$CARGO_TARGET_DIR/debug/rtio-server" --port 0
+export RTIO_RUST_URL="$SERVER_URL"
+
+step "browser tests: Rust API (wasm-bindgen-test in headless Chromium)"
+WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-180}" \
+  cargo test --target wasm32-unknown-unknown --test browser
+
+step "browser tests: JS API and package (playwright-core in headless Chromium)"
+node --test --test-concurrency=1 tests/js/
+
+stop_servers
+echo
+echo "all tests passed in $(( $(date +%s) - START )) s"
