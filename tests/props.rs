@@ -96,7 +96,8 @@ fn decoders_never_panic_on_arbitrary_text() {
         let s = random_text(&mut rng);
         let _ = EnginePacket::decode(&s);
         let _ = SocketPacket::decode(&s);
-        let _ = json::parse(&s);
+        let _ = json::field(&s, "sid");
+        let _ = json::string(&s);
         let _ = Handshake::parse(&s);
     }
 }
@@ -110,7 +111,8 @@ fn decoders_never_panic_on_arbitrary_bytes() {
         let s = String::from_utf8_lossy(&bytes);
         let _ = EnginePacket::decode(&s);
         let _ = SocketPacket::decode(&s);
-        let _ = json::parse(&s);
+        let _ = json::field(&s, "a");
+        let _ = json::string(&s);
     }
 }
 
@@ -184,17 +186,6 @@ fn engine_packets_round_trip() {
         let p = EnginePacket::new(kind, &data);
         let text = p.encode();
         assert_eq!(EnginePacket::decode(&text), Ok(p));
-    }
-}
-
-#[test]
-fn json_strings_round_trip() {
-    let mut rng = Rng(3);
-    for _ in 0..cases() / 10 {
-        let s = random_text(&mut rng);
-        let mut out = String::new();
-        json::push_string(&mut out, &s);
-        assert_eq!(json::parse(&out), Ok(json::Json::String(s)));
     }
 }
 

@@ -15,9 +15,8 @@
 //! Binary frames carry a raw binary `message` without any prefix (v4 over WebSocket).
 
 use alloc::string::String;
-use alloc::vec::Vec;
 
-use super::json::{self, Json};
+use super::json;
 use super::DecodeError;
 
 /// The type of an Engine.IO packet.
@@ -109,8 +108,6 @@ impl<'a> EnginePacket<'a> {
 pub struct Handshake {
     /// The Engine.IO session id.
     pub sid: String,
-    /// Transports the server offers to upgrade to.
-    pub upgrades: Vec<String>,
     /// How often the server pings, in milliseconds.
     pub ping_interval: u64,
     /// How long the server waits for a pong, in milliseconds.
@@ -123,41 +120,22 @@ impl Handshake {
     /// Reads the handshake from the `open` packet's data.
     ///
     /// `sid`, `pingInterval` and `pingTimeout` are required; `maxPayload` defaults to 1,000,000
-    /// (the Engine.IO default) and `upgrades` to none.
+    /// (the Engine.IO default). `upgrades` is not read: over WebSocket there is nothing to
+    /// upgrade to.
     pub fn parse(data: &str) -> Result<Handshake, DecodeError> {
-        let value = json::parse(data)?;
-        let sid = value
-            .get("sid")
-            .and_then(Json::as_str)
-            .ok_or(DecodeError::BadPayload)?;
-        if sid.is_empty() {
-            return Err(DecodeError::BadPayload);
-        }
-        let ping_interval = value
-            .get("pingInterval")
-            .and_then(Json::as_u64)
-            .ok_or(DecodeError::BadPayload)?;
-        let ping_timeout = value
-            .get("pingTimeout")
-            .and_then(Json::as_u64)
-            .ok_or(DecodeError::BadPayload)?;
-        let max_payload = match value.get("maxPayload") {
-            Some(v) => v.as_u64().ok_or(DecodeError::BadPayload)?,
-            None => 1_000_000,
+        let num = |key| match json::field(data, key)? {
+            Some(raw) => json::u64(raw).map(Some).ok_or(DecodeError::BadPayload),
+            None => Ok(None),
         };
-        let upgrades = match value.get("upgrades") {
-            Some(Json::Array(items)) => items
-                .iter()
-                .filter_map(|u| u.as_str().map(String::from))
-                .collect(),
-            _ => Vec::new(),
-        };
+        let sid = json::field(data, "sid")?
+            .and_then(json::string)
+            .filter(|s| !s.is_empty())
+            .ok_or(DecodeError::BadPayload)?;
         Ok(Handshake {
-            sid: sid.into(),
-            upgrades,
-            ping_interval,
-            ping_timeout,
-            max_payload,
+            sid,
+            ping_interval: num("pingInterval")?.ok_or(DecodeError::BadPayload)?,
+            ping_timeout: num("pingTimeout")?.ok_or(DecodeError::BadPayload)?,
+            max_payload: num("maxPayload")?.unwrap_or(1_000_000),
         })
     }
 }
@@ -193,7 +171,6 @@ mod tests {
         assert_eq!(p.kind, EngineKind::Open);
         let h = Handshake::parse(p.data).unwrap();
         assert_eq!(h.sid, "lv_VI97HAXpY6yYWAAAC");
-        assert_eq!(h.upgrades, vec!["websocket".to_string()]);
         assert_eq!(h.ping_interval, 25000);
         assert_eq!(h.ping_timeout, 20000);
         assert_eq!(h.max_payload, 1_000_000);

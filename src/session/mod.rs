@@ -34,7 +34,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use crate::codec::engine::{EngineKind, EnginePacket, Handshake};
-use crate::codec::json::{self, Json};
+use crate::codec::json;
 use crate::codec::socket::{SocketKind, SocketPacket, MAX_ACK_ID};
 use crate::codec::DecodeError;
 use ack::{AckTable, PendingAck};
@@ -695,10 +695,9 @@ impl<B> Session<B> {
         let p = SocketPacket::decode(text)?;
         match p.kind {
             SocketKind::Connect => {
-                let sid = match json::parse(p.data)?.get("sid").and_then(Json::as_str) {
-                    Some(sid) => sid.to_string(),
-                    None => return Err(DecodeError::BadPayload),
-                };
+                let sid = json::field(p.data, "sid")?
+                    .and_then(json::string)
+                    .ok_or(DecodeError::BadPayload)?;
                 let Some(n) = self.find_mut(p.nsp) else {
                     return Ok(());
                 };
@@ -907,9 +906,10 @@ impl<B> Session<B> {
                 } else {
                     reason.as_str()
                 };
-                let mut data = String::from("{\"message\":");
-                json::push_string(&mut data, message);
-                data.push('}');
+                // The messages are fixed ASCII words: no escaping needed.
+                let mut data = String::from("{\"message\":\"");
+                data.push_str(message);
+                data.push_str("\"}");
                 self.events.push(SessionEvent::ConnectError { nsp, data });
             }
         }
