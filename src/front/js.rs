@@ -51,59 +51,51 @@ pub struct Engine {
     link: Link,
 }
 
-fn attachments(list: Vec<JsValue>) -> JsValue {
+fn attachments(list: &[JsValue]) -> JsValue {
     if list.is_empty() {
         JsValue::UNDEFINED
     } else {
-        list.into_iter().collect::<Array>().into()
+        list.iter().collect::<Array>().into()
     }
 }
 
 fn deliver(handler: &Handler, ev: Event) {
     let u = JsValue::UNDEFINED;
-    let r = match ev {
-        SessionEvent::Connect { nsp, sid } => handler.call5(&u, 0, &nsp, &sid.into(), &u, &u),
-        SessionEvent::Disconnect { nsp, reason } => {
-            handler.call5(&u, 1, &nsp, &reason.as_str().into(), &u, &u)
-        }
+    let num = |id: u64| JsValue::from(id as f64);
+    // One call site for every kind keeps the wasm small.
+    let (kind, nsp, a, b, c): (u32, &str, JsValue, JsValue, JsValue) = match &ev {
+        SessionEvent::Connect { nsp, sid } => (0, nsp, sid.as_str().into(), u.clone(), u),
+        SessionEvent::Disconnect { nsp, reason } => (1, nsp, reason.as_str().into(), u.clone(), u),
         SessionEvent::Event {
             nsp,
             data,
             id,
             attachments: bins,
-        } => {
-            let id = id.map_or(JsValue::UNDEFINED, |id| (id as f64).into());
-            handler.call5(&u, 2, &nsp, &data.into(), &id, &attachments(bins))
-        }
+        } => (
+            2,
+            nsp,
+            data.as_str().into(),
+            id.map_or(u, num),
+            attachments(bins),
+        ),
         SessionEvent::Ack {
             nsp,
             id,
             data,
             attachments: bins,
-        } => handler.call5(
-            &u,
-            3,
-            &nsp,
-            &data.into(),
-            &(id as f64).into(),
-            &attachments(bins),
-        ),
-        SessionEvent::ConnectError { nsp, data } => {
-            handler.call5(&u, 4, &nsp, &data.into(), &u, &u)
-        }
+        } => (3, nsp, data.as_str().into(), num(*id), attachments(bins)),
+        SessionEvent::ConnectError { nsp, data } => (4, nsp, data.as_str().into(), u.clone(), u),
         SessionEvent::AckFailed { nsp, id, failure } => {
             let why = match failure {
                 AckFailure::Timeout => "timeout",
                 AckFailure::Disconnected => "disconnected",
             };
-            handler.call5(&u, 5, &nsp, &why.into(), &(id as f64).into(), &u)
+            (5, nsp, why.into(), num(*id), u)
         }
-        SessionEvent::EngineOpen { sid } => handler.call5(&u, 6, "", &sid.into(), &u, &u),
-        SessionEvent::EngineClose { reason } => {
-            handler.call5(&u, 7, "", &reason.as_str().into(), &u, &u)
-        }
+        SessionEvent::EngineOpen { sid } => (6, "", sid.as_str().into(), u.clone(), u),
+        SessionEvent::EngineClose { reason } => (7, "", reason.as_str().into(), u.clone(), u),
     };
-    if let Err(e) = r {
+    if let Err(e) = handler.call5(&JsValue::UNDEFINED, kind, nsp, &a, &b, &c) {
         let _ = report_error(&e);
     }
 }
