@@ -149,25 +149,33 @@ async fn sync(server: &str, socket: &Socket, seen: &Seen, marker: &str) {
 }
 
 #[wasm_bindgen(inline_js = "
-export function websockets_opened() {
-    if (!globalThis.__rtioWsCounted) {
+function install() {
+    if (!globalThis.__rtioWebSockets) {
         const Original = globalThis.WebSocket;
-        globalThis.__rtioWsCount = 0;
+        const all = [];
         globalThis.WebSocket = class extends Original {
             constructor(...args) {
                 super(...args);
-                globalThis.__rtioWsCount += 1;
+                all.push(this);
             }
         };
-        globalThis.__rtioWsCounted = true;
+        globalThis.__rtioWebSockets = all;
     }
-    return globalThis.__rtioWsCount;
+    return globalThis.__rtioWebSockets;
+}
+export function websockets_opened() {
+    return install().length;
+}
+export function websockets_open() {
+    return install().filter((ws) => ws.readyState <= 1).length;
 }
 ")]
 extern "C" {
-    /// How many WebSockets the page has opened since the counter was installed. The first
-    /// call replaces `window.WebSocket` with a counting subclass.
+    /// How many WebSockets the page has created since the counter was installed. The first
+    /// call of either counter replaces `window.WebSocket` with a counting subclass.
     fn websockets_opened() -> u32;
+    /// How many of them are connecting or open.
+    fn websockets_open() -> u32;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -846,6 +854,144 @@ async fn immediate_errors() {
         );
         let echoed: Value = ask(server, &socket, "echo", &"ok").await;
         assert_eq!(echoed, json!("ok"), "[{server}] echo after refused emits");
+        socket.disconnect();
+    }
+}
+
+/// The connection closes when its last namespace leaves: on `disconnect()` of every socket,
+/// on `Manager::close()`, and when the last `Socket` handle is dropped.
+#[wasm_bindgen_test]
+async fn connection_closes_when_unused() {
+    for (server, url) in servers() {
+        let base = websockets_open();
+
+        // Dropping the last handle.
+        let socket = connected(server, url, Options::default()).await;
+        assert_eq!(
+            websockets_open(),
+            base + 1,
+            "[{server}] open WebSockets while connected"
+        );
+        let clone = socket.clone();
+        drop(socket);
+        sleep(SETTLE).await;
+        assert_eq!(
+            websockets_open(),
+            base + 1,
+            "[{server}] closed while a clone is alive"
+        );
+        assert!(
+            clone.connected(),
+            "[{server}] clone disconnected by dropping the original"
+        );
+        drop(clone);
+        until(
+            &format!("[{server}] WebSocket closes after the last drop"),
+            || websockets_open() == base,
+        )
+        .await;
+
+        // disconnect() of every namespace.
+        let root = connected(server, url, Options::default()).await;
+        let second = root.namespace("/second");
+        within(
+            WAIT,
+            &format!("[{server}] /second"),
+            second.wait_connected(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("[{server}] /second did not connect: {e}"));
+        root.disconnect();
+        sleep(SETTLE).await;
+        assert_eq!(
+            websockets_open(),
+            base + 1,
+            "[{server}] closed while /second is connected"
+        );
+        assert!(second.connected(), "[{server}] /second after / left");
+        let echoed: Value = ask(server, &second, "echo", &"alone").await;
+        assert_eq!(echoed, json!("alone"), "[{server}] /second after / left");
+        second.disconnect();
+        until(
+            &format!("[{server}] WebSocket closes after both left"),
+            || websockets_open() == base,
+        )
+        .await;
+
+        // Manager::close() disconnects every socket on it.
+        let manager = Manager::new(url, Options::default())
+            .unwrap_or_else(|e| panic!("[{server}] Manager::new: {e}"));
+        let a = manager.socket("/");
+        let b = manager.socket("/second");
+        let reasons: Rc<RefCell<Vec<(String, DisconnectReason)>>> = Rc::default();
+        let mut subs = Vec::new();
+        for s in [&a, &b] {
+            within(
+                WAIT,
+                &format!("[{server}] {} via Manager", s.nsp()),
+                s.wait_connected(),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("[{server}] {} via Manager: {e}", s.nsp()));
+            let r = reasons.clone();
+            let nsp = s.nsp().to_string();
+            subs.push(s.on_disconnect(move |why| r.borrow_mut().push((nsp.clone(), why))));
+        }
+        manager.close();
+        until(&format!("[{server}] both sockets report the close"), || {
+            reasons.borrow().len() == 2
+        })
+        .await;
+        for (nsp, why) in reasons.borrow().iter() {
+            assert_eq!(
+                *why,
+                DisconnectReason::IoClientDisconnect,
+                "[{server}] {nsp} after Manager::close()"
+            );
+        }
+        assert!(
+            !a.connected() && !b.connected(),
+            "[{server}] connected() after close"
+        );
+        until(
+            &format!("[{server}] WebSocket closes after Manager::close()"),
+            || websockets_open() == base,
+        )
+        .await;
+    }
+}
+
+/// `off` called from inside a listener removes the listeners and lets the listener finish.
+#[wasm_bindgen_test]
+async fn off_inside_a_listener() {
+    for (server, url) in servers() {
+        let socket = connected(server, url, Options::default()).await;
+        let seen: Seen = Rc::default();
+        let s = seen.clone();
+        let _any = socket.on_any(move |name, args| s.borrow_mut().push((name.to_string(), args)));
+        let calls = Rc::new(Cell::new(0u32));
+        let finished = Rc::new(Cell::new(false));
+        let (c, f) = (calls.clone(), finished.clone());
+        let handle = socket.clone();
+        let _stop = socket.on("stop", move |_: Value| {
+            c.set(c.get() + 1);
+            handle.off("stop");
+            f.set(true);
+        });
+        socket
+            .emit_args("emit-back", &[json!("stop"), json!(1)])
+            .unwrap_or_else(|e| panic!("[{server}] emit-back stop: {e}"));
+        until(&format!("[{server}] stop arrives"), || calls.get() == 1).await;
+        assert!(
+            finished.get(),
+            "[{server}] the listener did not get past off()"
+        );
+        socket
+            .emit_args("emit-back", &[json!("stop"), json!(2)])
+            .unwrap_or_else(|e| panic!("[{server}] emit-back stop: {e}"));
+        sync(server, &socket, &seen, "sync-off").await;
+        assert_eq!(calls.get(), 1, "[{server}] listener calls after off()");
+        // The listener holds a handle of its own socket: leave explicitly.
         socket.disconnect();
     }
 }

@@ -4,7 +4,8 @@
 //! and `Clone`; listeners are plain closures; futures run under
 //! `wasm_bindgen_futures::spawn_local`; nothing needs `Send`. Listeners are removed when the
 //! [`Subscription`] returned by [`Socket::on`] is dropped. The connection closes when the last
-//! `Socket` handle of it is dropped, or on [`Socket::disconnect`].
+//! `Socket` handle of it is dropped, or on [`Socket::disconnect`]. A listener that calls a
+//! panicking function takes the page's whole wasm instance down, as any wasm panic does.
 
 mod error;
 // Pure parts, also compiled (and unit-tested) natively; used by the wasm-only `socket`.
@@ -16,8 +17,9 @@ mod socket;
 pub(crate) mod url;
 
 pub use error::{AckError, ConnectError, EmitError};
-pub use payload::Binary;
+pub use payload::{erased::Arg, Binary};
 #[cfg(target_arch = "wasm32")]
 pub use socket::{
     AckFuture, AckSender, ConnectFuture, EventStream, Manager, Options, Socket, Subscription,
+    WeakSocket,
 };

@@ -85,9 +85,12 @@ pub(crate) fn encode(args: &[&dyn erased::Arg]) -> Result<(String, Vec<Vec<u8>>)
 
 /// Object-safe serialization, so `encode` can take heterogeneous arguments.
 pub(crate) mod erased {
-    /// A serializable argument.
+    /// One argument of [`Socket::emit_many`](crate::Socket::emit_many): any `Serialize`
+    /// value, taken as `&dyn Arg` so one call can mix types ([`Binary`](crate::Binary)
+    /// included).
     pub trait Arg {
         /// The argument as JSON text (binary collected on the side).
+        #[doc(hidden)]
         fn to_json(&self) -> Result<String, String>;
     }
     impl<T: serde::Serialize + ?Sized> Arg for T {

@@ -267,7 +267,8 @@ fn dispatch(manager: &Weak<ManagerInner>, ev: Event) {
 // ---------------------------------------------------------------------------------------------
 // Socket
 
-type EventFn = dyn FnMut(Vec<Value>, Option<AckSender>);
+/// Returns whether the payload was delivered (a `once` listener stays until one is).
+type EventFn = dyn FnMut(Vec<Value>, Option<AckSender>) -> bool;
 type AnyFn = dyn FnMut(&str, Vec<Value>);
 type ConnectSlot = Rc<RefCell<(Option<Result<(), ConnectError>>, Option<Waker>)>>;
 
@@ -282,6 +283,8 @@ enum Handler {
 struct Listener {
     id: u64,
     once: bool,
+    /// The event name of a `Handler::Event`, readable while the handler runs.
+    event: Option<Rc<str>>,
     handler: Rc<RefCell<Handler>>,
 }
 
@@ -315,6 +318,10 @@ struct SocketInner {
 /// A Socket.IO socket: one namespace on a [`Manager`]'s connection. Cheap to clone; every
 /// clone is the same socket.
 ///
+/// The connection stays open while any handle lives. A listener that must reach its own
+/// socket should capture a [`WeakSocket`] (see [`downgrade`](Socket::downgrade)): a strong
+/// handle captured by a listener keeps the socket alive forever.
+///
 /// ```no_run
 /// use rtio::{Options, Socket};
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -332,7 +339,53 @@ pub struct Socket {
     inner: Rc<SocketInner>,
 }
 
+impl std::fmt::Debug for Socket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Socket")
+            .field("nsp", &&*self.inner.nsp)
+            .field("id", &self.id())
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Manager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Manager").finish_non_exhaustive()
+    }
+}
+
+/// A handle that does not keep its socket alive; see [`Socket::downgrade`].
+#[derive(Clone)]
+pub struct WeakSocket {
+    inner: Weak<SocketInner>,
+}
+
+impl WeakSocket {
+    /// The socket, if some [`Socket`] handle still holds it.
+    pub fn upgrade(&self) -> Option<Socket> {
+        self.inner.upgrade().map(|inner| Socket { inner })
+    }
+}
+
 impl Socket {
+    /// A handle for listeners that reply on their own socket without keeping it alive.
+    ///
+    /// ```no_run
+    /// # fn demo(socket: rtio::Socket) {
+    /// let weak = socket.downgrade();
+    /// let sub = socket.on("ping", move |n: u32| {
+    ///     if let Some(s) = weak.upgrade() {
+    ///         let _ = s.emit("pong", &n);
+    ///     }
+    /// });
+    /// # sub.keep(); }
+    /// ```
+    pub fn downgrade(&self) -> WeakSocket {
+        WeakSocket {
+            inner: Rc::downgrade(&self.inner),
+        }
+    }
+
     /// Connects to `url`, whose path names the namespace (`http://host/admin` → `/admin`),
     /// on a new connection. Returns at once; the connection proceeds in the background (see
     /// [`on_connect`](Self::on_connect), [`connected`](Self::connected),
@@ -418,9 +471,14 @@ impl Socket {
     fn add(&self, once: bool, handler: Handler) -> Subscription {
         let id = self.inner.next_listener.get();
         self.inner.next_listener.set(id + 1);
+        let event = match &handler {
+            Handler::Event(name, _) => Some(name.clone()),
+            _ => None,
+        };
         self.inner.listeners.borrow_mut().push(Listener {
             id,
             once,
+            event,
             handler: Rc::new(RefCell::new(handler)),
         });
         Subscription {
@@ -439,8 +497,14 @@ impl Socket {
         Handler::Event(
             name,
             Box::new(move |args, ack| match payload::from_args::<T>(args) {
-                Ok(v) => f(v, ack),
-                Err(e) => warn(&format!("rtio: \"{label}\" payload ignored: {e}")),
+                Ok(v) => {
+                    f(v, ack);
+                    true
+                }
+                Err(e) => {
+                    warn(&format!("rtio: \"{label}\" payload ignored: {e}"));
+                    false
+                }
             }),
         )
     }
@@ -506,9 +570,10 @@ impl Socket {
 
     /// Removes every listener of `event` (including ones whose [`Subscription`] is still held).
     pub fn off(&self, event: &str) {
-        self.inner.listeners.borrow_mut().retain(
-            |l| !matches!(&*l.handler.borrow(), Handler::Event(name, _) if **name == *event),
-        );
+        self.inner
+            .listeners
+            .borrow_mut()
+            .retain(|l| l.event.as_deref() != Some(event));
     }
 
     /// A stream of `event`'s payloads, deserialized as `T` (payloads that do not deserialize
@@ -571,6 +636,13 @@ impl Socket {
     pub fn emit_args(&self, event: &str, args: &[Value]) -> Result<(), EmitError> {
         let refs: Vec<&dyn Arg> = args.iter().map(|a| a as &dyn Arg).collect();
         self.send(event, &refs, None).map(|_| ())
+    }
+
+    /// Emits `event` with any number of arguments of any serializable types, each its own
+    /// Socket.IO argument; [`Binary`](crate::Binary) anywhere in them travels as an
+    /// attachment: `socket.emit_many("upload", &[&"a.png", &Binary(bytes)])`.
+    pub fn emit_many(&self, event: &str, args: &[&dyn Arg]) -> Result<(), EmitError> {
+        self.send(event, args, None).map(|_| ())
     }
 
     /// Emits `event` with one argument and waits for the server's acknowledgement,
@@ -684,10 +756,7 @@ impl SocketInner {
                     id,
                 });
                 self.call(|h| match h {
-                    Handler::Event(n, f) if **n == *name => {
-                        f(args.clone(), ack.clone());
-                        true
-                    }
+                    Handler::Event(n, f) if **n == *name => f(args.clone(), ack.clone()),
                     Handler::Any(f) => {
                         f(&name, args.clone());
                         true
@@ -812,7 +881,8 @@ impl AckSender {
         self.send_args(&[&reply])
     }
 
-    fn send_args(self, args: &[&dyn Arg]) -> Result<(), EmitError> {
+    /// Sends the acknowledgement with any number of arguments (none included).
+    pub fn send_args(self, args: &[&dyn Arg]) -> Result<(), EmitError> {
         let Some(s) = self.socket.upgrade() else {
             return Ok(());
         };
