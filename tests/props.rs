@@ -213,7 +213,7 @@ fn session_survives_arbitrary_input() {
         "6",
     ];
     for _ in 0..cases() / 20 {
-        let mut s: Session<Vec<u8>> = Session::new(SessionConfig::default());
+        let mut s: Session<Vec<Vec<u8>>> = Session::new(SessionConfig::default());
         let mut now = 0u64;
         for _ in 0..40 {
             now += rng.below(80);

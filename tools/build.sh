@@ -10,7 +10,13 @@ TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 OUT="$ROOT/pkg"
 WORK="$TARGET_DIR/pkg-work"
 
-cargo build --release --lib --target wasm32-unknown-unknown --no-default-features --features js
+# Without reference types wasm-bindgen keeps JS values in a JS-side array instead of an
+# externref table, which makes the wasm smaller by much more than the glue grows. The
+# prebuilt standard library still declares them in the `target_features` section, so the
+# section is stripped (`strip`) for wasm-bindgen to see the module as compiled.
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-cpu=mvp -C target-feature=+bulk-memory,+sign-ext,+nontrapping-fptoint,+mutable-globals" \
+  CARGO_PROFILE_RELEASE_STRIP=true \
+  cargo build --release --lib --target wasm32-unknown-unknown --no-default-features --features js
 rm -rf "$WORK" && mkdir -p "$WORK"
 wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
   --out-dir "$WORK" --out-name rtio_wasm "$TARGET_DIR/wasm32-unknown-unknown/release/rtio.wasm"

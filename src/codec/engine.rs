@@ -52,16 +52,9 @@ impl EngineKind {
         })
     }
 
-    fn to_char(self) -> char {
-        match self {
-            EngineKind::Open => '0',
-            EngineKind::Close => '1',
-            EngineKind::Ping => '2',
-            EngineKind::Pong => '3',
-            EngineKind::Message => '4',
-            EngineKind::Upgrade => '5',
-            EngineKind::Noop => '6',
-        }
+    /// The wire digit: the variants are declared in wire order.
+    fn to_byte(self) -> u8 {
+        b'0' + self as u8
     }
 }
 
@@ -91,7 +84,7 @@ impl<'a> EnginePacket<'a> {
 
     /// Appends the encoded text frame to `out`.
     pub fn encode_into(&self, out: &mut String) {
-        out.push(self.kind.to_char());
+        super::push_ascii(out, self.kind.to_byte());
         out.push_str(self.data);
     }
 

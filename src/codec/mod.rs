@@ -49,20 +49,24 @@ impl DecodeError {
 
 /// Appends the decimal form of `n` to `out` without going through `core::fmt`, which would cost
 /// several kilobytes in the wasm build.
-pub fn push_u64(out: &mut String, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+pub fn push_u64(out: &mut String, n: u64) {
+    // At most 20 digits deep.
+    if n >= 10 {
+        push_u64(out, n / 10);
     }
-    for &b in buf.iter().skip(i) {
-        out.push(b as char);
-    }
+    push_ascii(out, b'0' + (n % 10) as u8);
+}
+
+/// Appends the ASCII character `b` to `out`. Masking to seven bits lets the compiler drop
+/// `String::push`'s multi-byte encoder.
+pub(crate) fn push_ascii(out: &mut String, b: u8) {
+    out.push(char::from(b & 0x7f));
+}
+
+/// The first byte of `s` that is not JSON whitespace (space, tab, line feed, carriage return).
+pub(crate) fn first_non_ws(s: &str) -> Option<u8> {
+    s.bytes()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
 }
 
 /// Reads the leading ASCII digits of `s` as a number no greater than `max`.

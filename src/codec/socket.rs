@@ -19,7 +19,7 @@
 
 use alloc::string::String;
 
-use super::{push_u64, read_u64, DecodeError};
+use super::{first_non_ws, push_ascii, push_u64, read_u64, DecodeError};
 
 /// The largest ack id accepted: JavaScript's `Number.MAX_SAFE_INTEGER`, since JS peers count in
 /// doubles.
@@ -60,16 +60,9 @@ impl SocketKind {
         })
     }
 
-    fn to_char(self) -> char {
-        match self {
-            SocketKind::Connect => '0',
-            SocketKind::Disconnect => '1',
-            SocketKind::Event => '2',
-            SocketKind::Ack => '3',
-            SocketKind::ConnectError => '4',
-            SocketKind::BinaryEvent => '5',
-            SocketKind::BinaryAck => '6',
-        }
+    /// The wire digit: the variants are declared in wire order.
+    fn to_byte(self) -> u8 {
+        b'0' + self as u8
     }
 
     /// Whether packets of this type carry an attachment count.
@@ -142,7 +135,7 @@ impl<'a> SocketPacket<'a> {
 
     /// Checks the outer shape of the data against the packet type, as socket.io-parser does.
     fn check_shape(&self) -> Result<(), DecodeError> {
-        let first = self.data.trim_start().as_bytes().first().copied();
+        let first = first_non_ws(self.data);
         let ok = match self.kind {
             SocketKind::Connect => first.is_none() || first == Some(b'{'),
             SocketKind::Disconnect => first.is_none(),
@@ -159,14 +152,14 @@ impl<'a> SocketPacket<'a> {
 
     /// Appends the encoded packet to `out`.
     pub fn encode_into(&self, out: &mut String) {
-        out.push(self.kind.to_char());
+        push_ascii(out, self.kind.to_byte());
         if self.kind.is_binary() {
             push_u64(out, u64::from(self.attachments));
-            out.push('-');
+            push_ascii(out, b'-');
         }
         if self.nsp != "/" && !self.nsp.is_empty() {
             out.push_str(self.nsp);
-            out.push(',');
+            push_ascii(out, b',');
         }
         if let Some(id) = self.id {
             push_u64(out, id);

@@ -17,7 +17,6 @@
 //! | 7 | ENGINE_CLOSE | reason | | |
 
 use alloc::string::String;
-use alloc::vec::Vec;
 use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 
@@ -35,8 +34,8 @@ extern "C" {
         ctx: &JsValue,
         kind: u32,
         nsp: &str,
-        a: &JsValue,
-        b: &JsValue,
+        a: &str,
+        b: Option<f64>,
         c: &JsValue,
     ) -> Result<(), JsValue>;
 
@@ -51,57 +50,41 @@ pub struct Engine {
     link: Link,
 }
 
-fn attachments(list: &[JsValue]) -> JsValue {
-    if list.is_empty() {
-        JsValue::UNDEFINED
-    } else {
-        list.iter().collect::<Array>().into()
-    }
-}
-
 fn deliver(handler: &Handler, ev: Event) {
-    let u = JsValue::UNDEFINED;
-    let num = |id: u64| JsValue::from(id as f64);
-    // One call site for every kind keeps the wasm small.
-    let (kind, nsp, a, b, c): (u32, &str, JsValue, JsValue, JsValue) = match &ev {
-        SessionEvent::Connect { nsp, sid } => (0, nsp, sid.as_str().into(), u.clone(), u),
-        SessionEvent::Disconnect { nsp, reason } => (1, nsp, reason.as_str().into(), u.clone(), u),
+    let none: &Option<Array> = &None;
+    // One call site for every kind keeps the wasm small: `a` is always a string, `b` a number
+    // or `undefined`, `c` attachments or `undefined`.
+    let (kind, nsp, a, b, c): (u32, &str, &str, Option<u64>, &Option<Array>) = match &ev {
+        SessionEvent::Connect { nsp, sid } => (0, nsp, sid, None, none),
+        SessionEvent::Disconnect { nsp, reason } => (1, nsp, reason.as_str(), None, none),
         SessionEvent::Event {
             nsp,
             data,
             id,
-            attachments: bins,
-        } => (
-            2,
-            nsp,
-            data.as_str().into(),
-            id.map_or(u, num),
-            attachments(bins),
-        ),
+            attachments,
+        } => (2, nsp, data, *id, attachments),
         SessionEvent::Ack {
             nsp,
             id,
             data,
-            attachments: bins,
-        } => (3, nsp, data.as_str().into(), num(*id), attachments(bins)),
-        SessionEvent::ConnectError { nsp, data } => (4, nsp, data.as_str().into(), u.clone(), u),
+            attachments,
+        } => (3, nsp, data, Some(*id), attachments),
+        SessionEvent::ConnectError { nsp, data } => (4, nsp, data, None, none),
         SessionEvent::AckFailed { nsp, id, failure } => {
             let why = match failure {
                 AckFailure::Timeout => "timeout",
                 AckFailure::Disconnected => "disconnected",
             };
-            (5, nsp, why.into(), num(*id), u)
+            (5, nsp, why, Some(*id), none)
         }
-        SessionEvent::EngineOpen { sid } => (6, "", sid.as_str().into(), u.clone(), u),
-        SessionEvent::EngineClose { reason } => (7, "", reason.as_str().into(), u.clone(), u),
+        SessionEvent::EngineOpen { sid } => (6, "", sid, None, none),
+        SessionEvent::EngineClose { reason } => (7, "", reason.as_str(), None, none),
     };
-    if let Err(e) = handler.call5(&JsValue::UNDEFINED, kind, nsp, &a, &b, &c) {
+    let c = c.as_ref().map_or(JsValue::UNDEFINED, JsValue::from);
+    let b = b.map(|id| id as f64);
+    if let Err(e) = handler.call5(&JsValue::UNDEFINED, kind, nsp, a, b, &c) {
         let _ = report_error(&e);
     }
-}
-
-fn bins(list: Option<Array>) -> Vec<JsValue> {
-    list.map(|a| a.iter().collect()).unwrap_or_default()
 }
 
 #[wasm_bindgen]
@@ -146,7 +129,7 @@ impl Engine {
         } else {
             Some(None)
         };
-        match self.link.emit(nsp, data, bins(bins_list), ack) {
+        match self.link.emit(nsp, data, bins_list, ack) {
             Ok(id) => id.map_or(-1.0, |id| id as f64),
             Err(EmitError::BufferFull) => -2.0,
             Err(EmitError::BadPayload) => -3.0,
@@ -156,7 +139,7 @@ impl Engine {
     /// Acknowledges the server's event `id` on `nsp` with `data` (args JSON text).
     pub fn ack(&self, nsp: &str, id: f64, data: String, bins_list: Option<Array>) {
         if id >= 0.0 {
-            self.link.ack(nsp, id as u64, data, bins(bins_list));
+            self.link.ack(nsp, id as u64, data, bins_list);
         }
     }
 

@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 use super::Millis;
 
 /// One emitted packet that asked for an acknowledgement.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct PendingAck {
     pub id: u64,
     pub nsp: Rc<str>,
@@ -58,34 +58,6 @@ impl AckTable {
     /// The earliest deadline of all pending acks.
     pub fn next_deadline(&self) -> Option<Millis> {
         self.entries.iter().filter_map(|e| e.deadline).min()
-    }
-
-    /// Removes the acks whose deadline is at or before `now`.
-    pub fn take_expired(&mut self, now: Millis) -> Vec<PendingAck> {
-        let mut expired = Vec::new();
-        self.entries.retain(|e| {
-            if e.deadline.is_some_and(|d| d <= now) {
-                expired.push(e.clone());
-                false
-            } else {
-                true
-            }
-        });
-        expired
-    }
-
-    /// Removes the acks of `nsp` that were sent (they cannot be answered on a new connection).
-    pub fn take_sent(&mut self, nsp: &str) -> Vec<PendingAck> {
-        let mut gone = Vec::new();
-        self.entries.retain(|e| {
-            if e.sent && &*e.nsp == nsp {
-                gone.push(e.clone());
-                false
-            } else {
-                true
-            }
-        });
-        gone
     }
 
     /// Removes every ack.

@@ -23,8 +23,8 @@
 //! re-arms its timer from `poll_timeout`. Time is passed in as
 //! [`Millis`] on any clock that does not go backwards.
 //!
-//! The session is generic over `B`, the type of a binary attachment (`Vec<u8>` natively, a JS
-//! `ArrayBuffer` in the browser), which it never looks into.
+//! The session is generic over `A`, a packet's list of binary attachments (see
+//! [`Attachments`]), which it never looks into.
 
 mod ack;
 
@@ -36,7 +36,7 @@ use alloc::vec::Vec;
 use crate::codec::engine::{EngineKind, EnginePacket, Handshake};
 use crate::codec::json;
 use crate::codec::socket::{SocketKind, SocketPacket, MAX_ACK_ID};
-use crate::codec::DecodeError;
+use crate::codec::{first_non_ws, DecodeError};
 use ack::{AckTable, PendingAck};
 
 /// Milliseconds on the caller's clock.
@@ -140,18 +140,41 @@ pub enum TransportCommand {
     Close,
 }
 
-/// A frame to write on the transport.
+/// The binary attachments of one packet, in placeholder order (`Vec<Vec<u8>>` natively, a JS
+/// `Array` of `ArrayBuffer`s in the browser). The session counts them and adds received ones;
+/// it never looks inside.
+pub trait Attachments: Default {
+    /// One attachment (one binary frame).
+    type Item;
+    /// How many attachments there are.
+    fn count(&self) -> usize;
+    /// Appends one attachment.
+    fn add(&mut self, item: Self::Item);
+}
+
+impl<T> Attachments for Vec<T> {
+    type Item = T;
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn add(&mut self, item: T) {
+        self.push(item);
+    }
+}
+
+/// What to write on the transport: one text frame (one Engine.IO packet), then each
+/// attachment as a binary frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Transmit<B> {
-    /// A text frame (one Engine.IO packet).
-    Text(String),
-    /// A binary frame (one attachment).
-    Binary(B),
+pub struct Transmit<A> {
+    /// The text frame.
+    pub text: String,
+    /// The binary frames that follow it (none for most packets).
+    pub attachments: A,
 }
 
 /// Something the front door must deliver.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SessionEvent<B> {
+pub enum SessionEvent<A> {
     /// The Engine.IO handshake completed.
     EngineOpen {
         /// The Engine.IO session id.
@@ -192,7 +215,7 @@ pub enum SessionEvent<B> {
         /// The id to acknowledge with, if the server asked for an ack.
         id: Option<u64>,
         /// Binary attachments in placeholder order.
-        attachments: Vec<B>,
+        attachments: A,
     },
     /// The server acknowledged an emit.
     Ack {
@@ -203,7 +226,7 @@ pub enum SessionEvent<B> {
         /// The ack arguments as a JSON array text, with binary placeholders.
         data: String,
         /// Binary attachments in placeholder order.
-        attachments: Vec<B>,
+        attachments: A,
     },
     /// An acknowledgement will never come.
     AckFailed {
@@ -244,48 +267,49 @@ enum NspState {
 }
 
 #[derive(Debug)]
-struct Outgoing<B> {
+struct Outgoing<A> {
     data: String,
-    attachments: Vec<B>,
+    attachments: A,
     id: Option<u64>,
 }
 
 #[derive(Debug)]
-struct Namespace<B> {
+struct Namespace<A> {
     name: Rc<str>,
     auth: Option<String>,
     state: NspState,
     /// Packets emitted while not connected, flushed in order on connect.
-    buffer: Vec<Outgoing<B>>,
+    buffer: Vec<Outgoing<A>>,
 }
 
 /// A packet whose binary attachments are still arriving.
 #[derive(Debug)]
-struct Partial<B> {
+struct Partial<A> {
     kind: SocketKind,
     nsp: String,
     id: Option<u64>,
     data: String,
+    /// How many attachments are still due.
     need: usize,
-    got: Vec<B>,
+    got: A,
 }
 
 /// One Engine.IO connection and its Socket.IO namespaces. See the [module docs](self).
 #[derive(Debug)]
-pub struct Session<B> {
+pub struct Session<A> {
     config: SessionConfig,
     link: Link,
     ping_deadline: Option<Millis>,
-    namespaces: Vec<Namespace<B>>,
+    namespaces: Vec<Namespace<A>>,
     acks: AckTable,
     next_id: u64,
-    partial: Option<Partial<B>>,
+    partial: Option<Partial<A>>,
     transport_commands: Vec<TransportCommand>,
-    transmits: Vec<Transmit<B>>,
-    events: Vec<SessionEvent<B>>,
+    transmits: Vec<Transmit<A>>,
+    events: Vec<SessionEvent<A>>,
 }
 
-impl<B> Session<B> {
+impl<A: Attachments> Session<A> {
     /// A closed session; nothing happens until [`connect`](Self::connect).
     pub fn new(config: SessionConfig) -> Self {
         Session {
@@ -346,15 +370,15 @@ impl<B> Session<B> {
     /// transport if needed. Does nothing if it is already connected or connecting.
     pub fn connect(&mut self, nsp: &str, auth: Option<String>, now: Millis) {
         let link_open = self.is_open();
-        let n = self.entry(nsp);
+        let Some(n) = self.entry(nsp) else { return };
         n.auth = auth;
         if !matches!(n.state, NspState::Idle) {
             return;
         }
         if link_open {
             n.state = NspState::Connecting;
-            let frame = connect_frame(&n.name, n.auth.as_deref());
-            self.transmits.push(Transmit::Text(frame));
+            let frame = nsp_frame(SocketKind::Connect, &n.name, n.auth.as_deref());
+            self.send_text(frame);
         } else {
             n.state = NspState::Pending;
             if self.link == Link::Closed {
@@ -382,16 +406,7 @@ impl<B> Session<B> {
             None => return,
         };
         if link_open && matches!(old, NspState::Connecting | NspState::Connected { .. }) {
-            let mut frame = String::from("4");
-            SocketPacket {
-                kind: SocketKind::Disconnect,
-                attachments: 0,
-                nsp: &name,
-                id: None,
-                data: "",
-            }
-            .encode_into(&mut frame);
-            self.transmits.push(Transmit::Text(frame));
+            self.send_text(nsp_frame(SocketKind::Disconnect, &name, None));
         }
         if matches!(old, NspState::Connected { .. }) {
             self.fail_sent_acks(&name);
@@ -407,14 +422,13 @@ impl<B> Session<B> {
     /// with [`DisconnectReason::IoClientDisconnect`], buffered packets are dropped, every
     /// pending ack fails with [`AckFailure::Disconnected`] and the transport is closed.
     pub fn close(&mut self, now: Millis) {
-        let names: Vec<Rc<str>> = self
-            .namespaces
-            .iter()
-            .filter(|n| !matches!(n.state, NspState::Idle))
-            .map(|n| n.name.clone())
-            .collect();
-        for name in names {
-            self.disconnect(&name, now);
+        let mut i = 0;
+        while let Some(n) = self.namespaces.get(i) {
+            i += 1;
+            if !matches!(n.state, NspState::Idle) {
+                let name = n.name.clone();
+                self.disconnect(&name, now);
+            }
         }
         if self.link != Link::Closed {
             self.shut_link(DisconnectReason::IoClientDisconnect);
@@ -422,13 +436,7 @@ impl<B> Session<B> {
         for n in &mut self.namespaces {
             n.buffer.clear();
         }
-        for a in self.acks.take_all() {
-            self.events.push(SessionEvent::AckFailed {
-                nsp: a.nsp,
-                id: a.id,
-                failure: AckFailure::Disconnected,
-            });
-        }
+        self.fail_acks(None, None);
     }
 
     /// Emits `data` (`[event, ...args]` as JSON text with binary placeholders) with its
@@ -440,11 +448,11 @@ impl<B> Session<B> {
         &mut self,
         nsp: &str,
         data: String,
-        attachments: Vec<B>,
+        attachments: A,
         ack: Option<Option<Millis>>,
         now: Millis,
     ) -> Result<Option<u64>, EmitError> {
-        if !data.trim_start().starts_with('[') {
+        if first_non_ws(&data) != Some(b'[') {
             return Err(EmitError::BadPayload);
         }
         // Background tabs throttle timers: judge the heartbeat on the clock before writing, so
@@ -452,7 +460,9 @@ impl<B> Session<B> {
         self.check_heartbeat(now);
         let max_buffer = self.config.max_buffer;
         let link_open = self.is_open();
-        let n = self.entry(nsp);
+        let Some(n) = self.entry(nsp) else {
+            return Err(EmitError::BufferFull);
+        };
         let connected = link_open && matches!(n.state, NspState::Connected { .. });
         if !connected && n.buffer.len() >= max_buffer {
             return Err(EmitError::BufferFull);
@@ -506,16 +516,11 @@ impl<B> Session<B> {
     /// Acknowledges the server's event `id` on namespace `nsp` with `data` (a JSON array text
     /// with binary placeholders). Ignored when the namespace is not connected: the server
     /// cannot receive it any more.
-    pub fn ack(&mut self, nsp: &str, id: u64, data: String, attachments: Vec<B>) {
-        if !self.is_open() || !self.is_connected(nsp) || !data.trim_start().starts_with('[') {
+    pub fn ack(&mut self, nsp: &str, id: u64, data: String, attachments: A) {
+        if !self.is_open() || !self.is_connected(nsp) || first_non_ws(&data) != Some(b'[') {
             return;
         }
-        let kind = if attachments.is_empty() {
-            SocketKind::Ack
-        } else {
-            SocketKind::BinaryAck
-        };
-        self.write_packet(kind, nsp, Some(id), &data, attachments);
+        self.write_packet(SocketKind::Ack, nsp, Some(id), &data, attachments);
     }
 
     // ---- inputs ----
@@ -536,7 +541,7 @@ impl<B> Session<B> {
     }
 
     /// A binary frame arrived.
-    pub fn handle_binary(&mut self, now: Millis, data: B) {
+    pub fn handle_binary(&mut self, now: Millis, data: A::Item) {
         let _ = now;
         if !self.is_open() {
             return self.protocol_error(DecodeError::UnknownType);
@@ -545,8 +550,9 @@ impl<B> Session<B> {
             // A binary frame nobody announced.
             return self.protocol_error(DecodeError::BadAttachments);
         };
-        partial.got.push(data);
-        if partial.got.len() >= partial.need {
+        partial.got.add(data);
+        partial.need -= 1;
+        if partial.need == 0 {
             if let Some(p) = self.partial.take() {
                 self.deliver(p.kind, &p.nsp, p.id, p.data, p.got);
             }
@@ -574,17 +580,7 @@ impl<B> Session<B> {
             }
             _ => self.check_heartbeat(now),
         }
-        for a in self.acks.take_expired(now) {
-            // A timed-out packet still in a buffer is dropped, as socket.io-client does.
-            if let Some(n) = self.namespaces.iter_mut().find(|n| n.name == a.nsp) {
-                n.buffer.retain(|p| p.id != Some(a.id));
-            }
-            self.events.push(SessionEvent::AckFailed {
-                nsp: a.nsp,
-                id: a.id,
-                failure: AckFailure::Timeout,
-            });
-        }
+        self.fail_acks(None, Some(now));
     }
 
     // ---- outputs ----
@@ -595,12 +591,12 @@ impl<B> Session<B> {
     }
 
     /// The next frame to write.
-    pub fn poll_transmit(&mut self) -> Option<Transmit<B>> {
+    pub fn poll_transmit(&mut self) -> Option<Transmit<A>> {
         pop_front(&mut self.transmits)
     }
 
     /// The next event to deliver.
-    pub fn poll_event(&mut self) -> Option<SessionEvent<B>> {
+    pub fn poll_event(&mut self) -> Option<SessionEvent<A>> {
         pop_front(&mut self.events)
     }
 
@@ -619,29 +615,25 @@ impl<B> Session<B> {
 
     // ---- internals ----
 
-    fn find(&self, nsp: &str) -> Option<&Namespace<B>> {
+    fn find(&self, nsp: &str) -> Option<&Namespace<A>> {
         self.namespaces.iter().find(|n| &*n.name == nsp)
     }
 
-    fn find_mut(&mut self, nsp: &str) -> Option<&mut Namespace<B>> {
+    fn find_mut(&mut self, nsp: &str) -> Option<&mut Namespace<A>> {
         self.namespaces.iter_mut().find(|n| &*n.name == nsp)
     }
 
-    fn entry(&mut self, nsp: &str) -> &mut Namespace<B> {
-        let at = match self.namespaces.iter().position(|n| &*n.name == nsp) {
-            Some(at) => at,
-            None => {
-                self.namespaces.push(Namespace {
-                    name: Rc::from(nsp),
-                    auth: None,
-                    state: NspState::Idle,
-                    buffer: Vec::new(),
-                });
-                self.namespaces.len() - 1
-            }
-        };
-        // `at` is a valid index: found above or just pushed.
-        &mut self.namespaces[at]
+    /// Namespace `nsp`, added if new (always `Some`: the option spares a panic path).
+    fn entry(&mut self, nsp: &str) -> Option<&mut Namespace<A>> {
+        if self.find(nsp).is_none() {
+            self.namespaces.push(Namespace {
+                name: Rc::from(nsp),
+                auth: None,
+                state: NspState::Idle,
+                buffer: Vec::new(),
+            });
+        }
+        self.find_mut(nsp)
     }
 
     fn on_text(&mut self, now: Millis, frame: &str) -> Result<(), DecodeError> {
@@ -656,15 +648,16 @@ impl<B> Session<B> {
                 let sid = h.sid.clone();
                 self.link = Link::Open(Box::new(h));
                 self.events.push(SessionEvent::EngineOpen { sid });
-                let mut frames = Vec::new();
                 for n in &mut self.namespaces {
                     if n.state == NspState::Pending {
                         n.state = NspState::Connecting;
-                        frames.push(connect_frame(&n.name, n.auth.as_deref()));
+                        let text = nsp_frame(SocketKind::Connect, &n.name, n.auth.as_deref());
+                        self.transmits.push(Transmit {
+                            text,
+                            attachments: A::default(),
+                        });
                     }
                 }
-                self.transmits
-                    .extend(frames.into_iter().map(Transmit::Text));
                 Ok(())
             }
             (Link::Open(h), EngineKind::Ping) => {
@@ -674,7 +667,7 @@ impl<B> Session<B> {
                 );
                 let mut pong = String::with_capacity(1 + packet.data.len());
                 EnginePacket::new(EngineKind::Pong, packet.data).encode_into(&mut pong);
-                self.transmits.push(Transmit::Text(pong));
+                self.send_text(pong);
                 Ok(())
             }
             (Link::Open(_), EngineKind::Message) => self.on_socket_packet(packet.data),
@@ -749,7 +742,7 @@ impl<B> Session<B> {
                 self.close_if_unused(0);
             }
             SocketKind::Event | SocketKind::Ack => {
-                self.deliver(p.kind, p.nsp, p.id, p.data.to_string(), Vec::new());
+                self.deliver(p.kind, p.nsp, p.id, p.data.to_string(), A::default());
             }
             SocketKind::BinaryEvent | SocketKind::BinaryAck => {
                 let kind = if p.kind == SocketKind::BinaryEvent {
@@ -758,7 +751,7 @@ impl<B> Session<B> {
                     SocketKind::Ack
                 };
                 if p.attachments == 0 {
-                    self.deliver(kind, p.nsp, p.id, p.data.to_string(), Vec::new());
+                    self.deliver(kind, p.nsp, p.id, p.data.to_string(), A::default());
                 } else {
                     self.partial = Some(Partial {
                         kind,
@@ -766,7 +759,7 @@ impl<B> Session<B> {
                         id: p.id,
                         data: p.data.to_string(),
                         need: p.attachments as usize,
-                        got: Vec::new(),
+                        got: A::default(),
                     });
                 }
             }
@@ -780,7 +773,7 @@ impl<B> Session<B> {
         nsp: &str,
         id: Option<u64>,
         data: String,
-        attachments: Vec<B>,
+        attachments: A,
     ) {
         let Some(n) = self.find(nsp) else { return };
         if !matches!(n.state, NspState::Connected { .. }) {
@@ -808,36 +801,52 @@ impl<B> Session<B> {
         }
     }
 
-    fn write(&mut self, nsp: &str, packet: Outgoing<B>) {
-        let kind = if packet.attachments.is_empty() {
-            SocketKind::Event
-        } else {
-            SocketKind::BinaryEvent
-        };
-        self.write_packet(kind, nsp, packet.id, &packet.data, packet.attachments);
+    fn write(&mut self, nsp: &str, packet: Outgoing<A>) {
+        self.write_packet(
+            SocketKind::Event,
+            nsp,
+            packet.id,
+            &packet.data,
+            packet.attachments,
+        );
     }
 
+    /// Writes an `Event` or `Ack` (the binary type when there are attachments).
     fn write_packet(
         &mut self,
         kind: SocketKind,
         nsp: &str,
         id: Option<u64>,
         data: &str,
-        attachments: Vec<B>,
+        attachments: A,
     ) {
+        let count = attachments.count();
+        let kind = match (kind, count) {
+            (_, 0) => kind,
+            (SocketKind::Ack, _) => SocketKind::BinaryAck,
+            _ => SocketKind::BinaryEvent,
+        };
         let mut frame = String::with_capacity(24 + nsp.len() + data.len());
         frame.push('4');
         SocketPacket {
             kind,
-            attachments: attachments.len() as u32,
+            attachments: count as u32,
             nsp,
             id,
             data,
         }
         .encode_into(&mut frame);
-        self.transmits.push(Transmit::Text(frame));
-        self.transmits
-            .extend(attachments.into_iter().map(Transmit::Binary));
+        self.transmits.push(Transmit {
+            text: frame,
+            attachments,
+        });
+    }
+
+    fn send_text(&mut self, text: String) {
+        self.transmits.push(Transmit {
+            text,
+            attachments: A::default(),
+        });
     }
 
     fn check_heartbeat(&mut self, now: Millis) {
@@ -847,11 +856,35 @@ impl<B> Session<B> {
     }
 
     fn fail_sent_acks(&mut self, nsp: &str) {
-        for a in self.acks.take_sent(nsp) {
+        self.fail_acks(Some(nsp), None);
+    }
+
+    /// Fails pending acks with an `AckFailed` event each, in id order: with `due = Some(now)`
+    /// those whose deadline has come ([`AckFailure::Timeout`]); otherwise
+    /// ([`AckFailure::Disconnected`]) the sent ones of namespace `sent_on`, or all of them.
+    /// One loop for the three cases keeps a single copy in the wasm.
+    fn fail_acks(&mut self, sent_on: Option<&str>, due: Option<Millis>) {
+        for a in self.acks.take_all() {
+            let failure = match (due, sent_on) {
+                (Some(now), _) if a.deadline.is_some_and(|d| d <= now) => AckFailure::Timeout,
+                (None, Some(nsp)) if a.sent && &*a.nsp == nsp => AckFailure::Disconnected,
+                (None, None) => AckFailure::Disconnected,
+                _ => {
+                    // Not selected: back in the table, in the same order.
+                    self.acks.insert(a);
+                    continue;
+                }
+            };
+            if failure == AckFailure::Timeout {
+                // A timed-out packet still in a buffer is dropped, as socket.io-client does.
+                if let Some(n) = self.namespaces.iter_mut().find(|n| n.name == a.nsp) {
+                    n.buffer.retain(|p| p.id != Some(a.id));
+                }
+            }
             self.events.push(SessionEvent::AckFailed {
                 nsp: a.nsp,
                 id: a.id,
-                failure: AckFailure::Disconnected,
+                failure,
             });
         }
     }
@@ -887,18 +920,16 @@ impl<B> Session<B> {
         if close_transport {
             self.transport_commands.push(TransportCommand::Close);
         }
-        let mut lost = Vec::new();
-        for n in &mut self.namespaces {
+        let mut i = 0;
+        while let Some(n) = self.namespaces.get_mut(i) {
+            i += 1;
             let was = core::mem::replace(&mut n.state, NspState::Idle);
-            match was {
-                NspState::Connected { .. } => lost.push((n.name.clone(), true)),
-                NspState::Pending | NspState::Connecting => lost.push((n.name.clone(), false)),
-                NspState::Idle => {}
+            if matches!(was, NspState::Idle) {
+                continue;
             }
-        }
-        for (nsp, was_connected) in lost {
+            let nsp = n.name.clone();
             self.fail_sent_acks(&nsp);
-            if was_connected {
+            if matches!(was, NspState::Connected { .. }) {
                 self.events.push(SessionEvent::Disconnect { nsp, reason });
             } else {
                 let message = if never_opened {
@@ -933,15 +964,16 @@ fn pop_front<T>(queue: &mut Vec<T>) -> Option<T> {
     }
 }
 
-/// `40/nsp,{auth}` — an Engine.IO message carrying a Socket.IO CONNECT.
-fn connect_frame(nsp: &str, auth: Option<&str>) -> String {
+/// `40/nsp,{auth}` or `41/nsp,` — an Engine.IO message carrying a Socket.IO CONNECT or
+/// DISCONNECT.
+fn nsp_frame(kind: SocketKind, nsp: &str, data: Option<&str>) -> String {
     let mut frame = String::from("4");
     SocketPacket {
-        kind: SocketKind::Connect,
+        kind,
         attachments: 0,
         nsp,
         id: None,
-        data: auth.unwrap_or(""),
+        data: data.unwrap_or(""),
     }
     .encode_into(&mut frame);
     frame

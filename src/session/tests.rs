@@ -2,26 +2,21 @@
 
 use super::*;
 
-type S = Session<Vec<u8>>;
+type S = Session<Vec<Vec<u8>>>;
 
 const OPEN: &str =
     r#"0{"sid":"eio1","upgrades":[],"pingInterval":300,"pingTimeout":200,"maxPayload":1000}"#;
 
-fn transmits(s: &mut S) -> Vec<Transmit<Vec<u8>>> {
-    std::iter::from_fn(|| s.poll_transmit()).collect()
-}
-
 fn texts(s: &mut S) -> Vec<String> {
-    transmits(s)
-        .into_iter()
-        .map(|t| match t {
-            Transmit::Text(t) => t,
-            Transmit::Binary(b) => format!("<bin {b:?}>"),
-        })
-        .collect()
+    let mut out = Vec::new();
+    while let Some(t) = s.poll_transmit() {
+        out.push(t.text);
+        out.extend(t.attachments.iter().map(|b| format!("<bin {b:?}>")));
+    }
+    out
 }
 
-fn events(s: &mut S) -> Vec<SessionEvent<Vec<u8>>> {
+fn events(s: &mut S) -> Vec<SessionEvent<Vec<Vec<u8>>>> {
     std::iter::from_fn(|| s.poll_event()).collect()
 }
 
@@ -40,7 +35,7 @@ fn connected() -> S {
     s.handle_transport_open(0);
     s.handle_text(0, OPEN);
     s.handle_text(0, r#"40{"sid":"s1"}"#);
-    transmits(&mut s);
+    texts(&mut s);
     events(&mut s);
     commands(&mut s);
     s

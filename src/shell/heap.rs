@@ -54,10 +54,12 @@ impl<P: Pages> Heap<P> {
         }
     }
 
-    fn class(layout: &Layout) -> Option<u32> {
+    /// The class (log2 of the block size) of `layout`, below `CLASSES - 1`. The mask is a
+    /// no-op that lets the compiler drop the bounds checks on `free`.
+    fn class(layout: &Layout) -> Option<usize> {
         let size = layout.size().max(layout.align()).max(1 << MIN_CLASS);
-        let k = size.checked_next_power_of_two()?.trailing_zeros();
-        ((k as usize) < CLASSES - 1).then_some(k)
+        let k = size.checked_next_power_of_two()?.trailing_zeros() as usize;
+        (k < CLASSES - 1).then_some(k & (CLASSES - 1))
     }
 
     /// A fresh span of `size` bytes aligned to `align` (a power of two).
@@ -86,7 +88,7 @@ unsafe impl<P: Pages> GlobalAlloc for Heap<P> {
         };
         let size = 1usize << k;
         let st = &mut *self.state.get();
-        let slot = &mut st.free[k as usize];
+        let slot = &mut st.free[k];
         if *slot != 0 && layout.align() <= CHUNK {
             let block = *slot;
             *slot = *(block as *const usize);
@@ -98,8 +100,8 @@ unsafe impl<P: Pages> GlobalAlloc for Heap<P> {
                     // Keep the first block, put the rest of the chunk on the free list.
                     let mut at = base + CHUNK - size;
                     while at > base {
-                        *(at as *mut usize) = st.free[k as usize];
-                        st.free[k as usize] = at;
+                        *(at as *mut usize) = st.free[k];
+                        st.free[k] = at;
                         at -= size;
                     }
                     Some(base)
@@ -115,8 +117,8 @@ unsafe impl<P: Pages> GlobalAlloc for Heap<P> {
     unsafe fn dealloc(&self, block: *mut u8, layout: Layout) {
         if let Some(k) = Self::class(&layout) {
             let st = &mut *self.state.get();
-            *(block as *mut usize) = st.free[k as usize];
-            st.free[k as usize] = block as usize;
+            *(block as *mut usize) = st.free[k];
+            st.free[k] = block as usize;
         }
     }
 

@@ -8,23 +8,38 @@
 use alloc::boxed::Box;
 use alloc::rc::{Rc, Weak};
 use alloc::string::String;
-use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 
+use js_sys::Array;
 use wasm_bindgen::JsValue;
 
 use super::clock;
 use super::timer::Timer;
 use super::websocket::{WsSignal, WsTransport};
 use crate::session::{
-    EmitError, Millis, Session, SessionConfig, SessionEvent, TransportClosed, TransportCommand,
+    Attachments, EmitError, Millis, Session, SessionConfig, SessionEvent, TransportClosed,
+    TransportCommand,
 };
 
-/// The event type the browser session produces: attachments are JS `ArrayBuffer`s.
-pub(crate) type Event = SessionEvent<JsValue>;
+/// A packet's attachments in the browser: an `Array` of `ArrayBuffer`s (or views), `None` when
+/// there are none. Passed through as is, never copied into wasm memory.
+pub(crate) type Bins = Option<Array>;
+
+impl Attachments for Option<Array> {
+    type Item = JsValue;
+    fn count(&self) -> usize {
+        self.as_ref().map_or(0, |a| a.length() as usize)
+    }
+    fn add(&mut self, item: JsValue) {
+        self.get_or_insert_with(Array::new).push(&item);
+    }
+}
+
+/// The event type the browser session produces.
+pub(crate) type Event = SessionEvent<Bins>;
 
 struct State {
-    session: Session<JsValue>,
+    session: Session<Bins>,
     url: String,
     ws: Option<WsTransport>,
     /// Set once the link exists (the timer's closure needs a weak handle to it).
@@ -34,7 +49,6 @@ struct State {
 
 struct Inner {
     state: RefCell<State>,
-    queue: RefCell<Vec<Event>>,
     delivering: Cell<bool>,
     sink: Box<dyn Fn(Event)>,
 }
@@ -58,7 +72,6 @@ impl Link {
                 timer: None,
                 last_now: 0,
             }),
-            queue: RefCell::new(Vec::new()),
             delivering: Cell::new(false),
             sink: Box::new(sink),
         });
@@ -94,7 +107,7 @@ impl Link {
         &self,
         nsp: &str,
         data: String,
-        attachments: Vec<JsValue>,
+        attachments: Bins,
         ack: Option<Option<Millis>>,
     ) -> Result<Option<u64>, EmitError> {
         match self.input(Input::Emit(nsp, data, attachments, ack)) {
@@ -104,7 +117,7 @@ impl Link {
     }
 
     /// Acknowledges the server's event `id` (see [`Session::ack`]).
-    pub fn ack(&self, nsp: &str, id: u64, data: String, attachments: Vec<JsValue>) {
+    pub fn ack(&self, nsp: &str, id: u64, data: String, attachments: Bins) {
         self.input(Input::Ack(nsp, id, data, attachments));
     }
 
@@ -119,8 +132,8 @@ impl Link {
 pub(crate) enum Input<'a> {
     Connect(&'a str, Option<String>),
     Disconnect(&'a str),
-    Emit(&'a str, String, Vec<JsValue>, Option<Option<Millis>>),
-    Ack(&'a str, u64, String, Vec<JsValue>),
+    Emit(&'a str, String, Bins, Option<Option<Millis>>),
+    Ack(&'a str, u64, String, Bins),
     #[cfg_attr(not(feature = "rust-api"), allow(dead_code))]
     SetAckTimeout(u64, Option<Millis>),
     #[cfg_attr(not(feature = "rust-api"), allow(dead_code))]
@@ -190,16 +203,17 @@ fn on_signal(weak: &Weak<Inner>, signal: WsSignal) {
     }
 }
 
-/// Delivers queued events (outputs were already acted on by `apply`).
+/// Delivers the session's events (its other outputs were already acted on by `apply`).
 fn pump(inner: &Rc<Inner>) {
     if inner.delivering.replace(true) {
         // An outer call is delivering; it will pick up what was queued.
         return;
     }
     loop {
-        let next = match inner.queue.try_borrow_mut() {
-            Ok(mut q) if !q.is_empty() => Some(q.remove(0)),
-            _ => None,
+        // The session is borrowed only to take the event, never while the sink runs.
+        let next = match inner.state.try_borrow_mut() {
+            Ok(mut st) => st.session.poll_event(),
+            Err(_) => None,
         };
         match next {
             Some(ev) => (inner.sink)(ev),
@@ -237,11 +251,6 @@ fn flush(inner: &Rc<Inner>, st: &mut State) {
                         .session
                         .handle_transport_close(now, TransportClosed::Error),
                 }
-            }
-        }
-        if let Ok(mut q) = inner.queue.try_borrow_mut() {
-            while let Some(ev) = st.session.poll_event() {
-                q.push(ev);
             }
         }
         if !progress {

@@ -3,6 +3,7 @@
 use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, MessageEvent, WebSocket};
 
+use super::link::Bins;
 use crate::session::Transmit;
 
 #[wasm_bindgen]
@@ -65,12 +66,16 @@ impl WsTransport {
         })
     }
 
-    /// Writes one frame.
-    pub fn send(&self, frame: &Transmit<JsValue>) -> Result<(), JsValue> {
-        match frame {
-            Transmit::Text(text) => self.ws.send_with_str(text),
-            Transmit::Binary(data) => self.ws.unchecked_ref::<AnyWebSocket>().send_value(data),
+    /// Writes one text frame and its attachments.
+    pub fn send(&self, frame: &Transmit<Bins>) -> Result<(), JsValue> {
+        self.ws.send_with_str(&frame.text)?;
+        if let Some(bins) = &frame.attachments {
+            let ws = self.ws.unchecked_ref::<AnyWebSocket>();
+            for i in 0..bins.length() {
+                ws.send_value(&bins.get(i))?;
+            }
         }
+        Ok(())
     }
 }
 

@@ -142,6 +142,26 @@ fn to_bytes(v: &JsValue) -> Vec<u8> {
     js_sys::Uint8Array::new(v).to_vec()
 }
 
+/// Received attachments as bytes.
+fn received(attachments: &Option<js_sys::Array>) -> Vec<Vec<u8>> {
+    attachments
+        .as_ref()
+        .map(|a| a.iter().map(|v| to_bytes(&v)).collect())
+        .unwrap_or_default()
+}
+
+/// Attachments to send, as `Uint8Array`s (`None` when there are none).
+fn to_send(bins: &[Vec<u8>]) -> Option<js_sys::Array> {
+    if bins.is_empty() {
+        return None;
+    }
+    Some(
+        bins.iter()
+            .map(|b| JsValue::from(js_sys::Uint8Array::from(b.as_slice())))
+            .collect(),
+    )
+}
+
 // ---------------------------------------------------------------------------------------------
 // Manager
 
@@ -614,10 +634,7 @@ impl Socket {
         all.push(&event);
         all.extend_from_slice(args);
         let (data, bins) = payload::encode(&all).map_err(EmitError::Encode)?;
-        let bins = bins
-            .iter()
-            .map(|b| JsValue::from(js_sys::Uint8Array::from(b.as_slice())))
-            .collect();
+        let bins = to_send(&bins);
         self.inner
             .manager
             .inner
@@ -741,7 +758,7 @@ impl SocketInner {
                 attachments,
                 ..
             } => {
-                let bins: Vec<Vec<u8>> = attachments.iter().map(to_bytes).collect();
+                let bins = received(&attachments);
                 let mut values = match payload::decode(&data, &bins) {
                     Ok(v) => v,
                     Err(e) => return warn(&format!("rtio: malformed event ignored: {e}")),
@@ -770,7 +787,7 @@ impl SocketInner {
                 attachments,
                 ..
             } => {
-                let bins: Vec<Vec<u8>> = attachments.iter().map(to_bytes).collect();
+                let bins = received(&attachments);
                 let r = payload::decode(&data, &bins).map_err(AckError::Decode);
                 self.complete_ack(id, r);
             }
@@ -887,10 +904,7 @@ impl AckSender {
             return Ok(());
         };
         let (data, bins) = payload::encode(args).map_err(EmitError::Encode)?;
-        let bins: Vec<JsValue> = bins
-            .iter()
-            .map(|b| JsValue::from(js_sys::Uint8Array::from(b.as_slice())))
-            .collect();
+        let bins = to_send(&bins);
         s.manager.inner.link.ack(&s.nsp, self.id, data, bins);
         Ok(())
     }
