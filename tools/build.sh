@@ -22,10 +22,9 @@ wasm-bindgen --target web --no-typescript --remove-name-section --remove-produce
   --out-dir "$WORK" --out-name rtio_wasm "$TARGET_DIR/wasm32-unknown-unknown/release/rtio.wasm"
 
 rm -rf "$OUT" && mkdir -p "$OUT"
-tools/node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers \
-  --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-  --enable-reference-types --enable-multivalue --enable-mutable-globals \
-  "$WORK/rtio_wasm_bg.wasm" -o "$OUT/rtio_wasm_bg.wasm"
+# wasm-opt -Oz from npm binaryen (never Debian's), with import/export names shortened and the
+# glue rewritten to match.
+node tools/minify-names.mjs "$WORK/rtio_wasm_bg.wasm" "$OUT/rtio_wasm_bg.wasm" "$WORK/rtio_wasm.js"
 
 # The entry imports the glue as ./rtio_wasm.js; bundle both into one minified ES module. The
 # glue finds the wasm with new URL("rtio_wasm_bg.wasm", import.meta.url), which bundlers
