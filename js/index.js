@@ -3,10 +3,39 @@
 // WebSocket, the Engine.IO handshake and heartbeat, packet headers, namespace state,
 // ack ids and timeouts, and the pre-connect buffer. JS only (de)serialises payloads
 // with the browser's JSON and dispatches to listeners.
-import init, { Engine } from "./rtio_wasm.js";
+import init, { open, cmd } from "./rtio_wasm.js";
 
 // Top-level await: importing this module is enough, users never call init().
 await init();
+
+/**
+ * One Engine.IO connection in the wasm: a handle and the commands of `cmd` (see the table in
+ * src/front/js.rs). Exceptions thrown by the handler are reported, not propagated.
+ */
+class Engine {
+  constructor(url, handler) {
+    this.h = open(url, handler);
+  }
+  connect(nsp, auth) {
+    cmd(this.h, 0, nsp, auth);
+  }
+  disconnect(nsp) {
+    cmd(this.h, 1, nsp);
+  }
+  /** Returns the ack id, -1 without ack, -2 buffer full, -3 invalid payload. */
+  emit(nsp, data, bins, timeout) {
+    return cmd(this.h, 2, nsp, data, bins, timeout);
+  }
+  ack(nsp, id, data, bins) {
+    cmd(this.h, 3, nsp, data, bins, id);
+  }
+  close() {
+    cmd(this.h, 4, "");
+  }
+  free() {
+    cmd(this.h, 5, "");
+  }
+}
 
 /** Socket.IO protocol revision spoken by this client. */
 export const protocol = 5;

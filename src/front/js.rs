@@ -1,4 +1,21 @@
-//! The JavaScript front door's bridge: the `Engine` class the npm package's `index.js` drives.
+//! The JavaScript front door's bridge: two exported functions the npm package's `index.js`
+//! drives through a small `Engine` class of its own.
+//!
+//! - `open(url, handler) -> handle` creates a connection to `url` (a complete `ws:`/`wss:`
+//!   Engine.IO URL) whose events go to `handler`; nothing connects until a namespace does.
+//! - `cmd(handle, op, nsp, text, bins, num) -> number` runs one command:
+//!
+//! | op | command | text | bins | num | returns |
+//! |---|---|---|---|---|---|
+//! | 0 | connect `nsp` | auth JSON or `undefined` | | | |
+//! | 1 | disconnect `nsp` | | | | |
+//! | 2 | emit on `nsp` | `[event, ...args]` JSON | attachments or `undefined` | ack timeout: `-1` no ack, `0` none, `> 0` ms | ack id, `-1` no ack, `-2` buffer full, `-3` not a JSON array |
+//! | 3 | ack on `nsp` | args JSON | attachments or `undefined` | ack id | |
+//! | 4 | close the connection | | | | |
+//! | 5 | release the handle (after `close`) | | | | |
+//!
+//! Two exports instead of a class with a method each: every export carries its own argument
+//! marshalling, and a class adds borrow checks and finalizer glue.
 //!
 //! Payloads cross as JSON text, parsed and stringified by the browser's own `JSON` in
 //! `index.js`; binary attachments cross as `ArrayBuffer`s and are never copied into wasm memory.
@@ -17,6 +34,8 @@
 //! | 7 | ENGINE_CLOSE | reason | | |
 
 use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::RefCell;
 use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 
@@ -44,10 +63,19 @@ extern "C" {
     fn report_error(e: &JsValue) -> Result<(), JsValue>;
 }
 
-/// One Engine.IO connection, carrying any number of Socket.IO namespaces.
-#[wasm_bindgen]
-pub struct Engine {
-    link: Link,
+/// The open connections, indexed by handle. The npm build runs on one thread.
+struct Slots(RefCell<Vec<Option<Link>>>);
+
+// SAFETY: wasm32 without threads: there is only one thread.
+unsafe impl Sync for Slots {}
+
+static SLOTS: Slots = Slots(RefCell::new(Vec::new()));
+
+/// The link of `handle`, cloned so that no borrow is held while it runs (handlers may call
+/// back into `cmd`).
+fn link(handle: u32) -> Option<Link> {
+    let slots = SLOTS.0.try_borrow().ok()?;
+    slots.get(handle as usize)?.clone()
 }
 
 fn deliver(handler: &Handler, ev: Event) {
@@ -87,64 +115,78 @@ fn deliver(handler: &Handler, ev: Event) {
     }
 }
 
+/// Opens a connection handle; see the module docs.
 #[wasm_bindgen]
-impl Engine {
-    /// A connection to `url` (a complete `ws:`/`wss:` Engine.IO URL); `handler` receives every
-    /// event (see the table in the module docs). Nothing connects until `connect`.
-    #[wasm_bindgen(constructor)]
-    pub fn new(url: String, handler: Function) -> Engine {
-        let handler: Handler = handler.unchecked_into();
-        let link = Link::new(url, SessionConfig::default(), move |ev| {
-            deliver(&handler, ev)
-        });
-        Engine { link }
-    }
-
-    /// Connects namespace `nsp` with an optional auth payload (JSON object text).
-    pub fn connect(&self, nsp: &str, auth: Option<String>) {
-        self.link.connect(nsp, auth);
-    }
-
-    /// Disconnects namespace `nsp`.
-    pub fn disconnect(&self, nsp: &str) {
-        self.link.disconnect(nsp);
-    }
-
-    /// Emits `data` (`[event, ...args]` JSON text with placeholders) and its binary `bins` on
-    /// `nsp`. `ack_timeout_ms`: `-1` no ack, `0` ack without timeout, `> 0` ack with timeout.
-    /// Returns the ack id, `-1` when sent without ack, `-2` when the send buffer is full,
-    /// `-3` when `data` is not a JSON array (`index.js` turns these into thrown `Error`s; a
-    /// number keeps the export small).
-    pub fn emit(
-        &self,
-        nsp: &str,
-        data: String,
-        bins_list: Option<Array>,
-        ack_timeout_ms: f64,
-    ) -> f64 {
-        let ack = if ack_timeout_ms < 0.0 {
-            None
-        } else if ack_timeout_ms >= 1.0 {
-            Some(Some(ack_timeout_ms as u64))
-        } else {
-            Some(None)
-        };
-        match self.link.emit(nsp, data, bins_list, ack) {
-            Ok(id) => id.map_or(-1.0, |id| id as f64),
-            Err(EmitError::BufferFull) => -2.0,
-            Err(EmitError::BadPayload) => -3.0,
+pub fn open(url: String, handler: Function) -> u32 {
+    let handler: Handler = handler.unchecked_into();
+    let link = Link::new(url, SessionConfig::default(), move |ev| {
+        deliver(&handler, ev)
+    });
+    let Ok(mut slots) = SLOTS.0.try_borrow_mut() else {
+        return u32::MAX;
+    };
+    // Reuse a released slot so a page that opens and closes many connections stays small.
+    match slots.iter().position(Option::is_none) {
+        Some(at) => {
+            if let Some(slot) = slots.get_mut(at) {
+                *slot = Some(link);
+            }
+            at as u32
+        }
+        None => {
+            slots.push(Some(link));
+            (slots.len() - 1) as u32
         }
     }
+}
 
-    /// Acknowledges the server's event `id` on `nsp` with `data` (args JSON text).
-    pub fn ack(&self, nsp: &str, id: f64, data: String, bins_list: Option<Array>) {
-        if id >= 0.0 {
-            self.link.ack(nsp, id as u64, data, bins_list);
+/// Runs one command on a connection; see the table in the module docs.
+#[wasm_bindgen]
+pub fn cmd(
+    handle: u32,
+    op: u32,
+    nsp: &str,
+    text: Option<String>,
+    bins: Option<Array>,
+    num: f64,
+) -> f64 {
+    if op == 5 {
+        // Dropping the last handle closes the socket and frees its closures.
+        let released = SLOTS
+            .0
+            .try_borrow_mut()
+            .ok()
+            .and_then(|mut s| s.get_mut(handle as usize).and_then(Option::take));
+        drop(released);
+        return 0.0;
+    }
+    let Some(link) = link(handle) else {
+        return -4.0;
+    };
+    match op {
+        0 => link.connect(nsp, text),
+        1 => link.disconnect(nsp),
+        2 => {
+            let ack = if num < 0.0 {
+                None
+            } else if num >= 1.0 {
+                Some(Some(num as u64))
+            } else {
+                Some(None)
+            };
+            return match link.emit(nsp, text.unwrap_or_default(), bins, ack) {
+                Ok(id) => id.map_or(-1.0, |id| id as f64),
+                Err(EmitError::BufferFull) => -2.0,
+                Err(EmitError::BadPayload) => -3.0,
+            };
         }
+        3 => {
+            if num >= 0.0 {
+                link.ack(nsp, num as u64, text.unwrap_or_default(), bins);
+            }
+        }
+        4 => link.close(),
+        _ => return -4.0,
     }
-
-    /// Closes the connection and every namespace on it.
-    pub fn close(&self) {
-        self.link.close();
-    }
+    0.0
 }
