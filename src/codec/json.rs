@@ -144,56 +144,33 @@ pub fn u64(raw: &str) -> Option<u64> {
     (len == raw.len()).then_some(v)
 }
 
-/// Reads a raw JSON string value (with its quotes), resolving escapes.
+/// Reads a raw JSON string value (with its quotes), resolving `\"`, `\\` and `\/`.
+///
+/// Protocol strings (session ids) are plain ASCII; other escapes (`\n`, `\u00e9`, …) are
+/// refused rather than decoded, which keeps character decoding out of the wasm.
 pub fn string(raw: &str) -> Option<String> {
     let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
+    let b = inner.as_bytes();
     let mut out = String::with_capacity(inner.len());
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            if c < ' ' || c == '"' {
-                return None;
-            }
-            out.push(c);
-            continue;
-        }
-        let c = match chars.next()? {
-            '"' => '"',
-            '\\' => '\\',
-            '/' => '/',
-            'b' => '\u{8}',
-            'f' => '\u{c}',
-            'n' => '\n',
-            'r' => '\r',
-            't' => '\t',
-            'u' => {
-                let hi = hex4(&mut chars)?;
-                if (0xD800..0xDC00).contains(&hi) {
-                    if chars.next()? != '\\' || chars.next()? != 'u' {
-                        return None;
-                    }
-                    let lo = hex4(&mut chars)?;
-                    if !(0xDC00..0xE000).contains(&lo) {
-                        return None;
-                    }
-                    char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))?
-                } else {
-                    char::from_u32(hi)?
+    let (mut start, mut i) = (0, 0);
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'\\' => {
+                // Keep the escaped character itself, dropping the backslash.
+                if !matches!(b.get(i + 1), Some(b'"' | b'\\' | b'/')) {
+                    return None;
                 }
+                out.push_str(inner.get(start..i)?);
+                start = i + 1;
+                i += 2;
             }
-            _ => return None,
-        };
-        out.push(c);
+            b'"' => return None,
+            0..=0x1f => return None,
+            _ => i += 1,
+        }
     }
+    out.push_str(inner.get(start..)?);
     Some(out)
-}
-
-fn hex4(chars: &mut core::str::Chars<'_>) -> Option<u32> {
-    let mut v = 0;
-    for _ in 0..4 {
-        v = v * 16 + chars.next()?.to_digit(16)?;
-    }
-    Some(v)
 }
 
 #[cfg(test)]
@@ -241,17 +218,17 @@ mod tests {
         for bad in ["-1", "1.5", "1e3", "\"1\"", "", "99999999999999999999"] {
             assert_eq!(u64(bad), None, "{bad}");
         }
-        assert_eq!(
-            string(r#""x\"\\\/\n\u00e9\ud83d\ude00""#).as_deref(),
-            Some("x\"\\/\né😀")
-        );
+        assert_eq!(string(r#""x\"\\\/é😀""#).as_deref(), Some("x\"\\/é😀"));
+        assert_eq!(string(r#""plain""#).as_deref(), Some("plain"));
         for bad in [
             r#""\x""#,
-            r#""\ud800""#,
-            r#""\ud800\u0041""#,
+            r#""\n""#,
+            r#""\u00e9""#,
+            r#""a\""#,
             "\"a",
             "a",
             "\"\u{1}\"",
+            r#""a"b""#,
         ] {
             assert_eq!(string(bad), None, "{bad}");
         }

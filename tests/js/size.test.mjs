@@ -11,7 +11,7 @@ const pkg = fileURLToPath(new URL("../../pkg/", import.meta.url));
 // figure shows in every run. The ceiling below is today's size plus a small margin, so a
 // regression fails the run while the size work continues.
 const BUDGET = 16 * 1024;
-const CEILING = 20 * 1024;
+const CEILING = 19 * 1024;
 
 function packedSize() {
   let total = 0;
