@@ -13,15 +13,15 @@ if (!gluePath) {
   process.exit(2);
 }
 const wasmOpt = fileURLToPath(new URL("node_modules/.bin/wasm-opt", import.meta.url));
+const features = [
+  "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext",
+  "--enable-mutable-globals",
+];
+// Optimise until nothing changes, then rename once (the renaming pass prints its mapping).
+execFileSync(wasmOpt, [input, "-Oz", "--converge", "--strip-debug", "--strip-producers", ...features, "-o", output]);
 const stdout = execFileSync(
   wasmOpt,
-  [
-    input, "-Oz", "--strip-debug", "--strip-producers",
-    "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext",
-    "--enable-mutable-globals",
-    "--minify-imports-and-exports-and-modules",
-    "-o", output,
-  ],
+  [output, ...features, "--minify-imports-and-exports-and-modules", "-o", output],
   { encoding: "utf8" },
 );
 const map = JSON.parse(stdout.slice(stdout.indexOf("{")));
