@@ -34,6 +34,8 @@ class Engine {
   }
   free() {
     cmd(this.h, 5, "");
+    // Handles are reused: a freed wrapper must not reach the next connection.
+    this.h = -1;
   }
 }
 
