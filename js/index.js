@@ -1,26 +1,70 @@
 // rtio: Socket.IO v5 client whose protocol engine runs in WebAssembly.
-// This entry mirrors socket.io-client 4.8's public API; the wasm `Engine` owns the
-// WebSocket, the Engine.IO handshake and heartbeat, packet headers, namespace state,
-// ack ids and timeouts, and the pre-connect buffer. JS only (de)serialises payloads
-// with the browser's JSON and dispatches to listeners.
+// This entry mirrors socket.io-client 4.8's public API; the wasm owns the Engine.IO
+// handshake and heartbeat, packet headers, namespace state, ack ids and timeouts, and the
+// pre-connect buffer. JS only holds the WebSocket and one timer for it (the `Engine`
+// class), (de)serialises payloads with the browser's JSON and dispatches to listeners.
 import init, { open, cmd } from "./rtio_wasm.js";
 
 // Top-level await: importing this module is enough, users never call init().
 await init();
 
 /**
- * One Engine.IO connection in the wasm: a handle and the commands of `cmd` (see the table in
- * src/front/js.rs). Exceptions thrown by the handler are reported, not propagated.
+ * One Engine.IO connection: the session in the wasm (a handle and the commands of `cmd`, see
+ * the tables in src/front/js.rs) and the WebSocket and timer it asks for, owned here and
+ * released by `free()`. Exceptions thrown by the handler are reported, not propagated.
  */
 class Engine {
   constructor(url, handler) {
-    this.h = open(url, handler);
+    this.url = url;
+    this.h = open((k, nsp, a, b, c) => (k < 8 ? handler(k, nsp, a, b, c) : this.io(k, a, b, c)));
+  }
+  /** Carries out a request of the wasm: 8 open the socket, 9 close it, 10 send, 11 arm the timer. */
+  io(k, a, b, c) {
+    const ws = this.ws;
+    if (k == 11) {
+      clearTimeout(this.t);
+      if (b !== undefined) this.t = setTimeout(() => this.c(9), b);
+    } else if (k == 10) {
+      if (ws)
+        try {
+          ws.send(a);
+          if (c) for (const x of c) ws.send(x);
+        } catch {
+          this.c(8, 1);
+        }
+    } else {
+      this.drop();
+      if (k == 8)
+        try {
+          const w = (this.ws = new WebSocket(this.url));
+          w.binaryType = "arraybuffer";
+          w.onopen = () => this.c(6);
+          w.onmessage = ({ data }) => (typeof data == "string" ? this.c(7, 0, data) : this.c(7, 0, "", data));
+          w.onclose = () => this.c(8, 0);
+          w.onerror = () => this.c(8, 1);
+        } catch {
+          this.c(8, 1);
+        }
+    }
+  }
+  /** Reports what the socket or the timer did (ops 6-9); a closed or failed socket is dropped first. */
+  c(op, num, text = "", bins) {
+    if (op == 8) this.drop();
+    cmd(this.h, op, "", text, bins, num);
+  }
+  /** Removes the socket's listeners and closes it. */
+  drop() {
+    const ws = this.ws;
+    if (ws) {
+      this.ws = ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+      ws.close();
+    }
   }
   connect(nsp, auth) {
-    cmd(this.h, 0, nsp, auth);
+    cmd(this.h, 0, nsp, auth ?? "");
   }
   disconnect(nsp) {
-    cmd(this.h, 1, nsp);
+    cmd(this.h, 1, nsp, "");
   }
   /** Returns the ack id, -1 without ack, -2 buffer full, -3 invalid payload. */
   emit(nsp, data, bins, timeout) {
@@ -30,10 +74,12 @@ class Engine {
     cmd(this.h, 3, nsp, data, bins, id);
   }
   close() {
-    cmd(this.h, 4, "");
+    cmd(this.h, 4, "", "");
   }
   free() {
-    cmd(this.h, 5, "");
+    this.drop();
+    clearTimeout(this.t);
+    cmd(this.h, 5, "", "");
     // Handles are reused: a freed wrapper must not reach the next connection.
     this.h = -1;
   }

@@ -29,7 +29,6 @@
 mod ack;
 
 use alloc::boxed::Box;
-use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
@@ -121,6 +120,16 @@ pub enum EmitError {
     BadPayload,
 }
 
+impl AckFailure {
+    /// The failure as the JavaScript bridge spells it: `"timeout"` or `"disconnected"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AckFailure::Timeout => "timeout",
+            AckFailure::Disconnected => "disconnected",
+        }
+    }
+}
+
 impl EmitError {
     /// A description a person understands.
     pub fn as_str(self) -> &'static str {
@@ -172,71 +181,73 @@ pub struct Transmit<A> {
     pub attachments: A,
 }
 
-/// Something the front door must deliver.
+/// What a [`SessionEvent`] reports. The discriminants are the event kinds the JavaScript
+/// bridge hands to its handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// A namespace connected; `text` is the socket id the server gave.
+    Connect = 0,
+    /// A connected namespace disconnected; `reason` says why.
+    Disconnect = 1,
+    /// The server emitted an event: `text` is `[event, ...args]` as JSON text with binary
+    /// placeholders, `id` the id to acknowledge with if the server asked for an ack.
+    Event = 2,
+    /// The server acknowledged an emit: `id` is the ack id returned by [`Session::emit`],
+    /// `text` the ack arguments as a JSON array text with binary placeholders.
+    Ack = 3,
+    /// A namespace refused the connection, or the transport could not be opened: `text` is
+    /// the error data as JSON text, usually `{"message": "..."}`.
+    ConnectError = 4,
+    /// The acknowledgement `id` will never come; `failure` says why.
+    AckFailed = 5,
+    /// The Engine.IO handshake completed; `text` is the Engine.IO session id.
+    EngineOpen = 6,
+    /// The Engine.IO connection closed; `reason` says why.
+    EngineClose = 7,
+}
+
+/// Something the front door must deliver: one flat record for every [`EventKind`], the
+/// fields a kind does not use left empty.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SessionEvent<A> {
-    /// The Engine.IO handshake completed.
-    EngineOpen {
-        /// The Engine.IO session id.
-        sid: String,
-    },
-    /// The Engine.IO connection closed.
-    EngineClose {
-        /// Why.
-        reason: DisconnectReason,
-    },
-    /// A namespace connected.
-    Connect {
-        /// The namespace.
-        nsp: Rc<str>,
-        /// The socket id the server gave.
-        sid: String,
-    },
-    /// A namespace refused the connection, or the transport could not be opened.
-    ConnectError {
-        /// The namespace.
-        nsp: Rc<str>,
-        /// The error data as JSON text, usually `{"message": "..."}`.
-        data: String,
-    },
-    /// A connected namespace disconnected.
-    Disconnect {
-        /// The namespace.
-        nsp: Rc<str>,
-        /// Why.
-        reason: DisconnectReason,
-    },
-    /// The server emitted an event.
-    Event {
-        /// The namespace.
-        nsp: Rc<str>,
-        /// `[event, ...args]` as JSON text, with binary placeholders.
-        data: String,
-        /// The id to acknowledge with, if the server asked for an ack.
-        id: Option<u64>,
-        /// Binary attachments in placeholder order.
-        attachments: A,
-    },
-    /// The server acknowledged an emit.
-    Ack {
-        /// The namespace.
-        nsp: Rc<str>,
-        /// The ack id returned by [`Session::emit`].
-        id: u64,
-        /// The ack arguments as a JSON array text, with binary placeholders.
-        data: String,
-        /// Binary attachments in placeholder order.
-        attachments: A,
-    },
-    /// An acknowledgement will never come.
-    AckFailed {
-        /// The namespace.
-        nsp: Rc<str>,
-        /// The ack id returned by [`Session::emit`].
-        id: u64,
-        /// Why.
-        failure: AckFailure,
-    },
+pub struct SessionEvent<A> {
+    /// What happened.
+    pub kind: EventKind,
+    /// The namespace (empty for `EngineOpen` and `EngineClose`).
+    pub nsp: String,
+    /// The kind's text (see [`EventKind`]); for `Disconnect` and `EngineClose` the reason as
+    /// [`DisconnectReason::as_str`] spells it, for `AckFailed` `"timeout"` or `"disconnected"`.
+    pub text: String,
+    /// The ack id of `Event` (if asked), `Ack` and `AckFailed`.
+    pub id: Option<u64>,
+    /// The binary attachments of `Event` and `Ack`, in placeholder order.
+    pub attachments: A,
+    /// Why, for `Disconnect` and `EngineClose`.
+    pub reason: Option<DisconnectReason>,
+    /// Why, for `AckFailed`.
+    pub failure: Option<AckFailure>,
+}
+
+impl<A: Default> SessionEvent<A> {
+    /// An event of `kind` on `nsp` with `text`, its other fields empty.
+    pub fn new(kind: EventKind, nsp: String, text: String) -> Self {
+        SessionEvent {
+            kind,
+            nsp,
+            text,
+            id: None,
+            attachments: A::default(),
+            reason: None,
+            failure: None,
+        }
+    }
+
+    /// A `Disconnect` or `EngineClose` event.
+    pub fn closed(kind: EventKind, nsp: String, reason: DisconnectReason) -> Self {
+        SessionEvent {
+            reason: Some(reason),
+            ..SessionEvent::new(kind, nsp, reason.as_str().into())
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -275,7 +286,7 @@ struct Outgoing<A> {
 
 #[derive(Debug)]
 struct Namespace<A> {
-    name: Rc<str>,
+    name: String,
     auth: Option<String>,
     state: NspState,
     /// Packets emitted while not connected, flushed in order on connect.
@@ -410,10 +421,11 @@ impl<A: Attachments> Session<A> {
         }
         if matches!(old, NspState::Connected { .. }) {
             self.fail_sent_acks(&name);
-            self.events.push(SessionEvent::Disconnect {
-                nsp: name,
-                reason: DisconnectReason::IoClientDisconnect,
-            });
+            self.push_closed(
+                EventKind::Disconnect,
+                name,
+                DisconnectReason::IoClientDisconnect,
+            );
         }
         self.close_if_unused(now);
     }
@@ -627,7 +639,7 @@ impl<A: Attachments> Session<A> {
     fn entry(&mut self, nsp: &str) -> Option<&mut Namespace<A>> {
         if self.find(nsp).is_none() {
             self.namespaces.push(Namespace {
-                name: Rc::from(nsp),
+                name: nsp.into(),
                 auth: None,
                 state: NspState::Idle,
                 buffer: Vec::new(),
@@ -647,7 +659,7 @@ impl<A: Attachments> Session<A> {
                 );
                 let sid = h.sid.clone();
                 self.link = Link::Open(Box::new(h));
-                self.events.push(SessionEvent::EngineOpen { sid });
+                self.push_event(EventKind::EngineOpen, String::new(), sid);
                 for n in &mut self.namespaces {
                     if n.state == NspState::Pending {
                         n.state = NspState::Connecting;
@@ -700,10 +712,7 @@ impl<A: Attachments> Session<A> {
                 n.state = NspState::Connected { sid: sid.clone() };
                 let name = n.name.clone();
                 let buffered = core::mem::take(&mut n.buffer);
-                self.events.push(SessionEvent::Connect {
-                    nsp: name.clone(),
-                    sid,
-                });
+                self.push_event(EventKind::Connect, name.clone(), sid);
                 for packet in buffered {
                     if let Some(a) = packet.id.and_then(|id| self.acks.get_mut(id)) {
                         a.sent = true;
@@ -720,10 +729,7 @@ impl<A: Attachments> Session<A> {
                 }
                 n.state = NspState::Idle;
                 let nsp = n.name.clone();
-                self.events.push(SessionEvent::ConnectError {
-                    nsp,
-                    data: p.data.to_string(),
-                });
+                self.push_event(EventKind::ConnectError, nsp, p.data.to_string());
                 self.close_if_unused(0);
             }
             SocketKind::Disconnect => {
@@ -734,10 +740,11 @@ impl<A: Attachments> Session<A> {
                 let nsp = n.name.clone();
                 if matches!(was, NspState::Connected { .. }) {
                     self.fail_sent_acks(&nsp);
-                    self.events.push(SessionEvent::Disconnect {
+                    self.push_closed(
+                        EventKind::Disconnect,
                         nsp,
-                        reason: DisconnectReason::IoServerDisconnect,
-                    });
+                        DisconnectReason::IoServerDisconnect,
+                    );
                 }
                 self.close_if_unused(0);
             }
@@ -780,25 +787,20 @@ impl<A: Attachments> Session<A> {
             return;
         }
         let nsp = n.name.clone();
-        if kind == SocketKind::Ack {
+        let kind = if kind == SocketKind::Ack {
             // An answer to an ack we no longer wait for (timed out, cancelled) is dropped.
-            let Some(id) = id else { return };
-            if self.acks.take(&nsp, id).is_some() {
-                self.events.push(SessionEvent::Ack {
-                    nsp,
-                    id,
-                    data,
-                    attachments,
-                });
+            if id.and_then(|id| self.acks.take(&nsp, id)).is_none() {
+                return;
             }
+            EventKind::Ack
         } else {
-            self.events.push(SessionEvent::Event {
-                nsp,
-                data,
-                id,
-                attachments,
-            });
-        }
+            EventKind::Event
+        };
+        self.events.push(SessionEvent {
+            id,
+            attachments,
+            ..SessionEvent::new(kind, nsp, data)
+        });
     }
 
     fn write(&mut self, nsp: &str, packet: Outgoing<A>) {
@@ -842,6 +844,14 @@ impl<A: Attachments> Session<A> {
         });
     }
 
+    fn push_event(&mut self, kind: EventKind, nsp: String, text: String) {
+        self.events.push(SessionEvent::new(kind, nsp, text));
+    }
+
+    fn push_closed(&mut self, kind: EventKind, nsp: String, reason: DisconnectReason) {
+        self.events.push(SessionEvent::closed(kind, nsp, reason));
+    }
+
     fn send_text(&mut self, text: String) {
         self.transmits.push(Transmit {
             text,
@@ -881,10 +891,10 @@ impl<A: Attachments> Session<A> {
                     n.buffer.retain(|p| p.id != Some(a.id));
                 }
             }
-            self.events.push(SessionEvent::AckFailed {
-                nsp: a.nsp,
-                id: a.id,
-                failure,
+            self.events.push(SessionEvent {
+                id: Some(a.id),
+                failure: Some(failure),
+                ..SessionEvent::new(EventKind::AckFailed, a.nsp, failure.as_str().into())
             });
         }
     }
@@ -905,7 +915,7 @@ impl<A: Attachments> Session<A> {
         self.ping_deadline = None;
         self.partial = None;
         self.transport_commands.push(TransportCommand::Close);
-        self.events.push(SessionEvent::EngineClose { reason });
+        self.push_closed(EventKind::EngineClose, String::new(), reason);
     }
 
     /// The link died (or never came up): tell every namespace and close the transport if
@@ -930,7 +940,7 @@ impl<A: Attachments> Session<A> {
             let nsp = n.name.clone();
             self.fail_sent_acks(&nsp);
             if matches!(was, NspState::Connected { .. }) {
-                self.events.push(SessionEvent::Disconnect { nsp, reason });
+                self.push_closed(EventKind::Disconnect, nsp, reason);
             } else {
                 let message = if never_opened {
                     "websocket error"
@@ -941,10 +951,10 @@ impl<A: Attachments> Session<A> {
                 let mut data = String::from("{\"message\":\"");
                 data.push_str(message);
                 data.push_str("\"}");
-                self.events.push(SessionEvent::ConnectError { nsp, data });
+                self.push_event(EventKind::ConnectError, nsp, data);
             }
         }
-        self.events.push(SessionEvent::EngineClose { reason });
+        self.push_closed(EventKind::EngineClose, String::new(), reason);
     }
 
     fn protocol_error(&mut self, _e: DecodeError) {

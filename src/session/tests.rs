@@ -16,7 +16,7 @@ fn texts(s: &mut S) -> Vec<String> {
     out
 }
 
-fn events(s: &mut S) -> Vec<SessionEvent<Vec<Vec<u8>>>> {
+fn events(s: &mut S) -> Vec<Ev> {
     std::iter::from_fn(|| s.poll_event()).collect()
 }
 
@@ -24,8 +24,52 @@ fn commands(s: &mut S) -> Vec<TransportCommand> {
     std::iter::from_fn(|| s.poll_transport()).collect()
 }
 
-fn nsp(s: &str) -> Rc<str> {
-    Rc::from(s)
+fn nsp(s: &str) -> String {
+    s.into()
+}
+
+type Ev = SessionEvent<Vec<Vec<u8>>>;
+
+fn engine_open(sid: &str) -> Ev {
+    SessionEvent::new(EventKind::EngineOpen, nsp(""), sid.into())
+}
+
+fn engine_close(reason: DisconnectReason) -> Ev {
+    SessionEvent::closed(EventKind::EngineClose, nsp(""), reason)
+}
+
+fn connected_ev(n: &str, sid: &str) -> Ev {
+    SessionEvent::new(EventKind::Connect, nsp(n), sid.into())
+}
+
+fn connect_error(n: &str, data: &str) -> Ev {
+    SessionEvent::new(EventKind::ConnectError, nsp(n), data.into())
+}
+
+fn disconnected(n: &str, reason: DisconnectReason) -> Ev {
+    SessionEvent::closed(EventKind::Disconnect, nsp(n), reason)
+}
+
+fn event(n: &str, data: &str, id: Option<u64>) -> Ev {
+    SessionEvent {
+        id,
+        ..SessionEvent::new(EventKind::Event, nsp(n), data.into())
+    }
+}
+
+fn acked(n: &str, id: u64, data: &str) -> Ev {
+    SessionEvent {
+        id: Some(id),
+        ..SessionEvent::new(EventKind::Ack, nsp(n), data.into())
+    }
+}
+
+fn ack_failed(n: &str, id: u64, failure: AckFailure) -> Ev {
+    SessionEvent {
+        id: Some(id),
+        failure: Some(failure),
+        ..SessionEvent::new(EventKind::AckFailed, nsp(n), failure.as_str().into())
+    }
 }
 
 /// A session with `/` connected at time 0 (sid `s1`), outputs drained.
@@ -59,13 +103,7 @@ fn handshake_and_connect_with_auth() {
     s.handle_text(12, r#"40{"sid":"s1"}"#);
     assert_eq!(
         events(&mut s),
-        vec![
-            SessionEvent::EngineOpen { sid: "eio1".into() },
-            SessionEvent::Connect {
-                nsp: nsp("/"),
-                sid: "s1".into()
-            }
-        ]
+        vec![engine_open("eio1"), connected_ev("/", "s1")]
     );
     assert_eq!(s.sid("/"), Some("s1"));
     assert!(s.is_connected("/"));
@@ -87,13 +125,8 @@ fn heartbeat_answers_and_times_out() {
     assert_eq!(
         events(&mut s),
         vec![
-            SessionEvent::Disconnect {
-                nsp: nsp("/"),
-                reason: DisconnectReason::PingTimeout
-            },
-            SessionEvent::EngineClose {
-                reason: DisconnectReason::PingTimeout
-            }
+            disconnected("/", DisconnectReason::PingTimeout),
+            engine_close(DisconnectReason::PingTimeout)
         ]
     );
 }
@@ -106,10 +139,7 @@ fn emit_rechecks_heartbeat_on_the_clock() {
     assert_eq!(r, Ok(None));
     assert!(texts(&mut s).is_empty());
     assert_eq!(s.buffered("/"), 1);
-    assert!(events(&mut s).contains(&SessionEvent::Disconnect {
-        nsp: nsp("/"),
-        reason: DisconnectReason::PingTimeout
-    }));
+    assert!(events(&mut s).contains(&disconnected("/", DisconnectReason::PingTimeout)));
 }
 
 #[test]
@@ -161,23 +191,11 @@ fn acks_answer_time_out_and_ignore_late_answers() {
     );
     assert_eq!(s.poll_timeout(), Some(60));
     s.handle_text(20, &format!("43{a}[1]"));
-    assert_eq!(
-        events(&mut s),
-        vec![SessionEvent::Ack {
-            nsp: nsp("/"),
-            id: a,
-            data: "[1]".into(),
-            attachments: vec![]
-        }]
-    );
+    assert_eq!(events(&mut s), vec![acked("/", a, "[1]")]);
     s.handle_timeout(60);
     assert_eq!(
         events(&mut s),
-        vec![SessionEvent::AckFailed {
-            nsp: nsp("/"),
-            id: b,
-            failure: AckFailure::Timeout
-        }]
+        vec![ack_failed("/", b, AckFailure::Timeout)]
     );
     // The answer after the timeout is ignored; a duplicate answer too.
     s.handle_text(70, &format!("43{b}[2]"));
@@ -208,12 +226,7 @@ fn client_acks_server_events() {
     s.handle_text(1, r#"4212["ask",{"q":1}]"#);
     assert_eq!(
         events(&mut s),
-        vec![SessionEvent::Event {
-            nsp: nsp("/"),
-            data: r#"["ask",{"q":1}]"#.into(),
-            id: Some(12),
-            attachments: vec![]
-        }]
+        vec![event("/", r#"["ask",{"q":1}]"#, Some(12))]
     );
     s.ack("/", 12, r#"["yes"]"#.into(), vec![]);
     s.ack(
@@ -244,8 +257,11 @@ fn binary_packets_are_assembled() {
     assert!(events(&mut s).is_empty());
     s.handle_binary(3, vec![3]);
     match events(&mut s).as_slice() {
-        [SessionEvent::Event {
-            attachments, id, ..
+        [SessionEvent {
+            kind: EventKind::Event,
+            attachments,
+            id,
+            ..
         }] => {
             assert_eq!(attachments, &vec![vec![1, 2], vec![3]]);
             assert_eq!(*id, None);
@@ -281,7 +297,7 @@ fn binary_ack_is_assembled() {
     s.handle_binary(2, vec![5]);
     assert!(matches!(
         events(&mut s).as_slice(),
-        [SessionEvent::Ack { attachments, .. }] if attachments == &vec![vec![5]]
+        [SessionEvent { kind: EventKind::Ack, attachments, .. }] if attachments == &vec![vec![5]]
     ));
 }
 
@@ -289,19 +305,13 @@ fn binary_ack_is_assembled() {
 fn unexpected_binary_or_text_during_assembly_is_a_parse_error() {
     let mut s = connected();
     s.handle_binary(1, vec![1]);
-    assert!(events(&mut s).contains(&SessionEvent::Disconnect {
-        nsp: nsp("/"),
-        reason: DisconnectReason::ParseError
-    }));
+    assert!(events(&mut s).contains(&disconnected("/", DisconnectReason::ParseError)));
     assert_eq!(commands(&mut s), vec![TransportCommand::Close]);
 
     let mut s = connected();
     s.handle_text(1, r#"451-["a",{"_placeholder":true,"num":0}]"#);
     s.handle_text(2, r#"42["b"]"#);
-    assert!(events(&mut s).contains(&SessionEvent::Disconnect {
-        nsp: nsp("/"),
-        reason: DisconnectReason::ParseError
-    }));
+    assert!(events(&mut s).contains(&disconnected("/", DisconnectReason::ParseError)));
 }
 
 #[test]
@@ -323,18 +333,8 @@ fn two_namespaces_share_one_transport() {
     s.handle_text(3, r#"42/second,["yo"]"#);
     s.handle_text(3, r#"42["root"]"#);
     let ev = events(&mut s);
-    assert!(ev.contains(&SessionEvent::Event {
-        nsp: nsp("/second"),
-        data: r#"["yo"]"#.into(),
-        id: None,
-        attachments: vec![]
-    }));
-    assert!(ev.contains(&SessionEvent::Event {
-        nsp: nsp("/"),
-        data: r#"["root"]"#.into(),
-        id: None,
-        attachments: vec![]
-    }));
+    assert!(ev.contains(&event("/second", r#"["yo"]"#, None)));
+    assert!(ev.contains(&event("/", r#"["root"]"#, None)));
     // Disconnecting one keeps the transport for the other.
     s.disconnect("/second", 4);
     assert_eq!(texts(&mut s), vec!["41/second,"]);
@@ -355,13 +355,8 @@ fn connect_error_is_reported_and_closes_an_unused_transport() {
     assert_eq!(
         events(&mut s),
         vec![
-            SessionEvent::ConnectError {
-                nsp: nsp("/forbidden"),
-                data: r#"{"message":"forbidden namespace"}"#.into()
-            },
-            SessionEvent::EngineClose {
-                reason: DisconnectReason::IoClientDisconnect
-            }
+            connect_error("/forbidden", r#"{"message":"forbidden namespace"}"#),
+            engine_close(DisconnectReason::IoClientDisconnect)
         ]
     );
     assert_eq!(commands(&mut s), vec![TransportCommand::Close]);
@@ -378,15 +373,8 @@ fn server_disconnect_fails_sent_acks_and_keeps_buffered_ones() {
     assert_eq!(texts(&mut s), vec![format!(r#"42{sent}["x"]"#)]);
     s.handle_text(1, "41");
     let ev = events(&mut s);
-    assert!(ev.contains(&SessionEvent::AckFailed {
-        nsp: nsp("/"),
-        id: sent,
-        failure: AckFailure::Disconnected
-    }));
-    assert!(ev.contains(&SessionEvent::Disconnect {
-        nsp: nsp("/"),
-        reason: DisconnectReason::IoServerDisconnect
-    }));
+    assert!(ev.contains(&ack_failed("/", sent, AckFailure::Disconnected)));
+    assert!(ev.contains(&disconnected("/", DisconnectReason::IoServerDisconnect)));
     assert_eq!(commands(&mut s), vec![TransportCommand::Close]);
     // Emitted while disconnected: buffered, its ack still pending.
     let buffered = s
@@ -414,13 +402,8 @@ fn client_disconnect_sends_disconnect_and_closes() {
     assert_eq!(
         events(&mut s),
         vec![
-            SessionEvent::Disconnect {
-                nsp: nsp("/"),
-                reason: DisconnectReason::IoClientDisconnect
-            },
-            SessionEvent::EngineClose {
-                reason: DisconnectReason::IoClientDisconnect
-            }
+            disconnected("/", DisconnectReason::IoClientDisconnect),
+            engine_close(DisconnectReason::IoClientDisconnect)
         ]
     );
     // Events after the disconnect are not delivered.
@@ -436,14 +419,11 @@ fn transport_loss_disconnects_connected_and_fails_pending() {
     s.handle_transport_close(5, TransportClosed::Closed);
     assert!(commands(&mut s).is_empty(), "already closed");
     let ev = events(&mut s);
-    assert!(ev.contains(&SessionEvent::Disconnect {
-        nsp: nsp("/"),
-        reason: DisconnectReason::TransportClose
-    }));
-    assert!(ev.contains(&SessionEvent::ConnectError {
-        nsp: nsp("/second"),
-        data: r#"{"message":"transport close"}"#.into()
-    }));
+    assert!(ev.contains(&disconnected("/", DisconnectReason::TransportClose)));
+    assert!(ev.contains(&connect_error(
+        "/second",
+        r#"{"message":"transport close"}"#
+    )));
 }
 
 #[test]
@@ -455,13 +435,8 @@ fn transport_that_never_opens_reports_connect_error() {
     assert_eq!(
         events(&mut s),
         vec![
-            SessionEvent::ConnectError {
-                nsp: nsp("/"),
-                data: r#"{"message":"websocket error"}"#.into()
-            },
-            SessionEvent::EngineClose {
-                reason: DisconnectReason::TransportError
-            }
+            connect_error("/", r#"{"message":"websocket error"}"#),
+            engine_close(DisconnectReason::TransportError)
         ]
     );
 }
@@ -480,7 +455,10 @@ fn handshake_has_a_deadline() {
     assert_eq!(commands(&mut s), vec![TransportCommand::Close]);
     assert!(matches!(
         events(&mut s).first(),
-        Some(SessionEvent::ConnectError { .. })
+        Some(SessionEvent {
+            kind: EventKind::ConnectError,
+            ..
+        })
     ));
 }
 
@@ -500,10 +478,7 @@ fn malformed_frames_close_with_parse_error() {
         let mut s = connected();
         s.handle_text(1, bad);
         assert!(
-            events(&mut s).contains(&SessionEvent::Disconnect {
-                nsp: nsp("/"),
-                reason: DisconnectReason::ParseError
-            }),
+            events(&mut s).contains(&disconnected("/", DisconnectReason::ParseError)),
             "{bad:?}"
         );
         assert_eq!(commands(&mut s), vec![TransportCommand::Close], "{bad:?}");
@@ -514,10 +489,7 @@ fn malformed_frames_close_with_parse_error() {
 fn server_close_packet_is_a_transport_close() {
     let mut s = connected();
     s.handle_text(1, "1");
-    assert!(events(&mut s).contains(&SessionEvent::Disconnect {
-        nsp: nsp("/"),
-        reason: DisconnectReason::TransportClose
-    }));
+    assert!(events(&mut s).contains(&disconnected("/", DisconnectReason::TransportClose)));
 }
 
 #[test]
@@ -538,7 +510,7 @@ fn close_disconnects_everything() {
     let ev = events(&mut s);
     for id in [sent, buffered] {
         assert!(ev.iter().any(|e| matches!(e,
-            SessionEvent::AckFailed { id: i, failure: AckFailure::Disconnected, .. } if *i == id)));
+            SessionEvent { kind: EventKind::AckFailed, id: Some(i), failure: Some(AckFailure::Disconnected), .. } if *i == id)));
     }
     assert_eq!(s.pending_acks(), 0);
     assert_eq!(s.buffered("/second"), 0);

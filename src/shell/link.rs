@@ -1,5 +1,5 @@
 //! [`Link`]: one session wired to a WebSocket, a timer and the clock, delivering the session's
-//! events to a sink (the JS or the Rust front door).
+//! events to a sink (the Rust front door; the JS one drives its session itself).
 //!
 //! Re-entrancy: sinks run user code, which may call back into the link (emit from a listener).
 //! The session is never borrowed while a sink runs, and events raised by a nested call are
@@ -10,30 +10,14 @@ use alloc::rc::{Rc, Weak};
 use alloc::string::String;
 use core::cell::{Cell, RefCell};
 
-use js_sys::Array;
-use wasm_bindgen::JsValue;
-
 use super::clock;
 use super::timer::Timer;
 use super::websocket::{WsSignal, WsTransport};
 use crate::session::{
-    Attachments, EmitError, Millis, Session, SessionConfig, SessionEvent, TransportClosed,
-    TransportCommand,
+    EmitError, Millis, Session, SessionConfig, SessionEvent, TransportClosed, TransportCommand,
 };
 
-/// A packet's attachments in the browser: an `Array` of `ArrayBuffer`s (or views), `None` when
-/// there are none. Passed through as is, never copied into wasm memory.
-pub(crate) type Bins = Option<Array>;
-
-impl Attachments for Option<Array> {
-    type Item = JsValue;
-    fn count(&self) -> usize {
-        self.as_ref().map_or(0, |a| a.length() as usize)
-    }
-    fn add(&mut self, item: JsValue) {
-        self.get_or_insert_with(Array::new).push(&item);
-    }
-}
+pub(crate) use super::Bins;
 
 /// The event type the browser session produces.
 pub(crate) type Event = SessionEvent<Bins>;

@@ -8,9 +8,34 @@
 pub(crate) mod clock;
 #[cfg_attr(feature = "std", allow(dead_code))]
 pub(crate) mod heap;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
 pub(crate) mod link;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
 pub(crate) mod timer;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
 pub(crate) mod websocket;
+
+#[cfg(target_arch = "wasm32")]
+pub(crate) use bins::Bins;
+
+#[cfg(target_arch = "wasm32")]
+mod bins {
+    use js_sys::Array;
+    use wasm_bindgen::JsValue;
+
+    use crate::session::Attachments;
+
+    /// A packet's attachments in the browser: an `Array` of `ArrayBuffer`s (or views), `None`
+    /// when there are none. Passed through as is, never copied into wasm memory.
+    pub(crate) type Bins = Option<Array>;
+
+    impl Attachments for Option<Array> {
+        type Item = JsValue;
+        fn count(&self) -> usize {
+            self.as_ref().map_or(0, |a| a.length() as usize)
+        }
+        fn add(&mut self, item: JsValue) {
+            self.get_or_insert_with(Array::new).push(&item);
+        }
+    }
+}

@@ -17,7 +17,7 @@ use wasm_bindgen::JsValue;
 use super::error::{AckError, ConnectError, EmitError};
 use super::payload::{self, erased::Arg};
 use super::url;
-use crate::session::{AckFailure, DisconnectReason, SessionConfig, SessionEvent};
+use crate::session::{AckFailure, DisconnectReason, EventKind, SessionConfig, SessionEvent};
 use crate::shell::link::{Event, Input, Link};
 
 const RESERVED: [&str; 6] = [
@@ -264,21 +264,16 @@ impl Manager {
 
 fn dispatch(manager: &Weak<ManagerInner>, ev: Event) {
     let Some(m) = manager.upgrade() else { return };
-    let nsp = match &ev {
-        SessionEvent::Connect { nsp, .. }
-        | SessionEvent::ConnectError { nsp, .. }
-        | SessionEvent::Disconnect { nsp, .. }
-        | SessionEvent::Event { nsp, .. }
-        | SessionEvent::Ack { nsp, .. }
-        | SessionEvent::AckFailed { nsp, .. } => nsp.clone(),
-        SessionEvent::EngineOpen { .. } | SessionEvent::EngineClose { .. } => return,
-    };
+    if matches!(ev.kind, EventKind::EngineOpen | EventKind::EngineClose) {
+        return;
+    }
+    let nsp = &*ev.nsp;
     let socket = m
         .sockets
         .borrow()
         .iter()
         .filter_map(Weak::upgrade)
-        .find(|s| s.nsp == nsp);
+        .find(|s| *s.nsp == *nsp);
     if let Some(s) = socket {
         s.handle(ev);
     }
@@ -695,9 +690,18 @@ impl Socket {
 
 impl SocketInner {
     fn handle(self: &Rc<Self>, ev: Event) {
-        match ev {
-            SessionEvent::Connect { sid, .. } => {
-                *self.id.borrow_mut() = Some(sid);
+        let SessionEvent {
+            kind,
+            text: data,
+            id,
+            attachments,
+            reason,
+            failure,
+            ..
+        } = ev;
+        match kind {
+            EventKind::Connect => {
+                *self.id.borrow_mut() = Some(data);
                 self.call(|h| match h {
                     Handler::Connect(f) => {
                         f();
@@ -706,7 +710,8 @@ impl SocketInner {
                     _ => false,
                 });
             }
-            SessionEvent::Disconnect { reason, .. } => {
+            EventKind::Disconnect => {
+                let reason = reason.unwrap_or(DisconnectReason::TransportClose);
                 *self.id.borrow_mut() = None;
                 self.call(|h| match h {
                     Handler::Disconnect(f) => {
@@ -716,7 +721,7 @@ impl SocketInner {
                     _ => false,
                 });
             }
-            SessionEvent::ConnectError { data, .. } => {
+            EventKind::ConnectError => {
                 *self.id.borrow_mut() = None;
                 let err = match serde_json::from_str::<Value>(&data) {
                     Ok(v) => {
@@ -752,12 +757,7 @@ impl SocketInner {
                     _ => false,
                 });
             }
-            SessionEvent::Event {
-                data,
-                id,
-                attachments,
-                ..
-            } => {
+            EventKind::Event => {
                 let bins = received(&attachments);
                 let mut values = match payload::decode(&data, &bins) {
                     Ok(v) => v,
@@ -781,24 +781,23 @@ impl SocketInner {
                     _ => false,
                 });
             }
-            SessionEvent::Ack {
-                id,
-                data,
-                attachments,
-                ..
-            } => {
+            EventKind::Ack => {
                 let bins = received(&attachments);
                 let r = payload::decode(&data, &bins).map_err(AckError::Decode);
-                self.complete_ack(id, r);
+                if let Some(id) = id {
+                    self.complete_ack(id, r);
+                }
             }
-            SessionEvent::AckFailed { id, failure, .. } => {
+            EventKind::AckFailed => {
                 let e = match failure {
-                    AckFailure::Timeout => AckError::Timeout,
-                    AckFailure::Disconnected => AckError::Disconnected,
+                    Some(AckFailure::Timeout) => AckError::Timeout,
+                    _ => AckError::Disconnected,
                 };
-                self.complete_ack(id, Err(e));
+                if let Some(id) = id {
+                    self.complete_ack(id, Err(e));
+                }
             }
-            SessionEvent::EngineOpen { .. } | SessionEvent::EngineClose { .. } => {}
+            EventKind::EngineOpen | EventKind::EngineClose => {}
         }
     }
 
