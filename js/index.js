@@ -76,6 +76,10 @@ class Engine {
   close() {
     cmd(this.h, 4, "", "");
   }
+  /** Whether the session holds nothing (no namespace in use, nothing buffered or awaited). */
+  idle() {
+    return cmd(this.h, 10, "", "") == 1;
+  }
   free() {
     this.drop();
     clearTimeout(this.t);
@@ -297,6 +301,23 @@ export class Manager extends Emitter {
     }
   }
 
+  /**
+   * Frees the engine once no Socket uses it and it holds nothing, as socket.io-client closes an
+   * unused Manager: the wasm keeps the handler (and so this Manager) alive until then. Deferred
+   * so that frames queued by the current call (a final DISCONNECT) are written first. A later
+   * connect or emit creates a new engine.
+   */
+  _idle() {
+    queueMicrotask(() => {
+      const e = this._e;
+      if (e && !Object.values(this.nsps).some((s) => s._act || s.connected) && e.idle()) {
+        this._e = null;
+        e.close();
+        e.free();
+      }
+    });
+  }
+
   /** Reports a malformed packet that was dropped. */
   _bad(nsp, cause) {
     const err = new Error("rtio: dropped a malformed packet on namespace " + nsp, { cause });
@@ -367,6 +388,7 @@ export class Socket extends Emitter {
       if (this.io._e) this.io._e.disconnect(this.nsp);
       // Called from a listener, the engine's DISCONNECT comes later: report it now, as socket.io-client does.
       this._on(null, DISCONNECT, "io client disconnect");
+      this.io._idle();
     }
     return this;
   }
@@ -505,6 +527,7 @@ export class Socket extends Emitter {
       this.connected = this._act = false;
       this.id = undefined;
       this.emitReserved("disconnect", a);
+      this.io._idle();
     } else if (kind == EVENT) {
       if (b != null) d.push(this._ack(e, b));
       for (const l of this._any.slice()) l.apply(this, d);
@@ -516,6 +539,7 @@ export class Socket extends Emitter {
       if (!this.io._up && err.message == "websocket error" && e === this.io._e) this.io.emitReserved("error", err);
       this._act = false;
       this.emitReserved("connect_error", err);
+      this.io._idle();
     } else {
       const k = b + this.nsp;
       const ack = e._acks.get(k);

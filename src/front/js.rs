@@ -22,6 +22,7 @@
 //! | 7 | a frame arrived | the text frame | the binary frame (`ArrayBuffer`), `undefined` for text | | |
 //! | 8 | the WebSocket closed | | | `0` closed, `1` error | |
 //! | 9 | the timer fired | | | | |
+//! | 10 | is the session idle (nothing connected, buffered or awaited)? | | | | `1` or `0` |
 //!
 //! Every other op, or an unknown handle, returns `-4`.
 //!
@@ -283,6 +284,7 @@ pub fn cmd(handle: u32, op: u32, nsp: &str, text: &str, bins: JsValue, num: f64)
                 st.armed = None;
                 st.session.handle_timeout(now);
             }
+            10 => ret = f64::from(u8::from(s.is_idle())),
             _ => return -4.0,
         }
     }

@@ -375,6 +375,16 @@ impl<A: Attachments> Session<A> {
         self.acks.len()
     }
 
+    /// Whether the session holds nothing: no namespace connected or trying, nothing buffered,
+    /// no ack awaited. An idle session can be dropped without losing anything.
+    pub fn is_idle(&self) -> bool {
+        self.acks.len() == 0
+            && self
+                .namespaces
+                .iter()
+                .all(|n| n.state == NspState::Idle && n.buffer.is_empty())
+    }
+
     // ---- commands ----
 
     /// Connects namespace `nsp` with an optional auth payload (JSON object text), opening the

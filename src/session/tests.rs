@@ -525,3 +525,21 @@ fn close_sends_disconnect_first() {
     assert!(!s.is_open());
     assert_eq!(s.poll_timeout(), None);
 }
+
+#[test]
+fn idle_only_when_nothing_is_held() {
+    let mut s = S::new(SessionConfig::default());
+    assert!(s.is_idle());
+    let mut s = connected();
+    assert!(!s.is_idle(), "connected");
+    s.disconnect("/", 1);
+    assert!(s.is_idle());
+    s.emit("/", r#"["later"]"#.into(), Vec::new(), None, 2)
+        .unwrap();
+    assert!(!s.is_idle(), "a buffered emit");
+    let mut s = connected();
+    s.emit("/", r#"["x"]"#.into(), Vec::new(), Some(None), 1)
+        .unwrap();
+    s.handle_text(2, "41");
+    assert!(s.is_idle(), "sent acks failed on disconnect");
+}
