@@ -528,7 +528,7 @@ fn close_sends_disconnect_first() {
 
 #[test]
 fn idle_only_when_nothing_is_held() {
-    let mut s = S::new(SessionConfig::default());
+    let s = S::new(SessionConfig::default());
     assert!(s.is_idle());
     let mut s = connected();
     assert!(!s.is_idle(), "connected");
