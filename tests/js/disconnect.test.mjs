@@ -2,6 +2,24 @@ import assert from "node:assert/strict";
 import { suite } from "./harness.mjs";
 
 suite("disconnect", ({ test }) => {
+  test("emits made after a disconnect are sent on the next connect, in order", async (page) => {
+    const r = await page.run(async ({ url }) => {
+      const socket = io(url, { forceNew: true });
+      await connected(socket);
+      socket.disconnect();
+      // Let the unused connection be released before emitting again.
+      await sleep(100);
+      socket.emit("record", "after-1");
+      socket.emit("record", { n: 2 });
+      socket.connect();
+      await connected(socket);
+      const recorded = await socket.emitWithAck("recorded");
+      socket.disconnect();
+      return { recorded };
+    });
+    assert.deepEqual(r.recorded, [["after-1"], [{ n: 2 }]]);
+  });
+
   test("server-initiated disconnect (kick)", async (page) => {
     const r = await page.run(async ({ url }) => {
       const socket = io(url);
