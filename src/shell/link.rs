@@ -118,9 +118,7 @@ pub(crate) enum Input<'a> {
     Disconnect(&'a str),
     Emit(&'a str, String, Bins, Option<Option<Millis>>),
     Ack(&'a str, u64, String, Bins),
-    #[cfg_attr(not(feature = "rust-api"), allow(dead_code))]
     SetAckTimeout(u64, Option<Millis>),
-    #[cfg_attr(not(feature = "rust-api"), allow(dead_code))]
     CancelAck(&'a str, u64),
     Close,
     Signal(WsSignal),

@@ -1,5 +1,7 @@
 //! The browser shell (wasm32 only): the WebSocket transport, timers and the clock, and the
-//! [`link::Link`] that feeds them into a [`Session`](crate::session::Session).
+//! [`link::Link`] that feeds them into a [`Session`](crate::session::Session). The Rust front
+//! door uses it; the npm build's shell is the small `Engine` class in `js/index.js`, so this
+//! module gives that build only the clock, the attachment list and the heap.
 //!
 //! Every handle owns the JS closures it registered and removes them in `Drop`; nothing is
 //! leaked with `forget`.
