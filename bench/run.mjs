@@ -8,6 +8,9 @@
 //   BENCH_CLIENTS=rtio,sioc,raw  BENCH_TIMEOUT_S=1800  BENCH_CHROMIUM=/usr/bin/chromium
 //   BENCH_CYCLES_CLOSE=1 (each cycle also calls socket.io.close() after socket.disconnect())
 //   BENCH_NO_DOC=1 (do not rewrite BENCHMARKS.md)
+//   BENCH_PROFILE=1 (also take a CDP CPU profile of every timed scenario and write the functions
+//     with the most self time to bench/results/profile-<client>-<scenario>.txt; the profiler
+//     slows the page, so use it for where-does-the-time-go, not for the table)
 
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from "node:fs";
@@ -30,6 +33,7 @@ const CFG = {
   connects: env("BENCH_CONNECTS", 3),
 };
 const CYCLES_CLOSE = process.env.BENCH_CYCLES_CLOSE === "1";
+const PROFILE = process.env.BENCH_PROFILE === "1";
 const CLIENTS = (process.env.BENCH_CLIENTS || "rtio,sioc,raw").split(",");
 const NAMES = { rtio: "rtio", sioc: "socket.io-client", raw: "raw WebSocket" };
 const CHROMIUM = process.env.BENCH_CHROMIUM || "/usr/bin/chromium";
@@ -205,6 +209,28 @@ function cpuDelta(a, b) {
   return { ...best, chrome: b.chrome - a.chrome };
 }
 
+// ---- CPU profiles --------------------------------------------------------------------------
+// Self time per function (name, script, line) of a CDP profile, largest first.
+function writeProfile(profile, file) {
+  const dt = new Map();
+  const { samples = [], timeDeltas = [] } = profile;
+  for (let i = 0; i < samples.length; i++) dt.set(samples[i], (dt.get(samples[i]) || 0) + (timeDeltas[i] || 0));
+  const self = new Map();
+  let total = 0;
+  for (const n of profile.nodes) {
+    const us = dt.get(n.id) || 0;
+    total += us;
+    const f = n.callFrame;
+    const key = `${f.functionName || "(anonymous)"}  ${path.basename(f.url || "")}:${f.lineNumber + 1}:${f.columnNumber + 1}`;
+    self.set(key, (self.get(key) || 0) + us);
+  }
+  const rows = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 40);
+  const lines = [`total sampled ${(total / 1000).toFixed(1)} ms`, ""];
+  for (const [k, us] of rows) lines.push(`${(us / 1000).toFixed(1).padStart(9)} ms ${((100 * us) / total).toFixed(1).padStart(5)}%  ${k}`);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, lines.join("\n") + "\n");
+}
+
 // ---- stats ---------------------------------------------------------------------------------
 const median = (xs) => {
   const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
@@ -312,12 +338,22 @@ async function main() {
     const h = await S("Runtime.getHeapUsage");
     return { heap: h.usedSize, wasm: await evaluate("bench.wasmBytes()") };
   };
-  const timed = async (expr) => {
+  const timed = async (expr, client, name) => {
+    if (PROFILE) {
+      await S("Profiler.enable");
+      await S("Profiler.setSamplingInterval", { interval: 100 });
+      await S("Profiler.start");
+    }
     const a = cpuSnapshot(chrome.pid);
     const s0 = await stats();
     const r = await evaluate(expr);
     const s1 = await stats();
     const b = cpuSnapshot(chrome.pid);
+    if (PROFILE) {
+      const { profile } = await S("Profiler.stop");
+      await S("Profiler.disable");
+      writeProfile(profile, path.join(HERE, "results", `profile-${client}-${name}.txt`));
+    }
     return { ...r, cpu: cpuDelta(a, b), serverCpuUs: s1.cpu - s0.cpu };
   };
 
@@ -329,17 +365,17 @@ async function main() {
       for (let i = 0; i < CFG.connects; i++) r.connectMs.push(await load(c));
       r.connectMs.push(await load(c)); // the page the scenarios run in
       r.memStart = await mem();
-      if (CFG.down) r.down = await timed(`bench.down(${CFG.down}, "small")`);
-      if (CFG.down1k) r.down1k = await timed(`bench.down(${CFG.down1k}, "1k")`);
+      if (CFG.down) r.down = await timed(`bench.down(${CFG.down}, "small")`, c, "down");
+      if (CFG.down1k) r.down1k = await timed(`bench.down(${CFG.down1k}, "1k")`, c, "down1k");
       r.memDown = await mem();
-      if (CFG.up) r.up = await timed(`bench.up(${CFG.up})`);
-      if (CFG.ack) r.ack = await timed(`bench.ack(${CFG.ack})`);
+      if (CFG.up) r.up = await timed(`bench.up(${CFG.up})`, c, "up");
+      if (CFG.ack) r.ack = await timed(`bench.ack(${CFG.ack})`, c, "ack");
       if (CFG.cycles) {
         await evaluate(`bench.cycles(20)`);
         r.isolated = await evaluate("crossOriginIsolated");
         await evaluate(`bench.sleep(300)`);
         r.cyclesStart = await mem();
-        r.cycles = await timed(`bench.cycles(${CFG.cycles}, ${CYCLES_CLOSE})`);
+        r.cycles = await timed(`bench.cycles(${CFG.cycles}, ${CYCLES_CLOSE})`, c, "cycles");
         await evaluate(`bench.sleep(500)`);
         r.cyclesEnd = await mem();
         r.serverClientsAfterCycles = (await stats()).clients - 1; // minus the page's own socket

@@ -11,24 +11,30 @@ await init();
 /**
  * One Engine.IO connection: the session in the wasm (a handle and the commands of `cmd`, see
  * the tables in src/front/js.rs) and the WebSocket and timer it asks for, owned here and
- * released by `free()`. Exceptions thrown by the handler are reported, not propagated.
+ * released by `free()`. Payloads stay JS strings: the wasm reads headers only. Exceptions
+ * thrown by the handler are reported, not propagated.
  */
 class Engine {
   constructor(url, handler) {
     this.url = url;
-    this.h = open((k, nsp, a, b, c) => (k < 8 ? handler(k, nsp, a, b, c) : this.io(k, a, b, c)));
+    /** Namespace indices by name, and names by index. */
+    this.ix = {};
+    this.names = [];
+    this.h = open((k, n, s, v, at, id, bins) =>
+      k < 8 ? handler(k, this.names[n], s, v, at, id, bins) : this.io(k, s, v, at, id, bins),
+    );
   }
   /** Carries out a request of the wasm: 8 open the socket, 9 close it, 10 send, 11 arm the timer. */
-  io(k, a, b, c) {
+  io(k, s, v, at, id, bins) {
     const ws = this.ws;
     if (k == 11) {
       clearTimeout(this.t);
-      if (b !== undefined) this.t = setTimeout(() => this.c(9), b);
+      if (id !== undefined) this.t = setTimeout(() => this.c(9), id);
     } else if (k == 10) {
       if (ws)
         try {
-          ws.send(a);
-          if (c) for (const x of c) ws.send(x);
+          ws.send(v === undefined ? s : s + (at ? v.slice(at) : v));
+          if (bins) for (const x of bins) ws.send(x);
         } catch {
           this.c(8, 1);
         }
@@ -39,7 +45,11 @@ class Engine {
           const w = (this.ws = new WebSocket(this.url));
           w.binaryType = "arraybuffer";
           w.onopen = () => this.c(6);
-          w.onmessage = ({ data }) => (typeof data == "string" ? this.c(7, 0, data) : this.c(7, 0, "", data));
+          w.onmessage = ({ data: f }) => {
+            if (typeof f != "string") this.c(11, 0, "", undefined, f);
+            // Long frames: the wasm reads the header from the start, or asks for all of it.
+            else if (f.length <= 64 || this.c(7, 1, f.slice(0, 64), f)) this.c(7, 0, f, f);
+          };
           w.onclose = () => this.c(8, 0);
           w.onerror = () => this.c(8, 1);
         } catch {
@@ -47,10 +57,10 @@ class Engine {
         }
     }
   }
-  /** Reports what the socket or the timer did (ops 6-9); a closed or failed socket is dropped first. */
-  c(op, num, text = "", bins) {
+  /** Reports what the socket or the timer did (ops 6-9, 11); a closed or failed socket is dropped first. */
+  c(op, num, text = "", data, bins) {
     if (op == 8) this.drop();
-    cmd(this.h, op, "", text, bins, num);
+    return cmd(this.h, op, 0, text, data, bins, num);
   }
   /** Removes the socket's listeners and closes it. */
   drop() {
@@ -60,30 +70,36 @@ class Engine {
       ws.close();
     }
   }
+  /** The index of namespace `nsp` in the wasm. */
+  n(nsp) {
+    let i = this.ix[nsp];
+    if (i === undefined) this.names[(i = this.ix[nsp] = cmd(this.h, 12, 0, nsp))] = nsp;
+    return i;
+  }
   connect(nsp, auth) {
-    cmd(this.h, 0, nsp, auth ?? "");
+    cmd(this.h, 0, this.n(nsp), auth ?? "");
   }
   disconnect(nsp) {
-    cmd(this.h, 1, nsp, "");
+    cmd(this.h, 1, this.n(nsp), "");
   }
-  /** Returns the ack id, -1 without ack, -2 buffer full, -3 invalid payload. */
+  /** Returns the ack id, -1 without ack, -2 buffer full. */
   emit(nsp, data, bins, timeout) {
-    return cmd(this.h, 2, nsp, data, bins, timeout);
+    return cmd(this.h, 2, this.n(nsp), "", data, bins, timeout);
   }
   ack(nsp, id, data, bins) {
-    cmd(this.h, 3, nsp, data, bins, id);
+    cmd(this.h, 3, this.n(nsp), "", data, bins, id);
   }
   close() {
-    cmd(this.h, 4, "", "");
+    cmd(this.h, 4, 0, "");
   }
   /** Whether the session holds nothing (no namespace in use, nothing buffered or awaited). */
   idle() {
-    return cmd(this.h, 10, "", "") == 1;
+    return cmd(this.h, 10, 0, "") == 1;
   }
   free() {
     this.drop();
     clearTimeout(this.t);
-    cmd(this.h, 5, "", "");
+    cmd(this.h, 5, 0, "");
     // Handles are reused: a freed wrapper must not reach the next connection.
     this.h = -1;
   }
@@ -94,8 +110,8 @@ export const protocol = 5;
 
 const RESERVED = ["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"];
 
-// Event kinds passed by the engine to its handler (kind, nsp, a, b, c); 5 is ACK_ERROR
-// (a = "timeout" | "disconnected", b = ack id) and 7 ENGINE_CLOSE (a = reason).
+// Event kinds passed by the engine to its handler (kind, nsp, s, v, at, id, bins); 5 is
+// ACK_ERROR (s = "timeout" | "disconnected") and 7 ENGINE_CLOSE (s = reason).
 const CONNECT = 0, DISCONNECT = 1, EVENT = 2, ACK = 3, CONNECT_ERROR = 4, ENGINE_OPEN = 6;
 
 const isBin = (v) => v instanceof ArrayBuffer || ArrayBuffer.isView(v);
@@ -144,8 +160,11 @@ function fill(v, atts) {
   return v;
 }
 
-/** Parses a payload; only walks it when attachments came with it. */
-const decode = (text, atts) => (atts ? fill(JSON.parse(text), atts) : JSON.parse(text));
+/** Parses the payload of `v` from UTF-16 offset `at`; only walks it when attachments came with it. */
+function decode(v, at, atts) {
+  const d = JSON.parse(at ? v.slice(at) : v);
+  return atts ? fill(d, atts) : d;
+}
 
 /** Minimal event emitter shared by {@link Manager} and {@link Socket} (component-emitter semantics). */
 class Emitter {
@@ -276,7 +295,7 @@ export class Manager extends Emitter {
   /** The wasm engine, created on first use. */
   _eng() {
     if (!this._e) {
-      const e = (this._e = new Engine(this._url, (k, nsp, a, b, c) => this._on(e, k, nsp, a, b, c)));
+      const e = (this._e = new Engine(this._url, (k, nsp, s, v, at, id, bins) => this._on(e, k, nsp, s, v, at, id, bins)));
       e._acks = new Map();
     }
     return this._e;
@@ -287,17 +306,17 @@ export class Manager extends Emitter {
    * then goes on delivering. Events raised by a call made from a listener are delivered
    * after that listener returns.
    */
-  _on(e, kind, nsp, a, b, c) {
+  _on(e, kind, nsp, s, v, at, id, bins) {
     if (kind < ENGINE_OPEN) {
-      const s = this.nsps[nsp];
-      if (s) s._on(e, kind, a, b, c);
+      const socket = this.nsps[nsp];
+      if (socket) socket._on(e, kind, s, v, at, id, bins);
     } else if (kind <= 7 && (e === this._e || !this._e)) {
       const open = kind == ENGINE_OPEN;
       this._up = open;
-      if (open) this.engine.id = a;
-      else if (a == "transport error") this.emitReserved("error", new Error("websocket error"));
-      this.engine.emitReserved(open ? "open" : "close", a);
-      this.emitReserved(open ? "open" : "close", a);
+      if (open) this.engine.id = s;
+      else if (s == "transport error") this.emitReserved("error", new Error("websocket error"));
+      this.engine.emitReserved(open ? "open" : "close", s);
+      this.emitReserved(open ? "open" : "close", s);
     }
   }
 
@@ -418,7 +437,7 @@ export class Socket extends Emitter {
     }
     const e = this.io._eng();
     const id = e.emit(this.nsp, ...encode(args), t);
-    if (id < -1) throw new Error(id == -2 ? "send buffer is full while disconnected" : "invalid payload");
+    if (id == -2) throw new Error("send buffer is full while disconnected");
     if (fn) e._acks.set(id + this.nsp, [fn, fn.withError || t > 0]);
     for (const l of this._out.slice()) l.apply(this, args);
     return this;
@@ -504,8 +523,8 @@ export class Socket extends Emitter {
     return this._out;
   }
 
-  /** Handles one engine event for this namespace. */
-  _on(e, kind, a, b, c) {
+  /** Handles one engine event for this namespace (see the handler table in src/front/js.rs). */
+  _on(e, kind, a, v, at, b, c) {
     // disconnect() reports the disconnection itself; drop what the engine had queued behind it.
     if ((kind == DISCONNECT || kind == EVENT) && !this.connected) return;
     // Disconnected by the user while the CONNECT was on its way.
@@ -513,7 +532,7 @@ export class Socket extends Emitter {
     let d;
     if (kind >= EVENT && kind <= CONNECT_ERROR) {
       try {
-        d = decode(a, c);
+        d = decode(v, at, c);
         if (kind != CONNECT_ERROR && !(Array.isArray(d) && (d.length || kind == ACK))) throw new Error("not an array");
       } catch (err) {
         return this.io._bad(this.nsp, err);

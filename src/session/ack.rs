@@ -1,6 +1,6 @@
 //! The table of acknowledgements the client is waiting for.
 
-use alloc::string::String;
+use alloc::rc::Rc;
 use alloc::vec::Vec;
 
 use super::Millis;
@@ -9,7 +9,7 @@ use super::Millis;
 #[derive(Debug)]
 pub(crate) struct PendingAck {
     pub id: u64,
-    pub nsp: String,
+    pub nsp: Rc<str>,
     /// When the ack fails with a timeout, if it has a timeout.
     pub deadline: Option<Millis>,
     /// Whether the packet has been written to a transport (buffered packets have not).

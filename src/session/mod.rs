@@ -23,19 +23,22 @@
 //! re-arms its timer from `poll_timeout`. Time is passed in as
 //! [`Millis`] on any clock that does not go backwards.
 //!
-//! The session is generic over `A`, a packet's list of binary attachments (see
-//! [`Attachments`]), which it never looks into.
+//! The session is generic over what it carries but never looks into: `A`, a packet's list of
+//! binary attachments (see [`Attachments`]), and `P`, an event's JSON payload (see [`Payload`]
+//! and [`Frame`]). Natively `P` is a `String`; the npm build keeps payloads as JavaScript
+//! strings, so the wasm only ever reads packet headers.
 
 mod ack;
 
 use alloc::boxed::Box;
-use alloc::string::{String, ToString};
+use alloc::rc::Rc;
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::codec::engine::{EngineKind, EnginePacket, Handshake};
 use crate::codec::json;
 use crate::codec::socket::{SocketKind, SocketPacket, MAX_ACK_ID};
-use crate::codec::{first_non_ws, DecodeError};
+use crate::codec::DecodeError;
 use ack::{AckTable, PendingAck};
 
 /// Milliseconds on the caller's clock.
@@ -116,8 +119,6 @@ pub enum EmitError {
     /// The namespace is not connected and its buffer already holds
     /// [`SessionConfig::max_buffer`] packets; the packet was not queued.
     BufferFull,
-    /// The payload is not a JSON array text (`[event, ...args]`).
-    BadPayload,
 }
 
 impl AckFailure {
@@ -135,7 +136,6 @@ impl EmitError {
     pub fn as_str(self) -> &'static str {
         match self {
             EmitError::BufferFull => "send buffer is full while disconnected",
-            EmitError::BadPayload => "payload must be a JSON array",
         }
     }
 }
@@ -171,12 +171,61 @@ impl<T> Attachments for Vec<T> {
     }
 }
 
+/// The JSON payload of an event or acknowledgement (`[event, ...args]` or `[...args]`, binary
+/// attachments replaced by placeholders). The session stores and forwards payloads but never
+/// reads them: the front door makes them (for `emit` and `ack`) and parses them.
+pub trait Payload {
+    /// A payload the session makes itself: the `{"message": ...}` of a connect error it reports
+    /// when the transport fails.
+    fn from_text(text: &str) -> Self;
+}
+
+impl Payload for String {
+    fn from_text(text: &str) -> Self {
+        text.into()
+    }
+}
+
+/// A received text frame, as the shell hands it over.
+///
+/// The session reads the packet header from [`text`](Frame::text) and asks the frame to
+/// [`cut`](Frame::cut) the payload that follows. A shell that holds frames outside the
+/// session's memory may pass only the start of a long frame ([`is_whole`](Frame::is_whole)
+/// false): the header of an event or ack is all the session reads. When it needs more (a
+/// handshake, a namespace's CONNECT), [`Session::handle_text`] returns `false` and the shell
+/// passes the whole frame.
+pub trait Frame {
+    /// The payload type cut from the frame.
+    type Payload: Payload;
+    /// The frame's text, or its start when [`is_whole`](Frame::is_whole) is false.
+    fn text(&self) -> &str;
+    /// Whether [`text`](Frame::text) is the whole frame.
+    fn is_whole(&self) -> bool {
+        true
+    }
+    /// The frame from byte `at` of [`text`](Frame::text) to its end, as a payload. Called at
+    /// most once per frame.
+    fn cut(&self, at: usize) -> Self::Payload;
+}
+
+impl<T: AsRef<str> + ?Sized> Frame for &T {
+    type Payload = String;
+    fn text(&self) -> &str {
+        (*self).as_ref()
+    }
+    fn cut(&self, at: usize) -> String {
+        self.text().get(at..).unwrap_or_default().into()
+    }
+}
+
 /// What to write on the transport: one text frame (one Engine.IO packet), then each
-/// attachment as a binary frame.
+/// attachment as a binary frame. The text frame is `text` followed by `data`, if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Transmit<A> {
-    /// The text frame.
+pub struct Transmit<A, P = String> {
+    /// The whole text frame, or its header when `data` follows.
     pub text: String,
+    /// The payload that completes the text frame (events and acks).
+    pub data: Option<P>,
     /// The binary frames that follow it (none for most packets).
     pub attachments: A,
 }
@@ -189,14 +238,14 @@ pub enum EventKind {
     Connect = 0,
     /// A connected namespace disconnected; `reason` says why.
     Disconnect = 1,
-    /// The server emitted an event: `text` is `[event, ...args]` as JSON text with binary
-    /// placeholders, `id` the id to acknowledge with if the server asked for an ack.
+    /// The server emitted an event: `data` is `[event, ...args]`, `id` the id to acknowledge
+    /// with if the server asked for an ack.
     Event = 2,
     /// The server acknowledged an emit: `id` is the ack id returned by [`Session::emit`],
-    /// `text` the ack arguments as a JSON array text with binary placeholders.
+    /// `data` the ack arguments (a JSON array).
     Ack = 3,
-    /// A namespace refused the connection, or the transport could not be opened: `text` is
-    /// the error data as JSON text, usually `{"message": "..."}`.
+    /// A namespace refused the connection, or the transport could not be opened: `data` is
+    /// the error data as JSON, usually `{"message": "..."}`.
     ConnectError = 4,
     /// The acknowledgement `id` will never come; `failure` says why.
     AckFailed = 5,
@@ -209,14 +258,16 @@ pub enum EventKind {
 /// Something the front door must deliver: one flat record for every [`EventKind`], the
 /// fields a kind does not use left empty.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionEvent<A> {
+pub struct SessionEvent<A, P = String> {
     /// What happened.
     pub kind: EventKind,
-    /// The namespace (empty for `EngineOpen` and `EngineClose`).
-    pub nsp: String,
+    /// The namespace (empty for `EngineOpen` and `EngineClose`), shared with the session.
+    pub nsp: Rc<str>,
     /// The kind's text (see [`EventKind`]); for `Disconnect` and `EngineClose` the reason as
     /// [`DisconnectReason::as_str`] spells it, for `AckFailed` `"timeout"` or `"disconnected"`.
     pub text: String,
+    /// The payload of `Event`, `Ack` and `ConnectError`.
+    pub data: Option<P>,
     /// The ack id of `Event` (if asked), `Ack` and `AckFailed`.
     pub id: Option<u64>,
     /// The binary attachments of `Event` and `Ack`, in placeholder order.
@@ -227,13 +278,14 @@ pub struct SessionEvent<A> {
     pub failure: Option<AckFailure>,
 }
 
-impl<A: Default> SessionEvent<A> {
+impl<A: Default, P> SessionEvent<A, P> {
     /// An event of `kind` on `nsp` with `text`, its other fields empty.
-    pub fn new(kind: EventKind, nsp: String, text: String) -> Self {
+    pub fn new(kind: EventKind, nsp: Rc<str>, text: String) -> Self {
         SessionEvent {
             kind,
             nsp,
             text,
+            data: None,
             id: None,
             attachments: A::default(),
             reason: None,
@@ -242,7 +294,7 @@ impl<A: Default> SessionEvent<A> {
     }
 
     /// A `Disconnect` or `EngineClose` event.
-    pub fn closed(kind: EventKind, nsp: String, reason: DisconnectReason) -> Self {
+    pub fn closed(kind: EventKind, nsp: Rc<str>, reason: DisconnectReason) -> Self {
         SessionEvent {
             reason: Some(reason),
             ..SessionEvent::new(kind, nsp, reason.as_str().into())
@@ -278,28 +330,28 @@ enum NspState {
 }
 
 #[derive(Debug)]
-struct Outgoing<A> {
-    data: String,
+struct Outgoing<A, P> {
+    data: P,
     attachments: A,
     id: Option<u64>,
 }
 
 #[derive(Debug)]
-struct Namespace<A> {
-    name: String,
+struct Namespace<A, P> {
+    name: Rc<str>,
     auth: Option<String>,
     state: NspState,
     /// Packets emitted while not connected, flushed in order on connect.
-    buffer: Vec<Outgoing<A>>,
+    buffer: Vec<Outgoing<A, P>>,
 }
 
 /// A packet whose binary attachments are still arriving.
 #[derive(Debug)]
-struct Partial<A> {
+struct Partial<A, P> {
     kind: SocketKind,
-    nsp: String,
+    nsp: Rc<str>,
     id: Option<u64>,
-    data: String,
+    data: P,
     /// How many attachments are still due.
     need: usize,
     got: A,
@@ -307,20 +359,20 @@ struct Partial<A> {
 
 /// One Engine.IO connection and its Socket.IO namespaces. See the [module docs](self).
 #[derive(Debug)]
-pub struct Session<A> {
+pub struct Session<A, P = String> {
     config: SessionConfig,
     link: Link,
     ping_deadline: Option<Millis>,
-    namespaces: Vec<Namespace<A>>,
+    namespaces: Vec<Namespace<A, P>>,
     acks: AckTable,
     next_id: u64,
-    partial: Option<Partial<A>>,
+    partial: Option<Partial<A, P>>,
     transport_commands: Vec<TransportCommand>,
-    transmits: Vec<Transmit<A>>,
-    events: Vec<SessionEvent<A>>,
+    transmits: Vec<Transmit<A, P>>,
+    events: Vec<SessionEvent<A, P>>,
 }
 
-impl<A: Attachments> Session<A> {
+impl<A: Attachments, P: Payload> Session<A, P> {
     /// A closed session; nothing happens until [`connect`](Self::connect).
     pub fn new(config: SessionConfig) -> Self {
         Session {
@@ -461,22 +513,19 @@ impl<A: Attachments> Session<A> {
         self.fail_acks(None, None);
     }
 
-    /// Emits `data` (`[event, ...args]` as JSON text with binary placeholders) with its
-    /// `attachments` on namespace `nsp`. With `ack = Some(timeout)`, an acknowledgement is
-    /// requested and its id returned; `timeout` (in ms) bounds the wait, `None` waits forever.
+    /// Emits `data` (`[event, ...args]`, see [`Payload`]) with its `attachments` on namespace
+    /// `nsp`. With `ack = Some(timeout)`, an acknowledgement is requested and its id returned;
+    /// `timeout` (in ms) bounds the wait, `None` waits forever.
     ///
     /// While the namespace is not connected, the packet is buffered and sent on connect.
     pub fn emit(
         &mut self,
         nsp: &str,
-        data: String,
+        data: P,
         attachments: A,
         ack: Option<Option<Millis>>,
         now: Millis,
     ) -> Result<Option<u64>, EmitError> {
-        if first_non_ws(&data) != Some(b'[') {
-            return Err(EmitError::BadPayload);
-        }
         // Background tabs throttle timers: judge the heartbeat on the clock before writing, so
         // nothing goes into a link that is already dead.
         self.check_heartbeat(now);
@@ -535,14 +584,14 @@ impl<A: Attachments> Session<A> {
         self.acks.take(nsp, id);
     }
 
-    /// Acknowledges the server's event `id` on namespace `nsp` with `data` (a JSON array text
-    /// with binary placeholders). Ignored when the namespace is not connected: the server
-    /// cannot receive it any more.
-    pub fn ack(&mut self, nsp: &str, id: u64, data: String, attachments: A) {
-        if !self.is_open() || !self.is_connected(nsp) || first_non_ws(&data) != Some(b'[') {
+    /// Acknowledges the server's event `id` on namespace `nsp` with `data` (`[...args]`, see
+    /// [`Payload`]). Ignored when the namespace is not connected: the server cannot receive it
+    /// any more.
+    pub fn ack(&mut self, nsp: &str, id: u64, data: P, attachments: A) {
+        if !self.is_open() || !self.is_connected(nsp) {
             return;
         }
-        self.write_packet(SocketKind::Ack, nsp, Some(id), &data, attachments);
+        self.write_packet(SocketKind::Ack, nsp, Some(id), data, attachments);
     }
 
     // ---- inputs ----
@@ -556,9 +605,17 @@ impl<A: Attachments> Session<A> {
     }
 
     /// A text frame arrived.
-    pub fn handle_text(&mut self, now: Millis, frame: &str) {
-        if let Err(e) = self.on_text(now, frame) {
-            self.protocol_error(e);
+    ///
+    /// Returns `false`, having done nothing, when `frame` is not whole (see [`Frame`]) and its
+    /// packet needs all of it; the caller then passes the whole frame.
+    pub fn handle_text<F: Frame<Payload = P>>(&mut self, now: Millis, frame: F) -> bool {
+        match self.on_text(now, &frame) {
+            Ok(()) => true,
+            Err(_) if !frame.is_whole() => false,
+            Err(e) => {
+                self.protocol_error(e);
+                true
+            }
         }
     }
 
@@ -576,7 +633,7 @@ impl<A: Attachments> Session<A> {
         partial.need -= 1;
         if partial.need == 0 {
             if let Some(p) = self.partial.take() {
-                self.deliver(p.kind, &p.nsp, p.id, p.data, p.got);
+                self.deliver(p.kind, &p.nsp.clone(), p.id, p.data, p.got);
             }
         }
     }
@@ -613,12 +670,12 @@ impl<A: Attachments> Session<A> {
     }
 
     /// The next frame to write.
-    pub fn poll_transmit(&mut self) -> Option<Transmit<A>> {
+    pub fn poll_transmit(&mut self) -> Option<Transmit<A, P>> {
         pop_front(&mut self.transmits)
     }
 
     /// The next event to deliver.
-    pub fn poll_event(&mut self) -> Option<SessionEvent<A>> {
+    pub fn poll_event(&mut self) -> Option<SessionEvent<A, P>> {
         pop_front(&mut self.events)
     }
 
@@ -637,16 +694,16 @@ impl<A: Attachments> Session<A> {
 
     // ---- internals ----
 
-    fn find(&self, nsp: &str) -> Option<&Namespace<A>> {
+    fn find(&self, nsp: &str) -> Option<&Namespace<A, P>> {
         self.namespaces.iter().find(|n| &*n.name == nsp)
     }
 
-    fn find_mut(&mut self, nsp: &str) -> Option<&mut Namespace<A>> {
+    fn find_mut(&mut self, nsp: &str) -> Option<&mut Namespace<A, P>> {
         self.namespaces.iter_mut().find(|n| &*n.name == nsp)
     }
 
     /// Namespace `nsp`, added if new (always `Some`: the option spares a panic path).
-    fn entry(&mut self, nsp: &str) -> Option<&mut Namespace<A>> {
+    fn entry(&mut self, nsp: &str) -> Option<&mut Namespace<A, P>> {
         if self.find(nsp).is_none() {
             self.namespaces.push(Namespace {
                 name: nsp.into(),
@@ -658,8 +715,21 @@ impl<A: Attachments> Session<A> {
         self.find_mut(nsp)
     }
 
-    fn on_text(&mut self, now: Millis, frame: &str) -> Result<(), DecodeError> {
-        let packet = EnginePacket::decode(frame)?;
+    fn on_text<F: Frame<Payload = P>>(
+        &mut self,
+        now: Millis,
+        frame: &F,
+    ) -> Result<(), DecodeError> {
+        let packet = EnginePacket::decode(frame.text())?;
+        if packet.kind == EngineKind::Message {
+            if let Link::Open(_) = self.link {
+                return self.on_socket_packet(frame, packet.data);
+            }
+        }
+        if !frame.is_whole() {
+            // Every other packet is read whole.
+            return Err(DecodeError::BadPayload);
+        }
         match (&self.link, packet.kind) {
             (Link::Handshaking { .. }, EngineKind::Open) => {
                 let h = Handshake::parse(packet.data)?;
@@ -669,13 +739,14 @@ impl<A: Attachments> Session<A> {
                 );
                 let sid = h.sid.clone();
                 self.link = Link::Open(Box::new(h));
-                self.push_event(EventKind::EngineOpen, String::new(), sid);
+                self.push_event(EventKind::EngineOpen, "".into(), sid);
                 for n in &mut self.namespaces {
                     if n.state == NspState::Pending {
                         n.state = NspState::Connecting;
                         let text = nsp_frame(SocketKind::Connect, &n.name, n.auth.as_deref());
                         self.transmits.push(Transmit {
                             text,
+                            data: None,
                             attachments: A::default(),
                         });
                     }
@@ -692,7 +763,6 @@ impl<A: Attachments> Session<A> {
                 self.send_text(pong);
                 Ok(())
             }
-            (Link::Open(_), EngineKind::Message) => self.on_socket_packet(packet.data),
             (Link::Open(_), EngineKind::Close) => {
                 self.link_lost(DisconnectReason::TransportClose, true);
                 Ok(())
@@ -702,12 +772,33 @@ impl<A: Attachments> Session<A> {
         }
     }
 
-    fn on_socket_packet(&mut self, text: &str) -> Result<(), DecodeError> {
+    fn on_socket_packet<F: Frame<Payload = P>>(
+        &mut self,
+        frame: &F,
+        text: &str,
+    ) -> Result<(), DecodeError> {
+        let p = SocketPacket::decode(text)?;
+        // Of a frame's start, only an event's or ack's header can be trusted, and only when
+        // some payload follows it in the text.
+        let whole = frame.is_whole();
+        if !whole
+            && (p.data.is_empty()
+                || !matches!(
+                    p.kind,
+                    SocketKind::Event
+                        | SocketKind::Ack
+                        | SocketKind::BinaryEvent
+                        | SocketKind::BinaryAck
+                        | SocketKind::ConnectError
+                ))
+        {
+            return Err(DecodeError::BadPayload);
+        }
         if self.partial.is_some() {
             // A text packet while attachments are still due.
             return Err(DecodeError::BadAttachments);
         }
-        let p = SocketPacket::decode(text)?;
+        let data = frame.cut(frame.text().len() - p.data.len());
         match p.kind {
             SocketKind::Connect => {
                 let sid = json::field(p.data, "sid")?
@@ -739,7 +830,10 @@ impl<A: Attachments> Session<A> {
                 }
                 n.state = NspState::Idle;
                 let nsp = n.name.clone();
-                self.push_event(EventKind::ConnectError, nsp, p.data.to_string());
+                self.events.push(SessionEvent {
+                    data: Some(data),
+                    ..SessionEvent::new(EventKind::ConnectError, nsp, String::new())
+                });
                 self.close_if_unused(0);
             }
             SocketKind::Disconnect => {
@@ -759,7 +853,7 @@ impl<A: Attachments> Session<A> {
                 self.close_if_unused(0);
             }
             SocketKind::Event | SocketKind::Ack => {
-                self.deliver(p.kind, p.nsp, p.id, p.data.to_string(), A::default());
+                self.deliver(p.kind, p.nsp, p.id, data, A::default());
             }
             SocketKind::BinaryEvent | SocketKind::BinaryAck => {
                 let kind = if p.kind == SocketKind::BinaryEvent {
@@ -768,13 +862,13 @@ impl<A: Attachments> Session<A> {
                     SocketKind::Ack
                 };
                 if p.attachments == 0 {
-                    self.deliver(kind, p.nsp, p.id, p.data.to_string(), A::default());
+                    self.deliver(kind, p.nsp, p.id, data, A::default());
                 } else {
                     self.partial = Some(Partial {
                         kind,
-                        nsp: p.nsp.to_string(),
+                        nsp: p.nsp.into(),
                         id: p.id,
-                        data: p.data.to_string(),
+                        data,
                         need: p.attachments as usize,
                         got: A::default(),
                     });
@@ -784,14 +878,7 @@ impl<A: Attachments> Session<A> {
         Ok(())
     }
 
-    fn deliver(
-        &mut self,
-        kind: SocketKind,
-        nsp: &str,
-        id: Option<u64>,
-        data: String,
-        attachments: A,
-    ) {
+    fn deliver(&mut self, kind: SocketKind, nsp: &str, id: Option<u64>, data: P, attachments: A) {
         let Some(n) = self.find(nsp) else { return };
         if !matches!(n.state, NspState::Connected { .. }) {
             return;
@@ -809,16 +896,17 @@ impl<A: Attachments> Session<A> {
         self.events.push(SessionEvent {
             id,
             attachments,
-            ..SessionEvent::new(kind, nsp, data)
+            data: Some(data),
+            ..SessionEvent::new(kind, nsp, String::new())
         });
     }
 
-    fn write(&mut self, nsp: &str, packet: Outgoing<A>) {
+    fn write(&mut self, nsp: &str, packet: Outgoing<A, P>) {
         self.write_packet(
             SocketKind::Event,
             nsp,
             packet.id,
-            &packet.data,
+            packet.data,
             packet.attachments,
         );
     }
@@ -829,7 +917,7 @@ impl<A: Attachments> Session<A> {
         kind: SocketKind,
         nsp: &str,
         id: Option<u64>,
-        data: &str,
+        data: P,
         attachments: A,
     ) {
         let count = attachments.count();
@@ -838,33 +926,35 @@ impl<A: Attachments> Session<A> {
             (SocketKind::Ack, _) => SocketKind::BinaryAck,
             _ => SocketKind::BinaryEvent,
         };
-        let mut frame = String::with_capacity(24 + nsp.len() + data.len());
-        frame.push('4');
+        let mut head = String::with_capacity(24 + nsp.len());
+        head.push('4');
         SocketPacket {
             kind,
             attachments: count as u32,
             nsp,
             id,
-            data,
+            data: "",
         }
-        .encode_into(&mut frame);
+        .encode_into(&mut head);
         self.transmits.push(Transmit {
-            text: frame,
+            text: head,
+            data: Some(data),
             attachments,
         });
     }
 
-    fn push_event(&mut self, kind: EventKind, nsp: String, text: String) {
+    fn push_event(&mut self, kind: EventKind, nsp: Rc<str>, text: String) {
         self.events.push(SessionEvent::new(kind, nsp, text));
     }
 
-    fn push_closed(&mut self, kind: EventKind, nsp: String, reason: DisconnectReason) {
+    fn push_closed(&mut self, kind: EventKind, nsp: Rc<str>, reason: DisconnectReason) {
         self.events.push(SessionEvent::closed(kind, nsp, reason));
     }
 
     fn send_text(&mut self, text: String) {
         self.transmits.push(Transmit {
             text,
+            data: None,
             attachments: A::default(),
         });
     }
@@ -925,7 +1015,7 @@ impl<A: Attachments> Session<A> {
         self.ping_deadline = None;
         self.partial = None;
         self.transport_commands.push(TransportCommand::Close);
-        self.push_closed(EventKind::EngineClose, String::new(), reason);
+        self.push_closed(EventKind::EngineClose, "".into(), reason);
     }
 
     /// The link died (or never came up): tell every namespace and close the transport if
@@ -961,10 +1051,13 @@ impl<A: Attachments> Session<A> {
                 let mut data = String::from("{\"message\":\"");
                 data.push_str(message);
                 data.push_str("\"}");
-                self.push_event(EventKind::ConnectError, nsp, data);
+                self.events.push(SessionEvent {
+                    data: Some(P::from_text(&data)),
+                    ..SessionEvent::new(EventKind::ConnectError, nsp, String::new())
+                });
             }
         }
-        self.push_closed(EventKind::EngineClose, String::new(), reason);
+        self.push_closed(EventKind::EngineClose, "".into(), reason);
     }
 
     fn protocol_error(&mut self, _e: DecodeError) {

@@ -152,7 +152,10 @@ fn apply(inner: &Rc<Inner>, input: Input<'_>) -> Input<'static> {
             Input::Close => s.close(now),
             Input::Signal(WsSignal::Open) => s.handle_transport_open(now),
             Input::Signal(WsSignal::Message(data)) => match data.as_string() {
-                Some(text) => s.handle_text(now, &text),
+                // Frames are passed whole here, so the session always takes them.
+                Some(text) => {
+                    s.handle_text(now, &text);
+                }
                 None => s.handle_binary(now, data),
             },
             Input::Signal(WsSignal::Closed) => {

@@ -68,7 +68,15 @@ impl WsTransport {
 
     /// Writes one text frame and its attachments.
     pub fn send(&self, frame: &Transmit<Bins>) -> Result<(), JsValue> {
-        self.ws.send_with_str(&frame.text)?;
+        match &frame.data {
+            Some(data) => {
+                let mut text = String::with_capacity(frame.text.len() + data.len());
+                text.push_str(&frame.text);
+                text.push_str(data);
+                self.ws.send_with_str(&text)?;
+            }
+            None => self.ws.send_with_str(&frame.text)?,
+        }
         if let Some(bins) = &frame.attachments {
             let ws = self.ws.unchecked_ref::<AnyWebSocket>();
             for i in 0..bins.length() {

@@ -692,7 +692,8 @@ impl SocketInner {
     fn handle(self: &Rc<Self>, ev: Event) {
         let SessionEvent {
             kind,
-            text: data,
+            text,
+            data,
             id,
             attachments,
             reason,
@@ -701,7 +702,7 @@ impl SocketInner {
         } = ev;
         match kind {
             EventKind::Connect => {
-                *self.id.borrow_mut() = Some(data);
+                *self.id.borrow_mut() = Some(text);
                 self.call(|h| match h {
                     Handler::Connect(f) => {
                         f();
@@ -723,6 +724,7 @@ impl SocketInner {
             }
             EventKind::ConnectError => {
                 *self.id.borrow_mut() = None;
+                let data = data.unwrap_or_default();
                 let err = match serde_json::from_str::<Value>(&data) {
                     Ok(v) => {
                         let message = v
@@ -758,6 +760,7 @@ impl SocketInner {
                 });
             }
             EventKind::Event => {
+                let data = data.unwrap_or_default();
                 let bins = received(&attachments);
                 let mut values = match payload::decode(&data, &bins) {
                     Ok(v) => v,
@@ -782,6 +785,7 @@ impl SocketInner {
                 });
             }
             EventKind::Ack => {
+                let data = data.unwrap_or_default();
                 let bins = received(&attachments);
                 let r = payload::decode(&data, &bins).map_err(AckError::Decode);
                 if let Some(id) = id {
