@@ -160,7 +160,7 @@ struct Conn {
 struct State {
     session: Session<Bins, Text>,
     /// Namespace names by index.
-    names: Vec<Rc<str>>,
+    names: Vec<String>,
     last_now: Millis,
     /// When the `Engine`'s timer fires, if armed.
     armed: Option<Millis>,
@@ -232,7 +232,7 @@ fn next(conn: &Conn) -> Option<Output> {
         attachments,
         ..
     } = st.session.poll_event()?;
-    let n = st.names.iter().position(|n| *n == nsp).unwrap_or(0);
+    let n = st.names.iter().position(|n| *n == *nsp).unwrap_or(0);
     let s = if text.is_empty() {
         JsValue::UNDEFINED
     } else {
@@ -342,9 +342,10 @@ pub fn cmd(
             };
             return at as f64;
         }
-        let name = st.names.get(nsp as usize).cloned();
-        let name = name.as_deref();
-        let s = &mut st.session;
+        let State {
+            session: s, names, ..
+        } = st;
+        let name = names.get(nsp as usize).map(String::as_str);
         match (op, name) {
             // JSON texts are never empty: "" is no auth.
             (0, Some(nsp)) => s.connect(nsp, (!text.is_empty()).then(|| text.into()), now),

@@ -1,6 +1,5 @@
 //! The table of acknowledgements the client is waiting for.
 
-use alloc::rc::Rc;
 use alloc::vec::Vec;
 
 use super::Millis;
@@ -9,7 +8,7 @@ use super::Millis;
 #[derive(Debug)]
 pub(crate) struct PendingAck {
     pub id: u64,
-    pub nsp: Rc<str>,
+    pub nsp: super::Nsp,
     /// When the ack fails with a timeout, if it has a timeout.
     pub deadline: Option<Millis>,
     /// Whether the packet has been written to a transport (buffered packets have not).
@@ -43,7 +42,7 @@ impl AckTable {
     /// Removes and returns the ack `id` if it belongs to `nsp`.
     pub fn take(&mut self, nsp: &str, id: u64) -> Option<PendingAck> {
         let at = self.position(id)?;
-        if self.entries.get(at).is_some_and(|e| &*e.nsp == nsp) {
+        if self.entries.get(at).is_some_and(|e| *e.nsp == nsp) {
             Some(self.entries.remove(at))
         } else {
             None

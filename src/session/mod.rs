@@ -44,6 +44,10 @@ use ack::{AckTable, PendingAck};
 /// Milliseconds on the caller's clock.
 pub type Millis = u64;
 
+/// A namespace name, shared by the session and the events it reports (cloning it copies
+/// nothing).
+pub type Nsp = Rc<String>;
+
 /// Tunables of a session.
 #[derive(Debug, Clone)]
 pub struct SessionConfig {
@@ -262,7 +266,7 @@ pub struct SessionEvent<A, P = String> {
     /// What happened.
     pub kind: EventKind,
     /// The namespace (empty for `EngineOpen` and `EngineClose`), shared with the session.
-    pub nsp: Rc<str>,
+    pub nsp: Nsp,
     /// The kind's text (see [`EventKind`]); for `Disconnect` and `EngineClose` the reason as
     /// [`DisconnectReason::as_str`] spells it, for `AckFailed` `"timeout"` or `"disconnected"`.
     pub text: String,
@@ -280,7 +284,7 @@ pub struct SessionEvent<A, P = String> {
 
 impl<A: Default, P> SessionEvent<A, P> {
     /// An event of `kind` on `nsp` with `text`, its other fields empty.
-    pub fn new(kind: EventKind, nsp: Rc<str>, text: String) -> Self {
+    pub fn new(kind: EventKind, nsp: Nsp, text: String) -> Self {
         SessionEvent {
             kind,
             nsp,
@@ -294,7 +298,7 @@ impl<A: Default, P> SessionEvent<A, P> {
     }
 
     /// A `Disconnect` or `EngineClose` event.
-    pub fn closed(kind: EventKind, nsp: Rc<str>, reason: DisconnectReason) -> Self {
+    pub fn closed(kind: EventKind, nsp: Nsp, reason: DisconnectReason) -> Self {
         SessionEvent {
             reason: Some(reason),
             ..SessionEvent::new(kind, nsp, reason.as_str().into())
@@ -338,7 +342,7 @@ struct Outgoing<A, P> {
 
 #[derive(Debug)]
 struct Namespace<A, P> {
-    name: Rc<str>,
+    name: Nsp,
     auth: Option<String>,
     state: NspState,
     /// Packets emitted while not connected, flushed in order on connect.
@@ -349,7 +353,7 @@ struct Namespace<A, P> {
 #[derive(Debug)]
 struct Partial<A, P> {
     kind: SocketKind,
-    nsp: Rc<str>,
+    nsp: Nsp,
     id: Option<u64>,
     data: P,
     /// How many attachments are still due.
@@ -467,7 +471,7 @@ impl<A: Attachments, P: Payload> Session<A, P> {
     /// `Disconnect` event with [`DisconnectReason::IoClientDisconnect`]. When no namespace
     /// remains active, the transport is closed.
     pub fn disconnect(&mut self, nsp: &str, now: Millis) {
-        let Some(at) = self.namespaces.iter().position(|n| &*n.name == nsp) else {
+        let Some(at) = self.namespaces.iter().position(|n| *n.name == nsp) else {
             return;
         };
         let link_open = self.is_open();
@@ -695,18 +699,18 @@ impl<A: Attachments, P: Payload> Session<A, P> {
     // ---- internals ----
 
     fn find(&self, nsp: &str) -> Option<&Namespace<A, P>> {
-        self.namespaces.iter().find(|n| &*n.name == nsp)
+        self.namespaces.iter().find(|n| *n.name == nsp)
     }
 
     fn find_mut(&mut self, nsp: &str) -> Option<&mut Namespace<A, P>> {
-        self.namespaces.iter_mut().find(|n| &*n.name == nsp)
+        self.namespaces.iter_mut().find(|n| *n.name == nsp)
     }
 
     /// Namespace `nsp`, added if new (always `Some`: the option spares a panic path).
     fn entry(&mut self, nsp: &str) -> Option<&mut Namespace<A, P>> {
         if self.find(nsp).is_none() {
             self.namespaces.push(Namespace {
-                name: nsp.into(),
+                name: Rc::new(nsp.into()),
                 auth: None,
                 state: NspState::Idle,
                 buffer: Vec::new(),
@@ -739,7 +743,7 @@ impl<A: Attachments, P: Payload> Session<A, P> {
                 );
                 let sid = h.sid.clone();
                 self.link = Link::Open(Box::new(h));
-                self.push_event(EventKind::EngineOpen, "".into(), sid);
+                self.push_event(EventKind::EngineOpen, Nsp::default(), sid);
                 for n in &mut self.namespaces {
                     if n.state == NspState::Pending {
                         n.state = NspState::Connecting;
@@ -866,7 +870,7 @@ impl<A: Attachments, P: Payload> Session<A, P> {
                 } else {
                     self.partial = Some(Partial {
                         kind,
-                        nsp: p.nsp.into(),
+                        nsp: Rc::new(p.nsp.into()),
                         id: p.id,
                         data,
                         need: p.attachments as usize,
@@ -943,11 +947,11 @@ impl<A: Attachments, P: Payload> Session<A, P> {
         });
     }
 
-    fn push_event(&mut self, kind: EventKind, nsp: Rc<str>, text: String) {
+    fn push_event(&mut self, kind: EventKind, nsp: Nsp, text: String) {
         self.events.push(SessionEvent::new(kind, nsp, text));
     }
 
-    fn push_closed(&mut self, kind: EventKind, nsp: Rc<str>, reason: DisconnectReason) {
+    fn push_closed(&mut self, kind: EventKind, nsp: Nsp, reason: DisconnectReason) {
         self.events.push(SessionEvent::closed(kind, nsp, reason));
     }
 
@@ -977,7 +981,7 @@ impl<A: Attachments, P: Payload> Session<A, P> {
         for a in self.acks.take_all() {
             let failure = match (due, sent_on) {
                 (Some(now), _) if a.deadline.is_some_and(|d| d <= now) => AckFailure::Timeout,
-                (None, Some(nsp)) if a.sent && &*a.nsp == nsp => AckFailure::Disconnected,
+                (None, Some(nsp)) if a.sent && *a.nsp == nsp => AckFailure::Disconnected,
                 (None, None) => AckFailure::Disconnected,
                 _ => {
                     // Not selected: back in the table, in the same order.
@@ -1015,7 +1019,7 @@ impl<A: Attachments, P: Payload> Session<A, P> {
         self.ping_deadline = None;
         self.partial = None;
         self.transport_commands.push(TransportCommand::Close);
-        self.push_closed(EventKind::EngineClose, "".into(), reason);
+        self.push_closed(EventKind::EngineClose, Nsp::default(), reason);
     }
 
     /// The link died (or never came up): tell every namespace and close the transport if
@@ -1057,7 +1061,7 @@ impl<A: Attachments, P: Payload> Session<A, P> {
                 });
             }
         }
-        self.push_closed(EventKind::EngineClose, "".into(), reason);
+        self.push_closed(EventKind::EngineClose, Nsp::default(), reason);
     }
 
     fn protocol_error(&mut self, _e: DecodeError) {

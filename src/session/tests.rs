@@ -24,8 +24,8 @@ fn commands(s: &mut S) -> Vec<TransportCommand> {
     std::iter::from_fn(|| s.poll_transport()).collect()
 }
 
-fn nsp(s: &str) -> Rc<str> {
-    s.into()
+fn nsp(s: &str) -> Nsp {
+    Rc::new(s.into())
 }
 
 type Ev = SessionEvent<Vec<Vec<u8>>>;
