@@ -246,7 +246,7 @@ function bundleSizes(buildFile) {
       params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: b.length },
     }).length;
   const files = {
-    rtio: [path.join(REPO, "pkg/rtio_wasm_bg.wasm"), path.join(REPO, "pkg/index.js")],
+    rtio: [path.join(REPO, "pkg/rtio.wasm"), path.join(REPO, "pkg/index.js")],
     sioc: [buildFile],
   };
   const out = {};
@@ -269,7 +269,7 @@ function bundleSizes(buildFile) {
 async function main() {
   const started = Date.now();
   const buildFile = path.join(HERE, "build/socket.io-client.js");
-  for (const f of ["pkg/index.js", "pkg/rtio_wasm_bg.wasm"]) {
+  for (const f of ["pkg/index.js", "pkg/rtio.wasm"]) {
     if (!existsSync(path.join(REPO, f))) throw new Error(`missing ${f}: run bash tools/build.sh (bench/run.sh does)`);
   }
   if (!existsSync(buildFile)) throw new Error(`missing ${buildFile}: bench/run.sh bundles it`);
@@ -540,7 +540,7 @@ ratios within one run.
   \`connect\`, \`disconnect()\`; 20 warm-up cycles first). The server's count of still-open
   connections after the cycles shows leaked transports. \`BENCH_CYCLES_CLOSE=1\` also calls
   \`socket.io.close()\` in each cycle.
-- **Bundle**: gzip -9 and brotli (quality 11) via node:zlib of \`pkg/rtio_wasm_bg.wasm\` +
+- **Bundle**: gzip -9 and brotli (quality 11) via node:zlib of \`pkg/rtio.wasm\` +
   \`pkg/index.js\`, against the esbuild bundle of socket.io-client (files compressed separately and
   summed).
 `;

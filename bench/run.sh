@@ -12,7 +12,7 @@ if [ ! -d "$BENCH/node_modules" ]; then
     (cd "$BENCH" && npm install --no-audit --no-fund)
   fi
 fi
-if [ ! -f "$REPO/pkg/index.js" ] || [ ! -f "$REPO/pkg/rtio_wasm_bg.wasm" ]; then
+if [ ! -f "$REPO/pkg/index.js" ] || [ ! -f "$REPO/pkg/rtio.wasm" ]; then
   (cd "$REPO" && bash tools/build.sh)
 fi
 if [ ! -x "${BENCH_CHROMIUM:-/usr/bin/chromium}" ]; then

@@ -3,10 +3,104 @@
 // handshake and heartbeat, packet headers, namespace state, ack ids and timeouts, and the
 // pre-connect buffer. JS only holds the WebSocket and one timer for it (the `Engine`
 // class), (de)serialises payloads with the browser's JSON and dispatches to listeners.
-import init, { open, cmd } from "./rtio_wasm.js";
+// ---- the wasm's imports and exports (the tables are in src/front/js.rs) ----
 
-// Top-level await: importing this module is enough, users never call init().
-await init();
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+/** JS values the wasm holds, by ref (0 is `undefined`); released slots are reused. */
+const R = [undefined];
+const FREE = [];
+/** Output handlers of the open connections, by handle. */
+const H = [];
+/** The wasm's exports, and a view of its memory (renewed when the memory grows). */
+let W, M;
+
+const ref = (x) => {
+  if (x === undefined) return 0;
+  const i = FREE.length ? FREE.pop() : R.length;
+  R[i] = x;
+  return i;
+};
+const take = (i) => {
+  const x = R[i];
+  if (i) (R[i] = undefined), FREE.push(i);
+  return x;
+};
+const mem = () => (M.byteLength ? M : (M = new Uint8Array(W.memory.buffer)));
+
+/** The UTF-8 string of `n` bytes at `p` in the wasm's memory (short ASCII ones without TextDecoder). */
+function str(p, n) {
+  const m = mem();
+  if (n < 32) {
+    let s = "";
+    for (let i = 0; i < n; i++) {
+      if (m[p + i] > 127) return dec.decode(m.subarray(p, p + n));
+      s += String.fromCharCode(m[p + i]);
+    }
+    return s;
+  }
+  return dec.decode(m.subarray(p, p + n));
+}
+
+/** Writes `s` as UTF-8 into the wasm's scratch buffer for the next command; returns its length. */
+function put(s) {
+  const n = s.length;
+  let p = W.b(n),
+    m = mem(),
+    i = 0;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 127) break;
+    m[p + i] = c;
+  }
+  if (i < n) {
+    p = W.b(n * 3);
+    i = enc.encodeInto(s, mem().subarray(p, p + n * 3)).written;
+  }
+  return i;
+}
+
+/** Runs command `op` of connection `h` (see the table in src/front/js.rs). */
+const cmd = (h, op, nsp, text, data, bins, num = 0) =>
+  W.c(h, op, nsp, text ? put(text) : 0, ref(data), ref(bins), bins ? bins.length : 0, num);
+
+const imports = {
+  r: {
+    // The handler call: reports, never throws into the wasm.
+    o(h, kind, nsp, sp, sn, v, at, id, bins) {
+      try {
+        H[h](kind, nsp, sn ? str(sp, sn) : undefined, take(v), at, id < 0 ? undefined : id, take(bins));
+      } catch (e) {
+        reportError(e);
+      }
+    },
+    d: take,
+    p(list, x) {
+      x = take(x);
+      list ? R[list].push(x) : (list = ref([x]));
+      return list;
+    },
+    s: (p, n) => ref(str(p, n)),
+    n: Date.now,
+  },
+};
+
+/** Fetches and instantiates the wasm beside this module (bundlers follow this URL). */
+async function load() {
+  const url = new URL("rtio.wasm", import.meta.url);
+  const res = await fetch(url);
+  if (!res.ok) throw new Error("rtio: cannot load " + url + ": HTTP " + res.status);
+  try {
+    return await WebAssembly.instantiateStreaming(res.clone(), imports);
+  } catch {
+    // Served without the application/wasm type.
+    return WebAssembly.instantiate(await res.arrayBuffer(), imports);
+  }
+}
+
+// Top-level await: importing this module is enough, users never call an init function.
+W = (await load()).instance.exports;
+M = new Uint8Array(W.memory.buffer);
 
 /**
  * One Engine.IO connection: the session in the wasm (a handle and the commands of `cmd`, see
@@ -20,9 +114,9 @@ class Engine {
     /** Namespace indices by name, and names by index. */
     this.ix = {};
     this.names = [];
-    this.h = open((k, n, s, v, at, id, bins) =>
-      k < 8 ? handler(k, this.names[n], s, v, at, id, bins) : this.io(k, s, v, at, id, bins),
-    );
+    this.h = W.o();
+    H[this.h] = (k, n, s, v, at, id, bins) =>
+      k < 8 ? handler(k, this.names[n], s, v, at, id, bins) : this.io(k, s, v, at, id, bins);
   }
   /** Carries out a request of the wasm: 8 open the socket, 9 close it, 10 send, 11 arm the timer. */
   io(k, s, v, at, id, bins) {
@@ -46,7 +140,7 @@ class Engine {
           w.binaryType = "arraybuffer";
           w.onopen = () => this.c(6);
           w.onmessage = ({ data: f }) => {
-            if (typeof f != "string") this.c(11, 0, "", undefined, f);
+            if (typeof f != "string") this.c(11, 0, "", f);
             // Long frames: the wasm reads the header from the start, or asks for all of it.
             else if (f.length <= 64 || this.c(7, 1, f.slice(0, 64), f)) this.c(7, 0, f, f);
           };
@@ -100,6 +194,7 @@ class Engine {
     this.drop();
     clearTimeout(this.t);
     cmd(this.h, 5, 0, "");
+    H[this.h] = undefined;
     // Handles are reused: a freed wrapper must not reach the next connection.
     this.h = -1;
   }

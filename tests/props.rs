@@ -6,7 +6,7 @@
 use rtio::codec::engine::{EngineKind, EnginePacket, Handshake};
 use rtio::codec::json;
 use rtio::codec::socket::{SocketKind, SocketPacket};
-use rtio::session::{Session, SessionConfig, TransportClosed};
+use rtio::session::{Frame, Session, SessionConfig, TransportClosed};
 
 struct Rng(u64);
 
@@ -234,9 +234,13 @@ fn session_survives_arbitrary_input() {
                 5 => s.handle_transport_close(now, TransportClosed::Closed),
                 6 => s.handle_timeout(now),
                 7 => s.ack("/", rng.below(20), "[1]".into(), vec![]),
-                8 => s.handle_text(now, &random_text(&mut rng)),
+                8 => {
+                    s.handle_text(now, &random_text(&mut rng));
+                }
                 9 => s.close(now),
-                _ => s.handle_text(now, frames[rng.below(frames.len() as u64) as usize]),
+                _ => {
+                    s.handle_text(now, frames[rng.below(frames.len() as u64) as usize]);
+                }
             }
             while s.poll_transmit().is_some() {}
             while s.poll_transport().is_some() {}
@@ -251,6 +255,120 @@ fn session_survives_arbitrary_input() {
                     assert!(t <= now + SessionConfig::default().connect_timeout);
                 }
             }
+        }
+    }
+}
+
+/// The start of a frame, cut at any byte as the npm build cuts long frames (a character split
+/// by the cut arrives as U+FFFD, as a split UTF-16 pair does); the payload comes from the whole.
+struct Start<'a> {
+    whole: &'a str,
+    start: String,
+}
+
+impl<'a> Start<'a> {
+    fn new(whole: &'a str, cut: usize) -> Self {
+        let mut end = cut.min(whole.len());
+        while !whole.is_char_boundary(end) {
+            end -= 1;
+        }
+        let mut start = whole[..end].to_string();
+        if end < cut.min(whole.len()) {
+            start.push('\u{fffd}');
+        }
+        Start { whole, start }
+    }
+}
+
+impl Frame for Start<'_> {
+    type Payload = String;
+    fn text(&self) -> &str {
+        &self.start
+    }
+    fn is_whole(&self) -> bool {
+        self.start == self.whole
+    }
+    fn cut(&self, at: usize) -> String {
+        self.whole[at..].to_string()
+    }
+}
+
+/// A frame a server might send: mostly well-formed packets with namespaces, ack ids and
+/// attachments, sometimes garbage.
+fn server_frame(rng: &mut Rng) -> String {
+    let nsp = [
+        "",
+        "/second,",
+        "/sécond,",
+        "/a-long-namespace-name-of-many-characters-indeed,",
+    ];
+    match rng.below(6) {
+        0 => random_text(rng),
+        1 => "2".into(),
+        2 => format!("40{}{{\"sid\":\"s{}\"}}", rng.pick(&nsp), rng.below(9)),
+        3 => format!("43{}{}[{}]", rng.pick(&nsp), rng.below(4), random_text(rng)),
+        4 => format!(
+            "451-{}{}[\"b\",{{\"_placeholder\":true,\"num\":0}}]",
+            rng.pick(&nsp),
+            rng.below(3)
+        ),
+        _ => format!(
+            "42{}{}[\"ev\",{}]",
+            rng.pick(&nsp),
+            if rng.below(2) == 0 {
+                String::new()
+            } else {
+                rng.below(1_000_000).to_string()
+            },
+            random_text(rng)
+        ),
+    }
+}
+
+#[test]
+fn the_start_of_a_frame_decides_as_the_whole_frame_would() {
+    let mut rng = Rng(0x5eed_0005);
+    const OPEN: &str =
+        r#"0{"sid":"e","upgrades":[],"pingInterval":300,"pingTimeout":200,"maxPayload":1000}"#;
+    for _ in 0..cases() / 20 {
+        let mut whole: Session<Vec<Vec<u8>>> = Session::new(SessionConfig::default());
+        let mut cut: Session<Vec<Vec<u8>>> = Session::new(SessionConfig::default());
+        for s in [&mut whole, &mut cut] {
+            for n in [
+                "/",
+                "/second",
+                "/sécond",
+                "/a-long-namespace-name-of-many-characters-indeed",
+            ] {
+                s.connect(n, None, 0);
+            }
+            s.handle_transport_open(0);
+            s.handle_text(0, OPEN);
+            let _ = s.emit("/", "[\"q\"]".into(), vec![], Some(None), 0);
+        }
+        for step in 0..30u64 {
+            let frame = server_frame(&mut rng);
+            let at = rng.below(frame.len() as u64 + 2) as usize;
+            assert!(whole.handle_text(step, &frame));
+            if !cut.handle_text(step, Start::new(&frame, at)) {
+                assert!(cut.handle_text(step, &frame));
+            }
+            if rng.below(8) == 0 {
+                whole.handle_binary(step, vec![7]);
+                cut.handle_binary(step, vec![7]);
+            }
+            let drain = |s: &mut Session<Vec<Vec<u8>>>| {
+                (
+                    std::iter::from_fn(|| s.poll_transmit()).collect::<Vec<_>>(),
+                    std::iter::from_fn(|| s.poll_transport()).collect::<Vec<_>>(),
+                    std::iter::from_fn(|| s.poll_event()).collect::<Vec<_>>(),
+                )
+            };
+            assert_eq!(
+                drain(&mut whole),
+                drain(&mut cut),
+                "frame {frame:?} cut at {at}"
+            );
         }
     }
 }

@@ -1,5 +1,6 @@
-//! The JavaScript front door's bridge: two exported functions the npm package's `index.js`
-//! drives through a small `Engine` class of its own.
+//! The JavaScript front door's bridge: three exported functions and five imports, declared by
+//! hand and bound by the npm package's `index.js`, which drives them through a small `Engine`
+//! class of its own. No wasm-bindgen: its generic glue would cost more than this whole table.
 //!
 //! The wasm keeps the whole protocol (the session); the `Engine` class owns the browser
 //! resources it asks for — the WebSocket and one timer — and reports back what they do. Keeping
@@ -13,36 +14,47 @@
 //! An emitted payload is the string `JSON.stringify` made; the wasm adds the header in front.
 //! Binary attachments stay `ArrayBuffer`s. Namespaces cross as small indices.
 //!
-//! - `open(handler) -> handle` creates a connection whose outputs go to `handler`; nothing
-//!   connects until a namespace does.
-//! - `cmd(handle, op, nsp, text, data, bins, num) -> number` runs one command or input; `nsp`
-//!   is a namespace index from op 12, `text` a string copied into the wasm (`""` when unused),
-//!   `data` a JS string kept as is:
+//! **JS values** the wasm holds (payload strings, frames, attachment arrays) live in a table in
+//! `index.js`; the wasm sees their index, a *ref* (`0` is `undefined`). A ref passed to the wasm
+//! is the wasm's to release (import `d`); a ref the wasm passes to the handler is the handler's.
 //!
-//! | op | command | text | data | bins | num | returns |
+//! **Text** goes into the wasm through a scratch buffer: `b(len)` returns where to write `len`
+//! bytes of UTF-8, then the next `c` reads them. Strings come out as a pointer and a length.
+//!
+//! Exports:
+//! - `o() -> handle` opens a connection; nothing connects until a namespace does. Its outputs
+//!   go to the handler `index.js` registers under the handle.
+//! - `b(len) -> pointer`: the scratch buffer for the text of the next `c`.
+//! - `c(handle, op, nsp, len, data, bins, count, num) -> number` runs one command or input;
+//!   `nsp` is a namespace index from op 12, `len` the length of the text in the scratch buffer,
+//!   `data` and `bins` refs, `count` the number of attachments in `bins`:
+//!
+//! | op | command | text | data | bins, count | num | returns |
 //! |---|---|---|---|---|---|---|
 //! | 0 | connect `nsp` | auth JSON or `""` | | | | |
 //! | 1 | disconnect `nsp` | | | | | |
-//! | 2 | emit on `nsp` | | `[event, ...args]` JSON | attachments or `undefined` | ack timeout: `-1` no ack, `0` none, `> 0` ms | ack id, `-1` no ack, `-2` buffer full |
-//! | 3 | ack on `nsp` | | args JSON | attachments or `undefined` | ack id | |
+//! | 2 | emit on `nsp` | | `[event, ...args]` JSON | attachments | ack timeout: `-1` no ack, `0` none, `> 0` ms | ack id, `-1` no ack, `-2` buffer full |
+//! | 3 | ack on `nsp` | | args JSON | attachments | ack id | |
 //! | 4 | close the connection | | | | | |
 //! | 5 | release the handle (after `close`) | | | | | |
 //! | 6 | the WebSocket opened | | | | | |
-//! | 7 | a text frame arrived | the frame, or its start | the frame | | `1` if `text` is only the start | `1`: call again with the whole frame as `text` |
+//! | 7 | a text frame arrived | the frame, or its start | the frame | | `1` if the text is only the start | `1`: call again with the whole frame as text |
 //! | 8 | the WebSocket closed | | | | `0` closed, `1` error | |
 //! | 9 | the timer fired | | | | | |
 //! | 10 | is the session idle (nothing connected, buffered or awaited)? | | | | | `1` or `0` |
-//! | 11 | a binary frame arrived | | | the `ArrayBuffer` | | |
+//! | 11 | a binary frame arrived | | the `ArrayBuffer` | | | |
 //! | 12 | the index of namespace `text` (added if new) | namespace | | | | index |
 //!
 //! Every other op, or an unknown handle or namespace, returns `-4`.
 //!
-//! Two exports instead of a class with a method each: every export carries its own argument
-//! marshalling, and a class adds borrow checks and finalizer glue.
+//! Imports (module `r`): `o` the handler call below, `d(ref)` release a ref, `p(list, ref)`
+//! append a value to an array (`list` `0`: a new one) and return the array's ref, `s(ptr, len)`
+//! a new string's ref, `n()` `Date.now()`.
 //!
-//! The handler receives `(kind, nsp, s, v, at, id, bins)`: `s` a string the session made, `v`
-//! a JS string (a received frame or an emitted payload) whose payload starts at UTF-16 offset
-//! `at`. Kinds 0-7 are events, 8-11 requests to the `Engine`:
+//! The handler `o(handle, kind, nsp, sPtr, sLen, v, at, id, bins)` gets `s`, a string the
+//! session made (none when `sLen` is 0), `v`, the ref of a JS string (a received frame or an
+//! emitted payload) whose payload starts at UTF-16 offset `at`, `id` (`-1`: none) and `bins`,
+//! a ref. It must not throw. Kinds 0-7 are events, 8-11 requests to the `Engine`:
 //!
 //! | kind | event | s | v, at | id | bins |
 //! |---|---|---|---|---|---|
@@ -57,7 +69,7 @@
 //! | 8 | open a WebSocket (closing any previous one), report with ops 6-8 and 11 | | | | |
 //! | 9 | close the WebSocket (without reporting) | | | | |
 //! | 10 | write the text frame `s` + payload (if `v`), then each attachment as a binary frame; on failure report op 8 with `1` | frame or header | payload | | attachments or `undefined` |
-//! | 11 | (re)arm the timer, reported with op 9 | | | delay in ms, `undefined` to disarm | |
+//! | 11 | (re)arm the timer, reported with op 9 | | | delay in ms, `-1` to disarm | |
 //!
 //! Outputs are handed over in the session's order: frames, transport requests, the timer, then
 //! events. The session is never borrowed while the handler runs, so the handler may call
@@ -67,36 +79,38 @@ use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
-use js_sys::{Array, Function};
-use wasm_bindgen::prelude::*;
 
 use crate::session::{
-    EmitError, Frame, Millis, Payload, Session, SessionConfig, SessionEvent, TransportClosed,
-    TransportCommand,
+    Attachments, EmitError, Frame, Millis, Payload, Session, SessionConfig, SessionEvent,
+    TransportClosed, TransportCommand,
 };
-use crate::shell::{clock, Bins};
+use crate::shell::clock;
 
-#[wasm_bindgen]
-extern "C" {
-    // The handler, seen through a seven-argument `call`.
-    #[wasm_bindgen(js_name = Function)]
-    type Handler;
-    #[wasm_bindgen(method, catch, js_name = call)]
-    fn call7(
-        this: &Handler,
-        ctx: &JsValue,
+// SAFETY: `index.js` provides these as plain JS functions that take and return numbers; none of
+// them touches the wasm's memory except `o` and `s`, which only read the `len` bytes at `ptr`,
+// and none calls back into the wasm except `o` (the handler), which the code below allows for.
+#[link(wasm_import_module = "r")]
+unsafe extern "C" {
+    #[link_name = "o"]
+    safe fn handler(
+        conn: u32,
         kind: u32,
         nsp: u32,
-        s: &JsValue,
-        v: &JsValue,
+        s: *const u8,
+        len: usize,
+        v: u32,
         at: u32,
-        id: Option<f64>,
-        bins: &JsValue,
-    ) -> Result<(), JsValue>;
-
-    // Reports an exception thrown by a listener without interrupting delivery.
-    #[wasm_bindgen(js_name = reportError, catch)]
-    fn report_error(e: &JsValue) -> Result<(), JsValue>;
+        id: f64,
+        bins: u32,
+    );
+    #[link_name = "d"]
+    safe fn release(r: u32);
+    #[link_name = "p"]
+    safe fn append(list: u32, item: u32) -> u32;
+    #[link_name = "s"]
+    safe fn string(s: *const u8, len: usize) -> u32;
+    #[link_name = "n"]
+    safe fn date_now() -> f64;
 }
 
 /// Handler kinds of the requests to the `Engine` (see the module docs).
@@ -105,18 +119,58 @@ const CLOSE_SOCKET: u32 = 9;
 const SEND: u32 = 10;
 const ARM_TIMER: u32 = 11;
 
+/// A JS value held for the wasm in `index.js`'s table (`0`: none), released on drop.
+#[derive(Default)]
+pub struct Ref(u32);
+
+impl Ref {
+    /// Hands the value over (to the handler, or into an array).
+    fn into_raw(self) -> u32 {
+        let r = self.0;
+        core::mem::forget(self);
+        r
+    }
+}
+
+impl Drop for Ref {
+    fn drop(&mut self) {
+        if self.0 != 0 {
+            release(self.0);
+        }
+    }
+}
+
 /// A payload in the npm build: a JS string and the UTF-16 offset where the payload starts.
 pub struct Text {
-    v: JsValue,
+    v: Ref,
     at: u32,
 }
 
 impl Payload for Text {
     fn from_text(text: &str) -> Self {
         Text {
-            v: JsValue::from_str(text),
+            v: Ref(string(text.as_ptr(), text.len())),
             at: 0,
         }
+    }
+}
+
+/// A packet's attachments in the npm build: a JS array of `ArrayBuffer`s and its length.
+#[derive(Default)]
+pub struct Bins {
+    list: Ref,
+    count: u32,
+}
+
+impl Attachments for Bins {
+    type Item = Ref;
+    fn count(&self) -> usize {
+        self.count as usize
+    }
+    fn add(&mut self, item: Ref) {
+        let list = core::mem::take(&mut self.list).into_raw();
+        self.list = Ref(append(list, item.into_raw()));
+        self.count += 1;
     }
 }
 
@@ -125,7 +179,7 @@ struct JsFrame<'a> {
     start: &'a str,
     whole: bool,
     /// Taken by `cut` (once per frame).
-    frame: Cell<JsValue>,
+    frame: Cell<Ref>,
 }
 
 impl Frame for JsFrame<'_> {
@@ -149,10 +203,10 @@ impl Frame for JsFrame<'_> {
     }
 }
 
-/// One connection: its session and the handler its outputs go to.
+/// One connection: its session and the handle its outputs are reported under.
 struct Conn {
+    handle: u32,
     state: RefCell<State>,
-    handler: Handler,
     /// Set while a call is handing outputs over (an inner `cmd` leaves them to it).
     draining: Cell<bool>,
 }
@@ -164,20 +218,22 @@ struct State {
     last_now: Millis,
     /// When the `Engine`'s timer fires, if armed.
     armed: Option<Millis>,
-    /// The last frame header sent, as text and as a JS string: most emits repeat it.
-    head: (String, JsValue),
 }
 
 /// One output for the handler: `(kind, nsp, s, v, at, id, bins)`.
-type Output = (u32, u32, JsValue, JsValue, u32, Option<u64>, Bins);
+type Output = (u32, u32, String, Ref, u32, Option<u64>, Ref);
 
-/// The open connections, indexed by handle. The npm build runs on one thread.
-struct Slots(RefCell<Vec<Option<Rc<Conn>>>>);
+/// Shared state of the npm build, which runs on one thread.
+struct Global<T>(RefCell<T>);
 
 // SAFETY: wasm32 without threads: there is only one thread.
-unsafe impl Sync for Slots {}
+unsafe impl<T> Sync for Global<T> {}
 
-static SLOTS: Slots = Slots(RefCell::new(Vec::new()));
+/// The open connections, indexed by handle.
+static SLOTS: Global<Vec<Option<Rc<Conn>>>> = Global(RefCell::new(Vec::new()));
+
+/// The text of the next `cmd`, written by `index.js`.
+static SCRATCH: Global<Vec<u8>> = Global(RefCell::new(Vec::new()));
 
 /// The connection of `handle`, cloned so that no borrow of the table is held while it runs.
 fn conn(handle: u32) -> Option<Rc<Conn>> {
@@ -187,7 +243,7 @@ fn conn(handle: u32) -> Option<Rc<Conn>> {
 
 /// A request to the `Engine` with nothing but its kind (and maybe a delay).
 fn request(kind: u32, id: Option<u64>) -> Output {
-    (kind, 0, JsValue::UNDEFINED, JsValue::UNDEFINED, 0, id, None)
+    (kind, 0, String::new(), Ref(0), 0, id, Ref(0))
 }
 
 /// The session's next output: frames first (so a final `DISCONNECT` is written before the
@@ -196,11 +252,8 @@ fn next(conn: &Conn) -> Option<Output> {
     let mut st = conn.state.try_borrow_mut().ok()?;
     let st = &mut *st;
     if let Some(t) = st.session.poll_transmit() {
-        if st.head.0 != t.text {
-            st.head = (t.text.clone(), JsValue::from_str(&t.text));
-        }
-        let (v, at) = t.data.map_or((JsValue::UNDEFINED, 0), |d| (d.v, d.at));
-        return Some((SEND, 0, st.head.1.clone(), v, at, None, t.attachments));
+        let (v, at) = t.data.map_or((Ref(0), 0), |d| (d.v, d.at));
+        return Some((SEND, 0, t.text, v, at, None, t.attachments.list));
     }
     if let Some(c) = st.session.poll_transport() {
         let kind = if c == TransportCommand::Open {
@@ -220,7 +273,7 @@ fn next(conn: &Conn) -> Option<Output> {
     };
     if rearm {
         st.armed = want;
-        let now = clock::now(&mut st.last_now);
+        let now = clock::monotonic(&mut st.last_now, date_now());
         return Some(request(ARM_TIMER, want.map(|t| t.saturating_sub(now))));
     }
     let SessionEvent {
@@ -233,13 +286,8 @@ fn next(conn: &Conn) -> Option<Output> {
         ..
     } = st.session.poll_event()?;
     let n = st.names.iter().position(|n| *n == *nsp).unwrap_or(0);
-    let s = if text.is_empty() {
-        JsValue::UNDEFINED
-    } else {
-        JsValue::from_str(&text)
-    };
-    let (v, at) = data.map_or((JsValue::UNDEFINED, 0), |d| (d.v, d.at));
-    Some((kind as u32, n as u32, s, v, at, id, attachments))
+    let (v, at) = data.map_or((Ref(0), 0), |d| (d.v, d.at));
+    Some((kind as u32, n as u32, text, v, at, id, attachments.list))
 }
 
 /// Hands every pending output to the handler, unless an outer call is doing so.
@@ -249,70 +297,82 @@ fn drain(conn: &Conn) {
     }
     while let Some((kind, nsp, s, v, at, id, bins)) = next(conn) {
         // One call site for every kind keeps the wasm small.
-        let bins = bins.map_or(JsValue::UNDEFINED, JsValue::from);
-        let id = id.map(|n| n as f64);
-        if let Err(e) = conn
-            .handler
-            .call7(&JsValue::UNDEFINED, kind, nsp, &s, &v, at, id, &bins)
-        {
-            let _ = report_error(&e);
-        }
+        let id = id.map_or(-1.0, |n| n as f64);
+        handler(
+            conn.handle,
+            kind,
+            nsp,
+            s.as_ptr(),
+            s.len(),
+            v.into_raw(),
+            at,
+            id,
+            bins.into_raw(),
+        );
     }
     conn.draining.set(false);
 }
 
-/// Opens a connection handle; see the module docs.
-#[wasm_bindgen]
-pub fn open(handler: Function) -> u32 {
+/// Opens a connection; see the module docs.
+#[export_name = "o"]
+pub extern "C" fn open() -> u32 {
+    let Ok(mut slots) = SLOTS.0.try_borrow_mut() else {
+        return u32::MAX;
+    };
+    // Reuse a released slot so a page that opens and closes many connections stays small.
+    let handle = slots
+        .iter()
+        .position(Option::is_none)
+        .unwrap_or(slots.len());
     let conn = Rc::new(Conn {
+        handle: handle as u32,
         state: RefCell::new(State {
             session: Session::new(SessionConfig::default()),
             names: Vec::new(),
             last_now: 0,
             armed: None,
-            head: (String::new(), JsValue::UNDEFINED),
         }),
-        handler: handler.unchecked_into(),
         draining: Cell::new(false),
     });
-    let Ok(mut slots) = SLOTS.0.try_borrow_mut() else {
-        return u32::MAX;
-    };
-    // Reuse a released slot so a page that opens and closes many connections stays small.
-    match slots.iter().position(Option::is_none) {
-        Some(at) => {
-            if let Some(slot) = slots.get_mut(at) {
-                *slot = Some(conn);
-            }
-            at as u32
-        }
-        None => {
-            slots.push(Some(conn));
-            (slots.len() - 1) as u32
-        }
+    match slots.get_mut(handle) {
+        Some(slot) => *slot = Some(conn),
+        None => slots.push(Some(conn)),
     }
+    handle as u32
 }
 
-/// Attachments as they come from `index.js`: an `Array`, or `undefined` for none.
-fn attachments(v: JsValue) -> Option<Array> {
-    if v.is_undefined() {
-        None
-    } else {
-        Some(v.unchecked_into())
+/// Makes room for `len` bytes of text for the next `cmd` and returns where to write them.
+#[export_name = "b"]
+pub extern "C" fn buffer(len: usize) -> *mut u8 {
+    match SCRATCH.0.try_borrow_mut() {
+        Ok(mut b) => {
+            b.clear();
+            b.resize(len, 0);
+            b.as_mut_ptr()
+        }
+        Err(_) => core::ptr::null_mut(),
     }
 }
 
 /// Runs one command or input on a connection; see the table in the module docs.
-#[wasm_bindgen]
-pub fn cmd(
+#[export_name = "c"]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn cmd(
     handle: u32,
     op: u32,
     nsp: u32,
-    text: &str,
-    data: JsValue,
-    bins: JsValue,
+    len: usize,
+    data: u32,
+    bins: u32,
+    count: u32,
     num: f64,
 ) -> f64 {
+    // Owned from here on, whatever happens.
+    let data = Ref(data);
+    let bins = Bins {
+        list: Ref(bins),
+        count,
+    };
     if op == 5 {
         let released = SLOTS
             .0
@@ -325,78 +385,91 @@ pub fn cmd(
     let Some(conn) = conn(handle) else {
         return -4.0;
     };
-    let mut ret = 0.0;
-    {
-        let Ok(mut st) = conn.state.try_borrow_mut() else {
+    let ret = {
+        let (Ok(mut st), Ok(scratch)) = (conn.state.try_borrow_mut(), SCRATCH.0.try_borrow())
+        else {
             return -4.0;
         };
-        let st = &mut *st;
-        let now = clock::now(&mut st.last_now);
-        if op == 12 {
-            let at = match st.names.iter().position(|n| **n == *text) {
-                Some(at) => at,
-                None => {
-                    st.names.push(text.into());
-                    st.names.len() - 1
-                }
-            };
-            return at as f64;
-        }
-        let State {
-            session: s, names, ..
-        } = st;
-        let name = names.get(nsp as usize).map(String::as_str);
-        match (op, name) {
-            // JSON texts are never empty: "" is no auth.
-            (0, Some(nsp)) => s.connect(nsp, (!text.is_empty()).then(|| text.into()), now),
-            (1, Some(nsp)) => s.disconnect(nsp, now),
-            (2, Some(nsp)) => {
-                let ack = if num < 0.0 {
-                    None
-                } else if num >= 1.0 {
-                    Some(Some(num as u64))
-                } else {
-                    Some(None)
-                };
-                ret = match s.emit(nsp, Text { v: data, at: 0 }, attachments(bins), ack, now) {
-                    Ok(id) => id.map_or(-1.0, |id| id as f64),
-                    Err(EmitError::BufferFull) => -2.0,
-                };
-            }
-            (3, Some(nsp)) => {
-                if num >= 0.0 {
-                    s.ack(nsp, num as u64, Text { v: data, at: 0 }, attachments(bins));
-                }
-            }
-            (4, _) => s.close(now),
-            (6, _) => s.handle_transport_open(now),
-            (7, _) => {
-                let frame = JsFrame {
-                    start: text,
-                    whole: num != 1.0,
-                    frame: Cell::new(data),
-                };
-                if !s.handle_text(now, frame) {
-                    return 1.0;
-                }
-            }
-            (8, _) => {
-                let how = if num > 0.0 {
-                    TransportClosed::Error
-                } else {
-                    TransportClosed::Closed
-                };
-                s.handle_transport_close(now, how);
-            }
-            (9, _) => {
-                st.armed = None;
-                st.session.handle_timeout(now);
-            }
-            (10, _) => ret = f64::from(u8::from(s.is_idle())),
-            (11, _) => s.handle_binary(now, bins),
-            _ => return -4.0,
-        }
-    }
+        let text = scratch
+            .get(..len)
+            .and_then(|b| core::str::from_utf8(b).ok())
+            .unwrap_or_default();
+        run(&mut st, op, nsp, text, data, bins, num)
+    };
     drain(&conn);
     ret
+}
+
+/// One command or input, with the connection's state borrowed (nothing reaches JS but the
+/// imports that do not call back).
+fn run(st: &mut State, op: u32, nsp: u32, text: &str, data: Ref, bins: Bins, num: f64) -> f64 {
+    let now = clock::monotonic(&mut st.last_now, date_now());
+    let State {
+        session: s,
+        names,
+        armed,
+        ..
+    } = st;
+    if op == 12 {
+        return match names.iter().position(|n| *n == *text) {
+            Some(at) => at,
+            None => {
+                names.push(text.into());
+                names.len() - 1
+            }
+        } as f64;
+    }
+    let name = names.get(nsp as usize).map(String::as_str);
+    let payload = Text { v: data, at: 0 };
+    match (op, name) {
+        // JSON texts are never empty: "" is no auth.
+        (0, Some(nsp)) => s.connect(nsp, (!text.is_empty()).then(|| text.into()), now),
+        (1, Some(nsp)) => s.disconnect(nsp, now),
+        (2, Some(nsp)) => {
+            let ack = if num < 0.0 {
+                None
+            } else if num >= 1.0 {
+                Some(Some(num as u64))
+            } else {
+                Some(None)
+            };
+            return match s.emit(nsp, payload, bins, ack, now) {
+                Ok(id) => id.map_or(-1.0, |id| id as f64),
+                Err(EmitError::BufferFull) => -2.0,
+            };
+        }
+        (3, Some(nsp)) => {
+            if num >= 0.0 {
+                s.ack(nsp, num as u64, payload, bins);
+            }
+        }
+        (4, _) => s.close(now),
+        (6, _) => s.handle_transport_open(now),
+        (7, _) => {
+            let frame = JsFrame {
+                start: text,
+                whole: num != 1.0,
+                frame: Cell::new(payload.v),
+            };
+            if !s.handle_text(now, frame) {
+                return 1.0;
+            }
+        }
+        (8, _) => {
+            let how = if num > 0.0 {
+                TransportClosed::Error
+            } else {
+                TransportClosed::Closed
+            };
+            s.handle_transport_close(now, how);
+        }
+        (9, _) => {
+            *armed = None;
+            s.handle_timeout(now);
+        }
+        (10, _) => return f64::from(u8::from(s.is_idle())),
+        (11, _) => s.handle_binary(now, payload.v),
+        _ => return -4.0,
+    }
+    0.0
 }

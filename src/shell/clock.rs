@@ -5,10 +5,15 @@
 
 use crate::session::Millis;
 
-/// Milliseconds since the epoch, never going backwards from `last` (the system clock may be
-/// set back).
+/// Milliseconds since the epoch from `Date.now()`, never going backwards from `last` (the
+/// system clock may be set back).
+#[cfg(feature = "rust-api")]
 pub(crate) fn now(last: &mut Millis) -> Millis {
-    let t = js_sys::Date::now();
+    monotonic(last, js_sys::Date::now())
+}
+
+/// `t` (milliseconds from `Date.now()`), or `last` if that is later.
+pub(crate) fn monotonic(last: &mut Millis, t: f64) -> Millis {
     let t = if t.is_finite() && t > 0.0 {
         t as Millis
     } else {

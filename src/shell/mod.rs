@@ -1,7 +1,7 @@
 //! The browser shell (wasm32 only): the WebSocket transport, timers and the clock, and the
 //! [`link::Link`] that feeds them into a [`Session`](crate::session::Session). The Rust front
 //! door uses it; the npm build's shell is the small `Engine` class in `js/index.js`, so this
-//! module gives that build only the clock, the attachment list and the heap.
+//! module gives that build only the clock and the heap.
 //!
 //! Every handle owns the JS closures it registered and removes them in `Drop`; nothing is
 //! leaked with `forget`.
@@ -17,10 +17,10 @@ pub(crate) mod timer;
 #[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
 pub(crate) mod websocket;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
 pub(crate) use bins::Bins;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
 mod bins {
     use js_sys::Array;
     use wasm_bindgen::JsValue;

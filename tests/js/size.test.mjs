@@ -12,7 +12,7 @@ const BUDGET = 16 * 1024;
 
 test(`packed wasm + JS stays within ${BUDGET} B gzipped`, () => {
   let total = 0;
-  for (const f of ["rtio_wasm_bg.wasm", "index.js"]) {
+  for (const f of ["rtio.wasm", "index.js"]) {
     assert.ok(existsSync(pkg + f), `pkg/${f} is missing: build the package first`);
     const n = gzipSync(readFileSync(pkg + f), { level: 9 }).length;
     console.log(`${f}: ${n} B gzipped`);
