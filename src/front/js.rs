@@ -392,7 +392,7 @@ pub extern "C" fn cmd(
         };
         let text = scratch
             .get(..len)
-            .and_then(|b| core::str::from_utf8(b).ok())
+            .and_then(crate::codec::utf8)
             .unwrap_or_default();
         run(&mut st, op, nsp, text, data, bins, num)
     };
