@@ -15,10 +15,10 @@ pub(crate) struct PendingAck {
     pub sent: bool,
 }
 
-/// Pending acks ordered by id.
+/// Pending acks in the order they were emitted.
 ///
-/// Ids are handed out in increasing order, so pushing keeps the table sorted and lookups are
-/// binary searches; answers usually come back in order, so removals are near the front.
+/// Answers usually come back in order, so the one looked for is near the front; a linear scan
+/// is as fast there as a binary search and keeps the table correct when ids wrap.
 #[derive(Debug, Default)]
 pub(crate) struct AckTable {
     entries: Vec<PendingAck>,
@@ -26,17 +26,11 @@ pub(crate) struct AckTable {
 
 impl AckTable {
     pub fn insert(&mut self, ack: PendingAck) {
-        match self.entries.last() {
-            Some(last) if last.id >= ack.id => {
-                let at = self.entries.partition_point(|e| e.id < ack.id);
-                self.entries.insert(at, ack);
-            }
-            _ => self.entries.push(ack),
-        }
+        self.entries.push(ack);
     }
 
     fn position(&self, id: u64) -> Option<usize> {
-        self.entries.binary_search_by_key(&id, |e| e.id).ok()
+        self.entries.iter().position(|e| e.id == id)
     }
 
     /// Removes and returns the ack `id` if it belongs to `nsp`.
@@ -50,8 +44,7 @@ impl AckTable {
     }
 
     pub fn get_mut(&mut self, id: u64) -> Option<&mut PendingAck> {
-        let at = self.position(id)?;
-        self.entries.get_mut(at)
+        self.entries.iter_mut().find(|e| e.id == id)
     }
 
     /// The earliest deadline of all pending acks.
@@ -59,9 +52,9 @@ impl AckTable {
         self.entries.iter().filter_map(|e| e.deadline).min()
     }
 
-    /// Removes every ack.
-    pub fn take_all(&mut self) -> Vec<PendingAck> {
-        core::mem::take(&mut self.entries)
+    /// Keeps the acks for which `keep` returns true, in order.
+    pub fn retain(&mut self, keep: impl FnMut(&PendingAck) -> bool) {
+        self.entries.retain(keep);
     }
 
     pub fn len(&self) -> usize {

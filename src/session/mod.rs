@@ -978,29 +978,32 @@ impl<A: Attachments, P: Payload> Session<A, P> {
     /// ([`AckFailure::Disconnected`]) the sent ones of namespace `sent_on`, or all of them.
     /// One loop for the three cases keeps a single copy in the wasm.
     fn fail_acks(&mut self, sent_on: Option<&str>, due: Option<Millis>) {
-        for a in self.acks.take_all() {
+        let Session {
+            acks,
+            namespaces,
+            events,
+            ..
+        } = self;
+        acks.retain(|a| {
             let failure = match (due, sent_on) {
                 (Some(now), _) if a.deadline.is_some_and(|d| d <= now) => AckFailure::Timeout,
                 (None, Some(nsp)) if a.sent && *a.nsp == nsp => AckFailure::Disconnected,
                 (None, None) => AckFailure::Disconnected,
-                _ => {
-                    // Not selected: back in the table, in the same order.
-                    self.acks.insert(a);
-                    continue;
-                }
+                _ => return true,
             };
             if failure == AckFailure::Timeout {
                 // A timed-out packet still in a buffer is dropped, as socket.io-client does.
-                if let Some(n) = self.namespaces.iter_mut().find(|n| n.name == a.nsp) {
+                if let Some(n) = namespaces.iter_mut().find(|n| n.name == a.nsp) {
                     n.buffer.retain(|p| p.id != Some(a.id));
                 }
             }
-            self.events.push(SessionEvent {
+            events.push(SessionEvent {
                 id: Some(a.id),
                 failure: Some(failure),
-                ..SessionEvent::new(EventKind::AckFailed, a.nsp, failure.as_str().into())
+                ..SessionEvent::new(EventKind::AckFailed, a.nsp.clone(), failure.as_str().into())
             });
-        }
+            false
+        });
     }
 
     /// Closes the transport when no namespace wants it any more.
