@@ -42,10 +42,10 @@ function str(p, n) {
   return dec.decode(m.subarray(p, p + n));
 }
 
-/** Writes `s` as UTF-8 into the wasm's scratch buffer for the next command; returns its length. */
-function put(s) {
+/** Writes `s` as UTF-8 into the wasm buffer that `alloc(size)` makes; returns its length. */
+function put(s, alloc) {
   const n = s.length;
-  let p = W.b(n),
+  let p = alloc(n),
     m = mem(),
     i = 0;
   for (; i < n; i++) {
@@ -54,7 +54,7 @@ function put(s) {
     m[p + i] = c;
   }
   if (i < n) {
-    p = W.b(n * 3);
+    p = alloc(n * 3);
     i = enc.encodeInto(s, mem().subarray(p, p + n * 3)).written;
   }
   return i;
@@ -62,7 +62,7 @@ function put(s) {
 
 /** Runs command `op` of connection `h` (see the table in src/front/js.rs). */
 const cmd = (h, op, nsp, text, data, bins, num = 0) =>
-  W.c(h, op, nsp, text ? put(text) : 0, ref(data), ref(bins), bins ? bins.length : 0, num);
+  W.c(h, op, nsp, text ? put(text, W.b) : 0, ref(data), ref(bins), bins ? bins.length : 0, num);
 
 const imports = {
   r: {
@@ -82,6 +82,14 @@ const imports = {
     },
     s: (p, n) => ref(str(p, n)),
     n: Date.now,
+    // Member `key` of the JSON object at offset `at` of string `r` (handshakes, CONNECT replies).
+    j(r, at, kp, kn) {
+      let v;
+      try {
+        v = JSON.parse(R[r].slice(at))[str(kp, kn)];
+      } catch {}
+      return typeof v == "string" ? -2 - put(v, W.a) : Number.isInteger(v) && v >= 0 ? v : -1;
+    },
   },
 };
 

@@ -116,19 +116,20 @@ impl Handshake {
     /// (the Engine.IO default). `upgrades` is not read: over WebSocket there is nothing to
     /// upgrade to.
     pub fn parse(data: &str) -> Result<Handshake, DecodeError> {
-        let num = |key| match json::field(data, key)? {
-            Some(raw) => json::u64(raw).map(Some).ok_or(DecodeError::BadPayload),
-            None => Ok(None),
-        };
-        let sid = json::field(data, "sid")?
-            .and_then(json::string)
-            .filter(|s| !s.is_empty())
-            .ok_or(DecodeError::BadPayload)?;
+        Self::read(data)
+    }
+
+    /// Reads the handshake from its members, however the JSON object was parsed.
+    pub fn read<O: json::Object + ?Sized>(o: &O) -> Result<Handshake, DecodeError> {
+        let num = |key| o.number(key).ok_or(DecodeError::BadPayload);
         Ok(Handshake {
-            sid,
-            ping_interval: num("pingInterval")?.ok_or(DecodeError::BadPayload)?,
-            ping_timeout: num("pingTimeout")?.ok_or(DecodeError::BadPayload)?,
-            max_payload: num("maxPayload")?.unwrap_or(1_000_000),
+            sid: o
+                .string("sid")
+                .filter(|s| !s.is_empty())
+                .ok_or(DecodeError::BadPayload)?,
+            ping_interval: num("pingInterval")?,
+            ping_timeout: num("pingTimeout")?,
+            max_payload: o.number("maxPayload").unwrap_or(1_000_000),
         })
     }
 }

@@ -173,6 +173,25 @@ pub fn string(raw: &str) -> Option<String> {
     Some(out)
 }
 
+/// The members of a JSON object that the protocol reads: strings (session ids) and
+/// non-negative integers (intervals). Implemented here for JSON text; the npm build implements
+/// it with the browser's `JSON.parse` instead of carrying this scanner in its wasm.
+pub trait Object {
+    /// Member `key`, if the object is valid and the member is a string.
+    fn string(&self, key: &str) -> Option<String>;
+    /// Member `key`, if the object is valid and the member is a non-negative integer.
+    fn number(&self, key: &str) -> Option<u64>;
+}
+
+impl Object for str {
+    fn string(&self, key: &str) -> Option<String> {
+        field(self, key).ok()?.and_then(string)
+    }
+    fn number(&self, key: &str) -> Option<u64> {
+        field(self, key).ok()?.and_then(u64)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,6 +22,7 @@
 //! bytes of UTF-8, then the next `c` reads them. Strings come out as a pointer and a length.
 //!
 //! Exports:
+//! - `a(len) -> pointer`: a buffer for the string import `j` returns.
 //! - `o() -> handle` opens a connection; nothing connects until a namespace does. Its outputs
 //!   go to the handler `index.js` registers under the handle.
 //! - `b(len) -> pointer`: the scratch buffer for the text of the next `c`.
@@ -49,7 +50,11 @@
 //!
 //! Imports (module `r`): `o` the handler call below, `d(ref)` release a ref, `p(list, ref)`
 //! append a value to an array (`list` `0`: a new one) and return the array's ref, `s(ptr, len)`
-//! a new string's ref, `n()` `Date.now()`.
+//! a new string's ref, `n()` `Date.now()`, and `j(ref, at, keyPtr, keyLen)`, member `key` of
+//! the JSON object at UTF-16 offset `at` of string `ref` (which stays the wasm's), read with
+//! `JSON.parse`: a non-negative integer, a string written with export `a` (returns `-2 - len`),
+//! or `-1` for anything else. Handshakes and CONNECT replies are read this way, so the wasm
+//! carries no JSON parser.
 //!
 //! The handler `o(handle, kind, nsp, sPtr, sLen, v, at, id, bins)` gets `s`, a string the
 //! session made (none when `sLen` is 0), `v`, the ref of a JS string (a received frame or an
@@ -86,9 +91,10 @@ use crate::session::{
 };
 use crate::shell::clock;
 
-// SAFETY: `index.js` provides these as plain JS functions that take and return numbers; none of
-// them touches the wasm's memory except `o` and `s`, which only read the `len` bytes at `ptr`,
-// and none calls back into the wasm except `o` (the handler), which the code below allows for.
+// SAFETY: `index.js` provides these as plain JS functions that take and return numbers. `o`, `s`
+// and `j` read the `len` bytes at the pointer they are given; `j` may call export `a` and write
+// into the buffer it returns. Nothing else touches the wasm's memory, and nothing else calls
+// back into the wasm but `o` (the handler), which the code below allows for.
 #[link(wasm_import_module = "r")]
 unsafe extern "C" {
     #[link_name = "o"]
@@ -111,6 +117,8 @@ unsafe extern "C" {
     safe fn string(s: *const u8, len: usize) -> u32;
     #[link_name = "n"]
     safe fn date_now() -> f64;
+    #[link_name = "j"]
+    safe fn member(frame: u32, at: u32, key: *const u8, len: usize) -> f64;
 }
 
 /// Handler kinds of the requests to the `Engine` (see the module docs).
@@ -190,16 +198,45 @@ impl Frame for JsFrame<'_> {
     fn is_whole(&self) -> bool {
         self.whole
     }
-    fn cut(&self, at: usize) -> Text {
-        // JS strings count UTF-16 units; the header before `at` is whole in `start`.
-        let at = self
-            .start
-            .get(..at)
-            .map_or(at, |h| h.encode_utf16().count());
-        Text {
-            v: self.frame.take(),
-            at: at as u32,
+    fn string(&self, at: usize, key: &str) -> Option<String> {
+        let n = self.member(at, key);
+        // A string came back in the member buffer: its length is encoded as `-2 - len`.
+        if n > -2.0 {
+            return None;
         }
+        let len = (-2.0 - n) as usize;
+        let out = MEMBER.0.try_borrow().ok()?;
+        crate::codec::utf8(out.get(..len)?).map(String::from)
+    }
+    fn number(&self, at: usize, key: &str) -> Option<u64> {
+        let n = self.member(at, key);
+        (n >= 0.0).then_some(n as u64)
+    }
+    fn cut(&self, at: usize) -> Text {
+        // The header before `at` is whole in `start`.
+        Text {
+            at: self.utf16(at),
+            v: self.frame.take(),
+        }
+    }
+}
+
+impl JsFrame<'_> {
+    /// Byte offset `at` of `start` as an offset into the JS string (UTF-16 units).
+    fn utf16(&self, at: usize) -> u32 {
+        self.start
+            .get(..at)
+            .map_or(at, |h| h.encode_utf16().count()) as u32
+    }
+
+    /// Member `key` of the JSON object at byte `at` of the frame,
+    /// read by `JSON.parse` in `index.js`: a non-negative integer, `-2 - len` for a string of
+    /// `len` bytes written to the member buffer, or `-1`.
+    fn member(&self, at: usize, key: &str) -> f64 {
+        let frame = self.frame.take();
+        let n = member(frame.0, self.utf16(at), key.as_ptr(), key.len());
+        self.frame.set(frame);
+        n
     }
 }
 
@@ -234,6 +271,21 @@ static SLOTS: Global<Vec<Option<Rc<Conn>>>> = Global(RefCell::new(Vec::new()));
 
 /// The text of the next `cmd`, written by `index.js`.
 static SCRATCH: Global<Vec<u8>> = Global(RefCell::new(Vec::new()));
+
+/// The string member last read by import `j`, written by `index.js`.
+static MEMBER: Global<Vec<u8>> = Global(RefCell::new(Vec::new()));
+
+/// Makes a buffer of `len` bytes in `cell` and returns where it starts (null if in use).
+fn room(cell: &Global<Vec<u8>>, len: usize) -> *mut u8 {
+    match cell.0.try_borrow_mut() {
+        Ok(mut b) => {
+            b.clear();
+            b.resize(len, 0);
+            b.as_mut_ptr()
+        }
+        Err(_) => core::ptr::null_mut(),
+    }
+}
 
 /// The connection of `handle`, cloned so that no borrow of the table is held while it runs.
 fn conn(handle: u32) -> Option<Rc<Conn>> {
@@ -344,14 +396,13 @@ pub extern "C" fn open() -> u32 {
 /// Makes room for `len` bytes of text for the next `cmd` and returns where to write them.
 #[export_name = "b"]
 pub extern "C" fn buffer(len: usize) -> *mut u8 {
-    match SCRATCH.0.try_borrow_mut() {
-        Ok(mut b) => {
-            b.clear();
-            b.resize(len, 0);
-            b.as_mut_ptr()
-        }
-        Err(_) => core::ptr::null_mut(),
-    }
+    room(&SCRATCH, len)
+}
+
+/// Makes room for a string member of `len` bytes (see import `j`) and returns where to write it.
+#[export_name = "a"]
+pub extern "C" fn member_buffer(len: usize) -> *mut u8 {
+    room(&MEMBER, len)
 }
 
 /// Runs one command or input on a connection; see the table in the module docs.

@@ -36,7 +36,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::codec::engine::{EngineKind, EnginePacket, Handshake};
-use crate::codec::json;
+use crate::codec::json::{self, Object as _};
 use crate::codec::socket::{SocketKind, SocketPacket, MAX_ACK_ID};
 use crate::codec::DecodeError;
 use ack::{AckTable, PendingAck};
@@ -210,6 +210,27 @@ pub trait Frame {
     /// The frame from byte `at` of [`text`](Frame::text) to its end, as a payload. Called at
     /// most once per frame.
     fn cut(&self, at: usize) -> Self::Payload;
+    /// Member `key` of the JSON object at byte `at` of a whole frame, if it is a string.
+    fn string(&self, at: usize, key: &str) -> Option<String> {
+        self.text().get(at..)?.string(key)
+    }
+    /// Member `key` of the JSON object at byte `at` of a whole frame, if it is a non-negative
+    /// integer.
+    fn number(&self, at: usize, key: &str) -> Option<u64> {
+        self.text().get(at..)?.number(key)
+    }
+}
+
+/// The JSON object at byte `.1` of frame `.0`, read through the frame.
+struct Members<'a, F>(&'a F, usize);
+
+impl<F: Frame> json::Object for Members<'_, F> {
+    fn string(&self, key: &str) -> Option<String> {
+        self.0.string(self.1, key)
+    }
+    fn number(&self, key: &str) -> Option<u64> {
+        self.0.number(self.1, key)
+    }
 }
 
 impl<T: AsRef<str> + ?Sized> Frame for &T {
@@ -736,7 +757,8 @@ impl<A: Attachments, P: Payload> Session<A, P> {
         }
         match (&self.link, packet.kind) {
             (Link::Handshaking { .. }, EngineKind::Open) => {
-                let h = Handshake::parse(packet.data)?;
+                let at = frame.text().len() - packet.data.len();
+                let h = Handshake::read(&Members(frame, at))?;
                 self.ping_deadline = Some(
                     now.saturating_add(h.ping_interval)
                         .saturating_add(h.ping_timeout),
@@ -802,12 +824,11 @@ impl<A: Attachments, P: Payload> Session<A, P> {
             // A text packet while attachments are still due.
             return Err(DecodeError::BadAttachments);
         }
-        let data = frame.cut(frame.text().len() - p.data.len());
+        // Where the data starts; only the packets that deliver it cut it from the frame (once).
+        let at = frame.text().len() - p.data.len();
         match p.kind {
             SocketKind::Connect => {
-                let sid = json::field(p.data, "sid")?
-                    .and_then(json::string)
-                    .ok_or(DecodeError::BadPayload)?;
+                let sid = frame.string(at, "sid").ok_or(DecodeError::BadPayload)?;
                 let Some(n) = self.find_mut(p.nsp) else {
                     return Ok(());
                 };
@@ -835,7 +856,7 @@ impl<A: Attachments, P: Payload> Session<A, P> {
                 n.state = NspState::Idle;
                 let nsp = n.name.clone();
                 self.events.push(SessionEvent {
-                    data: Some(data),
+                    data: Some(frame.cut(at)),
                     ..SessionEvent::new(EventKind::ConnectError, nsp, String::new())
                 });
                 self.close_if_unused(0);
@@ -857,7 +878,7 @@ impl<A: Attachments, P: Payload> Session<A, P> {
                 self.close_if_unused(0);
             }
             SocketKind::Event | SocketKind::Ack => {
-                self.deliver(p.kind, p.nsp, p.id, data, A::default());
+                self.deliver(p.kind, p.nsp, p.id, frame.cut(at), A::default());
             }
             SocketKind::BinaryEvent | SocketKind::BinaryAck => {
                 let kind = if p.kind == SocketKind::BinaryEvent {
@@ -865,6 +886,7 @@ impl<A: Attachments, P: Payload> Session<A, P> {
                 } else {
                     SocketKind::Ack
                 };
+                let data = frame.cut(at);
                 if p.attachments == 0 {
                     self.deliver(kind, p.nsp, p.id, data, A::default());
                 } else {
