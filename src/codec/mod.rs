@@ -91,6 +91,7 @@ pub fn utf8(bytes: &[u8]) -> Option<&str> {
 
 /// Appends the ASCII character `b` to `out`. Masking to seven bits lets the compiler drop
 /// `String::push`'s multi-byte encoder.
+#[inline(always)]
 pub(crate) fn push_ascii(out: &mut String, b: u8) {
     out.push(char::from(b & 0x7f));
 }

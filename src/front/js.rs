@@ -224,9 +224,12 @@ impl Frame for JsFrame<'_> {
 impl JsFrame<'_> {
     /// Byte offset `at` of `start` as an offset into the JS string (UTF-16 units).
     fn utf16(&self, at: usize) -> u32 {
-        self.start
-            .get(..at)
-            .map_or(at, |h| h.encode_utf16().count()) as u32
+        // One unit per character, two for those beyond U+FFFF (4-byte sequences): count the
+        // bytes that start a character, and once more those that start a 4-byte one.
+        let head = self.start.as_bytes().get(..at).unwrap_or_default();
+        head.iter()
+            .map(|&b| u32::from(b & 0xc0 != 0x80) + u32::from(b >= 0xf0))
+            .sum()
     }
 
     /// Member `key` of the JSON object at byte `at` of the frame,
