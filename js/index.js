@@ -80,7 +80,6 @@ const imports = {
       list ? R[list].push(x) : (list = ref([x]));
       return list;
     },
-    s: (p, n) => ref(str(p, n)),
     n: Date.now,
     // Member `key` of the JSON object at offset `at` of string `r` (handshakes, CONNECT replies).
     j(r, at, kp, kn) {
@@ -635,7 +634,8 @@ export class Socket extends Emitter {
     let d;
     if (kind >= EVENT && kind <= CONNECT_ERROR) {
       try {
-        d = decode(v, at, c);
+        // A connection that failed before the namespace connected has a message, no payload.
+        d = v === undefined ? { message: a } : decode(v, at, c);
         if (kind != CONNECT_ERROR && !(Array.isArray(d) && (d.length || kind == ACK))) throw new Error("not an array");
       } catch (err) {
         return this.io._bad(this.nsp, err);

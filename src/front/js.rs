@@ -1,4 +1,4 @@
-//! The JavaScript front door's bridge: three exported functions and five imports, declared by
+//! The JavaScript front door's bridge: four exported functions and five imports, declared by
 //! hand and bound by the npm package's `index.js`, which drives them through a small `Engine`
 //! class of its own. No wasm-bindgen: its generic glue would cost more than this whole table.
 //!
@@ -49,8 +49,8 @@
 //! Every other op, or an unknown handle or namespace, returns `-4`.
 //!
 //! Imports (module `r`): `o` the handler call below, `d(ref)` release a ref, `p(list, ref)`
-//! append a value to an array (`list` `0`: a new one) and return the array's ref, `s(ptr, len)`
-//! a new string's ref, `n()` `Date.now()`, and `j(ref, at, keyPtr, keyLen)`, member `key` of
+//! append a value to an array (`list` `0`: a new one) and return the array's ref, `n()`
+//! `Date.now()`, and `j(ref, at, keyPtr, keyLen)`, member `key` of
 //! the JSON object at UTF-16 offset `at` of string `ref` (which stays the wasm's), read with
 //! `JSON.parse`: a non-negative integer, a string written with export `a` (returns `-2 - len`),
 //! or `-1` for anything else. Handshakes and CONNECT replies are read this way, so the wasm
@@ -67,7 +67,7 @@
 //! | 1 | DISCONNECT | reason | | | |
 //! | 2 | EVENT | | `[event, ...args]` | ack id or `undefined` | attachments or `undefined` |
 //! | 3 | ACK | | args | ack id | attachments or `undefined` |
-//! | 4 | CONNECT_ERROR | | error data JSON | | |
+//! | 4 | CONNECT_ERROR | message, when the connection failed (no `v`) | the server's error data JSON | | |
 //! | 5 | ACK_ERROR | `"timeout"` or `"disconnected"` | | ack id | |
 //! | 6 | ENGINE_OPEN | Engine.IO session id | | | |
 //! | 7 | ENGINE_CLOSE | reason | | | |
@@ -86,13 +86,13 @@ use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 
 use crate::session::{
-    Attachments, EmitError, Frame, Millis, Payload, Session, SessionConfig, SessionEvent,
+    Attachments, EmitError, Frame, Millis, Session, SessionConfig, SessionEvent,
     TransportClosed, TransportCommand,
 };
 use crate::shell::clock;
 
-// SAFETY: `index.js` provides these as plain JS functions that take and return numbers. `o`, `s`
-// and `j` read the `len` bytes at the pointer they are given; `j` may call export `a` and write
+// SAFETY: `index.js` provides these as plain JS functions that take and return numbers. `o` and
+// `j` read the `len` bytes at the pointer they are given; `j` may call export `a` and write
 // into the buffer it returns. Nothing else touches the wasm's memory, and nothing else calls
 // back into the wasm but `o` (the handler), which the code below allows for.
 #[link(wasm_import_module = "r")]
@@ -113,8 +113,6 @@ unsafe extern "C" {
     safe fn release(r: u32);
     #[link_name = "p"]
     safe fn append(list: u32, item: u32) -> u32;
-    #[link_name = "s"]
-    safe fn string(s: *const u8, len: usize) -> u32;
     #[link_name = "n"]
     safe fn date_now() -> f64;
     #[link_name = "j"]
@@ -152,15 +150,6 @@ impl Drop for Ref {
 pub struct Text {
     v: Ref,
     at: u32,
-}
-
-impl Payload for Text {
-    fn from_text(text: &str) -> Self {
-        Text {
-            v: Ref(string(text.as_ptr(), text.len())),
-            at: 0,
-        }
-    }
 }
 
 /// A packet's attachments in the npm build: a JS array of `ArrayBuffer`s and its length.

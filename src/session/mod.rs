@@ -24,8 +24,8 @@
 //! [`Millis`] on any clock that does not go backwards.
 //!
 //! The session is generic over what it carries but never looks into: `A`, a packet's list of
-//! binary attachments (see [`Attachments`]), and `P`, an event's JSON payload (see [`Payload`]
-//! and [`Frame`]). Natively `P` is a `String`; the npm build keeps payloads as JavaScript
+//! binary attachments (see [`Attachments`]), and `P`, an event's JSON payload (see
+//! [`Frame::Payload`]). Natively `P` is a `String`; the npm build keeps payloads as JavaScript
 //! strings, so the wasm only ever reads packet headers.
 
 mod ack;
@@ -175,21 +175,6 @@ impl<T> Attachments for Vec<T> {
     }
 }
 
-/// The JSON payload of an event or acknowledgement (`[event, ...args]` or `[...args]`, binary
-/// attachments replaced by placeholders). The session stores and forwards payloads but never
-/// reads them: the front door makes them (for `emit` and `ack`) and parses them.
-pub trait Payload {
-    /// A payload the session makes itself: the `{"message": ...}` of a connect error it reports
-    /// when the transport fails.
-    fn from_text(text: &str) -> Self;
-}
-
-impl Payload for String {
-    fn from_text(text: &str) -> Self {
-        text.into()
-    }
-}
-
 /// A received text frame, as the shell hands it over.
 ///
 /// The session reads the packet header from [`text`](Frame::text) and asks the frame to
@@ -199,8 +184,10 @@ impl Payload for String {
 /// handshake, a namespace's CONNECT), [`Session::handle_text`] returns `false` and the shell
 /// passes the whole frame.
 pub trait Frame {
-    /// The payload type cut from the frame.
-    type Payload: Payload;
+    /// The payload type cut from the frame: the JSON payload of an event or acknowledgement
+    /// (`[event, ...args]` or `[...args]`, binary attachments replaced by placeholders), which
+    /// the session stores and forwards but never reads.
+    type Payload;
     /// The frame's text, or its start when [`is_whole`](Frame::is_whole) is false.
     fn text(&self) -> &str;
     /// Whether [`text`](Frame::text) is the whole frame.
@@ -269,8 +256,10 @@ pub enum EventKind {
     /// The server acknowledged an emit: `id` is the ack id returned by [`Session::emit`],
     /// `data` the ack arguments (a JSON array).
     Ack = 3,
-    /// A namespace refused the connection, or the transport could not be opened: `data` is
-    /// the error data as JSON, usually `{"message": "..."}`.
+    /// A namespace refused the connection: `data` is the error data the server sent, usually
+    /// `{"message": "..."}`. Or the connection failed before the namespace connected: no `data`,
+    /// `text` is the message (`"websocket error"` when the transport never opened, else the
+    /// reason as [`DisconnectReason::as_str`] spells it) and `reason` says why.
     ConnectError = 4,
     /// The acknowledgement `id` will never come; `failure` says why.
     AckFailed = 5,
@@ -297,7 +286,7 @@ pub struct SessionEvent<A, P = String> {
     pub id: Option<u64>,
     /// The binary attachments of `Event` and `Ack`, in placeholder order.
     pub attachments: A,
-    /// Why, for `Disconnect` and `EngineClose`.
+    /// Why, for `Disconnect`, `EngineClose` and a `ConnectError` without `data`.
     pub reason: Option<DisconnectReason>,
     /// Why, for `AckFailed`.
     pub failure: Option<AckFailure>,
@@ -397,7 +386,7 @@ pub struct Session<A, P = String> {
     events: Vec<SessionEvent<A, P>>,
 }
 
-impl<A: Attachments, P: Payload> Session<A, P> {
+impl<A: Attachments, P> Session<A, P> {
     /// A closed session; nothing happens until [`connect`](Self::connect).
     pub fn new(config: SessionConfig) -> Self {
         Session {
@@ -538,7 +527,7 @@ impl<A: Attachments, P: Payload> Session<A, P> {
         self.fail_acks(None, None);
     }
 
-    /// Emits `data` (`[event, ...args]`, see [`Payload`]) with its `attachments` on namespace
+    /// Emits `data` (`[event, ...args]`, see [`Frame::Payload`]) with its `attachments` on namespace
     /// `nsp`. With `ack = Some(timeout)`, an acknowledgement is requested and its id returned;
     /// `timeout` (in ms) bounds the wait, `None` waits forever.
     ///
@@ -1076,13 +1065,9 @@ impl<A: Attachments, P: Payload> Session<A, P> {
                 } else {
                     reason.as_str()
                 };
-                // The messages are fixed ASCII words: no escaping needed.
-                let mut data = String::from("{\"message\":\"");
-                data.push_str(message);
-                data.push_str("\"}");
                 self.events.push(SessionEvent {
-                    data: Some(P::from_text(&data)),
-                    ..SessionEvent::new(EventKind::ConnectError, nsp, String::new())
+                    reason: Some(reason),
+                    ..SessionEvent::new(EventKind::ConnectError, nsp, message.into())
                 });
             }
         }

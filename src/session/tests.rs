@@ -49,6 +49,13 @@ fn connect_error(n: &str, data: &str) -> Ev {
     }
 }
 
+fn failed_to_connect(n: &str, message: &str, reason: DisconnectReason) -> Ev {
+    SessionEvent {
+        reason: Some(reason),
+        ..SessionEvent::new(EventKind::ConnectError, nsp(n), message.into())
+    }
+}
+
 fn disconnected(n: &str, reason: DisconnectReason) -> Ev {
     SessionEvent::closed(EventKind::Disconnect, nsp(n), reason)
 }
@@ -504,9 +511,10 @@ fn transport_loss_disconnects_connected_and_fails_pending() {
     assert!(commands(&mut s).is_empty(), "already closed");
     let ev = events(&mut s);
     assert!(ev.contains(&disconnected("/", DisconnectReason::TransportClose)));
-    assert!(ev.contains(&connect_error(
+    assert!(ev.contains(&failed_to_connect(
         "/second",
-        r#"{"message":"transport close"}"#
+        "transport close",
+        DisconnectReason::TransportClose
     )));
 }
 
@@ -519,7 +527,7 @@ fn transport_that_never_opens_reports_connect_error() {
     assert_eq!(
         events(&mut s),
         vec![
-            connect_error("/", r#"{"message":"websocket error"}"#),
+            failed_to_connect("/", "websocket error", DisconnectReason::TransportError),
             engine_close(DisconnectReason::TransportError)
         ]
     );

@@ -724,31 +724,23 @@ impl SocketInner {
             }
             EventKind::ConnectError => {
                 *self.id.borrow_mut() = None;
-                let data = data.unwrap_or_default();
-                let err = match serde_json::from_str::<Value>(&data) {
-                    Ok(v) => {
-                        let message = v
-                            .get("message")
-                            .and_then(Value::as_str)
-                            .or(v.as_str())
-                            .unwrap_or("connection refused")
-                            .to_string();
-                        if message == "websocket error"
-                            || DisconnectReason::all()
-                                .iter()
-                                .any(|r| r.as_str() == message)
-                        {
-                            ConnectError::Transport(message)
-                        } else {
-                            ConnectError::Refused {
-                                message,
-                                data: v.get("data").cloned(),
-                            }
-                        }
-                    }
-                    Err(_) => ConnectError::Refused {
-                        message: data,
-                        data: None,
+                let err = match data {
+                    // The connection failed before the namespace connected.
+                    None => ConnectError::Transport(text),
+                    Some(data) => match serde_json::from_str::<Value>(&data) {
+                        Ok(v) => ConnectError::Refused {
+                            message: v
+                                .get("message")
+                                .and_then(Value::as_str)
+                                .or(v.as_str())
+                                .unwrap_or("connection refused")
+                                .to_string(),
+                            data: v.get("data").cloned(),
+                        },
+                        Err(_) => ConnectError::Refused {
+                            message: data,
+                            data: None,
+                        },
                     },
                 };
                 self.call(|h| match h {
@@ -844,19 +836,6 @@ impl Drop for SocketInner {
     fn drop(&mut self) {
         // The last handle of this namespace is gone: leave it, so the server forgets it too.
         self.manager.inner.link.disconnect(&self.nsp);
-    }
-}
-
-impl DisconnectReason {
-    fn all() -> [DisconnectReason; 6] {
-        [
-            DisconnectReason::IoServerDisconnect,
-            DisconnectReason::IoClientDisconnect,
-            DisconnectReason::PingTimeout,
-            DisconnectReason::TransportClose,
-            DisconnectReason::TransportError,
-            DisconnectReason::ParseError,
-        ]
     }
 }
 
