@@ -30,7 +30,6 @@
 
 mod ack;
 
-use alloc::boxed::Box;
 use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -327,7 +326,7 @@ enum Link {
     Handshaking {
         deadline: Millis,
     },
-    Open(Box<Handshake>),
+    Open(Handshake),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -753,7 +752,7 @@ impl<A: Attachments, P> Session<A, P> {
                         .saturating_add(h.ping_timeout),
                 );
                 let sid = h.sid.clone();
-                self.link = Link::Open(Box::new(h));
+                self.link = Link::Open(h);
                 self.push_event(EventKind::EngineOpen, Nsp::default(), sid);
                 for n in &mut self.namespaces {
                     if n.state == NspState::Pending {
