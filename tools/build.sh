@@ -13,7 +13,10 @@ OUT="$ROOT/pkg"
 # MVP code plus the few post-MVP features every current browser has (bulk memory for memcpy,
 # sign extension, saturating float conversion). No reference types: the prebuilt standard
 # library declares them, so wasm-opt strips the `target_features` section.
-CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-cpu=mvp -C target-feature=+bulk-memory,+sign-ext,+nontrapping-fptoint,+mutable-globals" \
+# opt-level "s" rather than the profile's "z": once wasm-opt -Oz has run, the package comes out
+# smaller (13,637 against 13,964 B gzipped when last compared).
+CARGO_PROFILE_RELEASE_OPT_LEVEL=s \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-cpu=mvp -C target-feature=+bulk-memory,+sign-ext,+nontrapping-fptoint,+mutable-globals" \
   CARGO_PROFILE_RELEASE_STRIP=true \
   cargo build --release --lib --target wasm32-unknown-unknown --no-default-features --features js
 rm -rf "$OUT" && mkdir -p "$OUT"
