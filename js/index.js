@@ -97,12 +97,8 @@ async function load() {
   const url = new URL("rtio.wasm", import.meta.url);
   const res = await fetch(url);
   if (!res.ok) throw new Error("rtio: cannot load " + url + ": HTTP " + res.status);
-  try {
-    return await WebAssembly.instantiateStreaming(res.clone(), imports);
-  } catch {
-    // Served without the application/wasm type.
-    return WebAssembly.instantiate(await res.arrayBuffer(), imports);
-  }
+  // From bytes rather than streaming: the module is small, and any Content-Type will do.
+  return WebAssembly.instantiate(await res.arrayBuffer(), imports);
 }
 
 // Top-level await: importing this module is enough, users never call an init function.

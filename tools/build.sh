@@ -20,9 +20,11 @@ CARGO_PROFILE_RELEASE_OPT_LEVEL=s \
   CARGO_PROFILE_RELEASE_STRIP=true \
   cargo build --release --lib --target wasm32-unknown-unknown --no-default-features --features js
 rm -rf "$OUT" && mkdir -p "$OUT"
-# The linker's __heap_base and __data_end exports are of no use to index.js.
+# The linker's __heap_base and __data_end exports are of no use to index.js. The low 1 KB of
+# memory is never used (the stack starts at 1 MB and the data above it), which lets wasm-opt fold
+# constant offsets into addresses.
 tools/node_modules/.bin/wasm-opt "$TARGET_DIR/wasm32-unknown-unknown/release/rtio.wasm" \
-  --remove-exports --pass-arg=remove-exports@__* -Oz --converge --strip-debug --strip-producers --strip-target-features \
+  --remove-exports --pass-arg=remove-exports@__* -Oz --converge --low-memory-unused --strip-debug --strip-producers --strip-target-features \
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
   -o "$OUT/rtio.wasm"
 
