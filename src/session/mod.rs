@@ -329,7 +329,7 @@ enum Link {
     Open(Handshake),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum NspState {
     /// Not connected and not trying.
     Idle,
@@ -337,9 +337,8 @@ enum NspState {
     Pending,
     /// CONNECT sent, waiting for the answer.
     Connecting,
-    Connected {
-        sid: String,
-    },
+    /// Connected (the socket id went out with the `Connect` event).
+    Connected,
 }
 
 #[derive(Debug)]
@@ -419,15 +418,8 @@ impl<A: Attachments, P> Session<A, P> {
 
     /// Whether namespace `nsp` is connected.
     pub fn is_connected(&self, nsp: &str) -> bool {
-        self.sid(nsp).is_some()
-    }
-
-    /// The socket id of namespace `nsp`, while connected.
-    pub fn sid(&self, nsp: &str) -> Option<&str> {
-        match &self.find(nsp)?.state {
-            NspState::Connected { sid } => Some(sid),
-            _ => None,
-        }
+        self.find(nsp)
+            .is_some_and(|n| n.state == NspState::Connected)
     }
 
     /// How many packets namespace `nsp` holds until it connects.
@@ -491,10 +483,10 @@ impl<A: Attachments, P> Session<A, P> {
             ),
             None => return,
         };
-        if link_open && matches!(old, NspState::Connecting | NspState::Connected { .. }) {
+        if link_open && matches!(old, NspState::Connecting | NspState::Connected) {
             self.send_text(nsp_frame(SocketKind::Disconnect, &name, None));
         }
-        if matches!(old, NspState::Connected { .. }) {
+        if matches!(old, NspState::Connected) {
             self.fail_sent_acks(&name);
             self.push_closed(
                 EventKind::Disconnect,
@@ -547,7 +539,7 @@ impl<A: Attachments, P> Session<A, P> {
         let Some(n) = self.entry(nsp) else {
             return Err(EmitError::BufferFull);
         };
-        let connected = link_open && matches!(n.state, NspState::Connected { .. });
+        let connected = link_open && matches!(n.state, NspState::Connected);
         if !connected && n.buffer.len() >= max_buffer {
             return Err(EmitError::BufferFull);
         }
@@ -823,7 +815,7 @@ impl<A: Attachments, P> Session<A, P> {
                 if n.state != NspState::Connecting {
                     return Ok(());
                 }
-                n.state = NspState::Connected { sid: sid.clone() };
+                n.state = NspState::Connected;
                 let name = n.name.clone();
                 let buffered = core::mem::take(&mut n.buffer);
                 self.push_event(EventKind::Connect, name.clone(), sid);
@@ -855,7 +847,7 @@ impl<A: Attachments, P> Session<A, P> {
                 };
                 let was = core::mem::replace(&mut n.state, NspState::Idle);
                 let nsp = n.name.clone();
-                if matches!(was, NspState::Connected { .. }) {
+                if matches!(was, NspState::Connected) {
                     self.fail_sent_acks(&nsp);
                     self.push_closed(
                         EventKind::Disconnect,
@@ -894,7 +886,7 @@ impl<A: Attachments, P> Session<A, P> {
 
     fn deliver(&mut self, kind: SocketKind, nsp: &str, id: Option<u64>, data: P, attachments: A) {
         let Some(n) = self.find(nsp) else { return };
-        if !matches!(n.state, NspState::Connected { .. }) {
+        if !matches!(n.state, NspState::Connected) {
             return;
         }
         let nsp = n.name.clone();
@@ -1056,7 +1048,7 @@ impl<A: Attachments, P> Session<A, P> {
             }
             let nsp = n.name.clone();
             self.fail_sent_acks(&nsp);
-            if matches!(was, NspState::Connected { .. }) {
+            if matches!(was, NspState::Connected) {
                 self.push_closed(EventKind::Disconnect, nsp, reason);
             } else {
                 let message = if never_opened {
