@@ -173,25 +173,12 @@ class Engine {
     if (i === undefined) this.names[(i = this.ix[nsp] = cmd(this.h, 12, 0, nsp))] = nsp;
     return i;
   }
-  connect(nsp, auth) {
-    cmd(this.h, 0, this.n(nsp), auth ?? "");
-  }
-  disconnect(nsp) {
-    cmd(this.h, 1, this.n(nsp), "");
-  }
-  /** Returns the ack id, -1 without ack, -2 buffer full. */
-  emit(nsp, data, bins, timeout) {
-    return cmd(this.h, 2, this.n(nsp), "", data, bins, timeout);
-  }
-  ack(nsp, id, data, bins) {
-    cmd(this.h, 3, this.n(nsp), "", data, bins, id);
-  }
-  close() {
-    cmd(this.h, 4, 0, "");
-  }
-  /** Whether the session holds nothing (no namespace in use, nothing buffered or awaited). */
-  idle() {
-    return cmd(this.h, 10, 0, "") == 1;
+  /**
+   * Runs command `op` (0 connect, 1 disconnect, 2 emit, 3 ack, 4 close, 10 idle?) on namespace
+   * `nsp`; see the table in src/front/js.rs.
+   */
+  x(op, nsp, text, data, bins, num) {
+    return cmd(this.h, op, nsp ? this.n(nsp) : 0, text, data, bins, num);
   }
   free() {
     this.drop();
@@ -378,7 +365,7 @@ export class Manager extends Emitter {
     this._e = null;
     for (const n in this.nsps) this.nsps[n].disconnect();
     if (e) {
-      e.close();
+      e.x(4);
       // Deferred: close() may run inside an engine callback, where the engine must not be freed.
       queueMicrotask(() => e.free());
     }
@@ -427,9 +414,9 @@ export class Manager extends Emitter {
   _idle() {
     queueMicrotask(() => {
       const e = this._e;
-      if (e && !Object.values(this.nsps).some((s) => s._act || s.connected) && e.idle()) {
+      if (e && !Object.values(this.nsps).some((s) => s._act || s.connected) && e.x(10) == 1) {
         this._e = null;
-        e.close();
+        e.x(4);
         e.free();
       }
     });
@@ -486,7 +473,7 @@ export class Socket extends Emitter {
     if (!this.connected && !this._act) {
       this._act = true;
       const go = (d) => {
-        if (this._act && !this.connected) this.io._eng().connect(this.nsp, d === undefined ? undefined : JSON.stringify(d));
+        if (this._act && !this.connected) this.io._eng().x(0, this.nsp, d === undefined ? "" : JSON.stringify(d));
       };
       typeof this.auth == "function" ? this.auth(go) : go(this.auth);
     }
@@ -502,7 +489,7 @@ export class Socket extends Emitter {
   disconnect() {
     if (this._act || this.connected) {
       this._act = false;
-      if (this.io._e) this.io._e.disconnect(this.nsp);
+      if (this.io._e) this.io._e.x(1, this.nsp);
       // Called from a listener, the engine's DISCONNECT comes later: report it now, as socket.io-client does.
       this._on(null, DISCONNECT, "io client disconnect");
       this.io._idle();
@@ -534,7 +521,7 @@ export class Socket extends Emitter {
       t = t == null ? 0 : Math.max(1, t);
     }
     const e = this.io._eng();
-    const id = e.emit(this.nsp, ...encode(args), t);
+    const id = e.x(2, this.nsp, "", ...encode(args), t);
     if (id == -2) throw new Error("send buffer is full while disconnected");
     if (fn) e._acks.set(id + this.nsp, [fn, fn.withError || t > 0]);
     for (const l of this._out.slice()) l.apply(this, args);
@@ -626,7 +613,7 @@ export class Socket extends Emitter {
     // disconnect() reports the disconnection itself; drop what the engine had queued behind it.
     if ((kind == DISCONNECT || kind == EVENT) && !this.connected) return;
     // Disconnected by the user while the CONNECT was on its way.
-    if (kind == CONNECT && !this._act) return e.disconnect(this.nsp);
+    if (kind == CONNECT && !this._act) return e.x(1, this.nsp);
     let d;
     if (kind >= EVENT && kind <= CONNECT_ERROR) {
       try {
@@ -680,7 +667,7 @@ export class Socket extends Emitter {
       if (sent) return;
       sent = true;
       // A reply for a previous connection would be meaningless: drop it.
-      if (e === this.io._e) e.ack(this.nsp, id, ...encode(args));
+      if (e === this.io._e) e.x(3, this.nsp, "", ...encode(args), id);
     };
   }
 }
