@@ -885,26 +885,22 @@ impl<A: Attachments, P> Session<A, P> {
     }
 
     fn deliver(&mut self, kind: SocketKind, nsp: &str, id: Option<u64>, data: P, attachments: A) {
-        let Some(n) = self.find(nsp) else { return };
-        if !matches!(n.state, NspState::Connected) {
-            return;
+        let nsp = self
+            .find(nsp)
+            .filter(|n| n.state == NspState::Connected)
+            .map(|n| n.name.clone());
+        let ack = kind == SocketKind::Ack;
+        // An answer to an ack we no longer wait for (timed out, cancelled) is dropped.
+        let nsp = nsp.filter(|nsp| !ack || id.and_then(|id| self.acks.take(nsp, id)).is_some());
+        if let Some(nsp) = nsp {
+            let kind = if ack { EventKind::Ack } else { EventKind::Event };
+            self.events.push(SessionEvent {
+                id,
+                attachments,
+                data: Some(data),
+                ..SessionEvent::new(kind, nsp, String::new())
+            });
         }
-        let nsp = n.name.clone();
-        let kind = if kind == SocketKind::Ack {
-            // An answer to an ack we no longer wait for (timed out, cancelled) is dropped.
-            if id.and_then(|id| self.acks.take(&nsp, id)).is_none() {
-                return;
-            }
-            EventKind::Ack
-        } else {
-            EventKind::Event
-        };
-        self.events.push(SessionEvent {
-            id,
-            attachments,
-            data: Some(data),
-            ..SessionEvent::new(kind, nsp, String::new())
-        });
     }
 
     fn write(&mut self, nsp: &str, packet: Outgoing<A, P>) {
