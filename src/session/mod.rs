@@ -146,7 +146,8 @@ impl EmitError {
 /// A request for a transport action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransportCommand {
-    /// Open a new transport; report with `handle_transport_open` / `handle_transport_close`.
+    /// Open a new transport, closing any previous one first; report with
+    /// `handle_transport_open` / `handle_transport_close`.
     Open,
     /// Close the transport; the session already considers it closed.
     Close,
@@ -379,7 +380,8 @@ pub struct Session<A, P = String> {
     acks: AckTable,
     next_id: u64,
     partial: Option<Partial<A, P>>,
-    transport_commands: Vec<TransportCommand>,
+    /// The transport command not yet taken (a later one replaces it, see `poll_transport`).
+    transport_command: Option<TransportCommand>,
     transmits: Vec<Transmit<A, P>>,
     events: Vec<SessionEvent<A, P>>,
 }
@@ -395,7 +397,7 @@ impl<A: Attachments, P> Session<A, P> {
             acks: AckTable::default(),
             next_id: 0,
             partial: None,
-            transport_commands: Vec::new(),
+            transport_command: None,
             transmits: Vec::new(),
             events: Vec::new(),
         }
@@ -463,7 +465,7 @@ impl<A: Attachments, P> Session<A, P> {
                 self.link = Link::Opening {
                     deadline: now.saturating_add(self.config.connect_timeout),
                 };
-                self.transport_commands.push(TransportCommand::Open);
+                self.transport_command = Some(TransportCommand::Open);
             }
         }
     }
@@ -669,9 +671,12 @@ impl<A: Attachments, P> Session<A, P> {
 
     // ---- outputs ----
 
-    /// The next transport action to take.
+    /// The next transport action to take. There is at most one: a command not taken yet is
+    /// replaced by a later one, which is enough because `Open` replaces any transport there
+    /// is (a `Close` before it has nothing to add) and a `Close` ends whatever an untaken
+    /// `Open` would have started.
     pub fn poll_transport(&mut self) -> Option<TransportCommand> {
-        pop_front(&mut self.transport_commands)
+        self.transport_command.take()
     }
 
     /// The next frame to write.
@@ -1019,7 +1024,7 @@ impl<A: Attachments, P> Session<A, P> {
         self.link = Link::Closed;
         self.ping_deadline = None;
         self.partial = None;
-        self.transport_commands.push(TransportCommand::Close);
+        self.transport_command = Some(TransportCommand::Close);
         self.push_closed(EventKind::EngineClose, Nsp::default(), reason);
     }
 
@@ -1033,7 +1038,7 @@ impl<A: Attachments, P> Session<A, P> {
         self.ping_deadline = None;
         self.partial = None;
         if close_transport {
-            self.transport_commands.push(TransportCommand::Close);
+            self.transport_command = Some(TransportCommand::Close);
         }
         let mut i = 0;
         while let Some(n) = self.namespaces.get_mut(i) {

@@ -634,3 +634,18 @@ fn idle_only_when_nothing_is_held() {
     s.handle_text(2, "41");
     assert!(s.is_idle(), "sent acks failed on disconnect");
 }
+
+#[test]
+fn a_transport_command_not_taken_is_replaced_by_the_next() {
+    // Connected and left before the transport was asked to open: nothing to open.
+    let mut s = S::new(SessionConfig::default());
+    s.connect("/", None, 0);
+    s.disconnect("/", 0);
+    assert_eq!(commands(&mut s), vec![TransportCommand::Close]);
+    // Left and came back in one go: one Open, which replaces the old transport.
+    let mut s = connected();
+    s.disconnect("/", 1);
+    s.connect("/", None, 1);
+    assert_eq!(commands(&mut s), vec![TransportCommand::Open]);
+    assert_eq!(texts(&mut s), vec!["41"]);
+}
