@@ -86,8 +86,8 @@ use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 
 use crate::session::{
-    Attachments, EmitError, Frame, Millis, Session, SessionConfig, SessionEvent,
-    TransportClosed, TransportCommand,
+    Attachments, EmitError, Frame, Millis, Session, SessionConfig, SessionEvent, TransportClosed,
+    TransportCommand,
 };
 use crate::shell::clock;
 

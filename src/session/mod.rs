@@ -898,7 +898,11 @@ impl<A: Attachments, P> Session<A, P> {
         // An answer to an ack we no longer wait for (timed out, cancelled) is dropped.
         let nsp = nsp.filter(|nsp| !ack || id.and_then(|id| self.acks.take(nsp, id)).is_some());
         if let Some(nsp) = nsp {
-            let kind = if ack { EventKind::Ack } else { EventKind::Event };
+            let kind = if ack {
+                EventKind::Ack
+            } else {
+                EventKind::Event
+            };
             self.events.push(SessionEvent {
                 id,
                 attachments,
