@@ -42,9 +42,11 @@ function str(p, n) {
   return dec.decode(m.subarray(p, p + n));
 }
 
-/** Writes `s` as UTF-8 into the wasm buffer that `alloc(size)` makes; returns its length. */
-function put(s, alloc) {
-  const n = s.length;
+/**
+ * Writes the first `n` characters of `s` as UTF-8 into the wasm buffer that `alloc(size)` makes;
+ * returns the byte length.
+ */
+function put(s, alloc, n = s.length) {
   let p = alloc(n),
     m = mem(),
     i = 0;
@@ -55,7 +57,7 @@ function put(s, alloc) {
   }
   if (i < n) {
     p = alloc(n * 3);
-    i = enc.encodeInto(s, mem().subarray(p, p + n * 3)).written;
+    i = enc.encodeInto(n < s.length ? s.slice(0, n) : s, mem().subarray(p, p + n * 3)).written;
   }
   return i;
 }
@@ -145,7 +147,7 @@ class Engine {
           w.onmessage = ({ data: f }) => {
             if (typeof f != "string") this.c(11, 0, "", f);
             // Long frames: the wasm reads the header from the start, or asks for all of it.
-            else if (f.length <= 64 || this.c(7, 1, f.slice(0, 64), f)) this.c(7, 0, f, f);
+            else if (this.f(f, 64) == 1) this.f(f);
           };
           w.onclose = () => this.c(8, 0);
           w.onerror = () => this.c(8, 1);
@@ -158,6 +160,11 @@ class Engine {
   c(op, num, text = "", data, bins) {
     if (op == 8) this.drop();
     return cmd(this.h, op, 0, text, data, bins, num);
+  }
+  /** Reports text frame `f`, or only its first `n` characters when it is longer (op 7). */
+  f(f, n = f.length) {
+    const start = f.length > n;
+    return W.c(this.h, 7, 0, put(f, W.b, start ? n : f.length), ref(f), 0, 0, +start);
   }
   /** Removes the socket's listeners and closes it. */
   drop() {
@@ -524,7 +531,7 @@ export class Socket extends Emitter {
     const id = e.x(2, this.nsp, "", ...encode(args), t);
     if (id == -2) throw new Error("send buffer is full while disconnected");
     if (fn) e._acks.set(id + this.nsp, [fn, fn.withError || t > 0]);
-    for (const l of this._out.slice()) l.apply(this, args);
+    if (this._out.length) for (const l of this._out.slice()) l.apply(this, args);
     return this;
   }
 
@@ -635,7 +642,7 @@ export class Socket extends Emitter {
       this.io._idle();
     } else if (kind == EVENT) {
       if (b != null) d.push(this._ack(e, b));
-      for (const l of this._any.slice()) l.apply(this, d);
+      if (this._any.length) for (const l of this._any.slice()) l.apply(this, d);
       this.emitReserved(...d);
     } else if (kind == CONNECT_ERROR) {
       const err = new Error(d?.message ?? d);

@@ -59,6 +59,23 @@ suite("namespaces", ({ test, server }) => {
     assert.equal(r.echo, "on second");
   });
 
+  test("a namespace whose packet headers pass 64 characters works both ways", async (page) => {
+    const nsp = "/a-namespace-with-a-name-long-enough-to-push-the-packet-header-past-64-characters";
+    const r = await page.run(
+      async ({ url, nsp }) => {
+        const s = io(url + nsp);
+        await connected(s);
+        const text = "é😀".repeat(40);
+        const who = await s.emitWithAck("whoami");
+        const echo = await s.emitWithAck("echo", { text }, [1, 2, 3]);
+        return { id: s.id, who, echo, text };
+      },
+      { nsp },
+    );
+    assert.equal(r.who.id, r.id);
+    assert.deepEqual(r.echo, { text: r.text });
+  });
+
   test("forceNew opens a second WebSocket", async (page) => {
     const r = await page.run(async ({ url }) => {
       const a = io(url);

@@ -21,7 +21,7 @@
 //! character), so no `answer` follows. The server waits for that reply for
 //! `ACK_TIMEOUT` (see `main.rs`).
 //!
-//! Namespace `/second`: `whoami` and `echo` as on `/`.
+//! Namespaces `/second` and [`LONG_NAMESPACE`]: `whoami` and `echo` as on `/`.
 //!
 //! Namespace `/forbidden`: a connect middleware rejects every socket, so the
 //! client receives CONNECT_ERROR `{"message":"forbidden namespace"}`.
@@ -53,10 +53,15 @@ use socketioxide::SocketIo;
 use crate::chat;
 use crate::payload::EventArgs;
 
-/// Registers the namespaces `/`, `/second` and `/forbidden`.
+/// A namespace whose packet headers are longer than 64 characters.
+pub const LONG_NAMESPACE: &str =
+    "/a-namespace-with-a-name-long-enough-to-push-the-packet-header-past-64-characters";
+
+/// Registers the namespaces `/`, `/second`, [`LONG_NAMESPACE`] and `/forbidden`.
 pub fn register(io: &SocketIo) {
     io.ns("/", on_main_connect);
     io.ns("/second", on_second_connect);
+    io.ns(LONG_NAMESPACE, on_second_connect);
     io.ns("/forbidden", on_forbidden_connect.with(reject_namespace));
 }
 

@@ -200,6 +200,7 @@ io.of("/").on("connection", (socket) => {
 });
 
 io.of("/second").on("connection", (socket) => common(socket));
+io.of("/a-namespace-with-a-name-long-enough-to-push-the-packet-header-past-64-characters").on("connection", (socket) => common(socket));
 
 io.of("/forbidden").use((_socket, next) => next(new Error("forbidden namespace")));
 
