@@ -44,7 +44,8 @@ function str(p, n) {
 
 /**
  * Writes the first `n` characters of `s` as UTF-8 into the wasm buffer that `alloc(size)` makes;
- * returns the byte length.
+ * returns the byte length. The wasm trusts this to be well-formed UTF-8: ASCII bytes, or what
+ * `encodeInto` writes (which replaces lone surrogates), nothing else.
  */
 function put(s, alloc, n = s.length) {
   let p = alloc(n),

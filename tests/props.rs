@@ -6,7 +6,6 @@
 use rtio::codec::engine::{EngineKind, EnginePacket, Handshake};
 use rtio::codec::json::{self, Object as _};
 use rtio::codec::socket::{SocketKind, SocketPacket};
-use rtio::codec::utf8;
 use rtio::session::{Frame, Session, SessionConfig, TransportClosed};
 
 struct Rng(u64);
@@ -388,54 +387,5 @@ fn the_start_of_a_frame_decides_as_the_whole_frame_would() {
                 "frame {frame:?} cut at {at}"
             );
         }
-    }
-}
-
-#[test]
-fn utf8_validation_agrees_with_the_standard_library() {
-    let mut rng = Rng(0x5eed_0006);
-    // Lead bytes, continuation bytes and the edges of every range.
-    const EDGES: [u8; 16] = [
-        0x00, 0x7f, 0x80, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff,
-        0xa0,
-    ];
-    for _ in 0..cases() * 2 {
-        let len = rng.below(8) as usize;
-        let bytes: Vec<u8> = (0..len)
-            .map(|_| match rng.below(3) {
-                0 => EDGES[rng.below(EDGES.len() as u64) as usize],
-                1 => 0x80 | rng.below(0x40) as u8,
-                _ => rng.below(256) as u8,
-            })
-            .collect();
-        assert_eq!(utf8(&bytes), std::str::from_utf8(&bytes).ok(), "{bytes:x?}");
-    }
-    for c in [
-        '\0',
-        'a',
-        '\u{7f}',
-        '\u{80}',
-        'é',
-        '\u{7ff}',
-        '\u{800}',
-        '\u{d7ff}',
-        '\u{e000}',
-        '\u{fffd}',
-        '\u{ffff}',
-        '\u{10000}',
-        '😀',
-        '\u{10ffff}',
-    ] {
-        let s = c.to_string();
-        assert_eq!(utf8(s.as_bytes()), Some(s.as_str()));
-    }
-    // Surrogates and the first code point beyond Unicode, encoded by hand.
-    for bad in [
-        &[0xed, 0xa0, 0x80][..],
-        &[0xed, 0xbf, 0xbf],
-        &[0xf4, 0x90, 0x80, 0x80],
-        &[0xe0, 0x9f, 0xbf],
-    ] {
-        assert_eq!(utf8(bad), None, "{bad:x?}");
     }
 }

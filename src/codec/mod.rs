@@ -57,38 +57,6 @@ pub fn push_u64(out: &mut String, n: u64) {
     push_ascii(out, b'0' + (n % 10) as u8);
 }
 
-/// `bytes` as text, if they are valid UTF-8: [`core::str::from_utf8`] without its 256-byte
-/// lookup table and word-at-a-time fast path, which cost the npm build more than this loop.
-pub fn utf8(bytes: &[u8]) -> Option<&str> {
-    let mut i = 0;
-    while let Some(&lead) = bytes.get(i) {
-        // Continuation bytes and the smallest code point a sequence of that length may encode
-        // (anything smaller is an overlong form).
-        let (n, min) = match lead {
-            0x00..=0x7f => (0, 0),
-            0xc2..=0xdf => (1, 0x80),
-            0xe0..=0xef => (2, 0x800),
-            0xf0..=0xf4 => (3, 0x1_0000),
-            _ => return None,
-        };
-        let mut c = u32::from(lead) & (0x7f >> n);
-        for k in 1..=n {
-            let b = *bytes.get(i + k)?;
-            if b & 0xc0 != 0x80 {
-                return None;
-            }
-            c = c << 6 | u32::from(b & 0x3f);
-        }
-        if c < min || (0xd800..0xe000).contains(&c) || c > 0x10_ffff {
-            return None;
-        }
-        i += n + 1;
-    }
-    // SAFETY: the loop above checked every sequence as UTF-8 defines it: lead byte,
-    // continuation bytes, no overlong form, no surrogate, nothing above U+10FFFF.
-    Some(unsafe { core::str::from_utf8_unchecked(bytes) })
-}
-
 /// Appends the ASCII character `b` to `out`. Masking to seven bits lets the compiler drop
 /// `String::push`'s multi-byte encoder.
 #[inline(always)]

@@ -195,7 +195,7 @@ impl Frame for JsFrame<'_> {
         }
         let len = (-2.0 - n) as usize;
         let out = MEMBER.0.try_borrow().ok()?;
-        crate::codec::utf8(out.get(..len)?).map(String::from)
+        out.get(..len).map(|b| String::from(text(b)))
     }
     fn number(&self, at: usize, key: &str) -> Option<u64> {
         let n = self.member(at, key);
@@ -266,6 +266,18 @@ static SCRATCH: Global<Vec<u8>> = Global(RefCell::new(Vec::new()));
 
 /// The string member last read by import `j`, written by `index.js`.
 static MEMBER: Global<Vec<u8>> = Global(RefCell::new(Vec::new()));
+
+/// Text that `index.js` wrote into one of the buffers.
+///
+/// Not validated again here: `index.js` writes these bytes with `put`, which writes either
+/// ASCII bytes or the output of `TextEncoder.encodeInto`, which is well-formed UTF-8 by the
+/// Encoding Standard (a lone surrogate from the network becomes U+FFFD). Nothing else can write
+/// there that could not as well write anywhere in this module's memory, which JS owns: checking
+/// would protect nothing and cost the package a validator.
+fn text(bytes: &[u8]) -> &str {
+    // SAFETY: well-formed UTF-8, as explained above.
+    unsafe { core::str::from_utf8_unchecked(bytes) }
+}
 
 /// Makes a buffer of `len` bytes in `cell` and returns where it starts (null if in use).
 fn room(cell: &Global<Vec<u8>>, len: usize) -> *mut u8 {
@@ -433,10 +445,7 @@ pub extern "C" fn cmd(
         else {
             return -4.0;
         };
-        let text = scratch
-            .get(..len)
-            .and_then(crate::codec::utf8)
-            .unwrap_or_default();
+        let text = scratch.get(..len).map(text).unwrap_or_default();
         run(&mut st, op, nsp, text, data, bins, num)
     };
     drain(&conn);
