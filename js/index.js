@@ -28,18 +28,15 @@ const take = (i) => {
 };
 const mem = () => (M.byteLength ? M : (M = new Uint8Array(W.memory.buffer)));
 
-/** The UTF-8 string of `n` bytes at `p` in the wasm's memory (short ASCII ones without TextDecoder). */
+/** The UTF-8 string of `n` bytes at `p` in the wasm's memory (ASCII ones, all short, without TextDecoder). */
 function str(p, n) {
   const m = mem();
-  if (n < 32) {
-    let s = "";
-    for (let i = 0; i < n; i++) {
-      if (m[p + i] > 127) return dec.decode(m.subarray(p, p + n));
-      s += String.fromCharCode(m[p + i]);
-    }
-    return s;
+  let s = "";
+  for (let i = 0; i < n; i++) {
+    if (m[p + i] > 127) return dec.decode(m.subarray(p, p + n));
+    s += String.fromCharCode(m[p + i]);
   }
-  return dec.decode(m.subarray(p, p + n));
+  return s;
 }
 
 /**
@@ -117,8 +114,7 @@ M = new Uint8Array(W.memory.buffer);
 class Engine {
   constructor(url, handler) {
     this.url = url;
-    /** Namespace indices by name, and names by index. */
-    this.ix = {};
+    /** Namespace names by index. */
     this.names = [];
     this.h = W.o();
     H[this.h] = (k, n, s, v, at, id, bins) =>
@@ -133,7 +129,7 @@ class Engine {
     } else if (k == 10) {
       if (ws)
         try {
-          ws.send(v === undefined ? s : s + (at ? v.slice(at) : v));
+          ws.send(v === undefined ? s : s + v.slice(at));
           if (bins) for (const x of bins) ws.send(x);
         } catch {
           this.c(8, 1);
@@ -177,8 +173,8 @@ class Engine {
   }
   /** The index of namespace `nsp` in the wasm. */
   n(nsp) {
-    let i = this.ix[nsp];
-    if (i === undefined) this.names[(i = this.ix[nsp] = cmd(this.h, 12, 0, nsp))] = nsp;
+    let i = this.names.indexOf(nsp);
+    if (i < 0) this.names[(i = cmd(this.h, 12, 0, nsp))] = nsp;
     return i;
   }
   /**
@@ -255,7 +251,7 @@ function fill(v, atts) {
 
 /** Parses the payload of `v` from UTF-16 offset `at`; only walks it when attachments came with it. */
 function decode(v, at, atts) {
-  const d = JSON.parse(at ? v.slice(at) : v);
+  const d = JSON.parse(v.slice(at));
   return atts ? fill(d, atts) : d;
 }
 
@@ -345,7 +341,7 @@ export class Manager extends Emitter {
     opts = opts || {};
     const t = opts.transports;
     if (t && !t.includes("websocket"))
-      throw new Error('rtio supports only the "websocket" transport for now (got transports: ' + t + ")");
+      throw new Error("rtio: only the websocket transport is supported (got " + t + ")");
     this.uri = uri;
     this.opts = opts;
     /** Sockets by namespace. */
@@ -403,7 +399,7 @@ export class Manager extends Emitter {
     if (kind < ENGINE_OPEN) {
       const socket = this.nsps[nsp];
       if (socket) socket._on(e, kind, s, v, at, id, bins);
-    } else if (kind <= 7 && (e === this._e || !this._e)) {
+    } else if (e === this._e || !this._e) {
       const open = kind == ENGINE_OPEN;
       this._up = open;
       if (open) this.engine.id = s;

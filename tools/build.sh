@@ -30,7 +30,9 @@ tools/node_modules/.bin/wasm-opt "$TARGET_DIR/wasm32-unknown-unknown/release/rti
 
 # index.js finds the wasm with new URL("rtio.wasm", import.meta.url), which bundlers (Vite,
 # webpack 5) follow, so the .wasm sits beside index.js.
+# Private members (`_` prefix) get short names; `_placeholder` is part of the wire format.
 tools/node_modules/.bin/esbuild js/index.js --format=esm --minify \
+  --mangle-props='^_' --reserve-props='^_placeholder$' \
   --target=es2022 --legal-comments=none --log-level=warning --outfile="$OUT/index.js"
 cp js/index.d.ts "$OUT/index.d.ts"
 cp pkg-template/package.json pkg-template/README.md "$OUT/"
