@@ -242,9 +242,7 @@ fn session_survives_arbitrary_input() {
                     s.handle_text(now, frames[rng.below(frames.len() as u64) as usize]);
                 }
             }
-            while s.poll_transmit().is_some() {}
-            while s.poll_transport().is_some() {}
-            while s.poll_event().is_some() {}
+            while s.poll_output().is_some() {}
             // A connected namespace implies an open link; a closed link sets no heartbeat.
             if s.is_connected("/") || s.is_connected("/second") {
                 assert!(s.is_open());
@@ -375,11 +373,7 @@ fn the_start_of_a_frame_decides_as_the_whole_frame_would() {
                 cut.handle_binary(step, vec![7]);
             }
             let drain = |s: &mut Session<Vec<Vec<u8>>>| {
-                (
-                    std::iter::from_fn(|| s.poll_transmit()).collect::<Vec<_>>(),
-                    std::iter::from_fn(|| s.poll_transport()).collect::<Vec<_>>(),
-                    std::iter::from_fn(|| s.poll_event()).collect::<Vec<_>>(),
-                )
+                std::iter::from_fn(|| s.poll_output()).collect::<Vec<_>>()
             };
             assert_eq!(
                 drain(&mut whole),

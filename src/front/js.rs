@@ -86,8 +86,8 @@ use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 
 use crate::session::{
-    Attachments, EmitError, Frame, Millis, Session, SessionConfig, SessionEvent, TransportClosed,
-    TransportCommand,
+    Attachments, EmitError, Frame, Millis, Output as SessionOutput, Session, SessionConfig,
+    SessionEvent, TransportClosed, TransportCommand,
 };
 use crate::shell::clock;
 
@@ -302,36 +302,26 @@ fn request(kind: u32, id: Option<u64>) -> Output {
     (kind, 0, String::new(), Ref(0), 0, id, Ref(0))
 }
 
-/// The session's next output: frames first (so a final `DISCONNECT` is written before the
-/// socket closes), then transport requests, the timer, then events.
+/// The session's next output, in the order the session produced them; then the timer.
 fn next(conn: &Conn) -> Option<Output> {
     let mut st = conn.state.try_borrow_mut().ok()?;
     let st = &mut *st;
-    if let Some(t) = st.session.poll_transmit() {
-        let (v, at) = t.data.map_or((Ref(0), 0), |d| (d.v, d.at));
-        return Some((SEND, 0, t.text, v, at, None, t.attachments.list));
-    }
-    if let Some(c) = st.session.poll_transport() {
-        let kind = if c == TransportCommand::Open {
-            OPEN_SOCKET
-        } else {
-            CLOSE_SOCKET
-        };
-        return Some(request(kind, None));
-    }
-    // Re-arm lazily: only when the next deadline is earlier than the armed one. A timer that
-    // fires early finds nothing due and is re-armed then, which keeps timer calls off the
-    // per-message path.
-    let want = st.session.poll_timeout();
-    let rearm = match (want, st.armed) {
-        (Some(t), Some(armed)) => t < armed,
-        (want, armed) => want.is_some() != armed.is_some(),
+    let ev = match st.session.poll_output() {
+        Some(SessionOutput::Transmit(t)) => {
+            let (v, at) = t.data.map_or((Ref(0), 0), |d| (d.v, d.at));
+            return Some((SEND, 0, t.text, v, at, None, t.attachments.list));
+        }
+        Some(SessionOutput::Transport(c)) => {
+            let kind = if c == TransportCommand::Open {
+                OPEN_SOCKET
+            } else {
+                CLOSE_SOCKET
+            };
+            return Some(request(kind, None));
+        }
+        Some(SessionOutput::Event(ev)) => ev,
+        None => return rearm(st),
     };
-    if rearm {
-        st.armed = want;
-        let now = clock::monotonic(&mut st.last_now, date_now());
-        return Some(request(ARM_TIMER, want.map(|t| t.saturating_sub(now))));
-    }
     let SessionEvent {
         kind,
         nsp,
@@ -340,10 +330,28 @@ fn next(conn: &Conn) -> Option<Output> {
         id,
         attachments,
         ..
-    } = st.session.poll_event()?;
+    } = ev;
     let n = st.names.iter().position(|n| *n == *nsp).unwrap_or(0);
     let (v, at) = data.map_or((Ref(0), 0), |d| (d.v, d.at));
     Some((kind as u32, n as u32, text, v, at, id, attachments.list))
+}
+
+/// The timer request once the session has no output left, if the timer must change.
+fn rearm(st: &mut State) -> Option<Output> {
+    // Re-arm lazily: only when the next deadline is earlier than the armed one. A timer that
+    // fires early finds nothing due and is re-armed then, which keeps timer calls off the
+    // per-message path.
+    let want = st.session.poll_timeout();
+    let change = match (want, st.armed) {
+        (Some(t), Some(armed)) => t < armed,
+        (want, armed) => want.is_some() != armed.is_some(),
+    };
+    if change {
+        st.armed = want;
+        let now = clock::monotonic(&mut st.last_now, date_now());
+        return Some(request(ARM_TIMER, want.map(|t| t.saturating_sub(now))));
+    }
+    None
 }
 
 /// Hands every pending output to the handler, unless an outer call is doing so.

@@ -12,16 +12,15 @@
 //!   [`handle_text`](Session::handle_text), [`handle_binary`](Session::handle_binary),
 //!   [`handle_transport_close`](Session::handle_transport_close),
 //!   [`handle_timeout`](Session::handle_timeout);
-//! - **outputs** to act on: [`poll_transport`](Session::poll_transport) (open or close the
-//!   transport), [`poll_transmit`](Session::poll_transmit) (frames to write),
-//!   [`poll_event`](Session::poll_event) (events for the front door),
+//! - **outputs** to act on: [`poll_output`](Session::poll_output) (frames to write, transport
+//!   commands, events for the front door, one queue in the order they were produced) and
 //!   [`poll_timeout`](Session::poll_timeout) (when to call `handle_timeout` next);
-//! - **getters**: [`is_connected`](Session::is_connected), [`sid`](Session::sid), …
+//! - **getters**: [`is_connected`](Session::is_connected), [`is_idle`](Session::is_idle), …
 //!
-//! After every command or input, the caller drains the outputs in this order: transmits (so a
-//! final `DISCONNECT` is written before the transport closes), transport commands, events; then
-//! re-arms its timer from `poll_timeout`. Time is passed in as
-//! [`Millis`] on any clock that does not go backwards.
+//! After every command or input, the caller takes the outputs until there are none, acting on
+//! each in turn (a final `DISCONNECT` comes before the transport's `Close`), then re-arms its
+//! timer from `poll_timeout`. Time is passed in as [`Millis`] on any clock that does not go
+//! backwards.
 //!
 //! The session is generic over what it carries but never looks into: `A`, a packet's list of
 //! binary attachments (see [`Attachments`]), and `P`, an event's JSON payload (see
@@ -242,6 +241,17 @@ pub struct Transmit<A, P = String> {
     pub attachments: A,
 }
 
+/// One output of the session (see [`Session::poll_output`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output<A, P = String> {
+    /// A frame to write.
+    Transmit(Transmit<A, P>),
+    /// A transport to open or close.
+    Transport(TransportCommand),
+    /// An event for the front door.
+    Event(SessionEvent<A, P>),
+}
+
 /// What a [`SessionEvent`] reports. The discriminants are the event kinds the JavaScript
 /// bridge hands to its handler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -380,10 +390,8 @@ pub struct Session<A, P = String> {
     acks: AckTable,
     next_id: u64,
     partial: Option<Partial<A, P>>,
-    /// The transport command not yet taken (a later one replaces it, see `poll_transport`).
-    transport_command: Option<TransportCommand>,
-    transmits: Vec<Transmit<A, P>>,
-    events: Vec<SessionEvent<A, P>>,
+    /// Outputs not yet taken, oldest first.
+    out: Vec<Output<A, P>>,
 }
 
 impl<A: Attachments, P> Session<A, P> {
@@ -397,9 +405,7 @@ impl<A: Attachments, P> Session<A, P> {
             acks: AckTable::default(),
             next_id: 0,
             partial: None,
-            transport_command: None,
-            transmits: Vec::new(),
-            events: Vec::new(),
+            out: Vec::new(),
         }
     }
 
@@ -465,7 +471,7 @@ impl<A: Attachments, P> Session<A, P> {
                 self.link = Link::Opening {
                     deadline: now.saturating_add(self.config.connect_timeout),
                 };
-                self.transport_command = Some(TransportCommand::Open);
+                self.out.push(Output::Transport(TransportCommand::Open));
             }
         }
     }
@@ -671,22 +677,13 @@ impl<A: Attachments, P> Session<A, P> {
 
     // ---- outputs ----
 
-    /// The next transport action to take. There is at most one: a command not taken yet is
-    /// replaced by a later one, which is enough because `Open` replaces any transport there
-    /// is (a `Close` before it has nothing to add) and a `Close` ends whatever an untaken
-    /// `Open` would have started.
-    pub fn poll_transport(&mut self) -> Option<TransportCommand> {
-        self.transport_command.take()
-    }
-
-    /// The next frame to write.
-    pub fn poll_transmit(&mut self) -> Option<Transmit<A, P>> {
-        pop_front(&mut self.transmits)
-    }
-
-    /// The next event to deliver.
-    pub fn poll_event(&mut self) -> Option<SessionEvent<A, P>> {
-        pop_front(&mut self.events)
+    /// The next output to act on, in the order they were produced.
+    pub fn poll_output(&mut self) -> Option<Output<A, P>> {
+        if self.out.is_empty() {
+            None
+        } else {
+            Some(self.out.remove(0))
+        }
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) must be called next, if ever.
@@ -755,11 +752,11 @@ impl<A: Attachments, P> Session<A, P> {
                     if n.state == NspState::Pending {
                         n.state = NspState::Connecting;
                         let text = nsp_frame(SocketKind::Connect, &n.name, n.auth.as_deref());
-                        self.transmits.push(Transmit {
+                        self.out.push(Output::Transmit(Transmit {
                             text,
                             data: None,
                             attachments: A::default(),
-                        });
+                        }));
                     }
                 }
                 Ok(())
@@ -840,10 +837,10 @@ impl<A: Attachments, P> Session<A, P> {
                 }
                 n.state = NspState::Idle;
                 let nsp = n.name.clone();
-                self.events.push(SessionEvent {
+                self.out.push(Output::Event(SessionEvent {
                     data: Some(frame.cut(at)),
                     ..SessionEvent::new(EventKind::ConnectError, nsp, String::new())
-                });
+                }));
                 self.close_if_unused(0);
             }
             SocketKind::Disconnect => {
@@ -903,12 +900,12 @@ impl<A: Attachments, P> Session<A, P> {
             } else {
                 EventKind::Event
             };
-            self.events.push(SessionEvent {
+            self.out.push(Output::Event(SessionEvent {
                 id,
                 attachments,
                 data: Some(data),
                 ..SessionEvent::new(kind, nsp, String::new())
-            });
+            }));
         }
     }
 
@@ -947,27 +944,29 @@ impl<A: Attachments, P> Session<A, P> {
             data: "",
         }
         .encode_into(&mut head);
-        self.transmits.push(Transmit {
+        self.out.push(Output::Transmit(Transmit {
             text: head,
             data: Some(data),
             attachments,
-        });
+        }));
     }
 
     fn push_event(&mut self, kind: EventKind, nsp: Nsp, text: String) {
-        self.events.push(SessionEvent::new(kind, nsp, text));
+        self.out
+            .push(Output::Event(SessionEvent::new(kind, nsp, text)));
     }
 
     fn push_closed(&mut self, kind: EventKind, nsp: Nsp, reason: DisconnectReason) {
-        self.events.push(SessionEvent::closed(kind, nsp, reason));
+        self.out
+            .push(Output::Event(SessionEvent::closed(kind, nsp, reason)));
     }
 
     fn send_text(&mut self, text: String) {
-        self.transmits.push(Transmit {
+        self.out.push(Output::Transmit(Transmit {
             text,
             data: None,
             attachments: A::default(),
-        });
+        }));
     }
 
     fn check_heartbeat(&mut self, now: Millis) {
@@ -988,7 +987,7 @@ impl<A: Attachments, P> Session<A, P> {
         let Session {
             acks,
             namespaces,
-            events,
+            out,
             ..
         } = self;
         acks.retain(|a| {
@@ -1004,11 +1003,11 @@ impl<A: Attachments, P> Session<A, P> {
                     n.buffer.retain(|p| p.id != Some(a.id));
                 }
             }
-            events.push(SessionEvent {
+            out.push(Output::Event(SessionEvent {
                 id: Some(a.id),
                 failure: Some(failure),
                 ..SessionEvent::new(EventKind::AckFailed, a.nsp.clone(), failure.as_str().into())
-            });
+            }));
             false
         });
     }
@@ -1028,7 +1027,7 @@ impl<A: Attachments, P> Session<A, P> {
         self.link = Link::Closed;
         self.ping_deadline = None;
         self.partial = None;
-        self.transport_command = Some(TransportCommand::Close);
+        self.out.push(Output::Transport(TransportCommand::Close));
         self.push_closed(EventKind::EngineClose, Nsp::default(), reason);
     }
 
@@ -1037,12 +1036,12 @@ impl<A: Attachments, P> Session<A, P> {
     fn link_lost(&mut self, reason: DisconnectReason, close_transport: bool) {
         let never_opened = !self.is_open();
         // Frames not yet written would go into a dead transport.
-        self.transmits.clear();
+        self.out.retain(|o| !matches!(o, Output::Transmit(_)));
         self.link = Link::Closed;
         self.ping_deadline = None;
         self.partial = None;
         if close_transport {
-            self.transport_command = Some(TransportCommand::Close);
+            self.out.push(Output::Transport(TransportCommand::Close));
         }
         let mut i = 0;
         while let Some(n) = self.namespaces.get_mut(i) {
@@ -1061,10 +1060,10 @@ impl<A: Attachments, P> Session<A, P> {
                 } else {
                     reason.as_str()
                 };
-                self.events.push(SessionEvent {
+                self.out.push(Output::Event(SessionEvent {
                     reason: Some(reason),
                     ..SessionEvent::new(EventKind::ConnectError, nsp, message.into())
-                });
+                }));
             }
         }
         self.push_closed(EventKind::EngineClose, Nsp::default(), reason);
@@ -1074,16 +1073,6 @@ impl<A: Attachments, P> Session<A, P> {
         if self.link != Link::Closed {
             self.link_lost(DisconnectReason::ParseError, true);
         }
-    }
-}
-
-/// Output queues hold a few items at a time, so a `Vec` shifted on pop is smaller than a
-/// ring buffer and just as fast.
-fn pop_front<T>(queue: &mut Vec<T>) -> Option<T> {
-    if queue.is_empty() {
-        None
-    } else {
-        Some(queue.remove(0))
     }
 }
 

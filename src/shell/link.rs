@@ -14,7 +14,8 @@ use super::clock;
 use super::timer::Timer;
 use super::websocket::{WsSignal, WsTransport};
 use crate::session::{
-    EmitError, Millis, Session, SessionConfig, SessionEvent, TransportClosed, TransportCommand,
+    EmitError, Millis, Output, Session, SessionConfig, SessionEvent, TransportClosed,
+    TransportCommand,
 };
 
 pub(crate) use super::Bins;
@@ -29,6 +30,8 @@ struct State {
     /// Set once the link exists (the timer's closure needs a weak handle to it).
     timer: Option<Timer>,
     last_now: Millis,
+    /// Events taken from the session, waiting for the sink (oldest first).
+    events: Vec<Event>,
 }
 
 struct Inner {
@@ -55,6 +58,7 @@ impl Link {
                 ws: None,
                 timer: None,
                 last_now: 0,
+                events: Vec::new(),
             }),
             delivering: Cell::new(false),
             sink: Box::new(sink),
@@ -197,8 +201,8 @@ fn pump(inner: &Rc<Inner>) {
     loop {
         // The session is borrowed only to take the event, never while the sink runs.
         let next = match inner.state.try_borrow_mut() {
-            Ok(mut st) => st.session.poll_event(),
-            Err(_) => None,
+            Ok(mut st) if !st.events.is_empty() => Some(st.events.remove(0)),
+            _ => None,
         };
         match next {
             Some(ev) => (inner.sink)(ev),
@@ -209,37 +213,35 @@ fn pump(inner: &Rc<Inner>) {
 }
 
 fn flush(inner: &Rc<Inner>, st: &mut State) {
-    loop {
+    while let Some(output) = st.session.poll_output() {
         let now = clock::now(&mut st.last_now);
-        let mut progress = false;
-        while let Some(frame) = st.session.poll_transmit() {
-            progress = true;
-            let failed = match &st.ws {
-                Some(ws) => ws.send(&frame).is_err(),
-                None => false,
-            };
-            if failed {
-                st.ws = None;
-                st.session
-                    .handle_transport_close(now, TransportClosed::Error);
-            }
-        }
-        while let Some(cmd) = st.session.poll_transport() {
-            progress = true;
-            // Any previous transport is closed first (its listeners are removed on drop).
-            st.ws = None;
-            if cmd == TransportCommand::Open {
-                let weak = Rc::downgrade(inner);
-                match WsTransport::open(&st.url, move |s| on_signal(&weak, s)) {
-                    Ok(ws) => st.ws = Some(ws),
-                    Err(_) => st
-                        .session
-                        .handle_transport_close(now, TransportClosed::Error),
+        match output {
+            Output::Transmit(frame) => {
+                let failed = match &st.ws {
+                    Some(ws) => ws.send(&frame).is_err(),
+                    None => false,
+                };
+                if failed {
+                    st.ws = None;
+                    st.session
+                        .handle_transport_close(now, TransportClosed::Error);
                 }
             }
-        }
-        if !progress {
-            break;
+            Output::Transport(cmd) => {
+                // Any previous transport is closed first (its listeners are removed on drop).
+                st.ws = None;
+                if cmd == TransportCommand::Open {
+                    let weak = Rc::downgrade(inner);
+                    match WsTransport::open(&st.url, move |s| on_signal(&weak, s)) {
+                        Ok(ws) => st.ws = Some(ws),
+                        Err(_) => st
+                            .session
+                            .handle_transport_close(now, TransportClosed::Error),
+                    }
+                }
+            }
+            // Delivered by `pump`, once the session is no longer borrowed.
+            Output::Event(ev) => st.events.push(ev),
         }
     }
     // Re-arm lazily: only when the next deadline is earlier than the armed one. A timer that
