@@ -231,12 +231,8 @@ function strip(v, bins) {
   return out;
 }
 
-/** Returns [JSON text with placeholders, binaries or undefined] for an args array. */
-function encode(args) {
-  const bins = [];
-  const text = JSON.stringify(strip(args, bins));
-  return [text, bins.length ? bins : undefined];
-}
+/** The JSON text of an args array, with placeholders for the binaries it appends to `bins`. */
+const encode = (args, bins) => JSON.stringify(strip(args, bins));
 
 /** Puts attachments back in place of their placeholders, in place (faster than a JSON.parse reviver). */
 function fill(v, atts) {
@@ -525,7 +521,9 @@ export class Socket extends Emitter {
       t = t == null ? 0 : Math.max(1, t);
     }
     const e = this.io._eng();
-    const id = e.x(2, this.nsp, "", ...encode(args), t);
+    const bins = [];
+    // Attachments only when there are any (an ArrayBuffer is never falsy).
+    const id = e.x(2, this.nsp, "", encode(args, bins), bins[0] && bins, t);
     if (id == -2) throw new Error("send buffer is full while disconnected");
     if (fn) e._acks.set(id + this.nsp, [fn, fn.withError || t > 0]);
     if (this._out.length) for (const l of this._out.slice()) l.apply(this, args);
@@ -671,7 +669,8 @@ export class Socket extends Emitter {
       if (sent) return;
       sent = true;
       // A reply for a previous connection would be meaningless: drop it.
-      if (e === this.io._e) e.x(3, this.nsp, "", ...encode(args), id);
+      const bins = [];
+      if (e === this.io._e) e.x(3, this.nsp, "", encode(args, bins), bins[0] && bins, id);
     };
   }
 }
