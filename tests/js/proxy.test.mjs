@@ -1,0 +1,138 @@
+// The fault-injection proxy itself (tests/servers/proxy.mjs), against a TCP echo server: every
+// fault does what the browser tests will rely on it to do.
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { startProxy } from "../servers/proxy.mjs";
+
+const PROXY = fileURLToPath(new URL("../servers/proxy.mjs", import.meta.url));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Resets from the proxy are expected here.
+const echo = net.createServer((s) => s.on("error", () => {}).pipe(s));
+await new Promise((r) => echo.listen(0, "127.0.0.1", r));
+const target = `127.0.0.1:${echo.address().port}`;
+after(() => echo.close());
+
+/** A client through the proxy that collects what comes back and how it ended. */
+async function client(port) {
+  const s = net.connect({ host: "127.0.0.1", port });
+  const c = { s, got: "", ended: null };
+  s.setEncoding("utf8");
+  s.on("data", (d) => (c.got += d));
+  s.on("error", (e) => (c.ended ??= e.code || "error"));
+  s.on("close", () => (c.ended ??= "close"));
+  await new Promise((res, rej) => s.once("connect", res).once("error", rej));
+  return c;
+}
+
+async function until(cond, ms, what) {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`no ${what} within ${ms} ms`);
+    await sleep(5);
+  }
+}
+
+test("forwards both ways, then cut resets the open connections and new ones still work", async () => {
+  const p = await startProxy({ target });
+  try {
+    const a = await client(p.port);
+    a.s.write("hello");
+    await until(() => a.got === "hello", 2000, "echo");
+    assert.equal(p.cut(), 1);
+    await until(() => a.ended, 2000, "end of the cut connection");
+    assert.equal(a.ended, "ECONNRESET", "a cut is a reset, not a clean close");
+    const b = await client(p.port);
+    b.s.write("again");
+    await until(() => b.got === "again", 2000, "echo after the cut");
+    b.s.destroy();
+  } finally {
+    await p.close();
+  }
+});
+
+test("blackhole drops bytes but keeps the socket open; restore resumes it", async () => {
+  const p = await startProxy({ target });
+  try {
+    const a = await client(p.port);
+    a.s.write("1");
+    await until(() => a.got === "1", 2000, "echo");
+    p.blackhole();
+    a.s.write("2");
+    await sleep(300);
+    assert.equal(a.got, "1", "nothing comes back through a blackhole");
+    assert.equal(a.ended, null, "the socket stays open");
+    // A connection made during the blackhole is accepted but never reaches the server.
+    const b = await client(p.port);
+    b.s.write("lost");
+    p.restore();
+    a.s.write("3");
+    await until(() => a.got === "13", 2000, "echo after restore");
+    await sleep(200);
+    assert.equal(b.got, "", "a connection accepted while blackholed stays dead");
+    assert.ok(p.stats().dropped >= 2);
+    a.s.destroy();
+    b.s.destroy();
+  } finally {
+    await p.close();
+  }
+});
+
+test("latency delays each direction and keeps order", async () => {
+  const p = await startProxy({ target });
+  try {
+    const a = await client(p.port);
+    p.latency(100);
+    const t0 = Date.now();
+    a.s.write("a");
+    a.s.write("b");
+    a.s.write("c");
+    await until(() => a.got === "abc", 3000, "delayed echo");
+    const rtt = Date.now() - t0;
+    assert.ok(rtt >= 190, `round trip ${rtt} ms with 100 ms each way`);
+    p.restore();
+    const t1 = Date.now();
+    a.s.write("d");
+    await until(() => a.got === "abcd", 2000, "echo after restore");
+    assert.ok(Date.now() - t1 < 150, "no latency after restore");
+    assert.throws(() => p.latency(-1));
+    a.s.destroy();
+  } finally {
+    await p.close();
+  }
+});
+
+test("refuses to forward anywhere but loopback", async () => {
+  await assert.rejects(startProxy({ target: "192.0.2.1:80" }), /loopback only/);
+  await assert.rejects(startProxy({ target: "nonsense" }), /host:port/);
+});
+
+test("command line: a control endpoint drives the same faults, and it exits by itself", async () => {
+  const child = spawn(process.execPath, [PROXY, "--target", target, "--lifetime-s", "5"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  try {
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    await until(() => /CONTROL (\S+)/.test(out), 5000, "the control line");
+    const port = Number(/LISTENING http:\/\/127\.0\.0\.1:(\d+)/.exec(out)[1]);
+    const control = /CONTROL (\S+)/.exec(out)[1];
+    const post = async (p) => (await fetch(control + p, { method: "POST" })).json();
+    const a = await client(port);
+    a.s.write("x");
+    await until(() => a.got === "x", 2000, "echo");
+    assert.deepEqual(await post("/cut"), { cut: 1 });
+    await until(() => a.ended, 2000, "the cut");
+    assert.equal((await post("/blackhole")).mode, "blackhole");
+    assert.equal((await post("/latency?ms=50")).latency, 50);
+    assert.equal((await post("/restore")).mode, "forward");
+    assert.equal((await fetch(control + "/latency?ms=-5", { method: "POST" })).status, 400);
+    const code = await new Promise((r) => child.once("exit", r));
+    assert.equal(code, 0, "exits cleanly when its lifetime ends");
+  } finally {
+    if (child.exitCode === null) child.kill();
+  }
+});

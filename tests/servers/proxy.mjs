@@ -1,0 +1,190 @@
+// A loopback TCP proxy for fault injection: it sits between the browser and a test server and
+// forwards bytes both ways until a test tells it to misbehave.
+//
+//   cut()         reset every open connection now (both sides); new ones are accepted
+//   blackhole()   stop forwarding: bytes in either direction are read and dropped, sockets stay
+//                 open, new connections are accepted but never reach the server
+//   latency(ms)   delay every chunk by `ms` in each direction (order is kept)
+//   restore()     forward normally again (no latency); connections cut before stay cut
+//
+// As a module: `const p = await startProxy({ target: "127.0.0.1:3000" })`, then `p.url`,
+// `p.port` and the methods above, and `await p.close()`.
+//
+// From the command line (for tests in another process, such as the Rust browser tests):
+//   node tests/servers/proxy.mjs --target 127.0.0.1:3000 [--port 0] [--lifetime-s 600]
+// prints `LISTENING http://127.0.0.1:PORT` (the proxy) and `CONTROL http://127.0.0.1:PORT` (an
+// HTTP endpoint: POST /cut, /blackhole, /latency?ms=N, /restore; GET /stats), and exits by
+// itself after --lifetime-s seconds. It binds 127.0.0.1 only and forwards only to loopback.
+
+import net from "node:net";
+import http from "node:http";
+import { fileURLToPath } from "node:url";
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1"]);
+/** At most this many connections at once; more are refused (tests open a handful). */
+const MAX_CONNECTIONS = 256;
+
+/**
+ * Starts a proxy to `target` ("host:port", loopback only) on 127.0.0.1:`port` (0: any free port).
+ * @returns {Promise<{port: number, url: string, cut(): number, blackhole(): void,
+ *   latency(ms: number): void, restore(): void, stats(): object, close(): Promise<void>}>}
+ */
+export async function startProxy({ target, port = 0 }) {
+  const [host, targetPort] = parseTarget(target);
+  let mode = "forward";
+  let delay = 0;
+  const pairs = new Set();
+  const counts = { accepted: 0, refused: 0, cut: 0, dropped: 0 };
+
+  const server = net.createServer((client) => {
+    if (pairs.size >= MAX_CONNECTIONS) {
+      counts.refused++;
+      client.destroy();
+      return;
+    }
+    counts.accepted++;
+    const pair = { client, upstream: null };
+    pairs.add(pair);
+    const done = () => {
+      if (!pairs.delete(pair)) return;
+      client.destroy();
+      pair.upstream?.destroy();
+    };
+    client.on("error", done);
+    client.on("close", done);
+    // A connection accepted while blackholed never reaches the server, even after restore().
+    if (mode === "blackhole") {
+      client.on("data", (b) => (counts.dropped += b.length));
+      return;
+    }
+    const upstream = (pair.upstream = net.connect({ host, port: targetPort }));
+    upstream.on("error", done);
+    upstream.on("close", done);
+    relay(client, upstream);
+    relay(upstream, client);
+  });
+
+  // Copies `from` to `to` as the current mode says, keeping chunk order under latency.
+  function relay(from, to) {
+    let queue = Promise.resolve();
+    from.on("data", (chunk) => {
+      if (mode === "blackhole") {
+        counts.dropped += chunk.length;
+        return;
+      }
+      if (delay === 0) {
+        queue = queue.then(() => write(to, chunk));
+        return;
+      }
+      const due = Date.now() + delay;
+      queue = queue.then(() => new Promise((r) => setTimeout(r, Math.max(0, due - Date.now())))).then(() => write(to, chunk));
+    });
+  }
+
+  function write(to, chunk) {
+    if (!to.destroyed && mode !== "blackhole") to.write(chunk);
+  }
+
+  await new Promise((res, rej) => {
+    server.once("error", rej);
+    server.listen(port, "127.0.0.1", res);
+  });
+  const actual = server.address().port;
+
+  return {
+    port: actual,
+    url: `http://127.0.0.1:${actual}`,
+    /** Resets every open connection; returns how many were cut. */
+    cut() {
+      const n = pairs.size;
+      for (const { client, upstream } of [...pairs]) {
+        client.resetAndDestroy();
+        upstream?.resetAndDestroy();
+      }
+      pairs.clear();
+      counts.cut += n;
+      return n;
+    },
+    blackhole() {
+      mode = "blackhole";
+    },
+    latency(ms) {
+      if (!(ms >= 0 && ms <= 60_000)) throw new Error(`latency must be 0..60000 ms, got ${ms}`);
+      delay = ms;
+    },
+    restore() {
+      mode = "forward";
+      delay = 0;
+    },
+    stats() {
+      return { mode, latency: delay, open: pairs.size, ...counts };
+    },
+    close() {
+      for (const { client, upstream } of pairs) {
+        client.destroy();
+        upstream?.destroy();
+      }
+      pairs.clear();
+      return new Promise((res) => server.close(() => res()));
+    },
+  };
+}
+
+function parseTarget(target) {
+  const m = /^(.+):(\d+)$/.exec(String(target || ""));
+  if (!m) throw new Error(`target must be host:port, got ${JSON.stringify(target)}`);
+  const host = m[1].replace(/^\[|\]$/g, "");
+  if (!LOOPBACK.has(host)) throw new Error(`the proxy forwards to loopback only, not ${host}`);
+  return [host, Number(m[2])];
+}
+
+// ---- command line ---------------------------------------------------------------------------
+
+async function main(argv) {
+  const arg = (name, fallback) => {
+    const i = argv.indexOf(name);
+    return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : fallback;
+  };
+  const proxy = await startProxy({ target: arg("--target"), port: Number(arg("--port", "0")) });
+  const lifetime = Number(arg("--lifetime-s", "600"));
+  const control = http.createServer((req, res) => {
+    const u = new URL(req.url, "http://127.0.0.1");
+    let body;
+    try {
+      if (req.method === "GET" && u.pathname === "/stats") body = proxy.stats();
+      else if (req.method !== "POST") throw new Error("use POST");
+      else if (u.pathname === "/cut") body = { cut: proxy.cut() };
+      else if (u.pathname === "/blackhole") body = (proxy.blackhole(), proxy.stats());
+      else if (u.pathname === "/latency") body = (proxy.latency(Number(u.searchParams.get("ms"))), proxy.stats());
+      else if (u.pathname === "/restore") body = (proxy.restore(), proxy.stats());
+      else {
+        res.writeHead(404).end();
+        return;
+      }
+    } catch (e) {
+      res.writeHead(400, { "content-type": "text/plain" }).end(String(e.message));
+      return;
+    }
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
+  });
+  await new Promise((r) => control.listen(0, "127.0.0.1", r));
+  console.log(`LISTENING ${proxy.url}`);
+  console.log(`CONTROL http://127.0.0.1:${control.address().port}`);
+  const stop = async () => {
+    control.close();
+    await proxy.close();
+    process.exit(0);
+  };
+  setTimeout(stop, lifetime * 1000).unref();
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  // Keep running until the lifetime ends or a signal comes.
+  setInterval(() => {}, 1 << 30);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main(process.argv.slice(2)).catch((e) => {
+    console.error(e.message);
+    process.exit(2);
+  });
+}
