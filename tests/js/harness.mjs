@@ -212,6 +212,19 @@ function serverUrl(which) {
   return serverPromises[which];
 }
 
+/**
+ * Starts a server of kind `which` ("node" or "rust") of the test's own, with extra command-line
+ * `args` (a shorter heartbeat, say), and returns its base URL. It is stopped with the others
+ * when the file's tests end. Pages still come from the shared Node server.
+ */
+export async function startTestServer(which, args = []) {
+  if (which === "node") {
+    const script = path.join(REPO, "tests/servers/node/server.mjs");
+    return (await startServer("Node", process.execPath, [script, "--port", "0", ...args])).url;
+  }
+  return (await startServer("Rust", RUST_BIN, ["--port", "0", ...args])).url;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Browser
 

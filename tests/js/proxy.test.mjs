@@ -68,16 +68,40 @@ test("blackhole drops bytes but keeps the socket open; restore resumes it", asyn
     // A connection made during the blackhole is accepted but never reaches the server.
     const b = await client(p.port);
     b.s.write("lost");
+    await until(() => p.stats().dropped === 5, 2000, "both writes dropped");
     p.restore();
     a.s.write("3");
     await until(() => a.got === "13", 2000, "echo after restore");
-    await sleep(200);
-    assert.equal(b.got, "", "a connection accepted while blackholed stays dead");
-    assert.ok(p.stats().dropped >= 2);
+    // It never reached the server, so it learns at restore, as a reset.
+    await until(() => b.ended, 2000, "the end of the connection accepted while blackholed");
+    assert.equal(b.ended, "ECONNRESET");
+    assert.equal(b.got, "");
     a.s.destroy();
     b.s.destroy();
   } finally {
     await p.close();
+  }
+});
+
+test("a server that closes during a blackhole is not seen until restore resets the client", async () => {
+  // Ends every connection 200 ms after accepting it.
+  const closer = net.createServer((c) => {
+    c.on("error", () => {});
+    setTimeout(() => c.end(), 200);
+  });
+  await new Promise((r) => closer.listen(0, "127.0.0.1", r));
+  const p = await startProxy({ target: `127.0.0.1:${closer.address().port}` });
+  try {
+    const a = await client(p.port);
+    p.blackhole();
+    await sleep(400);
+    assert.equal(a.ended, null, "the server's close does not cross the blackhole");
+    p.restore();
+    await until(() => a.ended, 2000, "the reset after restore");
+    assert.equal(a.ended, "ECONNRESET");
+  } finally {
+    await p.close();
+    closer.close();
   }
 });
 

@@ -3,9 +3,11 @@
 //
 //   cut()         reset every open connection now (both sides); new ones are accepted
 //   blackhole()   stop forwarding: bytes in either direction are read and dropped, sockets stay
-//                 open, new connections are accepted but never reach the server
+//                 open, new connections are accepted but never reach the server; a side that
+//                 closes meanwhile is not seen by the other (as on a dead network)
 //   latency(ms)   delay every chunk by `ms` in each direction (order is kept)
-//   restore()     forward normally again (no latency); connections cut before stay cut
+//   restore()     forward normally again (no latency); connections cut before stay cut, and
+//                 those whose other side closed during the blackhole are reset now
 //
 // As a module: `const p = await startProxy({ target: "127.0.0.1:3000" })`, then `p.url`,
 // `p.port` and the methods above, and `await p.close()`.
@@ -43,10 +45,16 @@ export async function startProxy({ target, port = 0 }) {
       return;
     }
     counts.accepted++;
-    const pair = { client, upstream: null };
+    const pair = { client, upstream: null, broken: false };
     pairs.add(pair);
     const done = () => {
-      if (!pairs.delete(pair)) return;
+      if (!pairs.has(pair)) return;
+      // A blackhole hides the end of one side from the other until restore() or cut().
+      if (mode === "blackhole") {
+        pair.broken = true;
+        return;
+      }
+      pairs.delete(pair);
       client.destroy();
       pair.upstream?.destroy();
     };
@@ -115,6 +123,14 @@ export async function startProxy({ target, port = 0 }) {
     restore() {
       mode = "forward";
       delay = 0;
+      for (const pair of [...pairs]) {
+        if (!pair.broken && pair.upstream) continue;
+        // One side ended while nothing got through, or the connection never reached the
+        // server: what is left of it learns now, as a reset.
+        pairs.delete(pair);
+        pair.client.resetAndDestroy();
+        pair.upstream?.resetAndDestroy();
+      }
     },
     stats() {
       return { mode, latency: delay, open: pairs.size, ...counts };

@@ -6,6 +6,8 @@
 //! | `--host IP`       | `127.0.0.1`          | address to bind                          |
 //! | `--pkg DIR`       | `<repo>/pkg`         | the built npm package, served at `/pkg/` |
 //! | `--tests-dir DIR` | `<repo>/tests/pages` | test pages, served at `/tests/pages/`    |
+//! | `--ping-interval MS` | `25000`           | Engine.IO heartbeat interval             |
+//! | `--ping-timeout MS`  | `20000`           | how long a pong may take                 |
 //! | `-h`, `--help`    |                      | print usage and exit                     |
 //!
 //! Every flag also accepts the `--flag=value` form.
@@ -17,11 +19,14 @@ use std::path::PathBuf;
 /// Usage text printed by `--help` and after a bad argument.
 pub const USAGE: &str = "\
 usage: rtio-server [--port N] [--host IP] [--pkg DIR] [--tests-dir DIR]
+                   [--ping-interval MS] [--ping-timeout MS]
 
   --port N          TCP port to listen on (default 3000; 0 picks a free port)
   --host IP         address to bind (default 127.0.0.1)
   --pkg DIR         built npm package served at /pkg/ (default: <repo>/pkg)
   --tests-dir DIR   pages served at /tests/pages/ (default: <repo>/tests/pages)
+  --ping-interval MS  Engine.IO heartbeat interval (default 25000)
+  --ping-timeout MS   how long the server waits for a pong (default 20000)
   -h, --help        print this help";
 
 /// Where to listen and what to serve.
@@ -35,6 +40,10 @@ pub struct Options {
     pub pkg_dir: PathBuf,
     /// Directory served at `/tests/pages/`.
     pub tests_dir: PathBuf,
+    /// Engine.IO heartbeat interval, in milliseconds.
+    pub ping_interval_ms: u64,
+    /// How long the server waits for a pong, in milliseconds.
+    pub ping_timeout_ms: u64,
 }
 
 impl Default for Options {
@@ -45,6 +54,8 @@ impl Default for Options {
             port: 3000,
             pkg_dir: repo.join("pkg"),
             tests_dir: repo.join("tests/pages"),
+            ping_interval_ms: 25_000,
+            ping_timeout_ms: 20_000,
         }
     }
 }
@@ -113,6 +124,8 @@ where
             "--host" => "--host",
             "--pkg" => "--pkg",
             "--tests-dir" => "--tests-dir",
+            "--ping-interval" => "--ping-interval",
+            "--ping-timeout" => "--ping-timeout",
             _ => return Err(CliError::UnknownFlag(arg)),
         };
         let value = match inline_value {
@@ -134,6 +147,18 @@ where
                 options.host = value
                     .parse()
                     .map_err(|_| invalid("an IP address such as 127.0.0.1"))?
+            }
+            "--ping-interval" | "--ping-timeout" => {
+                let ms = value
+                    .parse()
+                    .ok()
+                    .filter(|ms| (1..=600_000).contains(ms))
+                    .ok_or_else(|| invalid("milliseconds from 1 to 600000"))?;
+                if flag == "--ping-interval" {
+                    options.ping_interval_ms = ms;
+                } else {
+                    options.ping_timeout_ms = ms;
+                }
             }
             "--pkg" | "--tests-dir" if value.is_empty() => return Err(invalid("a directory")),
             "--pkg" => options.pkg_dir = PathBuf::from(value),
@@ -186,6 +211,22 @@ mod tests {
             parse_strs(&["--host=localhost"]),
             Err(CliError::InvalidValue { flag: "--host", .. })
         ));
+        assert!(matches!(
+            parse_strs(&["--ping-interval", "0"]),
+            Err(CliError::InvalidValue {
+                flag: "--ping-interval",
+                ..
+            })
+        ));
         assert_eq!(parse_strs(&["--help"]), Ok(Command::Help));
+    }
+
+    #[test]
+    fn heartbeat() {
+        let Ok(Command::Serve(o)) = parse_strs(&["--ping-interval", "300", "--ping-timeout=200"])
+        else {
+            panic!("should parse");
+        };
+        assert_eq!((o.ping_interval_ms, o.ping_timeout_ms), (300, 200));
     }
 }

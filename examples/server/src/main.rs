@@ -90,6 +90,8 @@ fn main() -> ExitCode {
 /// Binds, announces the address, and serves until SIGINT or SIGTERM.
 async fn serve(options: Options) -> Result<(), String> {
     let (io_layer, io) = SocketIo::builder()
+        .ping_interval(Duration::from_millis(options.ping_interval_ms))
+        .ping_timeout(Duration::from_millis(options.ping_timeout_ms))
         .ack_timeout(ACK_TIMEOUT)
         .max_payload(MAX_PAYLOAD)
         .max_buffer_size(MAX_BUFFERED_PACKETS)

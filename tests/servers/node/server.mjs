@@ -1,6 +1,9 @@
 // Node socket.io 4.8 test server implementing tests/servers/PROTOCOL.md.
 //
-//   node tests/servers/node/server.mjs [--port N] [--recovery]
+//   node tests/servers/node/server.mjs [--port N] [--recovery] [--ping-interval MS] [--ping-timeout MS]
+//
+// --ping-interval and --ping-timeout set the Engine.IO heartbeat (socket.io's defaults: 25000 and
+// 20000 ms); fault tests shorten them to see a dead link found quickly.
 //
 // Binds 127.0.0.1 only. Prints `LISTENING http://127.0.0.1:<port>` once it accepts connections.
 // Also serves static files over the same HTTP server:
@@ -19,7 +22,7 @@ const TESTS = path.resolve(HERE, "../..");
 const REPO = path.resolve(TESTS, "..");
 
 function parseArgs(argv) {
-  const opts = { port: 0, recovery: false };
+  const opts = { port: 0, recovery: false, pingInterval: 25000, pingTimeout: 20000 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--port") {
@@ -28,8 +31,15 @@ function parseArgs(argv) {
       opts.port = Number(a.slice("--port=".length));
     } else if (a === "--recovery") {
       opts.recovery = true;
+    } else if (a === "--ping-interval" || a === "--ping-timeout") {
+      const ms = Number(argv[++i]);
+      if (!Number.isInteger(ms) || ms < 1 || ms > 600000) {
+        process.stderr.write(`${a} needs milliseconds in 1..600000\n`);
+        process.exit(2);
+      }
+      opts[a === "--ping-interval" ? "pingInterval" : "pingTimeout"] = ms;
     } else if (a === "--help" || a === "-h") {
-      process.stdout.write("usage: server.mjs [--port N] [--recovery]\n");
+      process.stdout.write("usage: server.mjs [--port N] [--recovery] [--ping-interval MS] [--ping-timeout MS]\n");
       process.exit(0);
     } else {
       process.stderr.write(`unknown argument: ${a}\n`);
@@ -144,6 +154,8 @@ const httpServer = createServer((req, res) => {
 
 const io = new Server(httpServer, {
   serveClient: false,
+  pingInterval: opts.pingInterval,
+  pingTimeout: opts.pingTimeout,
   cors: { origin: true },
   connectionStateRecovery: opts.recovery
     ? { maxDisconnectionDuration: 2 * 60 * 1000, skipMiddlewares: true }
