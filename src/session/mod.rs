@@ -28,6 +28,7 @@
 //! strings, so the wasm only ever reads packet headers.
 
 mod ack;
+pub mod backoff;
 
 use alloc::rc::Rc;
 use alloc::string::String;
