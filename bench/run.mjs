@@ -318,7 +318,7 @@ async function main() {
     for (;;) {
       try {
         const ok = await evaluate(
-          `location.search.includes("nav=${nav}") && window.benchReady ? window.benchReady.then(() => bench.connectMs) : null`,
+          `location.search.includes("nav=${nav}") && window.benchReady ? window.benchReady.then(() => [bench.connectMs, bench.importMs]) : null`,
           30000,
         );
         if (ok !== null && ok !== false) return ok;
@@ -361,9 +361,13 @@ async function main() {
   for (let rep = 0; rep < CFG.reps; rep++) {
     for (const c of CLIENTS) {
       const t0 = Date.now();
-      const r = { connectMs: [] };
-      for (let i = 0; i < CFG.connects; i++) r.connectMs.push(await load(c));
-      r.connectMs.push(await load(c)); // the page the scenarios run in
+      const r = { connectMs: [], importMs: [] };
+      for (let i = 0; i <= CFG.connects; i++) {
+        // the last load is the page the scenarios run in
+        const [connect, imported] = await load(c);
+        r.connectMs.push(connect);
+        r.importMs.push(imported);
+      }
       r.memStart = await mem();
       if (CFG.down) r.down = await timed(`bench.down(${CFG.down}, "small")`, c, "down");
       if (CFG.down1k) r.down1k = await timed(`bench.down(${CFG.down1k}, "1k")`, c, "down1k");
@@ -423,6 +427,7 @@ async function main() {
     add("ack_cpu", "  CPU per round trip, renderer main thread", "µs", "lower", (r) => per(CFG.ack, r.ack.cpu.main) / 1e3);
   }
   add("connect_ms", "connect (import + wasm + handshake), fresh page", "ms", "lower", (r) => median(r.connectMs));
+  add("import_ms", "  of which loading the module (rtio: and its wasm)", "ms", "lower", (r) => median(r.importMs));
   if (CFG.down || CFG.down1k) {
     add("heap_down", "JS heap after downstream (after GC)", "KB", "lower", (r) => r.memDown.heap / 1024);
     add("wasm_down", "wasm memory after downstream", "KB", "lower", (r) => r.memDown.wasm / 1024);

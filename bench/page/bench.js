@@ -21,12 +21,15 @@ const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q 
 async function main() {
   const t0 = performance.now();
   ({ io } = await import(MODULES[kind]));
+  // Loaded (rtio: including its wasm) and ready to be called.
+  const importMs = performance.now() - t0;
   const socket = await connectOnce();
   const connectMs = performance.now() - t0;
 
   const bench = {
     kind,
     connectMs,
+    importMs,
     wasmBytes() {
       let n = 0;
       for (const inst of window.__wasmInstances)
