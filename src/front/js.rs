@@ -65,20 +65,20 @@
 //! |---|---|---|---|---|---|
 //! | 0 | CONNECT | socket id | | | |
 //! | 1 | DISCONNECT | reason | | | |
-//! | 2 | EVENT | | `[event, ...args]` | ack id or `undefined` | attachments or `undefined` |
-//! | 3 | ACK | | args | ack id | attachments or `undefined` |
+//! | 2 | EVENT | | `[event, ...args]` | ack id, if asked | attachments, if any |
+//! | 3 | ACK | | args | ack id | attachments, if any |
 //! | 4 | CONNECT_ERROR | message, when the connection failed (no `v`) | the server's error data JSON | | |
 //! | 5 | ACK_ERROR | `"timeout"` or `"disconnected"` | | ack id | |
 //! | 6 | ENGINE_OPEN | Engine.IO session id | | | |
 //! | 7 | ENGINE_CLOSE | reason | | | |
 //! | 8 | open a WebSocket (closing any previous one), report with ops 6-8 and 11 | | | | |
 //! | 9 | close the WebSocket (without reporting) | | | | |
-//! | 10 | write the text frame `s` + payload (if `v`), then each attachment as a binary frame; on failure report op 8 with `1` | frame or header | payload | | attachments or `undefined` |
+//! | 10 | write the text frame `s` + payload (if `v`), then each attachment as a binary frame; on failure report op 8 with `1` | frame or header | payload | | attachments, if any |
 //! | 11 | (re)arm the timer, reported with op 9 | | | delay in ms, `-1` to disarm | |
 //!
-//! Outputs are handed over in the session's order: frames, transport requests, the timer, then
-//! events. The session is never borrowed while the handler runs, so the handler may call
-//! `cmd`; what such a call produces is handed over after the output being handled.
+//! Outputs are handed over in the order the session produced them, then the timer request.
+//! The session is never borrowed while the handler runs, so the handler may call `c`; what such
+//! a call produces is handed over after the outputs already waiting.
 
 use alloc::rc::Rc;
 use alloc::string::String;
