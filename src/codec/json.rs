@@ -1,7 +1,7 @@
 //! A small JSON scanner for protocol objects (the open handshake, `CONNECT` replies).
 //!
 //! It does not build a tree: it finds one top-level member of an object and hands back the
-//! member's raw text, which [`string`] and [`u64`] then read. Nesting is skipped with a
+//! member's raw text, which [`string`] and [`u64()`] then read. Nesting is skipped with a
 //! counter, not recursion, so hostile input cannot exhaust the stack. Event payloads are never
 //! read here: they go to the front door's JSON parser as text.
 

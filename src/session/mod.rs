@@ -599,7 +599,7 @@ impl<A: Attachments, P> Session<A, P> {
     }
 
     /// Acknowledges the server's event `id` on namespace `nsp` with `data` (`[...args]`, see
-    /// [`Payload`]). Ignored when the namespace is not connected: the server cannot receive it
+    /// [`Frame::Payload`]). Ignored when the namespace is not connected: the server cannot receive it
     /// any more.
     pub fn ack(&mut self, nsp: &str, id: u64, data: P, attachments: A) {
         if !self.is_open() || !self.is_connected(nsp) {
