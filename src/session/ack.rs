@@ -53,8 +53,8 @@ impl AckTable {
     }
 
     /// Keeps the acks for which `keep` returns true, in order.
-    pub fn retain(&mut self, keep: impl FnMut(&PendingAck) -> bool) {
-        self.entries.retain(keep);
+    pub fn retain(&mut self, keep: impl FnMut(&mut PendingAck) -> bool) {
+        self.entries.retain_mut(keep);
     }
 
     pub fn len(&self) -> usize {

@@ -39,6 +39,7 @@ use crate::codec::json::{self, Object as _};
 use crate::codec::socket::{SocketKind, SocketPacket, MAX_ACK_ID};
 use crate::codec::DecodeError;
 use ack::{AckTable, PendingAck};
+use backoff::{Backoff, BackoffConfig};
 
 /// Milliseconds on the caller's clock.
 pub type Millis = u64;
@@ -53,8 +54,22 @@ pub struct SessionConfig {
     /// How long to wait for the transport to open and the server's handshake, in ms.
     pub connect_timeout: Millis,
     /// How many packets a namespace keeps while it is not connected, before `emit` fails with
-    /// [`EmitError::BufferFull`].
+    /// [`EmitError::BufferFull`] (the buffer keeps what it holds; the new packet is refused).
     pub max_buffer: usize,
+    /// Whether to reconnect by itself after the link is lost (`reconnection`, default true).
+    pub reconnection: bool,
+    /// How many reconnection attempts in a row before giving up with
+    /// [`EventKind::ReconnectFailed`] (`reconnectionAttempts`, default unlimited: `u32::MAX`).
+    pub reconnection_attempts: u32,
+    /// The delays between attempts.
+    pub backoff: BackoffConfig,
+    /// Seeds the jitter of the delays: give each client a different one.
+    pub seed: u64,
+    /// With `retries > 0`, packets that ask for an acknowledgement are sent one at a time per
+    /// namespace, in order, and resent (same ack id) until acknowledged or until they have been
+    /// tried `1 + retries` times; a try ends with its ack timeout or a disconnection
+    /// (`retries`, default 0: no retry queue).
+    pub retries: u32,
 }
 
 impl Default for SessionConfig {
@@ -62,6 +77,11 @@ impl Default for SessionConfig {
         SessionConfig {
             connect_timeout: 20_000,
             max_buffer: 1_000,
+            reconnection: true,
+            reconnection_attempts: u32::MAX,
+            backoff: BackoffConfig::default(),
+            seed: 0,
+            retries: 0,
         }
     }
 }
@@ -278,6 +298,19 @@ pub enum EventKind {
     EngineOpen = 6,
     /// The Engine.IO connection closed; `reason` says why.
     EngineClose = 7,
+    /// A reconnection attempt starts now; `id` is its number, from 1.
+    ReconnectAttempt = 8,
+    /// A reconnection attempt succeeded (the Engine.IO handshake completed); `id` is its number.
+    Reconnect = 9,
+    /// A reconnection attempt failed; `text` says why (as for a `ConnectError` without data).
+    ReconnectError = 10,
+    /// The session gave up after [`SessionConfig::reconnection_attempts`] attempts; the
+    /// namespaces that wanted the link are no longer trying.
+    ReconnectFailed = 11,
+    /// The link is open and namespace `nsp`, connected with
+    /// [`Session::connect_asking_auth`], needs its auth payload now: answer with
+    /// [`Session::provide_auth`].
+    AuthRequest = 12,
 }
 
 /// Something the front door must deliver: one flat record for every [`EventKind`], the
@@ -330,6 +363,10 @@ impl<A: Default, P> SessionEvent<A, P> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Link {
     Closed,
+    /// Lost; the next reconnection attempt starts at `at`.
+    Waiting {
+        at: Millis,
+    },
     /// Waiting for the transport to open.
     Opening {
         deadline: Millis,
@@ -347,6 +384,8 @@ enum NspState {
     Idle,
     /// Wants to connect once the link is open.
     Pending,
+    /// Link open, waiting for the front door's auth payload ([`EventKind::AuthRequest`]).
+    Authorizing,
     /// CONNECT sent, waiting for the answer.
     Connecting,
     /// Connected (the socket id went out with the `Connect` event).
@@ -360,13 +399,27 @@ struct Outgoing<A, P> {
     id: Option<u64>,
 }
 
+/// A packet of the retry queue (see [`SessionConfig::retries`]).
+#[derive(Debug)]
+struct Queued<A, P> {
+    packet: Outgoing<A, P>,
+    /// The ack timeout of each try.
+    timeout: Option<Millis>,
+    /// How many times it was written.
+    tries: u32,
+}
+
 #[derive(Debug)]
 struct Namespace<A, P> {
     name: Nsp,
     auth: Option<String>,
+    /// Whether the auth payload is asked for on every connect ([`EventKind::AuthRequest`]).
+    ask_auth: bool,
     state: NspState,
     /// Packets emitted while not connected, flushed in order on connect.
     buffer: Vec<Outgoing<A, P>>,
+    /// The retry queue: its head is the packet in flight.
+    queue: Vec<Queued<A, P>>,
 }
 
 /// A packet whose binary attachments are still arriving.
@@ -393,12 +446,17 @@ pub struct Session<A, P = String> {
     partial: Option<Partial<A, P>>,
     /// Outputs not yet taken, oldest first.
     out: Vec<Output<A, P>>,
+    backoff: Backoff,
+    /// The number of the reconnection attempt under way, 0 when not reconnecting.
+    attempt: u32,
 }
 
-impl<A: Attachments, P> Session<A, P> {
+impl<A: Attachments + Clone, P: Clone> Session<A, P> {
     /// A closed session; nothing happens until [`connect`](Self::connect).
     pub fn new(config: SessionConfig) -> Self {
         Session {
+            backoff: Backoff::new(config.backoff, config.seed),
+            attempt: 0,
             config,
             link: Link::Closed,
             ping_deadline: None,
@@ -448,7 +506,33 @@ impl<A: Attachments, P> Session<A, P> {
             && self
                 .namespaces
                 .iter()
-                .all(|n| n.state == NspState::Idle && n.buffer.is_empty())
+                .all(|n| n.state == NspState::Idle && n.buffer.is_empty() && n.queue.is_empty())
+    }
+
+    /// Whether the link was lost and the session is trying to get it back: waiting out the
+    /// backoff, or in a reconnection attempt.
+    pub fn is_reconnecting(&self) -> bool {
+        self.attempt > 0 || matches!(self.link, Link::Waiting { .. })
+    }
+
+    /// The payloads namespace `nsp` holds until it connects, oldest first.
+    pub fn buffer(&self, nsp: &str) -> impl Iterator<Item = &P> {
+        self.find(nsp)
+            .into_iter()
+            .flat_map(|n| n.buffer.iter().map(|p| &p.data))
+    }
+
+    /// Drops what namespace `nsp` holds until it connects. The acknowledgements those packets
+    /// asked for fail with [`AckFailure::Disconnected`].
+    pub fn clear_buffer(&mut self, nsp: &str) {
+        let Some(n) = self.find_mut(nsp) else { return };
+        let name = n.name.clone();
+        let ids: Vec<u64> = n.buffer.drain(..).filter_map(|p| p.id).collect();
+        for id in ids {
+            if self.acks.take(&name, id).is_some() {
+                self.push_ack_failed(name.clone(), id, AckFailure::Disconnected);
+            }
+        }
     }
 
     // ---- commands ----
@@ -456,24 +540,75 @@ impl<A: Attachments, P> Session<A, P> {
     /// Connects namespace `nsp` with an optional auth payload (JSON object text), opening the
     /// transport if needed. Does nothing if it is already connected or connecting.
     pub fn connect(&mut self, nsp: &str, auth: Option<String>, now: Millis) {
+        self.start(nsp, auth, false, now);
+    }
+
+    /// Like [`connect`](Self::connect), but the auth payload is asked for each time the
+    /// namespace (re)connects, with an [`EventKind::AuthRequest`] event: answer with
+    /// [`provide_auth`](Self::provide_auth).
+    pub fn connect_asking_auth(&mut self, nsp: &str, now: Millis) {
+        self.start(nsp, None, true, now);
+    }
+
+    /// Sends the CONNECT of namespace `nsp` with `auth` (JSON object text), in answer to an
+    /// [`EventKind::AuthRequest`]. Ignored when the namespace is no longer waiting for it.
+    pub fn provide_auth(&mut self, nsp: &str, auth: Option<String>) {
+        let link_open = self.is_open();
+        let Some(n) = self.find_mut(nsp) else { return };
+        if link_open && n.state == NspState::Authorizing {
+            n.auth = auth;
+            self.send_connect(nsp);
+        }
+    }
+
+    fn start(&mut self, nsp: &str, auth: Option<String>, ask: bool, now: Millis) {
         let link_open = self.is_open();
         let Some(n) = self.entry(nsp) else { return };
         n.auth = auth;
+        n.ask_auth = ask;
         if !matches!(n.state, NspState::Idle) {
             return;
         }
+        n.state = NspState::Pending;
         if link_open {
+            self.connect_pending();
+        } else if self.link == Link::Closed {
+            self.open_link(now);
+        }
+    }
+
+    /// Asks the shell for a transport and gives it `connect_timeout` to open and handshake.
+    fn open_link(&mut self, now: Millis) {
+        self.link = Link::Opening {
+            deadline: now.saturating_add(self.config.connect_timeout),
+        };
+        self.out.push(Output::Transport(TransportCommand::Open));
+    }
+
+    /// On an open link: the CONNECT of every namespace waiting for one, or its auth request.
+    fn connect_pending(&mut self) {
+        let mut i = 0;
+        while let Some(n) = self.namespaces.get_mut(i) {
+            i += 1;
+            if n.state != NspState::Pending {
+                continue;
+            }
+            if n.ask_auth {
+                n.state = NspState::Authorizing;
+                let name = n.name.clone();
+                self.push_event(EventKind::AuthRequest, name, String::new());
+            } else {
+                let name = n.name.clone();
+                self.send_connect(&name);
+            }
+        }
+    }
+
+    fn send_connect(&mut self, nsp: &str) {
+        if let Some(n) = self.find_mut(nsp) {
             n.state = NspState::Connecting;
             let frame = nsp_frame(SocketKind::Connect, &n.name, n.auth.as_deref());
             self.send_text(frame);
-        } else {
-            n.state = NspState::Pending;
-            if self.link == Link::Closed {
-                self.link = Link::Opening {
-                    deadline: now.saturating_add(self.config.connect_timeout),
-                };
-                self.out.push(Output::Transport(TransportCommand::Open));
-            }
         }
     }
 
@@ -481,6 +616,7 @@ impl<A: Attachments, P> Session<A, P> {
     /// `Disconnect` event with [`DisconnectReason::IoClientDisconnect`]. When no namespace
     /// remains active, the transport is closed.
     pub fn disconnect(&mut self, nsp: &str, now: Millis) {
+        let _ = now;
         let Some(at) = self.namespaces.iter().position(|n| *n.name == nsp) else {
             return;
         };
@@ -503,7 +639,7 @@ impl<A: Attachments, P> Session<A, P> {
                 DisconnectReason::IoClientDisconnect,
             );
         }
-        self.close_if_unused(now);
+        self.close_if_unused();
     }
 
     /// Closes the connection for good: every connected namespace gets a `Disconnect` event
@@ -523,6 +659,7 @@ impl<A: Attachments, P> Session<A, P> {
         }
         for n in &mut self.namespaces {
             n.buffer.clear();
+            n.queue.clear();
         }
         self.fail_acks(None, None);
     }
@@ -544,12 +681,14 @@ impl<A: Attachments, P> Session<A, P> {
         // nothing goes into a link that is already dead.
         self.check_heartbeat(now);
         let max_buffer = self.config.max_buffer;
+        let retry = self.config.retries > 0 && ack.is_some();
         let link_open = self.is_open();
         let Some(n) = self.entry(nsp) else {
             return Err(EmitError::BufferFull);
         };
         let connected = link_open && matches!(n.state, NspState::Connected);
-        if !connected && n.buffer.len() >= max_buffer {
+        let held = if retry { n.queue.len() } else { n.buffer.len() };
+        if (retry || !connected) && held >= max_buffer {
             return Err(EmitError::BufferFull);
         }
         let name = n.name.clone();
@@ -558,11 +697,12 @@ impl<A: Attachments, P> Session<A, P> {
                 let id = self.next_id;
                 // Ids wrap within JavaScript's safe integer range.
                 self.next_id = if id >= MAX_ACK_ID { 0 } else { id + 1 };
+                // A queued packet's deadline is set each time it is written.
                 self.acks.insert(PendingAck {
                     id,
                     nsp: name.clone(),
-                    deadline: timeout.map(|t| now.saturating_add(t)),
-                    sent: connected,
+                    deadline: timeout.filter(|_| !retry).map(|t| now.saturating_add(t)),
+                    sent: connected && !retry,
                 });
                 Some(id)
             }
@@ -573,12 +713,30 @@ impl<A: Attachments, P> Session<A, P> {
             attachments,
             id,
         };
-        if connected {
+        if let (true, Some(n)) = (retry, self.find_mut(nsp)) {
+            n.queue.push(Queued {
+                packet,
+                timeout: ack.flatten(),
+                tries: 0,
+            });
+            self.drain_queue(&name, now);
+        } else if connected {
             self.write(&name, packet);
         } else if let Some(n) = self.find_mut(nsp) {
             n.buffer.push(packet);
         }
         Ok(id)
+    }
+
+    /// Emits `data` only if namespace `nsp` is connected (a `volatile` emit): returns whether
+    /// it was written. Nothing is buffered and no acknowledgement is asked for.
+    pub fn emit_volatile(&mut self, nsp: &str, data: P, attachments: A, now: Millis) -> bool {
+        self.check_heartbeat(now);
+        let ok = self.is_open() && self.is_connected(nsp);
+        if ok {
+            self.write_packet(SocketKind::Event, nsp, None, data, attachments);
+        }
+        ok
     }
 
     /// Changes the timeout of a pending ack to `timeout` ms from `now` (`None`: wait forever).
@@ -627,7 +785,7 @@ impl<A: Attachments, P> Session<A, P> {
             Ok(()) => true,
             Err(_) if !frame.is_whole() => false,
             Err(e) => {
-                self.protocol_error(e);
+                self.protocol_error(e, now);
                 true
             }
         }
@@ -635,45 +793,86 @@ impl<A: Attachments, P> Session<A, P> {
 
     /// A binary frame arrived.
     pub fn handle_binary(&mut self, now: Millis, data: A::Item) {
-        let _ = now;
         if !self.is_open() {
-            return self.protocol_error(DecodeError::UnknownType);
+            return self.protocol_error(DecodeError::UnknownType, now);
         }
         let Some(partial) = self.partial.as_mut() else {
             // A binary frame nobody announced.
-            return self.protocol_error(DecodeError::BadAttachments);
+            return self.protocol_error(DecodeError::BadAttachments, now);
         };
         partial.got.add(data);
         partial.need -= 1;
         if partial.need == 0 {
             if let Some(p) = self.partial.take() {
-                self.deliver(p.kind, &p.nsp.clone(), p.id, p.data, p.got);
+                self.deliver(p.kind, &p.nsp.clone(), p.id, p.data, p.got, now);
             }
         }
     }
 
     /// The transport closed by itself (not after a [`TransportCommand::Close`]).
     pub fn handle_transport_close(&mut self, now: Millis, how: TransportClosed) {
-        let _ = now;
-        if self.link == Link::Closed {
+        if !self.has_transport() {
             return;
         }
         let reason = match how {
             TransportClosed::Closed => DisconnectReason::TransportClose,
             TransportClosed::Error => DisconnectReason::TransportError,
         };
-        self.link_lost(reason, false);
+        self.link_lost(reason, false, now);
     }
 
     /// The time returned by [`poll_timeout`](Self::poll_timeout) has come (or passed).
     pub fn handle_timeout(&mut self, now: Millis) {
         match self.link {
             Link::Opening { deadline } | Link::Handshaking { deadline } if now >= deadline => {
-                self.link_lost(DisconnectReason::TransportClose, true);
+                self.link_lost(DisconnectReason::TransportClose, true, now);
             }
+            Link::Waiting { at } if now >= at => self.attempt_now(now),
             _ => self.check_heartbeat(now),
         }
         self.fail_acks(None, Some(now));
+    }
+
+    /// The network went away (`online` false: the window's `offline` event) or came back.
+    ///
+    /// Offline, an open link is no longer trusted: it is closed as a `TransportClose` and the
+    /// usual reconnection starts (attempts fail fast while the network is down; a server on
+    /// the same machine stays reachable). Online, a reconnection waiting out its backoff starts
+    /// its attempt at once.
+    pub fn handle_network(&mut self, now: Millis, online: bool) {
+        if online {
+            self.hurry(now);
+        } else if self.is_open() {
+            self.link_lost(DisconnectReason::TransportClose, true, now);
+        }
+    }
+
+    /// The page became visible again. Timers of hidden pages are throttled: the heartbeat is
+    /// judged on the clock now, and a reconnection waiting out its backoff starts at once.
+    pub fn handle_visible(&mut self, now: Millis) {
+        self.check_heartbeat(now);
+        self.hurry(now);
+    }
+
+    fn hurry(&mut self, now: Millis) {
+        if let Link::Waiting { .. } = self.link {
+            self.attempt_now(now);
+        }
+    }
+
+    /// Starts the reconnection attempt that was waiting.
+    fn attempt_now(&mut self, now: Millis) {
+        self.attempt = self.backoff.attempts().max(1);
+        self.out.push(Output::Event(SessionEvent {
+            id: Some(u64::from(self.attempt)),
+            ..SessionEvent::new(EventKind::ReconnectAttempt, Nsp::default(), String::new())
+        }));
+        self.open_link(now);
+    }
+
+    /// Whether a transport is open or opening.
+    fn has_transport(&self) -> bool {
+        !matches!(self.link, Link::Closed | Link::Waiting { .. })
     }
 
     // ---- outputs ----
@@ -692,6 +891,7 @@ impl<A: Attachments, P> Session<A, P> {
         let link = match self.link {
             Link::Opening { deadline } | Link::Handshaking { deadline } => Some(deadline),
             Link::Open(_) => self.ping_deadline,
+            Link::Waiting { at } => Some(at),
             Link::Closed => None,
         };
         match (link, self.acks.next_deadline()) {
@@ -716,8 +916,10 @@ impl<A: Attachments, P> Session<A, P> {
             self.namespaces.push(Namespace {
                 name: Rc::new(nsp.into()),
                 auth: None,
+                ask_auth: false,
                 state: NspState::Idle,
                 buffer: Vec::new(),
+                queue: Vec::new(),
             });
         }
         self.find_mut(nsp)
@@ -731,7 +933,7 @@ impl<A: Attachments, P> Session<A, P> {
         let packet = EnginePacket::decode(frame.text())?;
         if packet.kind == EngineKind::Message {
             if let Link::Open(_) = self.link {
-                return self.on_socket_packet(frame, packet.data);
+                return self.on_socket_packet(frame, packet.data, now);
             }
         }
         if !frame.is_whole() {
@@ -749,16 +951,15 @@ impl<A: Attachments, P> Session<A, P> {
                 let sid = h.sid.clone();
                 self.link = Link::Open(h);
                 self.push_event(EventKind::EngineOpen, Nsp::default(), sid);
-                for n in &mut self.namespaces {
-                    if n.state == NspState::Pending {
-                        n.state = NspState::Connecting;
-                        let text = nsp_frame(SocketKind::Connect, &n.name, n.auth.as_deref());
-                        self.out.push(Output::Transmit(Transmit {
-                            text,
-                            data: None,
-                            attachments: A::default(),
-                        }));
-                    }
+                self.connect_pending();
+                if self.attempt > 0 {
+                    // As socket.io-client: `reconnect` after `open` and the CONNECTs.
+                    let attempt = core::mem::take(&mut self.attempt);
+                    self.backoff.reset();
+                    self.out.push(Output::Event(SessionEvent {
+                        id: Some(u64::from(attempt)),
+                        ..SessionEvent::new(EventKind::Reconnect, Nsp::default(), String::new())
+                    }));
                 }
                 Ok(())
             }
@@ -773,7 +974,7 @@ impl<A: Attachments, P> Session<A, P> {
                 Ok(())
             }
             (Link::Open(_), EngineKind::Close) => {
-                self.link_lost(DisconnectReason::TransportClose, true);
+                self.link_lost(DisconnectReason::TransportClose, true, now);
                 Ok(())
             }
             (Link::Open(_), EngineKind::Pong | EngineKind::Noop | EngineKind::Upgrade) => Ok(()),
@@ -785,6 +986,7 @@ impl<A: Attachments, P> Session<A, P> {
         &mut self,
         frame: &F,
         text: &str,
+        now: Millis,
     ) -> Result<(), DecodeError> {
         let p = SocketPacket::decode(text)?;
         // Of a frame's start, only an event's or ack's header can be trusted, and only when
@@ -828,6 +1030,7 @@ impl<A: Attachments, P> Session<A, P> {
                     }
                     self.write(&name, packet);
                 }
+                self.drain_queue(&name, now);
             }
             SocketKind::ConnectError => {
                 let Some(n) = self.find_mut(p.nsp) else {
@@ -842,7 +1045,7 @@ impl<A: Attachments, P> Session<A, P> {
                     data: Some(frame.cut(at)),
                     ..SessionEvent::new(EventKind::ConnectError, nsp, String::new())
                 }));
-                self.close_if_unused(0);
+                self.close_if_unused();
             }
             SocketKind::Disconnect => {
                 let Some(n) = self.find_mut(p.nsp) else {
@@ -858,10 +1061,10 @@ impl<A: Attachments, P> Session<A, P> {
                         DisconnectReason::IoServerDisconnect,
                     );
                 }
-                self.close_if_unused(0);
+                self.close_if_unused();
             }
             SocketKind::Event | SocketKind::Ack => {
-                self.deliver(p.kind, p.nsp, p.id, frame.cut(at), A::default());
+                self.deliver(p.kind, p.nsp, p.id, frame.cut(at), A::default(), now);
             }
             SocketKind::BinaryEvent | SocketKind::BinaryAck => {
                 let kind = if p.kind == SocketKind::BinaryEvent {
@@ -871,7 +1074,7 @@ impl<A: Attachments, P> Session<A, P> {
                 };
                 let data = frame.cut(at);
                 if p.attachments == 0 {
-                    self.deliver(kind, p.nsp, p.id, data, A::default());
+                    self.deliver(kind, p.nsp, p.id, data, A::default(), now);
                 } else {
                     self.partial = Some(Partial {
                         kind,
@@ -887,7 +1090,15 @@ impl<A: Attachments, P> Session<A, P> {
         Ok(())
     }
 
-    fn deliver(&mut self, kind: SocketKind, nsp: &str, id: Option<u64>, data: P, attachments: A) {
+    fn deliver(
+        &mut self,
+        kind: SocketKind,
+        nsp: &str,
+        id: Option<u64>,
+        data: P,
+        attachments: A,
+        now: Millis,
+    ) {
         let nsp = self
             .find(nsp)
             .filter(|n| n.state == NspState::Connected)
@@ -905,9 +1116,50 @@ impl<A: Attachments, P> Session<A, P> {
                 id,
                 attachments,
                 data: Some(data),
-                ..SessionEvent::new(kind, nsp, String::new())
+                ..SessionEvent::new(kind, nsp.clone(), String::new())
             }));
+            if ack {
+                // The head of the retry queue is done: the next one goes.
+                if let Some(n) = self.find_mut(&nsp) {
+                    if n.queue.first().is_some_and(|q| q.packet.id == id) {
+                        n.queue.remove(0);
+                    }
+                }
+                self.drain_queue(&nsp, now);
+            }
         }
+    }
+
+    /// Writes the head of namespace `nsp`'s retry queue, unless it is in flight or the
+    /// namespace is not connected.
+    fn drain_queue(&mut self, nsp: &str, now: Millis) {
+        let link_open = self.is_open();
+        let Session {
+            namespaces, acks, ..
+        } = self;
+        let Some(n) = namespaces.iter_mut().find(|n| *n.name == nsp) else {
+            return;
+        };
+        let Some(q) = n.queue.first_mut() else { return };
+        if !link_open || n.state != NspState::Connected {
+            return;
+        }
+        let Some(a) = q.packet.id.and_then(|id| acks.get_mut(id)) else {
+            return;
+        };
+        if a.sent {
+            return;
+        }
+        a.sent = true;
+        a.deadline = q.timeout.map(|t| now.saturating_add(t));
+        q.tries += 1;
+        let packet = Outgoing {
+            data: q.packet.data.clone(),
+            attachments: q.packet.attachments.clone(),
+            id: q.packet.id,
+        };
+        let name = n.name.clone();
+        self.write(&name, packet);
     }
 
     fn write(&mut self, nsp: &str, packet: Outgoing<A, P>) {
@@ -972,8 +1224,12 @@ impl<A: Attachments, P> Session<A, P> {
 
     fn check_heartbeat(&mut self, now: Millis) {
         if self.is_open() && self.ping_deadline.is_some_and(|d| now >= d) {
-            self.link_lost(DisconnectReason::PingTimeout, true);
+            self.link_lost(DisconnectReason::PingTimeout, true, now);
         }
+    }
+
+    fn push_ack_failed(&mut self, nsp: Nsp, id: u64, failure: AckFailure) {
+        self.out.push(ack_failed(nsp, id, failure));
     }
 
     fn fail_sent_acks(&mut self, nsp: &str) {
@@ -984,7 +1240,11 @@ impl<A: Attachments, P> Session<A, P> {
     /// those whose deadline has come ([`AckFailure::Timeout`]); otherwise
     /// ([`AckFailure::Disconnected`]) the sent ones of namespace `sent_on`, or all of them.
     /// One loop for the three cases keeps a single copy in the wasm.
+    ///
+    /// A packet of the retry queue that has tries left is not failed: it goes back to the
+    /// queue's head, unsent, and is written again when its namespace is connected.
     fn fail_acks(&mut self, sent_on: Option<&str>, due: Option<Millis>) {
+        let retries = self.config.retries;
         let Session {
             acks,
             namespaces,
@@ -998,44 +1258,62 @@ impl<A: Attachments, P> Session<A, P> {
                 (None, None) => AckFailure::Disconnected,
                 _ => return true,
             };
-            if failure == AckFailure::Timeout {
-                // A timed-out packet still in a buffer is dropped, as socket.io-client does.
-                if let Some(n) = namespaces.iter_mut().find(|n| n.name == a.nsp) {
-                    n.buffer.retain(|p| p.id != Some(a.id));
+            if let Some(n) = namespaces.iter_mut().find(|n| n.name == a.nsp) {
+                if let Some(q) = n.queue.first().filter(|q| q.packet.id == Some(a.id)) {
+                    if q.tries <= retries && (due, sent_on) != (None, None) {
+                        a.sent = false;
+                        a.deadline = None;
+                        return true;
+                    }
                 }
+                // A packet failed before it was written is dropped, as socket.io-client does.
+                n.buffer.retain(|p| p.id != Some(a.id));
+                n.queue.retain(|q| q.packet.id != Some(a.id));
             }
-            out.push(Output::Event(SessionEvent {
-                id: Some(a.id),
-                failure: Some(failure),
-                ..SessionEvent::new(EventKind::AckFailed, a.nsp.clone(), failure.as_str().into())
-            }));
+            out.push(ack_failed(a.nsp.clone(), a.id, failure));
             false
         });
+        if let Some(now) = due {
+            let names: Vec<Nsp> = self.namespaces.iter().map(|n| n.name.clone()).collect();
+            for n in names {
+                self.drain_queue(&n, now);
+            }
+        }
     }
 
-    /// Closes the transport when no namespace wants it any more.
-    fn close_if_unused(&mut self, _now: Millis) {
-        let active = self
-            .namespaces
-            .iter()
-            .any(|n| !matches!(n.state, NspState::Idle));
-        if !active && self.link != Link::Closed {
+    /// Closes the transport (or stops reconnecting) when no namespace wants it any more.
+    fn close_if_unused(&mut self) {
+        if self.wanted() == 0 && self.link != Link::Closed {
             self.shut_link(DisconnectReason::IoClientDisconnect);
         }
     }
 
+    /// How many namespaces are connected or trying to.
+    fn wanted(&self) -> usize {
+        self.namespaces
+            .iter()
+            .filter(|n| n.state != NspState::Idle)
+            .count()
+    }
+
     fn shut_link(&mut self, reason: DisconnectReason) {
+        let had_transport = self.has_transport();
         self.link = Link::Closed;
         self.ping_deadline = None;
         self.partial = None;
-        self.out.push(Output::Transport(TransportCommand::Close));
-        self.push_closed(EventKind::EngineClose, Nsp::default(), reason);
+        self.attempt = 0;
+        self.backoff.reset();
+        if had_transport {
+            self.out.push(Output::Transport(TransportCommand::Close));
+            self.push_closed(EventKind::EngineClose, Nsp::default(), reason);
+        }
     }
 
-    /// The link died (or never came up): tell every namespace and close the transport if
-    /// `close_transport`.
-    fn link_lost(&mut self, reason: DisconnectReason, close_transport: bool) {
+    /// The link died (or never came up): tell every namespace, close the transport if
+    /// `close_transport`, and schedule a reconnection if enabled and wanted.
+    fn link_lost(&mut self, reason: DisconnectReason, close_transport: bool, now: Millis) {
         let never_opened = !self.is_open();
+        let retry = self.config.reconnection;
         // Frames not yet written would go into a dead transport.
         self.out.retain(|o| !matches!(o, Output::Transmit(_)));
         self.link = Link::Closed;
@@ -1047,34 +1325,79 @@ impl<A: Attachments, P> Session<A, P> {
         let mut i = 0;
         while let Some(n) = self.namespaces.get_mut(i) {
             i += 1;
-            let was = core::mem::replace(&mut n.state, NspState::Idle);
-            if matches!(was, NspState::Idle) {
+            let was = n.state;
+            if was == NspState::Idle {
                 continue;
             }
+            // Still wanted when reconnecting: connected again after the next handshake.
+            n.state = if retry {
+                NspState::Pending
+            } else {
+                NspState::Idle
+            };
             let nsp = n.name.clone();
             self.fail_sent_acks(&nsp);
             if matches!(was, NspState::Connected) {
                 self.push_closed(EventKind::Disconnect, nsp, reason);
             } else {
-                let message = if never_opened {
-                    "websocket error"
-                } else {
-                    reason.as_str()
-                };
                 self.out.push(Output::Event(SessionEvent {
                     reason: Some(reason),
-                    ..SessionEvent::new(EventKind::ConnectError, nsp, message.into())
+                    ..SessionEvent::new(EventKind::ConnectError, nsp, failure(never_opened, reason))
                 }));
             }
         }
         self.push_closed(EventKind::EngineClose, Nsp::default(), reason);
-    }
-
-    fn protocol_error(&mut self, _e: DecodeError) {
-        if self.link != Link::Closed {
-            self.link_lost(DisconnectReason::ParseError, true);
+        if self.attempt > 0 {
+            self.push_event(
+                EventKind::ReconnectError,
+                Nsp::default(),
+                failure(never_opened, reason),
+            );
+        } else {
+            // socket.io-client starts from the first delay after a link that was up.
+            self.backoff.reset();
+        }
+        if !retry || self.wanted() == 0 {
+            self.attempt = 0;
+        } else if self.backoff.attempts() >= self.config.reconnection_attempts {
+            self.attempt = 0;
+            self.backoff.reset();
+            for n in &mut self.namespaces {
+                n.state = NspState::Idle;
+            }
+            self.push_event(EventKind::ReconnectFailed, Nsp::default(), String::new());
+        } else {
+            let delay = self.backoff.next_delay();
+            self.link = Link::Waiting {
+                at: now.saturating_add(delay),
+            };
         }
     }
+
+    fn protocol_error(&mut self, _e: DecodeError, now: Millis) {
+        if self.has_transport() {
+            self.link_lost(DisconnectReason::ParseError, true, now);
+        }
+    }
+}
+
+/// The message of a connection that failed: `"websocket error"` when the transport never
+/// opened, else the reason.
+fn failure(never_opened: bool, reason: DisconnectReason) -> String {
+    if never_opened {
+        "websocket error"
+    } else {
+        reason.as_str()
+    }
+    .into()
+}
+
+fn ack_failed<A: Default, P>(nsp: Nsp, id: u64, failure: AckFailure) -> Output<A, P> {
+    Output::Event(SessionEvent {
+        id: Some(id),
+        failure: Some(failure),
+        ..SessionEvent::new(EventKind::AckFailed, nsp, failure.as_str().into())
+    })
 }
 
 /// `40/nsp,{auth}` or `41/nsp,` — an Engine.IO message carrying a Socket.IO CONNECT or

@@ -696,3 +696,421 @@ fn outputs_come_in_the_order_they_were_produced() {
         ["send 41", "Disconnect", "Close", "EngineClose", "Open"]
     );
 }
+
+// ---- reconnection, awareness, retries ----
+
+fn kinds(s: &mut S) -> Vec<EventKind> {
+    events(s).into_iter().map(|e| e.kind).collect()
+}
+
+/// The event of `kind` with the given id (`ReconnectAttempt`, `Reconnect`).
+fn numbered(kind: EventKind, n: u64) -> Ev {
+    SessionEvent {
+        id: Some(n),
+        ..SessionEvent::new(kind, nsp(""), String::new())
+    }
+}
+
+/// Runs the timer of a session waiting to reconnect; returns when the attempt started.
+fn wait_attempt(s: &mut S) -> Millis {
+    let at = s.poll_timeout().expect("a reconnection is scheduled");
+    s.handle_timeout(at);
+    at
+}
+
+#[test]
+fn a_lost_link_reconnects_after_the_backoff_and_connects_again() {
+    let mut s = S::new(SessionConfig::default());
+    s.connect("/", Some(r#"{"token":"t"}"#.into()), 0);
+    s.handle_transport_open(0);
+    s.handle_text(0, OPEN);
+    s.handle_text(0, r#"40{"sid":"s1"}"#);
+    texts(&mut s);
+    events(&mut s);
+    commands(&mut s);
+    s.handle_transport_close(100, TransportClosed::Closed);
+    assert_eq!(
+        events(&mut s),
+        vec![
+            disconnected("/", DisconnectReason::TransportClose),
+            engine_close(DisconnectReason::TransportClose)
+        ]
+    );
+    assert!(s.is_reconnecting());
+    assert!(!s.is_idle(), "still wanted");
+    // socket.io-client's first delay: 1000 ms, jitter 0.5.
+    let at = s.poll_timeout().unwrap();
+    assert!((600..=1100).contains(&at), "first attempt at {at}");
+    // Emits while waiting are buffered for the new connection.
+    s.emit("/", r#"["while away"]"#.into(), vec![], None, 200)
+        .unwrap();
+    s.handle_timeout(at - 1);
+    assert!(commands(&mut s).is_empty(), "not yet");
+    s.handle_timeout(at);
+    assert_eq!(
+        events(&mut s),
+        vec![numbered(EventKind::ReconnectAttempt, 1)]
+    );
+    assert_eq!(commands(&mut s), vec![TransportCommand::Open]);
+    s.handle_transport_open(at + 5);
+    s.handle_text(at + 6, OPEN);
+    assert_eq!(texts(&mut s), vec![r#"40{"token":"t"}"#]);
+    assert_eq!(
+        events(&mut s),
+        vec![engine_open("eio1"), numbered(EventKind::Reconnect, 1)]
+    );
+    assert!(!s.is_reconnecting());
+    s.handle_text(at + 7, r#"40{"sid":"s2"}"#);
+    assert_eq!(events(&mut s), vec![connected_ev("/", "s2")]);
+    assert_eq!(texts(&mut s), vec![r#"42["while away"]"#]);
+}
+
+#[test]
+fn failed_attempts_back_off_report_errors_and_give_up() {
+    let mut s = S::new(SessionConfig {
+        reconnection_attempts: 3,
+        backoff: backoff::BackoffConfig {
+            initial: 100,
+            max: 250,
+            randomization: 0.0,
+        },
+        ..SessionConfig::default()
+    });
+    s.connect("/", None, 0);
+    commands(&mut s);
+    // The first connection fails: socket.io-client retries it too.
+    s.handle_transport_close(0, TransportClosed::Error);
+    events(&mut s);
+    let mut now = 0;
+    let mut delays = vec![];
+    for n in 1..=3 {
+        let at = wait_attempt(&mut s);
+        delays.push(at - now);
+        assert_eq!(
+            events(&mut s),
+            vec![numbered(EventKind::ReconnectAttempt, n)]
+        );
+        assert_eq!(commands(&mut s), vec![TransportCommand::Open]);
+        now = at;
+        s.handle_transport_close(now, TransportClosed::Error);
+        let ev = kinds(&mut s);
+        assert_eq!(
+            &ev[..3],
+            [
+                EventKind::ConnectError,
+                EventKind::EngineClose,
+                EventKind::ReconnectError
+            ]
+        );
+        if n == 3 {
+            assert_eq!(ev[3..], [EventKind::ReconnectFailed]);
+        }
+    }
+    assert_eq!(delays, vec![100, 200, 250], "doubles up to the cap");
+    assert_eq!(s.poll_timeout(), None, "gave up");
+    assert!(!s.is_reconnecting());
+    assert!(s.is_idle());
+    // connect() after giving up starts again.
+    s.connect("/", None, now + 1);
+    assert_eq!(commands(&mut s), vec![TransportCommand::Open]);
+}
+
+#[test]
+fn no_reconnection_after_the_client_or_the_server_ends_it() {
+    // The client's disconnect().
+    let mut s = connected();
+    s.disconnect("/", 1);
+    assert_eq!(s.poll_timeout(), None);
+    assert!(!s.is_reconnecting());
+    // The server's socket.disconnect().
+    let mut s = connected();
+    s.handle_text(1, "41");
+    assert_eq!(
+        events(&mut s),
+        vec![
+            disconnected("/", DisconnectReason::IoServerDisconnect),
+            engine_close(DisconnectReason::IoClientDisconnect)
+        ]
+    );
+    assert_eq!(s.poll_timeout(), None);
+    // A middleware's CONNECT_ERROR.
+    let mut s = S::new(SessionConfig::default());
+    s.connect("/", None, 0);
+    s.handle_transport_open(0);
+    s.handle_text(0, OPEN);
+    s.handle_text(1, r#"44{"message":"no"}"#);
+    assert_eq!(
+        commands(&mut s),
+        vec![TransportCommand::Open, TransportCommand::Close]
+    );
+    assert_eq!(s.poll_timeout(), None);
+    assert!(!s.is_reconnecting());
+    // Reconnection turned off.
+    let mut s = S::new(SessionConfig {
+        reconnection: false,
+        ..SessionConfig::default()
+    });
+    s.connect("/", None, 0);
+    s.handle_transport_open(0);
+    s.handle_text(0, OPEN);
+    s.handle_text(0, r#"40{"sid":"s1"}"#);
+    s.handle_transport_close(5, TransportClosed::Closed);
+    assert_eq!(s.poll_timeout(), None);
+    assert!(s.is_idle());
+}
+
+#[test]
+fn a_namespace_that_was_refused_stays_out_of_the_reconnection() {
+    let mut s = connected();
+    s.connect("/forbidden", None, 0);
+    s.handle_text(1, r#"44/forbidden,{"message":"no"}"#);
+    s.handle_transport_close(2, TransportClosed::Closed);
+    wait_attempt(&mut s);
+    s.handle_transport_open(2000);
+    texts(&mut s);
+    s.handle_text(2000, OPEN);
+    assert_eq!(texts(&mut s), vec!["40"], "only / connects again");
+}
+
+#[test]
+fn disconnect_while_waiting_stops_reconnecting_quietly() {
+    let mut s = connected();
+    s.handle_transport_close(1, TransportClosed::Closed);
+    events(&mut s);
+    commands(&mut s);
+    s.disconnect("/", 2);
+    assert_eq!(s.poll_timeout(), None);
+    assert!(!s.is_reconnecting());
+    assert!(events(&mut s).is_empty(), "the close was already reported");
+    assert!(commands(&mut s).is_empty(), "no transport to close");
+}
+
+#[test]
+fn offline_drops_the_link_and_online_reconnects_at_once() {
+    let mut s = connected();
+    s.handle_network(10, false);
+    assert_eq!(commands(&mut s), vec![TransportCommand::Close]);
+    assert!(events(&mut s).contains(&disconnected("/", DisconnectReason::TransportClose)));
+    assert!(s.poll_timeout().unwrap() >= 500);
+    s.handle_network(20, true);
+    assert_eq!(
+        events(&mut s),
+        vec![numbered(EventKind::ReconnectAttempt, 1)]
+    );
+    assert_eq!(commands(&mut s), vec![TransportCommand::Open]);
+    // Online while connected changes nothing.
+    let mut s = connected();
+    s.handle_network(10, true);
+    assert!(commands(&mut s).is_empty());
+    assert!(s.is_connected("/"));
+}
+
+#[test]
+fn becoming_visible_judges_the_heartbeat_and_hurries_a_reconnection() {
+    // A hidden tab's timer never fired: the heartbeat deadline (500) has long passed.
+    let mut s = connected();
+    s.handle_visible(10_000);
+    assert!(events(&mut s).contains(&disconnected("/", DisconnectReason::PingTimeout)));
+    assert_eq!(
+        commands(&mut s),
+        vec![TransportCommand::Close, TransportCommand::Open],
+        "dead, then straight into an attempt"
+    );
+    // Visible with a healthy link: nothing happens.
+    let mut s = connected();
+    s.handle_visible(100);
+    assert!(commands(&mut s).is_empty());
+}
+
+#[test]
+fn throttled_emits_go_to_the_buffer_and_out_after_reconnecting() {
+    // The timer of a busy page did not fire; the emit finds the link dead on the clock.
+    let mut s = connected();
+    let id = s
+        .emit("/", r#"["late"]"#.into(), vec![], Some(None), 10_000)
+        .unwrap()
+        .unwrap();
+    assert!(
+        texts(&mut s).is_empty(),
+        "nothing written into the dead link"
+    );
+    let at = wait_attempt(&mut s);
+    s.handle_transport_open(at);
+    s.handle_text(at, OPEN);
+    s.handle_text(at, r#"40{"sid":"s2"}"#);
+    assert_eq!(
+        texts(&mut s),
+        vec![
+            "40",
+            r#"42["late"]"#.replace("42", &format!("42{id}")).as_str()
+        ]
+    );
+    events(&mut s);
+    s.handle_text(at + 1, &format!("43{id}[1]"));
+    assert_eq!(events(&mut s), vec![acked("/", id, "[1]")]);
+}
+
+#[test]
+fn auth_is_asked_for_on_every_connect() {
+    let mut s = S::new(SessionConfig::default());
+    s.connect_asking_auth("/", 0);
+    s.handle_transport_open(0);
+    s.handle_text(0, OPEN);
+    let ask = SessionEvent::new(EventKind::AuthRequest, nsp("/"), String::new());
+    assert_eq!(events(&mut s), vec![engine_open("eio1"), ask.clone()]);
+    assert!(texts(&mut s).is_empty(), "no CONNECT before the auth");
+    s.provide_auth("/", Some(r#"{"n":1}"#.into()));
+    assert_eq!(texts(&mut s), vec![r#"40{"n":1}"#]);
+    s.handle_text(1, r#"40{"sid":"s1"}"#);
+    s.handle_transport_close(2, TransportClosed::Closed);
+    events(&mut s);
+    let at = wait_attempt(&mut s);
+    s.handle_transport_open(at);
+    s.handle_text(at, OPEN);
+    assert!(events(&mut s).contains(&ask));
+    // A late answer after the link is gone is ignored.
+    s.handle_transport_close(at + 1, TransportClosed::Closed);
+    s.provide_auth("/", Some(r#"{"n":2}"#.into()));
+    assert!(texts(&mut s).is_empty());
+}
+
+#[test]
+fn volatile_emits_are_dropped_when_not_connected() {
+    let mut s = connected();
+    assert!(s.emit_volatile("/", r#"["v"]"#.into(), vec![], 1));
+    assert_eq!(texts(&mut s), vec![r#"42["v"]"#]);
+    s.handle_transport_close(2, TransportClosed::Closed);
+    assert!(!s.emit_volatile("/", r#"["v"]"#.into(), vec![], 3));
+    assert!(texts(&mut s).is_empty());
+    assert_eq!(s.buffered("/"), 0);
+}
+
+#[test]
+fn the_buffer_can_be_read_and_cleared_and_refuses_what_overflows() {
+    let mut s = S::new(SessionConfig {
+        max_buffer: 2,
+        ..SessionConfig::default()
+    });
+    let a = s
+        .emit("/", r#"["a"]"#.into(), vec![], Some(None), 0)
+        .unwrap()
+        .unwrap();
+    s.emit("/", r#"["b"]"#.into(), vec![], None, 0).unwrap();
+    assert_eq!(
+        s.emit("/", r#"["c"]"#.into(), vec![], None, 0),
+        Err(EmitError::BufferFull)
+    );
+    let held: Vec<&String> = s.buffer("/").collect();
+    assert_eq!(held, [r#"["a"]"#, r#"["b"]"#], "the oldest are kept");
+    events(&mut s);
+    s.clear_buffer("/");
+    assert_eq!(s.buffered("/"), 0);
+    assert_eq!(
+        events(&mut s),
+        vec![ack_failed("/", a, AckFailure::Disconnected)]
+    );
+    assert_eq!(s.pending_acks(), 0);
+}
+
+fn with_retries(retries: u32) -> S {
+    let mut s = S::new(SessionConfig {
+        retries,
+        ..SessionConfig::default()
+    });
+    s.connect("/", None, 0);
+    s.handle_transport_open(0);
+    s.handle_text(0, OPEN);
+    s.handle_text(0, r#"40{"sid":"s1"}"#);
+    texts(&mut s);
+    events(&mut s);
+    commands(&mut s);
+    s
+}
+
+#[test]
+fn retries_send_one_at_a_time_in_order_and_resend_until_acked() {
+    let mut s = with_retries(2);
+    let a = s
+        .emit("/", r#"["a"]"#.into(), vec![], Some(Some(100)), 0)
+        .unwrap()
+        .unwrap();
+    let b = s
+        .emit("/", r#"["b"]"#.into(), vec![], Some(Some(100)), 0)
+        .unwrap()
+        .unwrap();
+    // Packets without ack pass straight.
+    s.emit("/", r#"["plain"]"#.into(), vec![], None, 0).unwrap();
+    assert_eq!(
+        texts(&mut s),
+        vec![format!("42{a}[\"a\"]"), r#"42["plain"]"#.into()]
+    );
+    // The first try times out: the same packet, same id, goes again.
+    s.handle_text(50, "2");
+    texts(&mut s);
+    s.handle_timeout(100);
+    assert!(events(&mut s).is_empty(), "not failed: it has tries left");
+    assert_eq!(texts(&mut s), vec![format!("42{a}[\"a\"]")]);
+    // Acked: b goes next.
+    s.handle_text(150, &format!("43{a}[\"ok\"]"));
+    assert_eq!(events(&mut s), vec![acked("/", a, r#"["ok"]"#)]);
+    assert_eq!(texts(&mut s), vec![format!("42{b}[\"b\"]")]);
+    // b times out on all of its 1 + 2 tries, then fails.
+    s.handle_text(200, "2");
+    texts(&mut s);
+    s.handle_timeout(250);
+    s.handle_text(300, "2");
+    s.handle_timeout(350);
+    assert_eq!(texts(&mut s).len(), 3, "pong, try 2, pong, try 3");
+    assert!(events(&mut s).is_empty());
+    s.handle_text(400, "2");
+    s.handle_timeout(450);
+    assert_eq!(
+        events(&mut s),
+        vec![ack_failed("/", b, AckFailure::Timeout)]
+    );
+    assert_eq!(s.pending_acks(), 0);
+    assert!(s.is_idle() || s.is_connected("/"));
+}
+
+#[test]
+fn retries_survive_a_reconnection_and_count_it_as_a_try() {
+    let mut s = with_retries(1);
+    let a = s
+        .emit("/", r#"["a"]"#.into(), vec![], Some(None), 0)
+        .unwrap()
+        .unwrap();
+    let b = s
+        .emit("/", r#"["b"]"#.into(), vec![], Some(None), 0)
+        .unwrap()
+        .unwrap();
+    assert_eq!(texts(&mut s).len(), 1);
+    s.handle_transport_close(10, TransportClosed::Closed);
+    assert!(
+        !events(&mut s)
+            .iter()
+            .any(|e| e.kind == EventKind::AckFailed),
+        "a has a try left"
+    );
+    let at = wait_attempt(&mut s);
+    s.handle_transport_open(at);
+    s.handle_text(at, OPEN);
+    s.handle_text(at, r#"40{"sid":"s2"}"#);
+    assert_eq!(
+        texts(&mut s),
+        vec!["40".into(), format!("42{a}[\"a\"]")],
+        "a again, b waits"
+    );
+    // Lost again: a is out of tries, b has never been written.
+    s.handle_transport_close(at + 10, TransportClosed::Closed);
+    let failed: Vec<u64> = events(&mut s)
+        .into_iter()
+        .filter(|e| e.kind == EventKind::AckFailed)
+        .filter_map(|e| e.id)
+        .collect();
+    assert_eq!(failed, vec![a]);
+    let at = wait_attempt(&mut s);
+    s.handle_transport_open(at);
+    s.handle_text(at, OPEN);
+    s.handle_text(at, r#"40{"sid":"s3"}"#);
+    assert_eq!(texts(&mut s), vec!["40".into(), format!("42{b}[\"b\"]")]);
+}
