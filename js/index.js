@@ -75,6 +75,7 @@ const imports = {
       }
     },
     d: take,
+    k: (r) => ref(R[r]),
     p(list, x) {
       x = take(x);
       list ? R[list].push(x) : (list = ref([x]));
@@ -105,6 +106,15 @@ async function load() {
 W = (await load()).instance.exports;
 M = new Uint8Array(W.memory.buffer);
 
+/** Reports a page signal to every open connection: op 14 (network; num 1 online) or 15 (visible). */
+const each = (op, num) => H.forEach((f, h) => f && W.c(h, op, 0, 0, 0, 0, 0, num));
+// One listener each for the whole page, whatever the number of connections.
+if (globalThis.addEventListener) {
+  addEventListener("online", () => each(14, 1));
+  addEventListener("offline", () => each(14, 0));
+}
+if (globalThis.document) document.addEventListener("visibilitychange", () => document.hidden || each(15));
+
 /**
  * One Engine.IO connection: the session in the wasm (a handle and the commands of `cmd`, see
  * the tables in src/front/js.rs) and the WebSocket and timer it asks for, owned here and
@@ -112,21 +122,31 @@ M = new Uint8Array(W.memory.buffer);
  * thrown by the handler are reported, not propagated.
  */
 class Engine {
-  constructor(url, handler) {
+  /** `o` holds the Manager's options; see export `o` in src/front/js.rs for their order. */
+  constructor(url, handler, o) {
     this.url = url;
     /** Namespace names by index. */
     this.names = [];
-    this.h = W.o();
+    this.h = W.o(
+      o.reconnection === false ? -1 : o.reconnectionAttempts ?? 1 / 0,
+      o.reconnectionDelay ?? 1e3,
+      o.reconnectionDelayMax ?? 5e3,
+      o.randomizationFactor ?? 0.5,
+      o.timeout ?? 2e4,
+      o.retries,
+      o.maxBuffer ?? 1e3,
+      Math.random() * 2 ** 53,
+    );
     H[this.h] = (k, n, s, v, at, id, bins) =>
-      k < 8 ? handler(k, this.names[n], s, v, at, id, bins) : this.io(k, s, v, at, id, bins);
+      k < 16 ? handler(k, this.names[n], s, v, at, id, bins) : this.io(k, s, v, at, id, bins);
   }
-  /** Carries out a request of the wasm: 8 open the socket, 9 close it, 10 send, 11 arm the timer. */
+  /** Carries out a request of the wasm: 16 open the socket, 17 close it, 18 send, 19 arm the timer. */
   io(k, s, v, at, id, bins) {
     const ws = this.ws;
-    if (k == 11) {
+    if (k == 19) {
       clearTimeout(this.t);
       if (id !== undefined) this.t = setTimeout(() => this.c(9), id);
-    } else if (k == 10) {
+    } else if (k == 18) {
       if (ws)
         try {
           ws.send(v === undefined ? s : s + v.slice(at));
@@ -136,7 +156,7 @@ class Engine {
         }
     } else {
       this.drop();
-      if (k == 8)
+      if (k == 16)
         try {
           const w = (this.ws = new WebSocket(this.url));
           w.binaryType = "arraybuffer";
@@ -178,8 +198,9 @@ class Engine {
     return i;
   }
   /**
-   * Runs command `op` (0 connect, 1 disconnect, 2 emit, 3 ack, 4 close, 10 idle?) on namespace
-   * `nsp`; see the table in src/front/js.rs.
+   * Runs command `op` (0 connect, 1 disconnect, 2 emit, 3 ack, 4 close, 10 idle?, 13 auth,
+   * 17 read and 18 clear the send buffer) on namespace `nsp`; see the table
+   * in src/front/js.rs.
    */
   x(op, nsp, text, data, bins, num) {
     return cmd(this.h, op, nsp ? this.n(nsp) : 0, text, data, bins, num);
@@ -200,8 +221,10 @@ export const protocol = 5;
 const RESERVED = ["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"];
 
 // Event kinds passed by the engine to its handler (kind, nsp, s, v, at, id, bins); 5 is
-// ACK_ERROR (s = "timeout" | "disconnected") and 7 ENGINE_CLOSE (s = reason).
-const CONNECT = 0, DISCONNECT = 1, EVENT = 2, ACK = 3, CONNECT_ERROR = 4, ENGINE_OPEN = 6;
+// ACK_ERROR (s = "timeout" | "disconnected"), 7 ENGINE_CLOSE (s = reason), 8-11 the Manager's
+// reconnection events (MANAGER_EVENTS) and 12 AUTH_REQUEST.
+const CONNECT = 0, DISCONNECT = 1, EVENT = 2, ACK = 3, CONNECT_ERROR = 4, ENGINE_OPEN = 6, AUTH = 12;
+const MANAGER_EVENTS = ["reconnect_attempt", "reconnect", "reconnect_error", "reconnect_failed"];
 
 const isBin = (v) => v instanceof ArrayBuffer || ArrayBuffer.isView(v);
 
@@ -324,7 +347,10 @@ function target(uri, opts) {
 
 /**
  * One connection to a server (one WebSocket), shared by the {@link Socket}s of its namespaces.
- * Events: `open`, `close` (reason), `error` (Error).
+ * It reconnects by itself after the link is lost (not after `disconnect()`, a server-side
+ * disconnect or a refused CONNECT), with exponential backoff and jitter.
+ * Events: `open`, `close` (reason), `error` (Error), `reconnect_attempt` (n), `reconnect` (n),
+ * `reconnect_error` (Error), `reconnect_failed`.
  */
 export class Manager extends Emitter {
   /**
@@ -344,6 +370,7 @@ export class Manager extends Emitter {
     this.nsps = {};
     this._url = target(uri, opts).url;
     this._auto = opts.autoConnect !== false;
+    this._rec = opts.reconnection !== false;
     this._e = null;
     this._up = false;
     /** Compatibility view of engine.io-client's socket: `id`, `transport.name`, `open`/`close` events. */
@@ -380,7 +407,7 @@ export class Manager extends Emitter {
   /** The wasm engine, created on first use. */
   _eng() {
     if (!this._e) {
-      const e = (this._e = new Engine(this._url, (k, nsp, s, v, at, id, bins) => this._on(e, k, nsp, s, v, at, id, bins)));
+      const e = (this._e = new Engine(this._url, (k, nsp, s, v, at, id, bins) => this._on(e, k, nsp, s, v, at, id, bins), this.opts));
       e._acks = new Map();
     }
     return this._e;
@@ -392,10 +419,15 @@ export class Manager extends Emitter {
    * after that listener returns.
    */
   _on(e, kind, nsp, s, v, at, id, bins) {
-    if (kind < ENGINE_OPEN) {
+    if (kind < ENGINE_OPEN || kind == AUTH) {
       const socket = this.nsps[nsp];
       if (socket) socket._on(e, kind, s, v, at, id, bins);
     } else if (e === this._e || !this._e) {
+      if (kind > 7) {
+        if (kind == 11) for (const n in this.nsps) this.nsps[n]._act = false;
+        this.emitReserved(MANAGER_EVENTS[kind - 8], kind == 10 ? new Error(s) : id);
+        return kind == 11 && this._idle();
+      }
       const open = kind == ENGINE_OPEN;
       this._up = open;
       if (open) this.engine.id = s;
@@ -424,7 +456,11 @@ export class Manager extends Emitter {
 
   /** Reports a malformed packet that was dropped. */
   _bad(nsp, cause) {
-    const err = new Error("rtio: dropped a malformed packet on namespace " + nsp, { cause });
+    this._err(new Error("rtio: dropped a malformed packet on namespace " + nsp, { cause }));
+  }
+
+  /** Emits `error`, or logs `err` when nobody listens: never silent. */
+  _err(err) {
     this.hasListeners("error") ? this.emitReserved("error", err) : console.error(err);
   }
 }
@@ -463,21 +499,40 @@ export class Socket extends Emitter {
     return !this.connected;
   }
 
-  /** Whether the socket is connected or connecting. Without reconnection (not implemented yet) it is false after any disconnect or connect_error. */
+  /**
+   * Whether the socket is connected or trying to be: false after `disconnect()`, a server-side
+   * disconnect, a refused CONNECT, `reconnect_failed`, or any loss with `reconnection: false`.
+   */
   get active() {
     return this._act;
   }
 
-  /** Connects the namespace (sending `auth`, called first when it is a function). */
+  /**
+   * Connects the namespace with `auth`. A function `auth` is called on every (re)connect, with
+   * a callback to pass the payload to; it may instead return it, or a promise of it.
+   */
   connect() {
     if (!this.connected && !this._act) {
       this._act = true;
-      const go = (d) => {
-        if (this._act && !this.connected) this.io._eng().x(0, this.nsp, d === undefined ? "" : JSON.stringify(d));
-      };
-      typeof this.auth == "function" ? this.auth(go) : go(this.auth);
+      const f = typeof this.auth == "function";
+      this.io._eng().x(0, this.nsp, f || this.auth === undefined ? "" : JSON.stringify(this.auth), void 0, void 0, +f);
     }
     return this;
+  }
+
+  /**
+   * The packets waiting for the connection, oldest first, as `[event, ...args]` (binary
+   * arguments as placeholders). Assign `[]` to drop them (their acknowledgements fail).
+   */
+  get sendBuffer() {
+    const out = [],
+      e = this.io._e;
+    for (let i = 0, r; e && (r = e.x(17, this.nsp, "", void 0, void 0, i++)) > 0; ) out.push(JSON.parse(take(r)));
+    return out;
+  }
+
+  set sendBuffer(v) {
+    if (!v.length && this.io._e) this.io._e.x(18, this.nsp);
   }
 
   /** Alias of {@link Socket#connect}. */
@@ -509,8 +564,6 @@ export class Socket extends Emitter {
    */
   emit(ev, ...args) {
     if (RESERVED.includes(ev)) throw new Error('"' + String(ev) + '" is a reserved event name');
-    // volatile and compress are accepted and passed through as a normal emit for now;
-    // the engine will drop volatile emits made while not connected.
     const f = this.flags;
     this.flags = {};
     const fn = typeof args[args.length - 1] == "function" ? args.pop() : null;
@@ -520,12 +573,19 @@ export class Socket extends Emitter {
       t = f.timeout ?? this._opts.ackTimeout;
       t = t == null ? 0 : Math.max(1, t);
     }
+    // A volatile emit is dropped when not connected (with an ack callback, it is a normal emit).
+    if (f.volatile && !fn && !this.connected) return this;
     const e = this.io._eng();
     const bins = [];
     // Attachments only when there are any (an ArrayBuffer is never falsy).
     const id = e.x(2, this.nsp, "", encode(args, bins), bins[0] && bins, t);
-    if (id == -2) throw new Error("send buffer is full while disconnected");
-    if (fn) e._acks.set(id + this.nsp, [fn, fn.withError || t > 0]);
+    if (id == -2) {
+      // The buffer is full: this packet is refused (the buffer keeps the older ones).
+      const err = new Error("rtio: send buffer is full while disconnected");
+      err.data = args;
+      if (fn && (fn.withError || t > 0)) fn.call(this, err);
+      this.io._err(err);
+    } else if (fn) e._acks.set(id + this.nsp, [fn, fn.withError || t > 0]);
     if (this._out.length) for (const l of this._out.slice()) l.apply(this, args);
     return this;
   }
@@ -560,7 +620,7 @@ export class Socket extends Emitter {
     return this;
   }
 
-  /** Flags the next emit as volatile (currently sent like a normal emit). */
+  /** Flags the next emit as volatile: dropped, not buffered, when not connected. */
   get volatile() {
     this.flags.volatile = true;
     return this;
@@ -612,6 +672,7 @@ export class Socket extends Emitter {
 
   /** Handles one engine event for this namespace (see the handler table in src/front/js.rs). */
   _on(e, kind, a, v, at, b, c) {
+    if (kind == AUTH) return this._auth(e);
     // disconnect() reports the disconnection itself; drop what the engine had queued behind it.
     if ((kind == DISCONNECT || kind == EVENT) && !this.connected) return;
     // Disconnected by the user while the CONNECT was on its way.
@@ -631,7 +692,9 @@ export class Socket extends Emitter {
       this.connected = true;
       this.emitReserved("connect");
     } else if (kind == DISCONNECT) {
-      this.connected = this._act = false;
+      this.connected = false;
+      // Still active while the Manager reconnects: after a loss, not an "io ..." disconnect.
+      this._act = this.io._rec && a[0] != "i";
       this.id = undefined;
       this.emitReserved("disconnect", a);
       this.io._idle();
@@ -644,7 +707,8 @@ export class Socket extends Emitter {
       err.data = d?.data;
       // Transport failures reach the Manager too, as in socket.io-client.
       if (!this.io._up && err.message == "websocket error" && e === this.io._e) this.io.emitReserved("error", err);
-      this._act = false;
+      // A failed transport is retried; a refusal by the server is final.
+      this._act = this.io._rec && v === undefined;
       this.emitReserved("connect_error", err);
       this.io._idle();
     } else {
@@ -660,6 +724,25 @@ export class Socket extends Emitter {
         fn.call(this, new Error(a == "timeout" ? "operation has timed out" : "socket has been disconnected"));
       }
     }
+  }
+
+  /** Calls the `auth` function for the CONNECT the engine is about to send. */
+  _auth(e) {
+    const go = (d) => e.x(13, this.nsp, d === undefined ? "" : JSON.stringify(d));
+    let r;
+    try {
+      r = this.auth(go);
+    } catch (err) {
+      r = Promise.reject(err);
+    }
+    Promise.resolve(r).then(
+      (d) => d !== undefined && go(d),
+      (err) => {
+        // Without a payload the namespace cannot connect: stop and say why.
+        this.disconnect();
+        this.emitReserved("connect_error", err);
+      },
+    );
   }
 
   /** The function given to listeners of an event that asked for an ack; answers once. */

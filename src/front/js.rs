@@ -23,8 +23,9 @@
 //!
 //! Exports:
 //! - `a(len) -> pointer`: a buffer for the string import `j` returns.
-//! - `o() -> handle` opens a connection; nothing connects until a namespace does. Its outputs
-//!   go to the handler `index.js` registers under the handle.
+//! - `o(attempts, delay, delayMax, randomization, timeout, retries, maxBuffer, seed) -> handle`
+//!   opens a connection with these tunables (see [`open`]); nothing connects until a namespace
+//!   does. Its outputs go to the handler `index.js` registers under the handle.
 //! - `b(len) -> pointer`: the scratch buffer for the text of the next `c`.
 //! - `c(handle, op, nsp, len, data, bins, count, num) -> number` runs one command or input;
 //!   `nsp` is a namespace index from op 12, `len` the length of the text in the scratch buffer,
@@ -32,7 +33,7 @@
 //!
 //! | op | command | text | data | bins, count | num | returns |
 //! |---|---|---|---|---|---|---|
-//! | 0 | connect `nsp` | auth JSON or `""` | | | | |
+//! | 0 | connect `nsp` | auth JSON or `""` | | | `1`: ask for the auth on every connect (kind 12) | |
 //! | 1 | disconnect `nsp` | | | | | |
 //! | 2 | emit on `nsp` | | `[event, ...args]` JSON | attachments | ack timeout: `-1` no ack, `0` none, `> 0` ms | ack id, `-1` no ack, `-2` buffer full |
 //! | 3 | ack on `nsp` | | args JSON | attachments | ack id | |
@@ -45,12 +46,18 @@
 //! | 10 | is the session idle (nothing connected, buffered or awaited)? | | | | | `1` or `0` |
 //! | 11 | a binary frame arrived | | the `ArrayBuffer` | | | |
 //! | 12 | the index of namespace `text` (added if new) | namespace | | | | index |
+//! | 13 | the auth of `nsp`, answering kind 12 | auth JSON or `""` | | | | |
+//! | 14 | the network went away or came back | | | | `0` offline, `1` online | |
+//! | 15 | the page became visible | | | | | |
+//! | 17 | payload `num` of `nsp`'s send buffer | | | | index | its ref, or `-1` |
+//! | 18 | clear `nsp`'s send buffer | | | | | |
 //!
 //! Every other op, or an unknown handle or namespace, returns `-4`.
 //!
 //! Imports (module `r`): `o` the handler call below, `d(ref)` release a ref, `p(list, ref)`
 //! append a value to an array (`list` `0`: a new one) and return the array's ref, `n()`
-//! `Date.now()`, and `j(ref, at, keyPtr, keyLen)`, member `key` of
+//! `Date.now()`, `k(ref)` a second ref to the same value, and `j(ref, at, keyPtr, keyLen)`,
+//! member `key` of
 //! the JSON object at UTF-16 offset `at` of string `ref` (which stays the wasm's), read with
 //! `JSON.parse`: a non-negative integer, a string written with export `a` (returns `-2 - len`),
 //! or `-1` for anything else. Handshakes and CONNECT replies are read this way, so the wasm
@@ -59,7 +66,7 @@
 //! The handler `o(handle, kind, nsp, sPtr, sLen, v, at, id, bins)` gets `s`, a string the
 //! session made (none when `sLen` is 0), `v`, the ref of a JS string (a received frame or an
 //! emitted payload) whose payload starts at UTF-16 offset `at`, `id` (`-1`: none) and `bins`,
-//! a ref. It must not throw. Kinds 0-7 are events, 8-11 requests to the `Engine`:
+//! a ref. It must not throw. Kinds 0-12 are events, 16-19 requests to the `Engine`:
 //!
 //! | kind | event | s | v, at | id | bins |
 //! |---|---|---|---|---|---|
@@ -71,10 +78,15 @@
 //! | 5 | ACK_ERROR | `"timeout"` or `"disconnected"` | | ack id | |
 //! | 6 | ENGINE_OPEN | Engine.IO session id | | | |
 //! | 7 | ENGINE_CLOSE | reason | | | |
-//! | 8 | open a WebSocket (closing any previous one), report with ops 6-8 and 11 | | | | |
-//! | 9 | close the WebSocket (without reporting) | | | | |
-//! | 10 | write the text frame `s` + payload (if `v`), then each attachment as a binary frame; on failure report op 8 with `1` | frame or header | payload | | attachments, if any |
-//! | 11 | (re)arm the timer, reported with op 9 | | | delay in ms, `-1` to disarm | |
+//! | 8 | RECONNECT_ATTEMPT | | | attempt number | |
+//! | 9 | RECONNECT | | | attempt number | |
+//! | 10 | RECONNECT_ERROR | message | | | |
+//! | 11 | RECONNECT_FAILED | | | | |
+//! | 12 | AUTH_REQUEST: answer with op 13 | | | | |
+//! | 16 | open a WebSocket (closing any previous one), report with ops 6-8 and 11 | | | | |
+//! | 17 | close the WebSocket (without reporting) | | | | |
+//! | 18 | write the text frame `s` + payload (if `v`), then each attachment as a binary frame; on failure report op 8 with `1` | frame or header | payload | | attachments, if any |
+//! | 19 | (re)arm the timer, reported with op 9 | | | delay in ms, `-1` to disarm | |
 //!
 //! Outputs are handed over in the order the session produced them, then the timer request.
 //! The session is never borrowed while the handler runs, so the handler may call `c`; what such
@@ -85,6 +97,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 
+use crate::session::backoff::BackoffConfig;
 use crate::session::{
     Attachments, EmitError, Frame, Millis, Output as SessionOutput, Session, SessionConfig,
     SessionEvent, TransportClosed, TransportCommand,
@@ -117,13 +130,15 @@ unsafe extern "C" {
     safe fn date_now() -> f64;
     #[link_name = "j"]
     safe fn member(frame: u32, at: u32, key: *const u8, len: usize) -> f64;
+    #[link_name = "k"]
+    safe fn copy(r: u32) -> u32;
 }
 
 /// Handler kinds of the requests to the `Engine` (see the module docs).
-const OPEN_SOCKET: u32 = 8;
-const CLOSE_SOCKET: u32 = 9;
-const SEND: u32 = 10;
-const ARM_TIMER: u32 = 11;
+const OPEN_SOCKET: u32 = 16;
+const CLOSE_SOCKET: u32 = 17;
+const SEND: u32 = 18;
+const ARM_TIMER: u32 = 19;
 
 /// A JS value held for the wasm in `index.js`'s table (`0`: none), released on drop.
 #[derive(Default)]
@@ -146,14 +161,21 @@ impl Drop for Ref {
     }
 }
 
+impl Clone for Ref {
+    fn clone(&self) -> Self {
+        Ref(if self.0 == 0 { 0 } else { copy(self.0) })
+    }
+}
+
 /// A payload in the npm build: a JS string and the UTF-16 offset where the payload starts.
+#[derive(Clone)]
 pub struct Text {
     v: Ref,
     at: u32,
 }
 
 /// A packet's attachments in the npm build: a JS array of `ArrayBuffer`s and its length.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Bins {
     list: Ref,
     count: u32,
@@ -378,8 +400,22 @@ fn drain(conn: &Conn) {
 }
 
 /// Opens a connection; see the module docs.
+///
+/// The arguments are the session's tunables: reconnection attempts (`-1`: no reconnection;
+/// infinity: unlimited), first and largest delay (ms), randomization factor, connect timeout
+/// (ms), ack retries, buffer size (packets), and the seed of the jitter.
 #[export_name = "o"]
-pub extern "C" fn open() -> u32 {
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn open(
+    attempts: f64,
+    initial: f64,
+    max: f64,
+    randomization: f64,
+    connect_timeout: f64,
+    retries: f64,
+    max_buffer: f64,
+    seed: f64,
+) -> u32 {
     let Ok(mut slots) = SLOTS.0.try_borrow_mut() else {
         return u32::MAX;
     };
@@ -391,7 +427,20 @@ pub extern "C" fn open() -> u32 {
     let conn = Rc::new(Conn {
         handle: handle as u32,
         state: RefCell::new(State {
-            session: Session::new(SessionConfig::default()),
+            // Float-to-int casts saturate: infinity is the largest value, NaN 0.
+            session: Session::new(SessionConfig {
+                connect_timeout: connect_timeout as Millis,
+                max_buffer: max_buffer as usize,
+                reconnection: attempts >= 0.0,
+                reconnection_attempts: attempts as u32,
+                backoff: BackoffConfig {
+                    initial: initial as Millis,
+                    max: max as Millis,
+                    randomization,
+                },
+                seed: seed as u64,
+                retries: retries as u32,
+            }),
             names: Vec::new(),
             last_now: 0,
             armed: None,
@@ -460,6 +509,11 @@ pub extern "C" fn cmd(
     ret
 }
 
+/// An auth payload from the bridge: JSON texts are never empty, so `""` is none.
+fn auth(text: &str) -> Option<String> {
+    (!text.is_empty()).then(|| text.into())
+}
+
 /// One command or input, with the connection's state borrowed (nothing reaches JS but the
 /// imports that do not call back).
 fn run(st: &mut State, op: u32, nsp: u32, text: &str, data: Ref, bins: Bins, num: f64) -> f64 {
@@ -482,8 +536,19 @@ fn run(st: &mut State, op: u32, nsp: u32, text: &str, data: Ref, bins: Bins, num
     let name = names.get(nsp as usize).map(String::as_str);
     let payload = Text { v: data, at: 0 };
     match (op, name) {
+        (0, Some(nsp)) if num == 1.0 => s.connect_asking_auth(nsp, now),
         // JSON texts are never empty: "" is no auth.
-        (0, Some(nsp)) => s.connect(nsp, (!text.is_empty()).then(|| text.into()), now),
+        (0, Some(nsp)) => s.connect(nsp, auth(text), now),
+        (13, Some(nsp)) => s.provide_auth(nsp, auth(text)),
+        (14, _) => s.handle_network(now, num == 1.0),
+        (15, _) => s.handle_visible(now),
+        (17, Some(nsp)) => {
+            return s
+                .buffer(nsp)
+                .nth(num as usize)
+                .map_or(-1.0, |p| f64::from(p.clone().v.into_raw()))
+        }
+        (18, Some(nsp)) => s.clear_buffer(nsp),
         (1, Some(nsp)) => s.disconnect(nsp, now),
         (2, Some(nsp)) => {
             let ack = if num < 0.0 {

@@ -397,15 +397,10 @@ struct Outgoing<A, P> {
     data: P,
     attachments: A,
     id: Option<u64>,
-}
-
-/// A packet of the retry queue (see [`SessionConfig::retries`]).
-#[derive(Debug)]
-struct Queued<A, P> {
-    packet: Outgoing<A, P>,
-    /// The ack timeout of each try.
-    timeout: Option<Millis>,
-    /// How many times it was written.
+    /// For a packet of the retry queue (see [`SessionConfig::retries`]): the ack timeout of
+    /// each try.
+    retry: Option<Option<Millis>>,
+    /// How many times it was written (packets of the retry queue).
     tries: u32,
 }
 
@@ -416,10 +411,10 @@ struct Namespace<A, P> {
     /// Whether the auth payload is asked for on every connect ([`EventKind::AuthRequest`]).
     ask_auth: bool,
     state: NspState,
-    /// Packets emitted while not connected, flushed in order on connect.
+    /// Packets waiting to be written, in order: those emitted while not connected, and the
+    /// retry queue. The first packet of the retry queue is written when every packet before
+    /// it has been, and stays here until acknowledged; the ones after it wait for it.
     buffer: Vec<Outgoing<A, P>>,
-    /// The retry queue: its head is the packet in flight.
-    queue: Vec<Queued<A, P>>,
 }
 
 /// A packet whose binary attachments are still arriving.
@@ -506,7 +501,7 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
             && self
                 .namespaces
                 .iter()
-                .all(|n| n.state == NspState::Idle && n.buffer.is_empty() && n.queue.is_empty())
+                .all(|n| n.state == NspState::Idle && n.buffer.is_empty())
     }
 
     /// Whether the link was lost and the session is trying to get it back: waiting out the
@@ -522,16 +517,12 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
             .flat_map(|n| n.buffer.iter().map(|p| &p.data))
     }
 
-    /// Drops what namespace `nsp` holds until it connects. The acknowledgements those packets
-    /// asked for fail with [`AckFailure::Disconnected`].
+    /// Drops the packets namespace `nsp` has not written yet. The acknowledgements they asked
+    /// for fail with [`AckFailure::Disconnected`].
     pub fn clear_buffer(&mut self, nsp: &str) {
-        let Some(n) = self.find_mut(nsp) else { return };
-        let name = n.name.clone();
-        let ids: Vec<u64> = n.buffer.drain(..).filter_map(|p| p.id).collect();
-        for id in ids {
-            if self.acks.take(&name, id).is_some() {
-                self.push_ack_failed(name.clone(), id, AckFailure::Disconnected);
-            }
+        if let Some(n) = self.find_mut(nsp) {
+            n.buffer.clear();
+            self.fail_acks(Some(nsp), false, None);
         }
     }
 
@@ -659,9 +650,8 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
         }
         for n in &mut self.namespaces {
             n.buffer.clear();
-            n.queue.clear();
         }
-        self.fail_acks(None, None);
+        self.fail_acks(None, false, None);
     }
 
     /// Emits `data` (`[event, ...args]`, see [`Frame::Payload`]) with its `attachments` on namespace
@@ -687,8 +677,7 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
             return Err(EmitError::BufferFull);
         };
         let connected = link_open && matches!(n.state, NspState::Connected);
-        let held = if retry { n.queue.len() } else { n.buffer.len() };
-        if (retry || !connected) && held >= max_buffer {
+        if (retry || !connected) && n.buffer.len() >= max_buffer {
             return Err(EmitError::BufferFull);
         }
         let name = n.name.clone();
@@ -712,18 +701,14 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
             data,
             attachments,
             id,
+            retry: ack.filter(|_| retry),
+            tries: 0,
         };
-        if let (true, Some(n)) = (retry, self.find_mut(nsp)) {
-            n.queue.push(Queued {
-                packet,
-                timeout: ack.flatten(),
-                tries: 0,
-            });
-            self.drain_queue(&name, now);
-        } else if connected {
+        if connected && !retry {
             self.write(&name, packet);
         } else if let Some(n) = self.find_mut(nsp) {
             n.buffer.push(packet);
+            self.flush(&name, now);
         }
         Ok(id)
     }
@@ -830,7 +815,7 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
             Link::Waiting { at } if now >= at => self.attempt_now(now),
             _ => self.check_heartbeat(now),
         }
-        self.fail_acks(None, Some(now));
+        self.fail_acks(None, false, Some(now));
     }
 
     /// The network went away (`online` false: the window's `offline` event) or came back.
@@ -919,7 +904,6 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
                 ask_auth: false,
                 state: NspState::Idle,
                 buffer: Vec::new(),
-                queue: Vec::new(),
             });
         }
         self.find_mut(nsp)
@@ -1022,15 +1006,8 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
                 }
                 n.state = NspState::Connected;
                 let name = n.name.clone();
-                let buffered = core::mem::take(&mut n.buffer);
                 self.push_event(EventKind::Connect, name.clone(), sid);
-                for packet in buffered {
-                    if let Some(a) = packet.id.and_then(|id| self.acks.get_mut(id)) {
-                        a.sent = true;
-                    }
-                    self.write(&name, packet);
-                }
-                self.drain_queue(&name, now);
+                self.flush(&name, now);
             }
             SocketKind::ConnectError => {
                 let Some(n) = self.find_mut(p.nsp) else {
@@ -1121,45 +1098,61 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
             if ack {
                 // The head of the retry queue is done: the next one goes.
                 if let Some(n) = self.find_mut(&nsp) {
-                    if n.queue.first().is_some_and(|q| q.packet.id == id) {
-                        n.queue.remove(0);
+                    if n.buffer.first().is_some_and(|p| p.id == id) {
+                        n.buffer.remove(0);
                     }
                 }
-                self.drain_queue(&nsp, now);
+                self.flush(&nsp, now);
             }
         }
     }
 
-    /// Writes the head of namespace `nsp`'s retry queue, unless it is in flight or the
-    /// namespace is not connected.
-    fn drain_queue(&mut self, nsp: &str, now: Millis) {
+    /// Writes what namespace `nsp` holds, in order, if it is connected: up to and including the
+    /// first packet of the retry queue, unless that one is already in flight.
+    fn flush(&mut self, nsp: &str, now: Millis) {
         let link_open = self.is_open();
-        let Session {
-            namespaces, acks, ..
-        } = self;
-        let Some(n) = namespaces.iter_mut().find(|n| *n.name == nsp) else {
-            return;
-        };
-        let Some(q) = n.queue.first_mut() else { return };
-        if !link_open || n.state != NspState::Connected {
-            return;
+        loop {
+            let Session {
+                namespaces, acks, ..
+            } = &mut *self;
+            let Some(n) = namespaces.iter_mut().find(|n| *n.name == nsp) else {
+                return;
+            };
+            if !link_open || n.state != NspState::Connected || n.buffer.is_empty() {
+                return;
+            }
+            let ack = n
+                .buffer
+                .first()
+                .and_then(|p| p.id)
+                .and_then(|id| acks.get_mut(id));
+            let packet = match (n.buffer.first_mut(), ack) {
+                (Some(p), Some(a)) if p.retry.is_some() => {
+                    if a.sent {
+                        return;
+                    }
+                    a.sent = true;
+                    a.deadline = p.retry.flatten().map(|t| now.saturating_add(t));
+                    p.tries += 1;
+                    let copy = Outgoing {
+                        data: p.data.clone(),
+                        attachments: p.attachments.clone(),
+                        ..*p
+                    };
+                    let name = n.name.clone();
+                    self.write(&name, copy);
+                    return;
+                }
+                (_, ack) => {
+                    if let Some(a) = ack {
+                        a.sent = true;
+                    }
+                    n.buffer.remove(0)
+                }
+            };
+            let name = n.name.clone();
+            self.write(&name, packet);
         }
-        let Some(a) = q.packet.id.and_then(|id| acks.get_mut(id)) else {
-            return;
-        };
-        if a.sent {
-            return;
-        }
-        a.sent = true;
-        a.deadline = q.timeout.map(|t| now.saturating_add(t));
-        q.tries += 1;
-        let packet = Outgoing {
-            data: q.packet.data.clone(),
-            attachments: q.packet.attachments.clone(),
-            id: q.packet.id,
-        };
-        let name = n.name.clone();
-        self.write(&name, packet);
     }
 
     fn write(&mut self, nsp: &str, packet: Outgoing<A, P>) {
@@ -1228,22 +1221,20 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
         }
     }
 
-    fn push_ack_failed(&mut self, nsp: Nsp, id: u64, failure: AckFailure) {
-        self.out.push(ack_failed(nsp, id, failure));
-    }
-
     fn fail_sent_acks(&mut self, nsp: &str) {
-        self.fail_acks(Some(nsp), None);
+        self.fail_acks(Some(nsp), true, None);
     }
 
     /// Fails pending acks with an `AckFailed` event each, in id order: with `due = Some(now)`
     /// those whose deadline has come ([`AckFailure::Timeout`]); otherwise
-    /// ([`AckFailure::Disconnected`]) the sent ones of namespace `sent_on`, or all of them.
-    /// One loop for the three cases keeps a single copy in the wasm.
+    /// ([`AckFailure::Disconnected`]) those of namespace `nsp` that were written (`sent`) or
+    /// not, or all of them without `nsp`. One loop for every case keeps a single copy in the
+    /// wasm.
     ///
-    /// A packet of the retry queue that has tries left is not failed: it goes back to the
-    /// queue's head, unsent, and is written again when its namespace is connected.
-    fn fail_acks(&mut self, sent_on: Option<&str>, due: Option<Millis>) {
+    /// A packet of the retry queue with tries left is not failed by a timeout or a
+    /// disconnection: it goes back to unsent, and is written again when its namespace is
+    /// connected.
+    fn fail_acks(&mut self, nsp: Option<&str>, sent: bool, due: Option<Millis>) {
         let retries = self.config.retries;
         let Session {
             acks,
@@ -1252,31 +1243,34 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
             ..
         } = self;
         acks.retain(|a| {
-            let failure = match (due, sent_on) {
+            let failure = match (due, nsp) {
                 (Some(now), _) if a.deadline.is_some_and(|d| d <= now) => AckFailure::Timeout,
-                (None, Some(nsp)) if a.sent && *a.nsp == nsp => AckFailure::Disconnected,
+                (None, Some(nsp)) if a.sent == sent && *a.nsp == nsp => AckFailure::Disconnected,
                 (None, None) => AckFailure::Disconnected,
                 _ => return true,
             };
             if let Some(n) = namespaces.iter_mut().find(|n| n.name == a.nsp) {
-                if let Some(q) = n.queue.first().filter(|q| q.packet.id == Some(a.id)) {
-                    if q.tries <= retries && (due, sent_on) != (None, None) {
+                let retry = due.is_some() || (sent && nsp.is_some());
+                if let Some(p) = n.buffer.first().filter(|p| p.id == Some(a.id)) {
+                    if p.retry.is_some() && p.tries <= retries && retry {
                         a.sent = false;
                         a.deadline = None;
                         return true;
                     }
                 }
-                // A packet failed before it was written is dropped, as socket.io-client does.
+                // A packet failed before it was acknowledged is not written again, as
+                // socket.io-client drops a timed-out packet from its buffer.
                 n.buffer.retain(|p| p.id != Some(a.id));
-                n.queue.retain(|q| q.packet.id != Some(a.id));
             }
             out.push(ack_failed(a.nsp.clone(), a.id, failure));
             false
         });
         if let Some(now) = due {
-            let names: Vec<Nsp> = self.namespaces.iter().map(|n| n.name.clone()).collect();
-            for n in names {
-                self.drain_queue(&n, now);
+            let mut i = 0;
+            while let Some(n) = self.namespaces.get(i) {
+                i += 1;
+                let name = n.name.clone();
+                self.flush(&name, now);
             }
         }
     }

@@ -11,6 +11,7 @@ use alloc::string::String;
 use core::cell::{Cell, RefCell};
 
 use super::clock;
+use super::page::{PageSignal, PageWatch};
 use super::timer::Timer;
 use super::websocket::{WsSignal, WsTransport};
 use crate::session::{
@@ -29,6 +30,8 @@ struct State {
     ws: Option<WsTransport>,
     /// Set once the link exists (the timer's closure needs a weak handle to it).
     timer: Option<Timer>,
+    /// The page's network and visibility listeners, set with the timer.
+    page: Option<PageWatch>,
     last_now: Millis,
     /// Events taken from the session, waiting for the sink (oldest first).
     events: Vec<Event>,
@@ -57,6 +60,7 @@ impl Link {
                 url,
                 ws: None,
                 timer: None,
+                page: None,
                 last_now: 0,
                 events: Vec::new(),
             }),
@@ -69,8 +73,15 @@ impl Link {
                 apply(&inner, Input::Timer);
             }
         });
+        let weak = Rc::downgrade(&inner);
+        let page = PageWatch::new(move |signal| {
+            if let Some(inner) = weak.upgrade() {
+                apply(&inner, Input::Page(signal));
+            }
+        });
         if let Ok(mut st) = inner.state.try_borrow_mut() {
             st.timer = Some(timer);
+            st.page = Some(page);
         }
         Link { inner }
     }
@@ -126,6 +137,7 @@ pub(crate) enum Input<'a> {
     CancelAck(&'a str, u64),
     Close,
     Signal(WsSignal),
+    Page(PageSignal),
     Timer,
     /// The result of an `Emit` (also "nothing to report" for every other input).
     Emitted(Result<Option<u64>, EmitError>),
@@ -172,6 +184,8 @@ fn apply(inner: &Rc<Inner>, input: Input<'_>) -> Input<'static> {
                 st.session
                     .handle_transport_close(now, TransportClosed::Error);
             }
+            Input::Page(PageSignal::Network(online)) => s.handle_network(now, online),
+            Input::Page(PageSignal::Visible) => s.handle_visible(now),
             Input::Timer => {
                 if let Some(t) = st.timer.as_mut() {
                     t.fired();

@@ -13,6 +13,8 @@ pub(crate) mod heap;
 #[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
 pub(crate) mod link;
 #[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
+pub(crate) mod page;
+#[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
 pub(crate) mod timer;
 #[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
 pub(crate) mod websocket;

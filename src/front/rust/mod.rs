@@ -20,6 +20,6 @@ pub use error::{AckError, ConnectError, EmitError};
 pub use payload::{erased::Arg, Binary};
 #[cfg(target_arch = "wasm32")]
 pub use socket::{
-    AckFuture, AckSender, ConnectFuture, EventStream, Manager, Options, Socket, Subscription,
-    WeakSocket,
+    AckFuture, AckSender, ConnectFuture, EventStream, Manager, ManagerEvent, ManagerSubscription,
+    Options, Socket, Subscription, WeakSocket,
 };

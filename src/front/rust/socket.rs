@@ -17,6 +17,7 @@ use wasm_bindgen::JsValue;
 use super::error::{AckError, ConnectError, EmitError};
 use super::payload::{self, erased::Arg};
 use super::url;
+use crate::session::backoff::BackoffConfig;
 use crate::session::{AckFailure, DisconnectReason, EventKind, SessionConfig, SessionEvent};
 use crate::shell::link::{Event, Input, Link};
 
@@ -47,6 +48,10 @@ pub struct Options {
     ack_timeout: Option<Duration>,
     connect_timeout: Duration,
     max_buffer: usize,
+    reconnection: bool,
+    reconnection_attempts: u32,
+    backoff: BackoffConfig,
+    retries: u32,
 }
 
 impl Default for Options {
@@ -58,6 +63,10 @@ impl Default for Options {
             ack_timeout: None,
             connect_timeout: Duration::from_secs(20),
             max_buffer: 1_000,
+            reconnection: true,
+            reconnection_attempts: u32::MAX,
+            backoff: BackoffConfig::default(),
+            retries: 0,
         }
     }
 }
@@ -98,11 +107,71 @@ impl Options {
         self
     }
 
-    /// How many emits a disconnected socket keeps until it connects (default 1000).
+    /// How many emits a disconnected socket keeps until it connects (default 1000). When it is
+    /// full, [`Socket::emit`] fails with [`EmitError::BufferFull`] and the buffer keeps what it
+    /// holds.
     pub fn max_buffer(mut self, packets: usize) -> Self {
         self.max_buffer = packets;
         self
     }
+
+    /// Whether to reconnect by itself after the connection is lost (default true). Never after
+    /// [`Socket::disconnect`], a server-side disconnect or a refused connection.
+    pub fn reconnection(mut self, on: bool) -> Self {
+        self.reconnection = on;
+        self
+    }
+
+    /// How many reconnection attempts in a row before [`ManagerEvent::ReconnectFailed`]
+    /// (default unlimited).
+    pub fn reconnection_attempts(mut self, attempts: u32) -> Self {
+        self.reconnection_attempts = attempts;
+        self
+    }
+
+    /// The delay before the first reconnection attempt; it doubles each attempt (default 1 s).
+    pub fn reconnection_delay(mut self, delay: Duration) -> Self {
+        self.backoff.initial = ms(delay);
+        self
+    }
+
+    /// The largest delay between reconnection attempts (default 5 s).
+    pub fn reconnection_delay_max(mut self, delay: Duration) -> Self {
+        self.backoff.max = ms(delay);
+        self
+    }
+
+    /// The random share of each delay, from 0 to 1 (default 0.5): the jitter that keeps
+    /// clients from returning all at once.
+    pub fn randomization_factor(mut self, factor: f64) -> Self {
+        self.backoff.randomization = factor;
+        self
+    }
+
+    /// Resends each emit that asks for an ack until it is acknowledged, up to `retries` more
+    /// times; such emits go one at a time, in order (default 0: no retries).
+    pub fn retries(mut self, retries: u32) -> Self {
+        self.retries = retries;
+        self
+    }
+}
+
+/// What happens to a [`Manager`]'s connection; see [`Manager::on_event`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum ManagerEvent {
+    /// The connection opened (the Engine.IO handshake completed).
+    Open,
+    /// The connection closed.
+    Close(DisconnectReason),
+    /// Reconnection attempt number `n` (from 1) starts.
+    ReconnectAttempt(u32),
+    /// Attempt `n` succeeded.
+    Reconnect(u32),
+    /// An attempt failed, for this reason.
+    ReconnectError(String),
+    /// The manager gave up after [`Options::reconnection_attempts`]; [`Socket::open`] starts
+    /// again.
+    ReconnectFailed,
 }
 
 fn ms(d: Duration) -> u64 {
@@ -169,7 +238,11 @@ struct ManagerInner {
     link: Link,
     opts: Options,
     sockets: RefCell<Vec<Weak<SocketInner>>>,
+    listeners: RefCell<Vec<(u64, ManagerListener)>>,
+    next_listener: Cell<u64>,
 }
+
+type ManagerListener = Rc<RefCell<dyn FnMut(&ManagerEvent)>>;
 
 /// One Engine.IO connection; any number of namespaces ([`Socket`]s) share it.
 ///
@@ -202,6 +275,11 @@ impl Manager {
         let config = SessionConfig {
             connect_timeout: ms(opts.connect_timeout),
             max_buffer: opts.max_buffer,
+            reconnection: opts.reconnection,
+            reconnection_attempts: opts.reconnection_attempts,
+            backoff: opts.backoff,
+            seed: (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64,
+            retries: opts.retries,
         };
         let inner = Rc::new_cyclic(|weak: &Weak<ManagerInner>| {
             let weak = weak.clone();
@@ -209,6 +287,8 @@ impl Manager {
                 link: Link::new(engine_url, config, move |ev| dispatch(&weak, ev)),
                 opts,
                 sockets: RefCell::new(Vec::new()),
+                listeners: RefCell::new(Vec::new()),
+                next_listener: Cell::new(0),
             }
         });
         Ok(Manager { inner })
@@ -260,11 +340,70 @@ impl Manager {
     pub fn close(&self) {
         self.inner.link.close();
     }
+
+    /// Calls `f` with every [`ManagerEvent`] until the returned handle is dropped.
+    pub fn on_event(&self, f: impl FnMut(&ManagerEvent) + 'static) -> ManagerSubscription {
+        let id = self.inner.next_listener.get();
+        self.inner.next_listener.set(id + 1);
+        self.inner
+            .listeners
+            .borrow_mut()
+            .push((id, Rc::new(RefCell::new(f))));
+        ManagerSubscription {
+            manager: Rc::downgrade(&self.inner),
+            id,
+        }
+    }
+}
+
+/// A [`Manager::on_event`] listener; dropping it removes the listener.
+#[must_use = "the listener is removed when the ManagerSubscription is dropped"]
+pub struct ManagerSubscription {
+    manager: Weak<ManagerInner>,
+    id: u64,
+}
+
+impl Drop for ManagerSubscription {
+    fn drop(&mut self) {
+        if let Some(m) = self.manager.upgrade() {
+            if let Ok(mut l) = m.listeners.try_borrow_mut() {
+                l.retain(|(id, _)| *id != self.id);
+            }
+        }
+    }
+}
+
+/// The manager event a session event reports, if it is one.
+fn manager_event(ev: &Event) -> Option<ManagerEvent> {
+    let n = ev.id.map_or(0, |n| n as u32);
+    Some(match ev.kind {
+        EventKind::EngineOpen => ManagerEvent::Open,
+        EventKind::EngineClose => {
+            ManagerEvent::Close(ev.reason.unwrap_or(DisconnectReason::TransportClose))
+        }
+        EventKind::ReconnectAttempt => ManagerEvent::ReconnectAttempt(n),
+        EventKind::Reconnect => ManagerEvent::Reconnect(n),
+        EventKind::ReconnectError => ManagerEvent::ReconnectError(ev.text.clone()),
+        EventKind::ReconnectFailed => ManagerEvent::ReconnectFailed,
+        _ => return None,
+    })
 }
 
 fn dispatch(manager: &Weak<ManagerInner>, ev: Event) {
     let Some(m) = manager.upgrade() else { return };
-    if matches!(ev.kind, EventKind::EngineOpen | EventKind::EngineClose) {
+    if let Some(me) = manager_event(&ev) {
+        // Cloned out, so a listener may add or drop listeners.
+        let listeners: Vec<_> = m
+            .listeners
+            .borrow()
+            .iter()
+            .map(|(_, f)| f.clone())
+            .collect();
+        for f in listeners {
+            if let Ok(mut f) = f.try_borrow_mut() {
+                f(&me);
+            }
+        }
         return;
     }
     let nsp = &*ev.nsp;
@@ -793,7 +932,9 @@ impl SocketInner {
                     self.complete_ack(id, Err(e));
                 }
             }
-            EventKind::EngineOpen | EventKind::EngineClose => {}
+            // Manager events are dispatched before reaching a socket; the Rust front door
+            // gives its auth with every CONNECT and never asks.
+            _ => {}
         }
     }
 

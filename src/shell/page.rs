@@ -1,0 +1,74 @@
+//! The page's network and visibility signals: the window's `online` and `offline` events and
+//! the document's `visibilitychange`, for the session's [`handle_network`] and
+//! [`handle_visible`].
+//!
+//! [`handle_network`]: crate::session::Session::handle_network
+//! [`handle_visible`]: crate::session::Session::handle_visible
+
+use wasm_bindgen::prelude::*;
+use web_sys::EventTarget;
+
+/// What the page reports.
+pub(crate) enum PageSignal {
+    /// `online` (true) or `offline` (false).
+    Network(bool),
+    /// The page became visible.
+    Visible,
+}
+
+/// The three listeners; dropping it removes them.
+pub(crate) struct PageWatch {
+    listeners: Vec<(EventTarget, &'static str, Closure<dyn FnMut()>)>,
+}
+
+impl PageWatch {
+    /// Listens on the page for as long as the watch lives (nothing outside a window).
+    pub fn new(on_signal: impl Fn(PageSignal) + Clone + 'static) -> PageWatch {
+        let mut listeners = Vec::new();
+        if let Some(window) = web_sys::window() {
+            let document = window.document();
+            let mut add = |target: EventTarget, event: &'static str, f: Box<dyn FnMut()>| {
+                let f = Closure::wrap(f);
+                if target
+                    .add_event_listener_with_callback(event, f.as_ref().unchecked_ref())
+                    .is_ok()
+                {
+                    listeners.push((target, event, f));
+                }
+            };
+            let f = on_signal.clone();
+            add(
+                window.clone().into(),
+                "online",
+                Box::new(move || f(PageSignal::Network(true))),
+            );
+            let f = on_signal.clone();
+            add(
+                window.into(),
+                "offline",
+                Box::new(move || f(PageSignal::Network(false))),
+            );
+            if let Some(document) = document {
+                let doc = document.clone();
+                add(
+                    document.into(),
+                    "visibilitychange",
+                    Box::new(move || {
+                        if !doc.hidden() {
+                            on_signal(PageSignal::Visible)
+                        }
+                    }),
+                );
+            }
+        }
+        PageWatch { listeners }
+    }
+}
+
+impl Drop for PageWatch {
+    fn drop(&mut self) {
+        for (target, event, f) in &self.listeners {
+            let _ = target.remove_event_listener_with_callback(event, f.as_ref().unchecked_ref());
+        }
+    }
+}
