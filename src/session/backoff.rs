@@ -60,11 +60,11 @@ impl Backoff {
     /// The delay before the next attempt, in ms; counts the attempt.
     pub fn next_delay(&mut self) -> Millis {
         let c = self.config;
-        // initial · 2ⁿ, saturating long before the cap matters.
-        let base = c
-            .initial
-            .saturating_mul(1u64 << self.attempts.min(40))
-            .min(c.max);
+        // initial · 2ⁿ up to the cap, doubled step by step: no 128-bit multiply in the wasm.
+        let mut base = c.initial.min(c.max);
+        for _ in 0..self.attempts.min(64) {
+            base = base.saturating_add(base).min(c.max);
+        }
         self.attempts = self.attempts.saturating_add(1);
         let share = if c.randomization.is_finite() {
             c.randomization.clamp(0.0, 1.0)

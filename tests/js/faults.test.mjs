@@ -27,9 +27,11 @@ suite("faults", ({ test, server }) => {
   const connect = (page, url) =>
     page.run(
       async ({ target }) => {
-        const s = (window.s = io(target, { forceNew: true }));
+        // Short reconnection delays and connect timeout keep the tests quick.
+        const s = (window.s = io(target, { forceNew: true, reconnectionDelay: 100, reconnectionDelayMax: 400, timeout: 2000 }));
         await connected(s);
         s.on("disconnect", (reason) => (window.gone = { reason, at: Date.now() }));
+        s.on("connect", () => (window.back = Date.now()));
         // A round trip first, so the link is known to work.
         return s.emitWithAck("echo", "ok");
       },
@@ -44,7 +46,13 @@ suite("faults", ({ test, server }) => {
       { ms },
     );
 
-  test("a blackholed link is found dead within pingInterval + pingTimeout", async (page) => {
+  const waitBack = (page) =>
+    page.run(async () => {
+      await until(() => window.back, 5000, "connect");
+      return window.back;
+    }, {}, { timeout: 8000 });
+
+  test("a blackholed link is found dead within pingInterval + pingTimeout, and comes back after restore", async (page) => {
     const p = await through();
     assert.equal(await connect(page, p.url), "ok");
     const t0 = Date.now();
@@ -57,6 +65,11 @@ suite("faults", ({ test, server }) => {
       detect <= PING_INTERVAL + PING_TIMEOUT + MARGIN,
       `found dead after ${detect} ms, more than ${PING_INTERVAL} + ${PING_TIMEOUT} + ${MARGIN}`,
     );
+    const t1 = Date.now();
+    p.restore();
+    const back = await waitBack(page);
+    console.log(`[${server}] blackhole: connected again ${back - t1} ms after restore`);
+    assert.equal(await page.run(() => s.emitWithAck("echo", "again")), "again");
   });
 
   test("a cut connection is reported at once as transport close", async (page) => {
@@ -68,5 +81,37 @@ suite("faults", ({ test, server }) => {
     console.log(`[${server}] cut: disconnect after ${gone.at - t0} ms`);
     assert.equal(gone.reason, "transport close");
     assert.ok(gone.at - t0 < PING_INTERVAL, "not left to the heartbeat");
+    await waitBack(page);
+  });
+
+  test("a page whose timers were held writes nothing into the dead link, and delivers after reconnecting", async (page) => {
+    const p = await through();
+    assert.equal(await connect(page, p.url), "ok");
+    p.blackhole();
+    // The main thread is held longer than pingInterval + pingTimeout: no timer can fire, so
+    // only the emit's own look at the clock can find the link dead.
+    const r = await page.run(async ({ hold, key }) => {
+      window.sent = [];
+      const send = WebSocket.prototype.send;
+      let n = 0;
+      WebSocket.prototype.send = function (d) {
+        this.n ??= ++n;
+        window.sent.push([this.n, String(d)]);
+        return send.call(this, d);
+      };
+      const wasConnected = s.connected;
+      const t = Date.now();
+      while (Date.now() - t < hold);
+      window.ack = s.timeout(8000).emitWithAck("tally", key);
+      return { wasConnected, connectedAfter: s.connected, written: window.sent.filter(([, d]) => d.includes(key)).length };
+    }, { hold: PING_INTERVAL + PING_TIMEOUT + 300, key: "held-" + server });
+    assert.deepEqual(r, { wasConnected: true, connectedAfter: false, written: 0 });
+    p.restore();
+    const d = await page.run(async ({ key }) => {
+      const count = await window.ack;
+      return { count, writes: window.sent.filter(([, d]) => d.includes(key)).map(([n]) => n) };
+    }, { key: "held-" + server }, { timeout: 10000 });
+    assert.equal(d.count, 1, "counted once by the server");
+    assert.equal(d.writes.length, 1, "written once, on the new connection");
   });
 });

@@ -218,11 +218,31 @@ function serverUrl(which) {
  * when the file's tests end. Pages still come from the shared Node server.
  */
 export async function startTestServer(which, args = []) {
-  if (which === "node") {
-    const script = path.join(REPO, "tests/servers/node/server.mjs");
-    return (await startServer("Node", process.execPath, [script, "--port", "0", ...args])).url;
-  }
-  return (await startServer("Rust", RUST_BIN, ["--port", "0", ...args])).url;
+  return (await ownServer(which, args)).url;
+}
+
+// A test server of the test's own that the test may crash and bring back: `kill()` ends it
+// with SIGKILL (no goodbye to its clients), `restart()` starts it again on the same port.
+export async function ownServer(which, args = []) {
+  const [label, command, pre] =
+    which === "node"
+      ? ["Node", process.execPath, [path.join(REPO, "tests/servers/node/server.mjs")]]
+      : ["Rust", RUST_BIN, []];
+  const launch = (port) => startServer(label, command, [...pre, "--port", String(port), ...args]);
+  let { url, child } = await launch(0);
+  const port = new URL(url).port;
+  return {
+    url,
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGKILL");
+      await exited;
+    },
+    async restart() {
+      ({ child } = await launch(port));
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@
 //! | `recorded` (ack)             | acks the record: an array of arrays, oldest first                   |
 //! | `ask` (event, ...args)       | emits `event` with an ack request; the reply comes back as `answer` |
 //! | `kick`                       | `socket.disconnect()`: the client sees `io server disconnect`       |
+//! | `tally` (key, ack)           | counts `key` server-wide (all sockets), acks the new count          |
 //! | anything else                | nothing; a requested ack never comes                                |
 //!
 //! Incoming arguments are read with [`EventArgs`]'s own extractor, so any JSON
@@ -118,6 +119,7 @@ fn on_main_connect(socket: SocketRef, HandshakeAuth(auth): HandshakeAuth) -> Rea
 
     socket.on("ask", on_ask);
     socket.on("kick", on_kick);
+    socket.on("tally", on_tally);
 
     chat::register(&socket);
     ready(())
@@ -139,6 +141,21 @@ fn register_common(socket: &SocketRef, auth: Option<serde_json::Value>) {
         ready(())
     });
     socket.on("echo", on_echo);
+}
+
+/// How many times each `tally` key arrived, over every socket of the process.
+static TALLY: Mutex<std::collections::BTreeMap<String, u64>> =
+    Mutex::new(std::collections::BTreeMap::new());
+
+fn on_tally(Data(key): Data<String>, ack: AckSender) -> Ready<()> {
+    let count = {
+        let mut tally = TALLY.lock().unwrap_or_else(PoisonError::into_inner);
+        let n = tally.entry(key).or_insert(0);
+        *n += 1;
+        *n
+    };
+    let _ = ack.send(&count);
+    ready(())
 }
 
 fn on_echo(args: EventArgs, ack: AckSender) -> Ready<()> {

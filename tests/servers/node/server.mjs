@@ -188,6 +188,9 @@ function common(socket) {
   });
 }
 
+// How many times each `tally` key arrived, over every socket of the process.
+const tally = new Map();
+
 io.of("/").on("connection", (socket) => {
   common(socket);
   const record = [];
@@ -209,6 +212,11 @@ io.of("/").on("connection", (socket) => {
     socket.emit(event, ...args, (...reply) => socket.emit("answer", ...reply));
   });
   socket.on("kick", () => socket.disconnect());
+  socket.on("tally", (key, ack) => {
+    const n = (tally.get(key) || 0) + 1;
+    tally.set(key, n);
+    if (typeof ack === "function") ack(n);
+  });
 });
 
 io.of("/second").on("connection", (socket) => common(socket));
