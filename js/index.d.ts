@@ -61,8 +61,16 @@ export interface ManagerReservedEvents {
   open: () => void;
   /** The connection to the server closed. */
   close: (reason: DisconnectReason) => void;
-  /** A transport error, or a malformed packet that was dropped. */
-  error: (err: Error) => void;
+  /** A transport error, a malformed packet that was dropped, or an emit refused because the send buffer is full (`err.data` holds `[event, ...args]`). */
+  error: (err: Error & { data?: unknown[] }) => void;
+  /** Reconnection attempt `attempt` (from 1) starts. */
+  reconnect_attempt: (attempt: number) => void;
+  /** Attempt `attempt` succeeded. */
+  reconnect: (attempt: number) => void;
+  /** An attempt failed. */
+  reconnect_error: (err: Error) => void;
+  /** The Manager gave up after `reconnectionAttempts`; `socket.connect()` starts again. */
+  reconnect_failed: () => void;
 }
 
 /** Event emitter shared by Manager and Socket (component-emitter semantics). */
@@ -105,12 +113,28 @@ export interface ManagerOptions {
   transports?: string[];
   /** Connect sockets as soon as they are created. @default true */
   autoConnect?: boolean;
+  /** Reconnect by itself after the link is lost (never after `disconnect()`, a server-side disconnect or a refused CONNECT). @default true */
+  reconnection?: boolean;
+  /** Attempts in a row before `reconnect_failed`. @default Infinity */
+  reconnectionAttempts?: number;
+  /** Delay before the first attempt, in ms; doubles each attempt. @default 1000 */
+  reconnectionDelay?: number;
+  /** Largest delay between attempts, in ms. @default 5000 */
+  reconnectionDelayMax?: number;
+  /** Random share of each delay, 0 to 1 (applied below the delay, after the cap). @default 0.5 */
+  randomizationFactor?: number;
+  /** Time for the transport to open and hand-shake, in ms. @default 20000 */
+  timeout?: number;
+  /** Packets a disconnected namespace keeps for its next connection; beyond, an emit is refused with an `error` event on the Manager (and its ack fails). @default 1000 */
+  maxBuffer?: number;
+  /** Resend each emit that has an ack callback until acknowledged, up to `retries` more times (each try bounded by `ackTimeout`); such emits go one at a time, in order. @default 0 */
+  retries?: number;
 }
 
 /** Options of a Socket (one namespace). */
 export interface SocketOptions {
-  /** Sent with the namespace CONNECT; a function is called on each connect and passes the data to its callback. */
-  auth?: { [key: string]: any } | ((cb: (data: object) => void) => void);
+  /** Sent with the namespace CONNECT. A function is called before every (re)connect: it passes the data to its callback, or returns it (or a promise of it); a rejection stops the socket with `connect_error`. */
+  auth?: { [key: string]: any } | ((cb: (data: object) => void) => void | object | Promise<object | void>);
   /** Default ack timeout in ms; with it, ack callbacks are error-first `(err, ...args)`. */
   ackTimeout?: number;
 }
@@ -162,8 +186,10 @@ export declare class Socket<
   connected: boolean;
   /** Whether the namespace is disconnected. */
   readonly disconnected: boolean;
-  /** Connected or connecting. Reconnection is not implemented yet, so false after any disconnect or connect_error. */
+  /** Connected or trying to be (also while the Manager reconnects); false after `disconnect()`, a server-side disconnect, a refused CONNECT or `reconnect_failed`. */
   readonly active: boolean;
+  /** Emits waiting for the connection, oldest first, as `[event, ...args]`; assign `[]` to drop them (their acks fail). */
+  sendBuffer: unknown[][];
   /** Connection-state recovery is not supported yet: always false. */
   recovered: boolean;
   /** Credentials sent on connect; may be changed before calling `connect()` again. */
@@ -199,7 +225,7 @@ export declare class Socket<
   timeout(ms: number): Socket<ListenEvents, DecorateAcknowledgements<EmitEvents>>;
   /** Accepted for compatibility (no effect). */
   compress(compress: boolean): this;
-  /** Flags the next emit as volatile (sent like a normal emit for now). */
+  /** Flags the next emit as volatile: dropped, not buffered, while not connected (an emit with an ack callback is sent normally). */
   readonly volatile: this;
 
   /** Adds a listener for every incoming event. */
