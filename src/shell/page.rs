@@ -16,9 +16,12 @@ pub(crate) enum PageSignal {
     Visible,
 }
 
+/// One listener: where, on which event, and the closure.
+type Listener = (EventTarget, &'static str, Closure<dyn FnMut()>);
+
 /// The three listeners; dropping it removes them.
 pub(crate) struct PageWatch {
-    listeners: Vec<(EventTarget, &'static str, Closure<dyn FnMut()>)>,
+    listeners: Vec<Listener>,
 }
 
 impl PageWatch {
