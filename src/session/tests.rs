@@ -129,7 +129,12 @@ fn ack_failed(n: &str, id: u64, failure: AckFailure) -> Ev {
 
 /// A session with `/` connected at time 0 (sid `s1`), outputs drained.
 fn connected() -> S {
-    let mut s = S::new(SessionConfig::default());
+    connected_with(SessionConfig::default())
+}
+
+/// [`connected`] with `config`.
+fn connected_with(config: SessionConfig) -> S {
+    let mut s = S::new(config);
     s.connect("/", None, 0);
     s.handle_transport_open(0);
     s.handle_text(0, OPEN);
@@ -1013,18 +1018,10 @@ fn the_buffer_can_be_read_and_cleared_and_refuses_what_overflows() {
 }
 
 fn with_retries(retries: u32) -> S {
-    let mut s = S::new(SessionConfig {
+    connected_with(SessionConfig {
         retries,
         ..SessionConfig::default()
-    });
-    s.connect("/", None, 0);
-    s.handle_transport_open(0);
-    s.handle_text(0, OPEN);
-    s.handle_text(0, r#"40{"sid":"s1"}"#);
-    texts(&mut s);
-    events(&mut s);
-    commands(&mut s);
-    s
+    })
 }
 
 #[test]
