@@ -716,6 +716,20 @@ fn numbered(kind: EventKind, n: u64) -> Ev {
     }
 }
 
+/// An emit on `/` that asks for an ack; returns its id.
+fn emit_ack(s: &mut S, data: &str, timeout: Option<Millis>, now: Millis) -> u64 {
+    s.emit("/", data.into(), vec![], Some(timeout), now)
+        .unwrap()
+        .unwrap()
+}
+
+/// The transport of an attempt opens at `at`, the handshake follows, and `/` connects as `sid`.
+fn reopen(s: &mut S, at: Millis, sid: &str) {
+    s.handle_transport_open(at);
+    s.handle_text(at, OPEN);
+    s.handle_text(at, &format!(r#"40{{"sid":"{sid}"}}"#));
+}
+
 /// Runs the timer of a session waiting to reconnect; returns when the attempt started.
 fn wait_attempt(s: &mut S) -> Millis {
     let at = s.poll_timeout().expect("a reconnection is scheduled");
@@ -931,18 +945,13 @@ fn becoming_visible_judges_the_heartbeat_and_hurries_a_reconnection() {
 fn throttled_emits_go_to_the_buffer_and_out_after_reconnecting() {
     // The timer of a busy page did not fire; the emit finds the link dead on the clock.
     let mut s = connected();
-    let id = s
-        .emit("/", r#"["late"]"#.into(), vec![], Some(None), 10_000)
-        .unwrap()
-        .unwrap();
+    let id = emit_ack(&mut s, r#"["late"]"#, None, 10_000);
     assert!(
         texts(&mut s).is_empty(),
         "nothing written into the dead link"
     );
     let at = wait_attempt(&mut s);
-    s.handle_transport_open(at);
-    s.handle_text(at, OPEN);
-    s.handle_text(at, r#"40{"sid":"s2"}"#);
+    reopen(&mut s, at, "s2");
     assert_eq!(
         texts(&mut s),
         vec![
@@ -996,10 +1005,7 @@ fn the_buffer_can_be_read_and_cleared_and_refuses_what_overflows() {
         max_buffer: 2,
         ..SessionConfig::default()
     });
-    let a = s
-        .emit("/", r#"["a"]"#.into(), vec![], Some(None), 0)
-        .unwrap()
-        .unwrap();
+    let a = emit_ack(&mut s, r#"["a"]"#, None, 0);
     s.emit("/", r#"["b"]"#.into(), vec![], None, 0).unwrap();
     assert_eq!(
         s.emit("/", r#"["c"]"#.into(), vec![], None, 0),
@@ -1027,14 +1033,8 @@ fn with_retries(retries: u32) -> S {
 #[test]
 fn retries_send_one_at_a_time_in_order_and_resend_until_acked() {
     let mut s = with_retries(2);
-    let a = s
-        .emit("/", r#"["a"]"#.into(), vec![], Some(Some(100)), 0)
-        .unwrap()
-        .unwrap();
-    let b = s
-        .emit("/", r#"["b"]"#.into(), vec![], Some(Some(100)), 0)
-        .unwrap()
-        .unwrap();
+    let a = emit_ack(&mut s, r#"["a"]"#, Some(100), 0);
+    let b = emit_ack(&mut s, r#"["b"]"#, Some(100), 0);
     // Packets without ack pass straight.
     s.emit("/", r#"["plain"]"#.into(), vec![], None, 0).unwrap();
     assert_eq!(
@@ -1072,14 +1072,8 @@ fn retries_send_one_at_a_time_in_order_and_resend_until_acked() {
 #[test]
 fn retries_survive_a_reconnection_and_count_it_as_a_try() {
     let mut s = with_retries(1);
-    let a = s
-        .emit("/", r#"["a"]"#.into(), vec![], Some(None), 0)
-        .unwrap()
-        .unwrap();
-    let b = s
-        .emit("/", r#"["b"]"#.into(), vec![], Some(None), 0)
-        .unwrap()
-        .unwrap();
+    let a = emit_ack(&mut s, r#"["a"]"#, None, 0);
+    let b = emit_ack(&mut s, r#"["b"]"#, None, 0);
     assert_eq!(texts(&mut s).len(), 1);
     s.handle_transport_close(10, TransportClosed::Closed);
     assert!(
@@ -1089,9 +1083,7 @@ fn retries_survive_a_reconnection_and_count_it_as_a_try() {
         "a has a try left"
     );
     let at = wait_attempt(&mut s);
-    s.handle_transport_open(at);
-    s.handle_text(at, OPEN);
-    s.handle_text(at, r#"40{"sid":"s2"}"#);
+    reopen(&mut s, at, "s2");
     assert_eq!(
         texts(&mut s),
         vec!["40".into(), format!("42{a}[\"a\"]")],
@@ -1106,8 +1098,6 @@ fn retries_survive_a_reconnection_and_count_it_as_a_try() {
         .collect();
     assert_eq!(failed, vec![a]);
     let at = wait_attempt(&mut s);
-    s.handle_transport_open(at);
-    s.handle_text(at, OPEN);
-    s.handle_text(at, r#"40{"sid":"s3"}"#);
+    reopen(&mut s, at, "s3");
     assert_eq!(texts(&mut s), vec!["40".into(), format!("42{b}[\"b\"]")]);
 }
