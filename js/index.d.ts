@@ -190,7 +190,7 @@ export declare class Socket<
   readonly active: boolean;
   /** Emits waiting for the connection, oldest first, as `[event, ...args]`; assign `[]` to drop them (their acks fail). */
   sendBuffer: unknown[][];
-  /** Connection-state recovery is not supported yet: always false. */
+  /** Whether the last connect recovered the previous session (connection-state recovery: same `id`, rooms kept, missed events delivered right after `connect`). */
   recovered: boolean;
   /** Credentials sent on connect; may be changed before calling `connect()` again. */
   auth: SocketOptions["auth"];

@@ -483,7 +483,10 @@ export class Socket extends Emitter {
     this.id = undefined;
     /** Whether the namespace is connected. */
     this.connected = false;
-    /** Connection-state recovery is not supported yet: always false. */
+    /**
+     * Whether the last connect recovered the previous session (connection-state recovery:
+     * same id, rooms kept, missed events delivered right after `connect`).
+     */
     this.recovered = false;
     if (opts && opts.auth) this.auth = opts.auth;
     this._opts = { ...opts };
@@ -514,7 +517,8 @@ export class Socket extends Emitter {
   connect() {
     if (!this.connected && !this._act) {
       this._act = true;
-      const f = typeof this.auth == "function";
+      // Asked for at each connect when it must be made then: a function, or a session to recover.
+      const f = typeof this.auth == "function" || !!this._pid;
       this.io._eng().x(0, this.nsp, f || this.auth === undefined ? "" : JSON.stringify(this.auth), void 0, void 0, +f);
     }
     return this;
@@ -688,6 +692,14 @@ export class Socket extends Emitter {
       }
     }
     if (kind == CONNECT) {
+      // With connection-state recovery, the reply has the session's private id: the next
+      // CONNECTs carry it, with the offset of the last event, so are made at each connect.
+      let pid;
+      try {
+        pid = JSON.parse(v.slice(at)).pid;
+      } catch {}
+      this.recovered = !!pid && pid === this._pid;
+      if ((this._pid = pid)) e.x(0, this.nsp, "", void 0, void 0, 1);
       this.id = a;
       this.connected = true;
       this.emitReserved("connect");
@@ -699,6 +711,9 @@ export class Socket extends Emitter {
       this.emitReserved("disconnect", a);
       this.io._idle();
     } else if (kind == EVENT) {
+      // The server appends the offset to the events it keeps for recovery (those without an
+      // ack); like socket.io-client, listeners see it too.
+      if (this._pid && b == null && d.length > 1 && typeof d[d.length - 1] == "string") this._lo = d[d.length - 1];
       if (b != null) d.push(this._ack(e, b));
       if (this._any.length) for (const l of this._any.slice()) l.apply(this, d);
       this.emitReserved(...d);
@@ -726,9 +741,16 @@ export class Socket extends Emitter {
     }
   }
 
-  /** Calls the `auth` function for the CONNECT the engine is about to send. */
+  /**
+   * Gives the payload of the CONNECT the engine is about to send: `auth`, or what the `auth`
+   * function gives, with the session to recover if any (`auth`'s own members win).
+   */
   _auth(e) {
-    const go = (d) => e.x(13, this.nsp, d === undefined ? "" : JSON.stringify(d));
+    const go = (d) => {
+      if (this._pid) d = { pid: this._pid, offset: this._lo, ...d };
+      e.x(13, this.nsp, d === undefined ? "" : JSON.stringify(d));
+    };
+    if (typeof this.auth != "function") return go(this.auth);
     let r;
     try {
       r = this.auth(go);

@@ -277,7 +277,8 @@ pub enum Output<A, P = String> {
 /// bridge hands to its handler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
-    /// A namespace connected; `text` is the socket id the server gave.
+    /// A namespace connected; `text` is the socket id the server gave, `data` the whole
+    /// CONNECT payload (a JSON object; with connection-state recovery it holds the `pid`).
     Connect = 0,
     /// A connected namespace disconnected; `reason` says why.
     Disconnect = 1,
@@ -324,7 +325,7 @@ pub struct SessionEvent<A, P = String> {
     /// The kind's text (see [`EventKind`]); for `Disconnect` and `EngineClose` the reason as
     /// [`DisconnectReason::as_str`] spells it, for `AckFailed` `"timeout"` or `"disconnected"`.
     pub text: String,
-    /// The payload of `Event`, `Ack` and `ConnectError`.
+    /// The payload of `Event`, `Ack`, `ConnectError` and `Connect`.
     pub data: Option<P>,
     /// The ack id of `Event` (if asked), `Ack` and `AckFailed`.
     pub id: Option<u64>,
@@ -415,6 +416,9 @@ struct Namespace<A, P> {
     /// retry queue. The first packet of the retry queue is written when every packet before
     /// it has been, and stays here until acknowledged; the ones after it wait for it.
     buffer: Vec<Outgoing<A, P>>,
+    /// Events that arrived before the CONNECT reply (a server recovering the session replays
+    /// what was missed first), delivered right after `Connect`; at most `max_buffer`.
+    early: Vec<SessionEvent<A, P>>,
 }
 
 /// A packet whose binary attachments are still arriving.
@@ -598,6 +602,7 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
     fn send_connect(&mut self, nsp: &str) {
         if let Some(n) = self.find_mut(nsp) {
             n.state = NspState::Connecting;
+            n.early.clear();
             let frame = nsp_frame(SocketKind::Connect, &n.name, n.auth.as_deref());
             self.send_text(frame);
         }
@@ -904,6 +909,7 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
                 ask_auth: false,
                 state: NspState::Idle,
                 buffer: Vec::new(),
+                early: Vec::new(),
             });
         }
         self.find_mut(nsp)
@@ -1006,7 +1012,12 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
                 }
                 n.state = NspState::Connected;
                 let name = n.name.clone();
-                self.push_event(EventKind::Connect, name.clone(), sid);
+                let early = core::mem::take(&mut n.early);
+                self.out.push(Output::Event(SessionEvent {
+                    data: Some(frame.cut(at)),
+                    ..SessionEvent::new(EventKind::Connect, name.clone(), sid)
+                }));
+                self.out.extend(early.into_iter().map(Output::Event));
                 self.flush(&name, now);
             }
             SocketKind::ConnectError => {
@@ -1076,34 +1087,46 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
         attachments: A,
         now: Millis,
     ) {
-        let nsp = self
-            .find(nsp)
-            .filter(|n| n.state == NspState::Connected)
-            .map(|n| n.name.clone());
         let ack = kind == SocketKind::Ack;
-        // An answer to an ack we no longer wait for (timed out, cancelled) is dropped.
-        let nsp = nsp.filter(|nsp| !ack || id.and_then(|id| self.acks.take(nsp, id)).is_some());
-        if let Some(nsp) = nsp {
-            let kind = if ack {
-                EventKind::Ack
-            } else {
-                EventKind::Event
-            };
-            self.out.push(Output::Event(SessionEvent {
-                id,
-                attachments,
-                data: Some(data),
-                ..SessionEvent::new(kind, nsp.clone(), String::new())
-            }));
-            if ack {
-                // The head of the retry queue is done: the next one goes.
-                if let Some(n) = self.find_mut(&nsp) {
-                    if n.buffer.first().is_some_and(|p| p.id == id) {
-                        n.buffer.remove(0);
-                    }
-                }
-                self.flush(&nsp, now);
+        let max = self.config.max_buffer;
+        let Some(n) = self.find_mut(nsp) else { return };
+        let ev = SessionEvent {
+            id,
+            attachments,
+            data: Some(data),
+            ..SessionEvent::new(
+                if ack {
+                    EventKind::Ack
+                } else {
+                    EventKind::Event
+                },
+                n.name.clone(),
+                String::new(),
+            )
+        };
+        if n.state == NspState::Connecting && !ack {
+            // Replayed by a recovering server ahead of its CONNECT reply.
+            if n.early.len() < max {
+                n.early.push(ev);
             }
+            return;
+        }
+        // An answer to an ack we no longer wait for (timed out, cancelled) is dropped.
+        if n.state != NspState::Connected
+            || ack && id.and_then(|id| self.acks.take(&ev.nsp, id)).is_none()
+        {
+            return;
+        }
+        let nsp = ev.nsp.clone();
+        self.out.push(Output::Event(ev));
+        if ack {
+            // The head of the retry queue is done: the next one goes.
+            if let Some(n) = self.find_mut(&nsp) {
+                if n.buffer.first().is_some_and(|p| p.id == id) {
+                    n.buffer.remove(0);
+                }
+            }
+            self.flush(&nsp, now);
         }
     }
 

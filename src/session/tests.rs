@@ -81,8 +81,12 @@ fn engine_close(reason: DisconnectReason) -> Ev {
     SessionEvent::closed(EventKind::EngineClose, nsp(""), reason)
 }
 
+/// The `Connect` event for a reply `{"sid":"<sid>"}`.
 fn connected_ev(n: &str, sid: &str) -> Ev {
-    SessionEvent::new(EventKind::Connect, nsp(n), sid.into())
+    SessionEvent {
+        data: Some(format!(r#"{{"sid":"{sid}"}}"#)),
+        ..SessionEvent::new(EventKind::Connect, nsp(n), sid.into())
+    }
 }
 
 fn connect_error(n: &str, data: &str) -> Ev {
@@ -166,7 +170,55 @@ fn handshake_and_connect_with_auth() {
         vec![engine_open("eio1"), connected_ev("/", "s1")]
     );
     assert!(s.is_connected("/"));
-    assert!(s.is_connected("/"));
+}
+
+/// With connection-state recovery the reply carries the private session id, which the front
+/// doors read from the event's payload. A recovering server replays the missed events ahead
+/// of its reply: they are held and delivered right after `Connect`, in order, at most
+/// `max_buffer` of them; those of an attempt that failed are never delivered.
+#[test]
+fn events_replayed_before_the_connect_reply_follow_it() {
+    let mut s = S::new(SessionConfig {
+        max_buffer: 2,
+        ..SessionConfig::default()
+    });
+    s.connect("/", Some(r#"{"pid":"p1","offset":"o7"}"#.into()), 0);
+    s.handle_transport_open(0);
+    s.handle_text(0, OPEN);
+    assert_eq!(texts(&mut s), vec![r#"40{"pid":"p1","offset":"o7"}"#]);
+    events(&mut s);
+    s.handle_text(1, r#"42["missed",1,"o8"]"#);
+    s.handle_text(1, r#"42["missed",2,"o9"]"#);
+    s.handle_text(1, r#"42["missed",3,"o10"]"#);
+    assert!(events(&mut s).is_empty(), "nothing before the reply");
+    s.handle_text(1, r#"40{"sid":"s1","pid":"p1"}"#);
+    s.handle_text(1, r#"42["live",4,"o11"]"#);
+    let evs = events(&mut s);
+    let data: Vec<_> = evs.iter().map(|e| (e.kind, e.data.as_deref())).collect();
+    assert_eq!(
+        data,
+        vec![
+            (EventKind::Connect, Some(r#"{"sid":"s1","pid":"p1"}"#)),
+            (EventKind::Event, Some(r#"["missed",1,"o8"]"#)),
+            (EventKind::Event, Some(r#"["missed",2,"o9"]"#)),
+            (EventKind::Event, Some(r#"["live",4,"o11"]"#)),
+        ]
+    );
+    assert_eq!(evs[0].text, "s1");
+
+    // An attempt whose link drops before the reply: its early events go with it.
+    s.handle_transport_close(2, TransportClosed::Closed);
+    let at = wait_attempt(&mut s);
+    s.handle_transport_open(at);
+    s.handle_text(at, OPEN);
+    s.handle_text(at, r#"42["stale",5,"o12"]"#);
+    s.handle_transport_close(at, TransportClosed::Closed);
+    events(&mut s);
+    let at = wait_attempt(&mut s);
+    reopen(&mut s, at, "s1");
+    let kinds: Vec<_> = events(&mut s).iter().map(|e| e.kind).collect();
+    assert!(kinds.contains(&EventKind::Connect), "{kinds:?}");
+    assert!(!kinds.contains(&EventKind::Event), "{kinds:?}");
 }
 
 #[test]

@@ -11,6 +11,7 @@
 //! | `record` (...args)           | appends `args` to this socket's record                              |
 //! | `recorded` (ack)             | acks the record: an array of arrays, oldest first                   |
 //! | `ask` (event, ...args)       | emits `event` with an ack request; the reply comes back as `answer` |
+//! | `emit-to` (sid, event, ...)  | emits `event` with the rest to socket `sid` of `/`, if connected    |
 //! | `kick`                       | `socket.disconnect()`: the client sees `io server disconnect`       |
 //! | `tally` (key, ack)           | counts `key` server-wide (all sockets), acks the new count          |
 //! | anything else                | nothing; a requested ack never comes                                |
@@ -118,6 +119,7 @@ fn on_main_connect(socket: SocketRef, HandshakeAuth(auth): HandshakeAuth) -> Rea
     });
 
     socket.on("ask", on_ask);
+    socket.on("emit-to", on_emit_to);
     socket.on("kick", on_kick);
     socket.on("tally", on_tally);
 
@@ -165,6 +167,18 @@ fn on_echo(args: EventArgs, ack: AckSender) -> Ready<()> {
 
 fn on_emit_back(socket: SocketRef, args: EventArgs) -> Ready<()> {
     if let Some((event, rest)) = args.into_event_and_rest() {
+        let _ = socket.emit(event, &rest);
+    }
+    ready(())
+}
+
+fn on_emit_to(io: SocketIo, args: EventArgs) -> Ready<()> {
+    let target = args.into_event_and_rest().and_then(|(sid, rest)| {
+        let sid = sid.parse().ok()?;
+        let (event, rest) = rest.into_event_and_rest()?;
+        Some((io.get_socket(sid)?, event, rest))
+    });
+    if let Some((socket, event, rest)) = target {
         let _ = socket.emit(event, &rest);
     }
     ready(())

@@ -211,6 +211,10 @@ io.of("/").on("connection", (socket) => {
     if (typeof event !== "string") return;
     socket.emit(event, ...args, (...reply) => socket.emit("answer", ...reply));
   });
+  socket.on("emit-to", (sid, event, ...args) => {
+    if (lastIsAck(args)) args.pop();
+    if (typeof sid === "string" && typeof event === "string") io.of("/").to(sid).emit(event, ...args);
+  });
   socket.on("kick", () => socket.disconnect());
   socket.on("tally", (key, ack) => {
     const n = (tally.get(key) || 0) + 1;
