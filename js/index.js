@@ -202,7 +202,7 @@ class Engine {
    * 17 read and 18 clear the send buffer) on namespace `nsp`; see the table
    * in src/front/js.rs.
    */
-  x(op, nsp, text, data, bins, num) {
+  x(op, nsp, text, num, data, bins) {
     return cmd(this.h, op, nsp ? this.n(nsp) : 0, text, data, bins, num);
   }
   free() {
@@ -519,7 +519,7 @@ export class Socket extends Emitter {
       this._act = true;
       // Asked for at each connect when it must be made then: a function, or a session to recover.
       const f = typeof this.auth == "function" || !!this._pid;
-      this.io._eng().x(0, this.nsp, f || this.auth === undefined ? "" : JSON.stringify(this.auth), void 0, void 0, +f);
+      this.io._eng().x(0, this.nsp, f || this.auth === undefined ? "" : JSON.stringify(this.auth), +f);
     }
     return this;
   }
@@ -531,7 +531,7 @@ export class Socket extends Emitter {
   get sendBuffer() {
     const out = [],
       e = this.io._e;
-    for (let i = 0, r; e && (r = e.x(17, this.nsp, "", void 0, void 0, i++)) > 0; ) out.push(JSON.parse(take(r)));
+    for (let i = 0, r; e && (r = e.x(17, this.nsp, "", i++)) > 0; ) out.push(JSON.parse(take(r)));
     return out;
   }
 
@@ -582,7 +582,7 @@ export class Socket extends Emitter {
     const e = this.io._eng();
     const bins = [];
     // Attachments only when there are any (an ArrayBuffer is never falsy).
-    const id = e.x(2, this.nsp, "", encode(args, bins), bins[0] && bins, t);
+    const id = e.x(2, this.nsp, "", t, encode(args, bins), bins[0] && bins);
     if (id == -2) {
       // The buffer is full: this packet is refused (the buffer keeps the older ones).
       const err = new Error("rtio: send buffer is full while disconnected");
@@ -694,12 +694,10 @@ export class Socket extends Emitter {
     if (kind == CONNECT) {
       // With connection-state recovery, the reply has the session's private id: the next
       // CONNECTs carry it, with the offset of the last event, so are made at each connect.
-      let pid;
-      try {
-        pid = JSON.parse(v.slice(at)).pid;
-      } catch {}
+      // (The wasm read the socket id with JSON.parse already: this parse succeeds.)
+      const pid = JSON.parse(v.slice(at)).pid;
       this.recovered = !!pid && pid === this._pid;
-      if ((this._pid = pid)) e.x(0, this.nsp, "", void 0, void 0, 1);
+      if ((this._pid = pid)) e.x(0, this.nsp, "", 1);
       this.id = a;
       this.connected = true;
       this.emitReserved("connect");
@@ -775,7 +773,7 @@ export class Socket extends Emitter {
       sent = true;
       // A reply for a previous connection would be meaningless: drop it.
       const bins = [];
-      if (e === this.io._e) e.x(3, this.nsp, "", encode(args, bins), bins[0] && bins, id);
+      if (e === this.io._e) e.x(3, this.nsp, "", id, encode(args, bins), bins[0] && bins);
     };
   }
 }

@@ -418,7 +418,7 @@ struct Namespace<A, P> {
     buffer: Vec<Outgoing<A, P>>,
     /// Events that arrived before the CONNECT reply (a server recovering the session replays
     /// what was missed first), delivered right after `Connect`; at most `max_buffer`.
-    early: Vec<SessionEvent<A, P>>,
+    early: Vec<Output<A, P>>,
 }
 
 /// A packet whose binary attachments are still arriving.
@@ -1012,12 +1012,12 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
                 }
                 n.state = NspState::Connected;
                 let name = n.name.clone();
-                let early = core::mem::take(&mut n.early);
+                let mut early = core::mem::take(&mut n.early);
                 self.out.push(Output::Event(SessionEvent {
                     data: Some(frame.cut(at)),
                     ..SessionEvent::new(EventKind::Connect, name.clone(), sid)
                 }));
-                self.out.extend(early.into_iter().map(Output::Event));
+                self.out.append(&mut early);
                 self.flush(&name, now);
             }
             SocketKind::ConnectError => {
@@ -1107,7 +1107,7 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
         if n.state == NspState::Connecting && !ack {
             // Replayed by a recovering server ahead of its CONNECT reply.
             if n.early.len() < max {
-                n.early.push(ev);
+                n.early.push(Output::Event(ev));
             }
             return;
         }
