@@ -5,8 +5,12 @@
 //!
 //! ```text
 //! RTIO_NODE_URL=http://127.0.0.1:PORT RTIO_RUST_URL=http://127.0.0.1:PORT \
+//!     RTIO_NODE_RECOVERY_URL=http://127.0.0.1:PORT \
 //!     cargo test --target wasm32-unknown-unknown --test browser
 //! ```
+//!
+//! `RTIO_NODE_RECOVERY_URL` is a Node test server started with `--recovery` (socket.io's
+//! connection-state recovery), for the one test that needs it.
 //!
 //! Every test runs its scenario against each server in turn and names the server in its
 //! assertion messages. Every wait is bounded, so a missing reply fails the test instead of
@@ -22,7 +26,10 @@ use std::task::Poll;
 use std::time::Duration;
 
 use futures_core::Stream;
-use rtio::{AckError, Binary, ConnectError, DisconnectReason, EmitError, Manager, Options, Socket};
+use rtio::{
+    AckError, Binary, ConnectError, DisconnectReason, EmitError, Manager, ManagerEvent, Options,
+    Socket,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
@@ -169,6 +176,11 @@ export function websockets_opened() {
 export function websockets_open() {
     return install().filter((ws) => ws.readyState <= 1).length;
 }
+export function close_websockets() {
+    const open = install().filter((ws) => ws.readyState <= 1);
+    for (const ws of open) ws.close();
+    return open.length;
+}
 ")]
 extern "C" {
     /// How many WebSockets the page has created since the counter was installed. The first
@@ -176,6 +188,9 @@ extern "C" {
     fn websockets_opened() -> u32;
     /// How many of them are connecting or open.
     fn websockets_open() -> u32;
+    /// Closes every WebSocket that is connecting or open, from the page's side (the client
+    /// sees its transport close, as when a network drops); returns how many.
+    fn close_websockets() -> u32;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -994,4 +1009,162 @@ async fn off_inside_a_listener() {
         // The listener holds a handle of its own socket: leave explicitly.
         socket.disconnect();
     }
+}
+
+/// `events` holds `want` in this order, with anything in between.
+fn in_order(events: &[ManagerEvent], want: &[ManagerEvent]) -> bool {
+    let mut it = events.iter();
+    want.iter().all(|w| it.any(|e| e == w))
+}
+
+/// A transport lost under a connected socket: the manager reports the close and its
+/// reconnection, the socket reconnects by itself, and an emit made meanwhile is acked once.
+#[wasm_bindgen_test]
+async fn reconnects_by_itself_after_a_lost_transport() {
+    // Installs the WebSocket counter before any socket of this test exists.
+    websockets_opened();
+    for (server, url) in servers() {
+        let opts = Options::default()
+            .reconnection_delay(Duration::from_millis(100))
+            .reconnection_delay_max(Duration::from_millis(200));
+        let socket = connected(server, url, opts).await;
+        let events: Rc<RefCell<Vec<ManagerEvent>>> = Rc::default();
+        let e = events.clone();
+        let sub = socket
+            .manager()
+            .on_event(move |ev| e.borrow_mut().push(ev.clone()));
+        let reasons: Rc<RefCell<Vec<DisconnectReason>>> = Rc::default();
+        let r = reasons.clone();
+        let _on_disconnect = socket.on_disconnect(move |why| r.borrow_mut().push(why));
+        let connects = Rc::new(Cell::new(0u32));
+        let c = connects.clone();
+        let _on_connect = socket.on_connect(move || c.set(c.get() + 1));
+
+        assert_eq!(close_websockets(), 1, "[{server}] one WebSocket open");
+        until(&format!("[{server}] disconnect after the close"), || {
+            !reasons.borrow().is_empty()
+        })
+        .await;
+        assert_eq!(
+            *reasons.borrow(),
+            vec![DisconnectReason::TransportClose],
+            "[{server}] reason"
+        );
+        // Made while away: buffered, written once on the next connection.
+        let key = format!("rust-api-outage-{server}-{}", js_sys::Math::random());
+        let count: u64 = ask(server, &socket, "tally", &key).await;
+        assert_eq!(
+            count, 1,
+            "[{server}] the server counted the outage emit once"
+        );
+        assert_eq!(
+            connects.get(),
+            1,
+            "[{server}] on_connect after the reconnection"
+        );
+        assert!(socket.connected(), "[{server}] connected again");
+        let seen = events.borrow().clone();
+        assert!(
+            in_order(
+                &seen,
+                &[
+                    ManagerEvent::Close(DisconnectReason::TransportClose),
+                    ManagerEvent::ReconnectAttempt(1),
+                    ManagerEvent::Open,
+                    ManagerEvent::Reconnect(1),
+                ]
+            ),
+            "[{server}] manager events: {seen:?}"
+        );
+
+        // A dropped subscription hears nothing more.
+        drop(sub);
+        let before = events.borrow().len();
+        assert_eq!(close_websockets(), 1);
+        until(&format!("[{server}] second reconnection"), || {
+            connects.get() == 2
+        })
+        .await;
+        assert_eq!(events.borrow().len(), before, "[{server}] listener removed");
+        socket.disconnect();
+    }
+}
+
+/// Connection-state recovery with the Node server that enables it: events emitted to the
+/// socket while it is away arrive after the reconnect, once, without the server's offset;
+/// the id is kept and `recovered()` says so. The auth function's future is awaited at every
+/// connect, and the session goes with its payload.
+#[wasm_bindgen_test]
+async fn recovers_the_session_with_an_async_auth_function() {
+    // Installs the WebSocket counter before any socket of this test exists.
+    websockets_opened();
+    let server = "node --recovery";
+    let url = option_env!("RTIO_NODE_RECOVERY_URL")
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| panic!("RTIO_NODE_RECOVERY_URL was not set at compile time"))
+        .trim_end_matches('/');
+    let calls = Rc::new(Cell::new(0u32));
+    let c = calls.clone();
+    // A fixed one-second delay: time for another client to emit while this one is away.
+    let opts = Options::default()
+        .reconnection_delay(Duration::from_millis(1000))
+        .randomization_factor(0.0)
+        .auth_with(move || {
+            let c = c.clone();
+            async move {
+                sleep(20).await;
+                c.set(c.get() + 1);
+                json!({ "n": c.get() })
+            }
+        });
+    let socket = connected(server, url, opts).await;
+    assert!(!socket.recovered(), "a first connect recovers nothing");
+    let who: Value = ask(server, &socket, "whoami", &()).await;
+    assert_eq!(who["auth"], json!({ "n": 1 }), "first auth payload");
+    let news: Rc<RefCell<Vec<Value>>> = Rc::default();
+    let n = news.clone();
+    let _on_news = socket.on("news", move |v: Value| n.borrow_mut().push(v));
+    // The client learns its offset from the first event the server keeps.
+    socket
+        .emit_args("emit-back", &[json!("news"), json!(0)])
+        .unwrap();
+    until("first news", || news.borrow().len() == 1).await;
+    let id = socket.id();
+
+    let reasons: Rc<RefCell<Vec<DisconnectReason>>> = Rc::default();
+    let r = reasons.clone();
+    let _on_disconnect = socket.on_disconnect(move |why| r.borrow_mut().push(why));
+    assert_eq!(close_websockets(), 1);
+    until("disconnect", || !reasons.borrow().is_empty()).await;
+    // Another client has the server emit to the absent socket.
+    let other = connected(server, url, Options::default()).await;
+    for i in 1..=2 {
+        other
+            .emit_args("emit-to", &[json!(id), json!("news"), json!(i)])
+            .unwrap();
+    }
+    let _: Value = ask(server, &other, "echo", &"done").await;
+    other.disconnect();
+
+    within(WAIT, "reconnect", socket.wait_connected())
+        .await
+        .unwrap_or_else(|e| panic!("reconnect: {e}"));
+    until("missed news", || news.borrow().len() >= 3).await;
+    sleep(SETTLE).await;
+    assert!(socket.recovered(), "recovered after a short cut");
+    assert_eq!(socket.id(), id, "same id");
+    assert_eq!(
+        *news.borrow(),
+        vec![json!(0), json!(1), json!(2)],
+        "each once, no offset"
+    );
+    assert_eq!(calls.get(), 2, "the auth function runs at every connect");
+    let who: Value = ask(server, &socket, "whoami", &()).await;
+    assert_eq!(who["auth"]["n"], json!(2), "second auth payload");
+    assert!(
+        who["auth"]["pid"].is_string(),
+        "the session's pid goes along: {who}"
+    );
+    assert!(who["auth"]["offset"].is_string(), "and its offset: {who}");
+    socket.disconnect();
 }

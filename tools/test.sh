@@ -42,6 +42,9 @@ trap stop_servers EXIT
 step "start servers"
 start_server node "$ARTIFACTS/node-server.log" node tests/servers/node/server.mjs --port 0
 export RTIO_NODE_URL="$SERVER_URL"
+# The Rust API's connection-state recovery test needs a server that recovers sessions.
+start_server node-recovery "$ARTIFACTS/node-recovery-server.log" node tests/servers/node/server.mjs --port 0 --recovery
+export RTIO_NODE_RECOVERY_URL="$SERVER_URL"
 # Tests that start servers of their own use the same binary, wherever the target dir is.
 export RTIO_RUST_SERVER_BIN="$CARGO_TARGET_DIR/debug/rtio-server"
 start_server rust "$ARTIFACTS/rust-server.log" "$RTIO_RUST_SERVER_BIN" --port 0

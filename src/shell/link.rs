@@ -96,6 +96,17 @@ impl Link {
         self.input(Input::Connect(nsp, auth));
     }
 
+    /// Connects namespace `nsp`, asking for its auth payload at every connect (see
+    /// [`Session::connect_asking_auth`]); answer with [`provide_auth`](Self::provide_auth).
+    pub fn connect_asking_auth(&self, nsp: &str) {
+        self.input(Input::ConnectAsking(nsp));
+    }
+
+    /// The auth payload of `nsp`'s CONNECT, when asked (see [`Session::provide_auth`]).
+    pub fn provide_auth(&self, nsp: &str, auth: Option<String>) {
+        self.input(Input::ProvideAuth(nsp, auth));
+    }
+
     /// Disconnects namespace `nsp` (see [`Session::disconnect`]).
     pub fn disconnect(&self, nsp: &str) {
         self.input(Input::Disconnect(nsp));
@@ -130,6 +141,8 @@ impl Link {
 /// clock and output handling in one place (and one copy in the wasm).
 pub(crate) enum Input<'a> {
     Connect(&'a str, Option<String>),
+    ConnectAsking(&'a str),
+    ProvideAuth(&'a str, Option<String>),
     Disconnect(&'a str),
     Emit(&'a str, String, Bins, Option<Option<Millis>>),
     Ack(&'a str, u64, String, Bins),
@@ -156,6 +169,8 @@ fn apply(inner: &Rc<Inner>, input: Input<'_>) -> Input<'static> {
         let s = &mut st.session;
         match input {
             Input::Connect(nsp, auth) => s.connect(nsp, auth, now),
+            Input::ConnectAsking(nsp) => s.connect_asking_auth(nsp, now),
+            Input::ProvideAuth(nsp, auth) => s.provide_auth(nsp, auth),
             Input::Disconnect(nsp) => s.disconnect(nsp, now),
             Input::Emit(nsp, data, bins, ack) => {
                 out = Input::Emitted(s.emit(nsp, data, bins, ack, now));

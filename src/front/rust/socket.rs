@@ -43,6 +43,7 @@ const RESERVED: [&str; 6] = [
 #[derive(Debug, Clone)]
 pub struct Options {
     auth: Option<String>,
+    auth_fn: Option<AuthFn>,
     path: String,
     query: Vec<(String, String)>,
     ack_timeout: Option<Duration>,
@@ -58,6 +59,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             auth: None,
+            auth_fn: None,
             path: "/socket.io/".into(),
             query: Vec::new(),
             ack_timeout: None,
@@ -74,11 +76,36 @@ impl Default for Options {
 impl Options {
     /// The auth payload sent with the namespace CONNECT (the server's `socket.handshake.auth`).
     /// A value that does not serialize to a JSON object is ignored.
+    /// Replaces [`auth_with`](Self::auth_with).
     pub fn auth(mut self, auth: &impl Serialize) -> Self {
-        self.auth = serde_json::to_value(auth)
-            .ok()
-            .filter(Value::is_object)
-            .map(|v| v.to_string());
+        self.auth = object_json(auth);
+        self.auth_fn = None;
+        self
+    }
+
+    /// Makes the auth payload anew for every connect and reconnect (a token refreshed from
+    /// your backend, say): `f` returns a future of it, awaited before each CONNECT goes out.
+    /// A value that does not serialize to a JSON object sends no auth. Replaces
+    /// [`auth`](Self::auth).
+    ///
+    /// ```no_run
+    /// use rtio::Options;
+    /// let opts = Options::default().auth_with(|| async {
+    ///     // e.g. fetch a fresh token here
+    ///     serde_json::json!({ "token": "t2" })
+    /// });
+    /// ```
+    pub fn auth_with<F, Fut, T>(mut self, f: F) -> Self
+    where
+        F: Fn() -> Fut + 'static,
+        Fut: Future<Output = T> + 'static,
+        T: Serialize,
+    {
+        self.auth_fn = Some(AuthFn(Rc::new(move || {
+            let fut = f();
+            Box::pin(async move { object_json(&fut.await) }) as AuthFuture
+        })));
+        self.auth = None;
         self
     }
 
@@ -153,6 +180,26 @@ impl Options {
     pub fn retries(mut self, retries: u32) -> Self {
         self.retries = retries;
         self
+    }
+}
+
+/// The JSON text of `v` if it serializes to an object (an auth payload).
+fn object_json(v: &impl Serialize) -> Option<String> {
+    serde_json::to_value(v)
+        .ok()
+        .filter(Value::is_object)
+        .map(|v| v.to_string())
+}
+
+type AuthFuture = Pin<Box<dyn Future<Output = Option<String>>>>;
+
+/// The auth function of [`Options::auth_with`].
+#[derive(Clone)]
+struct AuthFn(Rc<dyn Fn() -> AuthFuture>);
+
+impl std::fmt::Debug for AuthFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuthFn")
     }
 }
 
@@ -321,6 +368,10 @@ impl Manager {
             manager: self.clone(),
             nsp: Rc::from(nsp.as_str()),
             auth: RefCell::new(auth),
+            auth_fn: self.inner.opts.auth_fn.clone(),
+            pid: RefCell::new(None),
+            offset: RefCell::new(None),
+            recovered: Cell::new(false),
             listeners: RefCell::new(Vec::new()),
             next_listener: Cell::new(0),
             acks: RefCell::new(Vec::new()),
@@ -463,6 +514,12 @@ struct SocketInner {
     manager: Manager,
     nsp: Rc<str>,
     auth: RefCell<Option<String>>,
+    auth_fn: Option<AuthFn>,
+    /// Connection-state recovery: the private session id from the last CONNECT reply, and the
+    /// offset of the last event kept for recovery.
+    pid: RefCell<Option<String>>,
+    offset: RefCell<Option<String>>,
+    recovered: Cell<bool>,
     listeners: RefCell<Vec<Listener>>,
     next_listener: Cell<u64>,
     acks: RefCell<Vec<(u64, AckSlot)>>,
@@ -576,11 +633,26 @@ impl Socket {
         self.inner.id.borrow().clone()
     }
 
+    /// Whether the last connect recovered the previous session (connection-state recovery,
+    /// with a server that enables it): the same id and rooms, and the events missed meanwhile
+    /// delivered right after [`on_connect`](Self::on_connect).
+    pub fn recovered(&self) -> bool {
+        self.inner.recovered.get()
+    }
+
     /// (Re)connects the namespace after a [`disconnect`](Self::disconnect) or a refusal
     /// (socket.io-client's `socket.connect()` / `socket.open()`).
     pub fn open(&self) {
-        let auth = self.inner.auth.borrow().clone();
-        self.inner.manager.inner.link.connect(&self.inner.nsp, auth);
+        let inner = &self.inner;
+        let link = &inner.manager.inner.link;
+        // The payload is made at each connect when it may change: an auth function, or a
+        // session to recover.
+        if inner.auth_fn.is_some() || inner.pid.borrow().is_some() {
+            link.connect_asking_auth(&inner.nsp);
+        } else {
+            let auth = inner.auth.borrow().clone();
+            link.connect(&inner.nsp, auth);
+        }
     }
 
     /// Disconnects the namespace (`io client disconnect`); the connection closes when no
@@ -841,7 +913,19 @@ impl SocketInner {
         } = ev;
         match kind {
             EventKind::Connect => {
+                // With connection-state recovery, the reply has the session's private id.
+                let pid = data
+                    .and_then(|d| serde_json::from_str::<Value>(&d).ok())
+                    .and_then(|v| Some(v.get("pid")?.as_str()?.to_string()));
+                let recovered = pid.is_some() && *self.pid.borrow() == pid;
+                self.recovered.set(recovered);
+                let recovering = pid.is_some();
+                *self.pid.borrow_mut() = pid;
                 *self.id.borrow_mut() = Some(text);
+                if recovering {
+                    // From now on each CONNECT carries the session, so it is made then.
+                    self.manager.inner.link.connect_asking_auth(&self.nsp);
+                }
                 self.call(|h| match h {
                     Handler::Connect(f) => {
                         f();
@@ -901,7 +985,17 @@ impl SocketInner {
                     Some(Value::String(s)) => s.clone(),
                     _ => return warn("rtio: event without a name ignored"),
                 };
-                let args = values.split_off(1);
+                let mut args = values.split_off(1);
+                // The server appends its offset to the events it keeps for recovery (those
+                // without an ack); it is the session's, not the listeners'.
+                if id.is_none()
+                    && self.pid.borrow().is_some()
+                    && matches!(args.last(), Some(Value::String(_)))
+                {
+                    if let Some(Value::String(o)) = args.pop() {
+                        *self.offset.borrow_mut() = Some(o);
+                    }
+                }
                 let ack = id.map(|id| AckSender {
                     socket: Rc::downgrade(self),
                     id,
@@ -932,10 +1026,51 @@ impl SocketInner {
                     self.complete_ack(id, Err(e));
                 }
             }
-            // Manager events are dispatched before reaching a socket; the Rust front door
-            // gives its auth with every CONNECT and never asks.
+            EventKind::AuthRequest => self.give_auth(),
+            // Manager events are dispatched before reaching a socket.
             _ => {}
         }
+    }
+
+    /// Answers the session's request for the CONNECT payload: from the auth function, or the
+    /// fixed auth.
+    fn give_auth(self: &Rc<Self>) {
+        match &self.auth_fn {
+            Some(f) => {
+                let fut = (f.0)();
+                let socket = Rc::downgrade(self);
+                wasm_bindgen_futures::spawn_local(async move {
+                    let auth = fut.await;
+                    if let Some(s) = socket.upgrade() {
+                        s.send_auth(auth);
+                    }
+                });
+            }
+            None => {
+                let auth = self.auth.borrow().clone();
+                self.send_auth(auth);
+            }
+        }
+    }
+
+    /// Sends `auth` with the session to recover, if any (`auth`'s own members win).
+    fn send_auth(&self, auth: Option<String>) {
+        let pid = self.pid.borrow().clone();
+        let auth = match pid {
+            None => auth,
+            Some(pid) => {
+                let mut m = serde_json::Map::new();
+                m.insert("pid".into(), Value::String(pid));
+                if let Some(o) = self.offset.borrow().clone() {
+                    m.insert("offset".into(), Value::String(o));
+                }
+                if let Some(Ok(Value::Object(own))) = auth.as_deref().map(serde_json::from_str) {
+                    m.extend(own);
+                }
+                Some(Value::Object(m).to_string())
+            }
+        };
+        self.manager.inner.link.provide_auth(&self.nsp, auth);
     }
 
     fn complete_ack(&self, id: u64, r: Result<Vec<Value>, AckError>) {
