@@ -3,6 +3,7 @@
 import { after } from "node:test";
 import assert from "node:assert/strict";
 import { suite, ownServer } from "./harness.mjs";
+import { startProxy } from "../servers/proxy.mjs";
 
 // Short delays keep the tests quick; the defaults (1 s to 5 s) are covered natively.
 const FAST = { forceNew: true, reconnectionDelay: 100, reconnectionDelayMax: 400 };
@@ -70,15 +71,57 @@ suite("reconnection", ({ test, server }) => {
       { target: srv.url, opts: FAST },
     );
     await srv.kill();
-    await page.run(async () => {
+    const key = "retry-outage-" + Math.random();
+    await page.run(async ({ key }) => {
       await until(() => !s.connected, 3000, "disconnect");
-      window.acks = [1, 2, 3].map((i) => s.emitWithAck("tally", "retry-" + i));
-    });
+      window.acks = [1, 2, 3].map((i) => s.emitWithAck("tally", key + i));
+    }, { key });
     await srv.restart();
     const counts = await page.run(() => Promise.all(window.acks), {}, { timeout: 15000 });
-    console.log(`[${server}] retries: server counts ${JSON.stringify(counts)}`);
+    console.log(`[${server}] retries over an outage: server counts ${JSON.stringify(counts)}`);
     assert.equal(counts.length, 3);
     for (const n of counts) assert.ok(n >= 1, "delivered");
+  }, { timeout: 30_000 });
+
+  // Each try's ack is slower than ackTimeout, so the client resends before the first ack is
+  // back: the server gets the packet more than once (at least once, not exactly once), and
+  // the caller gets one answer. Without retries the emit would fail with a timeout.
+  test("with retries, a slow ack makes a resend: the server counts the packet twice, the caller is answered once", async (page) => {
+    const srv = await start();
+    const proxy = await startProxy({ target: new URL(srv.url).host });
+    try {
+      await page.run(
+        async ({ target, opts }) => {
+          window.s = io(target, { ...opts, retries: 3, ackTimeout: 600 });
+          await connected(s);
+        },
+        { target: proxy.url, opts: FAST },
+      );
+      // 500 ms each way: a round trip takes 1,000 ms, and the first try times out at 600 ms.
+      proxy.latency(500);
+      const key = "retry-slow-" + Math.random();
+      const r = await page.run(async ({ key }) => {
+        const sent = [];
+        const send = WebSocket.prototype.send;
+        WebSocket.prototype.send = function (d) {
+          if (String(d).includes(key)) sent.push(Date.now());
+          return send.call(this, d);
+        };
+        let answers = 0;
+        const first = await s.emitWithAck("tally", key).finally(() => answers++);
+        await sleep(1500);
+        return { first, answers, writes: sent.length };
+      }, { key }, { timeout: 10000 });
+      proxy.restore();
+      const total = await page.run(({ key }) => s.timeout(5000).emitWithAck("tally", key), { key });
+      console.log(`[${server}] retries with a slow ack: answered ${r.first}, written ${r.writes} times, server count before this probe ${total - 1}`);
+      assert.ok(r.writes >= 2, `written ${r.writes} times`);
+      assert.equal(r.answers, 1);
+      assert.ok(r.first >= 1 && r.first <= r.writes, `answered with ${r.first}`);
+      assert.equal(total - 1, r.writes, "every write reached the server");
+    } finally {
+      await proxy.close();
+    }
   }, { timeout: 30_000 });
 
   test("a CONNECT_ERROR from middleware makes no reconnection attempt", async (page) => {
