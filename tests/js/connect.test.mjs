@@ -65,4 +65,56 @@ suite("connect", ({ test }) => {
     assert.equal(r.seen.connected, true);
     assert.equal(r.seen.id, r.whoId);
   });
+
+  test("an auth function runs at every connect and reconnect (promise, return value, callback); a rejected one stops with connect_error", async (page) => {
+    const r = await page.run(async ({ url }) => {
+      // Keeps the page's WebSockets, to close the current one as a lost network would.
+      const all = [];
+      const Native = WebSocket;
+      window.WebSocket = class extends Native {
+        constructor(...a) {
+          super(...a);
+          all.push(this);
+        }
+      };
+      let n = 0;
+      const s = io(url, {
+        forceNew: true,
+        reconnectionDelay: 50,
+        reconnectionDelayMax: 100,
+        auth: async () => {
+          await sleep(10);
+          return { n: ++n };
+        },
+      });
+      await connected(s);
+      const seen = [(await s.emitWithAck("whoami")).auth];
+      const lose = async () => {
+        all.at(-1).close();
+        await waitFor(s, "disconnect");
+      };
+      await lose();
+      await waitFor(s, "connect");
+      seen.push((await s.emitWithAck("whoami")).auth);
+      s.auth = () => ({ n: "returned" });
+      await lose();
+      await waitFor(s, "connect");
+      seen.push((await s.emitWithAck("whoami")).auth);
+      s.auth = (cb) => cb({ n: "callback" });
+      await lose();
+      await waitFor(s, "connect");
+      seen.push((await s.emitWithAck("whoami")).auth);
+      s.auth = () => Promise.reject(new Error("no token"));
+      await lose();
+      const [err] = await waitFor(s, "connect_error");
+      const sockets = all.length;
+      await sleep(500);
+      return { seen, err: err.message, active: s.active, connected: s.connected, newSockets: all.length - sockets };
+    });
+    assert.deepEqual(r.seen, [{ n: 1 }, { n: 2 }, { n: "returned" }, { n: "callback" }]);
+    assert.deepEqual(
+      { err: r.err, active: r.active, connected: r.connected, newSockets: r.newSockets },
+      { err: "no token", active: false, connected: false, newSockets: 0 },
+    );
+  });
 });
