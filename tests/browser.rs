@@ -155,6 +155,29 @@ async fn sync(server: &str, socket: &Socket, seen: &Seen, marker: &str) {
     .await;
 }
 
+/// What a socket's lifecycle listeners saw: its disconnect reasons and how many times it
+/// connected. The listeners live as long as this does.
+struct Lifecycle {
+    reasons: Rc<RefCell<Vec<DisconnectReason>>>,
+    connects: Rc<Cell<u32>>,
+    _subs: [rtio::Subscription; 2],
+}
+
+/// Starts recording `socket`'s disconnects and connects.
+fn lifecycle(socket: &Socket) -> Lifecycle {
+    let reasons: Rc<RefCell<Vec<DisconnectReason>>> = Rc::default();
+    let connects = Rc::new(Cell::new(0u32));
+    let (r, c) = (reasons.clone(), connects.clone());
+    Lifecycle {
+        _subs: [
+            socket.on_disconnect(move |why| r.borrow_mut().push(why)),
+            socket.on_connect(move || c.set(c.get() + 1)),
+        ],
+        reasons,
+        connects,
+    }
+}
+
 #[wasm_bindgen(inline_js = "
 function install() {
     if (!globalThis.__rtioWebSockets) {
@@ -717,12 +740,9 @@ async fn utf8_and_large_payloads() {
 async fn disconnect_and_reconnect() {
     for (server, url) in servers() {
         let socket = connected(server, url, Options::default()).await;
-        let reasons: Rc<RefCell<Vec<DisconnectReason>>> = Rc::default();
-        let r = reasons.clone();
-        let _on_disconnect = socket.on_disconnect(move |why| r.borrow_mut().push(why));
-        let connects = Rc::new(Cell::new(0u32));
-        let c = connects.clone();
-        let _on_connect = socket.on_connect(move || c.set(c.get() + 1));
+        let Lifecycle {
+            reasons, connects, ..
+        } = &lifecycle(&socket);
 
         // The server kicks the socket.
         let first_id = socket.id();
@@ -1033,12 +1053,9 @@ async fn reconnects_by_itself_after_a_lost_transport() {
         let sub = socket
             .manager()
             .on_event(move |ev| e.borrow_mut().push(ev.clone()));
-        let reasons: Rc<RefCell<Vec<DisconnectReason>>> = Rc::default();
-        let r = reasons.clone();
-        let _on_disconnect = socket.on_disconnect(move |why| r.borrow_mut().push(why));
-        let connects = Rc::new(Cell::new(0u32));
-        let c = connects.clone();
-        let _on_connect = socket.on_connect(move || c.set(c.get() + 1));
+        let Lifecycle {
+            reasons, connects, ..
+        } = &lifecycle(&socket);
 
         assert_eq!(close_websockets(), 1, "[{server}] one WebSocket open");
         until(&format!("[{server}] disconnect after the close"), || {
@@ -1131,9 +1148,7 @@ async fn recovers_the_session_with_an_async_auth_function() {
     until("first news", || news.borrow().len() == 1).await;
     let id = socket.id();
 
-    let reasons: Rc<RefCell<Vec<DisconnectReason>>> = Rc::default();
-    let r = reasons.clone();
-    let _on_disconnect = socket.on_disconnect(move |why| r.borrow_mut().push(why));
+    let Lifecycle { reasons, .. } = &lifecycle(&socket);
     assert_eq!(close_websockets(), 1);
     until("disconnect", || !reasons.borrow().is_empty()).await;
     // Another client has the server emit to the absent socket.
