@@ -244,6 +244,54 @@ export declare class Socket<
   offAnyOutgoing(listener?: (event: string, ...args: any[]) => void): this;
   /** The outgoing catch-all listeners. */
   listenersAnyOutgoing(): ((event: string, ...args: any[]) => void)[];
+  /**
+   * The room `name` (1 to 128 characters) of the rooms convention (ROOMS.md); the same handle
+   * until it is left. Needs a server with the rooms helper (`attachRooms` from "rtio/server").
+   * @example const room = socket.room("doc:42"); const members = await room.join({ name: "Ada" });
+   */
+  room<Meta = any>(name: string): Room<Meta>;
+}
+
+/** A member of a room: its socket id and the meta it joined with (`null` if none). */
+export interface Member<Meta = any> {
+  id: string;
+  meta: Meta | null;
+}
+
+/** Presence events: about the other members; `sync` after every (re)join; `error` when a re-join is refused (the room is then left). */
+export interface PresenceEvents<Meta = any> {
+  join: (member: Member<Meta>) => void;
+  leave: (member: Member<Meta>) => void;
+  update: (member: Member<Meta>) => void;
+  sync: (members: Member<Meta>[]) => void;
+  error: (err: Error) => void;
+}
+
+/** Who is in a room. */
+export interface Presence<Meta = any> extends Emitter<PresenceEvents<Meta>> {
+  /** The members, this socket included. */
+  readonly members: Member<Meta>[];
+}
+
+/**
+ * A room of the rooms convention. Its listeners get the other members' room events, with the
+ * sending member as last argument. After a reconnect it is joined again by itself (unless the
+ * server recovered the session), and presence is brought up to date without repeated events.
+ */
+export declare class Room<Meta = any> extends Emitter<{ [event: string]: (...args: any[]) => void }> {
+  readonly socket: Socket;
+  readonly name: string;
+  /** Joined now: false before the join is acknowledged and while reconnecting. */
+  readonly joined: boolean;
+  readonly presence: Presence<Meta>;
+  /** Joins with `meta` (or updates it when joined); resolves with the members, rejects with the server's reason. */
+  join(meta?: Meta): Promise<Member<Meta>[]>;
+  /** Leaves the room; its listeners and presence listeners are removed. */
+  leave(): Promise<void>;
+  /** Sends an event to the other members (no acknowledgement); held while (re)joining. Throws if the room was never joined. */
+  emit(ev: string, ...args: any[]): this;
+  /** Flags the next emit as volatile: dropped unless the room is joined and the socket connected. */
+  readonly volatile: this;
 }
 
 /** Options accepted by `io()`. */

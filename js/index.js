@@ -674,6 +674,19 @@ export class Socket extends Emitter {
     return this._out;
   }
 
+  /**
+   * The room `name` of the rooms convention (see ROOMS.md): the same handle until it is left.
+   * @example const room = socket.room("doc:42"); const members = await room.join({ name: "Ada" });
+   */
+  room(name) {
+    if (typeof name != "string" || !name || name.length > 128)
+      throw new TypeError("rtio: a room name is a string of 1 to 128 characters");
+    const rooms = (this._rooms ||= new Map());
+    let r = rooms.get(name);
+    if (!r) rooms.set(name, (r = new Room(this, name)));
+    return r;
+  }
+
   /** Handles one engine event for this namespace (see the handler table in src/front/js.rs). */
   _on(e, kind, a, v, at, b, c) {
     if (kind == AUTH) return this._auth(e);
@@ -700,12 +713,16 @@ export class Socket extends Emitter {
       if ((this._pid = pid)) e.x(0, this.nsp, "", 1);
       this.id = a;
       this.connected = true;
+      // Rooms are joined again before the listeners run, unless the server kept them.
+      if (this._rooms)
+        for (const r of this._rooms.values()) if (r._me) this.recovered ? r._ok() : r._join(1).catch(() => {});
       this.emitReserved("connect");
     } else if (kind == DISCONNECT) {
       this.connected = false;
       // Still active while the Manager reconnects: after a loss, not an "io ..." disconnect.
       this._act = this.io._rec && a[0] != "i";
       this.id = undefined;
+      if (this._rooms) for (const r of this._rooms.values()) r.joined = false;
       this.emitReserved("disconnect", a);
       this.io._idle();
     } else if (kind == EVENT) {
@@ -713,6 +730,8 @@ export class Socket extends Emitter {
       // ack); like socket.io-client, listeners see it too.
       if (this._pid && b == null && d.length > 1 && typeof d[d.length - 1] == "string") this._lo = d[d.length - 1];
       if (b != null) d.push(this._ack(e, b));
+      // The rooms convention's own events go to their room (ROOMS.md), not to listeners.
+      if (d[0] == "rtio:room" || d[0] == "rtio:presence") return this._rooms?.get(d[1])?._in(d);
       if (this._any.length) for (const l of this._any.slice()) l.apply(this, d);
       this.emitReserved(...d);
     } else if (kind == CONNECT_ERROR) {
@@ -775,6 +794,181 @@ export class Socket extends Emitter {
       const bins = [];
       if (e === this.io._e) e.x(3, this.nsp, "", id, encode(args, bins), bins[0] && bins);
     };
+  }
+}
+
+const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * Who is in a room: `members` (`{ id, meta }`, this socket included) and the events `join`,
+ * `leave` and `update` (a member), about the other members, and `sync` (the members) after
+ * every (re)join. `error` (Error): a re-join after a reconnect was refused, the room is left.
+ */
+class Presence extends Emitter {
+  /** Members by id. */
+  _m = new Map();
+
+  /** The members, this socket included. */
+  get members() {
+    return [...this._m.values()];
+  }
+}
+
+/**
+ * A room (see ROOMS.md), made by {@link Socket#room}. Listeners get the room's events with the
+ * sending member (`{ id, meta }`) as last argument.
+ */
+class Room extends Emitter {
+  constructor(socket, name) {
+    super();
+    this.socket = socket;
+    this.name = name;
+    /** Whether the room is joined now (false until the join is acknowledged, and while reconnecting). */
+    this.joined = false;
+    this.presence = new Presence();
+    /** Whether the room is held (joined or being joined), its meta, the emits waiting for the join. */
+    this._want = false;
+    this._meta = null;
+    this._q = [];
+    this._v = false;
+  }
+
+  /**
+   * Joins the room with `meta` (any JSON value), or updates `meta` when already joined.
+   * Resolves with the members (this socket included); rejects with the server's reason.
+   */
+  join(meta = null) {
+    const prev = this._meta;
+    this._meta = meta;
+    this._want = true;
+    return this._join().catch((err) => {
+      // A refused update keeps the room with its previous meta.
+      if (this._meta === meta) this._meta = prev;
+      throw err;
+    });
+  }
+
+  /**
+   * Sends `rtio:join` and takes in the answer. A refused first join forgets the room; a refused
+   * update keeps it; a refused re-join (`re`, after a reconnect) drops it and says so.
+   */
+  _join(re) {
+    const was = this._me;
+    return this.socket.emitWithAck("rtio:join", this.name, this._meta).then(
+      (r) => {
+        if (!this._want) return [];
+        if (r && r.ok === true && Array.isArray(r.members)) {
+          this._sync(r.members);
+          this._ok();
+          return this.presence.members;
+        }
+        const err = new Error((r && typeof r.error == "string" && r.error) || "rtio: malformed answer to rtio:join");
+        if (re) {
+          const p = this.presence;
+          for (const x of p._m.values()) if (x.id != was) p.emitReserved("leave", x);
+          p.emitReserved("error", err);
+        }
+        if (re || !was) this._drop();
+        throw err;
+      },
+      (err) => {
+        if (!was && this._want && !re) this._drop();
+        throw err;
+      },
+    );
+  }
+
+  /** Marks the room joined and sends what waited for it. */
+  _ok() {
+    this.joined = true;
+    for (const a of this._q.splice(0)) this.emit(...a);
+  }
+
+  /** Replaces the members with `list`; one event per member that came, went or changed. */
+  _sync(list) {
+    const p = this.presence,
+      old = p._m,
+      me = this.socket.id;
+    p._m = new Map();
+    for (const x of list) if (x && typeof x.id == "string") p._m.set(x.id, { id: x.id, meta: x.meta ?? null });
+    for (const [id, x] of old) if (!p._m.has(id) && id != this._me) p.emitReserved("leave", x);
+    for (const [id, x] of p._m)
+      if (id != me) {
+        const o = old.get(id);
+        if (!o) p.emitReserved("join", x);
+        else if (!same(o.meta, x.meta)) p.emitReserved("update", x);
+      }
+    this._me = me;
+    p.emitReserved("sync", p.members);
+  }
+
+  /** A `rtio:room` or `rtio:presence` event for this room (`d` is the event's arguments). */
+  _in(d) {
+    if (!this._want) return;
+    const p = this.presence,
+      m = p._m;
+    if (d[0] == "rtio:room") {
+      const ev = d[2];
+      if (typeof ev == "string") this.emitReserved(ev, ...d.slice(4), m.get(d[3]) || { id: d[3], meta: null });
+      return;
+    }
+    const c = d[2] || {};
+    const x = c.joined || c.updated;
+    if (x && typeof x.id == "string" && x.id != this.socket.id) {
+      const o = m.get(x.id);
+      const n = { id: x.id, meta: x.meta ?? null };
+      m.set(x.id, n);
+      if (!o) p.emitReserved("join", n);
+      else if (!same(o.meta, n.meta)) p.emitReserved("update", n);
+    } else if (m.has(c.left) && c.left != this.socket.id) {
+      const o = m.get(c.left);
+      m.delete(c.left);
+      p.emitReserved("leave", o);
+    }
+  }
+
+  /**
+   * Sends `ev` with `args` to the other members (no acknowledgement). Held while the room is
+   * being (re)joined, then sent; a volatile emit is dropped instead.
+   */
+  emit(ev, ...args) {
+    const v = this._v;
+    this._v = false;
+    if (!this._want) throw new Error('rtio: join room "' + this.name + '" before emitting to it');
+    if (typeof args[args.length - 1] == "function") throw new TypeError("rtio: room events have no acknowledgement");
+    const s = this.socket;
+    if (this.joined && s.connected) (v ? s.volatile : s).emit("rtio:to", this.name, ev, ...args);
+    else if (v) return this;
+    else if (this._q.length < (s.io.opts.maxBuffer ?? 1e3)) this._q.push([ev, ...args]);
+    else s.io._err(Object.assign(new Error("rtio: room buffer is full while joining"), { data: [ev, ...args] }));
+    return this;
+  }
+
+  /** Flags the next emit as volatile: dropped unless the room is joined and the socket connected. */
+  get volatile() {
+    this._v = true;
+    return this;
+  }
+
+  /** Leaves the room: its listeners and presence listeners are removed. Resolves when the server answered. */
+  leave() {
+    const s = this.socket;
+    this._drop();
+    // Sent even while disconnected: a recovered session would have kept the room.
+    return s.emitWithAck("rtio:leave", this.name).then(
+      () => {},
+      () => {},
+    );
+  }
+
+  /** Forgets the room: members, waiting emits, listeners. */
+  _drop() {
+    this._want = this.joined = false;
+    this._q = [];
+    this.socket._rooms.delete(this.name);
+    this.off();
+    this.presence.off();
+    this.presence._m = new Map();
   }
 }
 
