@@ -731,7 +731,11 @@ export class Socket extends Emitter {
       if (this._pid && b == null && d.length > 1 && typeof d[d.length - 1] == "string") this._lo = d[d.length - 1];
       if (b != null) d.push(this._ack(e, b));
       // The rooms convention's own events go to their room (ROOMS.md), not to listeners.
-      if (d[0] == "rtio:room" || d[0] == "rtio:presence") return this._rooms?.get(d[1])?._in(d);
+      // (Without the recovery offset, which only the session needs.)
+      if (d[0] == "rtio:room" || d[0] == "rtio:presence") {
+        if (this._pid && b == null && typeof d[d.length - 1] == "string") d.pop();
+        return this._rooms?.get(d[1])?._in(d);
+      }
       if (this._any.length) for (const l of this._any.slice()) l.apply(this, d);
       this.emitReserved(...d);
     } else if (kind == CONNECT_ERROR) {

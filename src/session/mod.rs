@@ -29,6 +29,7 @@
 
 mod ack;
 pub mod backoff;
+pub mod presence;
 
 use alloc::rc::Rc;
 use alloc::string::String;
