@@ -126,6 +126,15 @@ impl Link {
         }
     }
 
+    /// Emits on `nsp` only if it is connected (see [`Session::emit_volatile`]); returns
+    /// whether the packet was written.
+    pub fn emit_volatile(&self, nsp: &str, data: String, attachments: Bins) -> bool {
+        matches!(
+            self.input(Input::EmitVolatile(nsp, data, attachments)),
+            Input::Emitted(Ok(Some(_)))
+        )
+    }
+
     /// Acknowledges the server's event `id` (see [`Session::ack`]).
     pub fn ack(&self, nsp: &str, id: u64, data: String, attachments: Bins) {
         self.input(Input::Ack(nsp, id, data, attachments));
@@ -145,6 +154,7 @@ pub(crate) enum Input<'a> {
     ProvideAuth(&'a str, Option<String>),
     Disconnect(&'a str),
     Emit(&'a str, String, Bins, Option<Option<Millis>>),
+    EmitVolatile(&'a str, String, Bins),
     Ack(&'a str, u64, String, Bins),
     SetAckTimeout(u64, Option<Millis>),
     CancelAck(&'a str, u64),
@@ -174,6 +184,10 @@ fn apply(inner: &Rc<Inner>, input: Input<'_>) -> Input<'static> {
             Input::Disconnect(nsp) => s.disconnect(nsp, now),
             Input::Emit(nsp, data, bins, ack) => {
                 out = Input::Emitted(s.emit(nsp, data, bins, ack, now));
+            }
+            Input::EmitVolatile(nsp, data, bins) => {
+                let sent = s.emit_volatile(nsp, data, bins, now);
+                out = Input::Emitted(Ok(sent.then_some(0)));
             }
             Input::Ack(nsp, id, data, bins) => s.ack(nsp, id, data, bins),
             Input::SetAckTimeout(id, t) => {

@@ -94,3 +94,32 @@ impl fmt::Display for DisconnectReason {
         f.write_str(self.as_str())
     }
 }
+
+/// Why a room operation failed (see [`Room`](super::Room)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoomError {
+    /// A room name is 1 to 128 characters.
+    InvalidName(String),
+    /// The server refused the join, with its reason (`not allowed`, `invalid room`,
+    /// `meta too large`, or the server's own).
+    Refused(String),
+    /// The room is not held: join it before emitting to it.
+    NotJoined(String),
+    /// The request was not sent or not answered.
+    Ack(AckError),
+}
+
+impl fmt::Display for RoomError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RoomError::InvalidName(name) => {
+                write!(f, "invalid room name {name:?}: 1 to 128 characters")
+            }
+            RoomError::Refused(reason) => write!(f, "join refused: {reason}"),
+            RoomError::NotJoined(name) => write!(f, "join room {name:?} before emitting to it"),
+            RoomError::Ack(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for RoomError {}

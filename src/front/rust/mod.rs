@@ -12,12 +12,16 @@ mod error;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod payload;
 #[cfg(target_arch = "wasm32")]
+mod room;
+#[cfg(target_arch = "wasm32")]
 mod socket;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub(crate) mod url;
 
-pub use error::{AckError, ConnectError, EmitError};
+pub use error::{AckError, ConnectError, EmitError, RoomError};
 pub use payload::{erased::Arg, Binary};
+#[cfg(target_arch = "wasm32")]
+pub use room::{Member, PresenceEvent, Room};
 #[cfg(target_arch = "wasm32")]
 pub use socket::{
     AckFuture, AckSender, ConnectFuture, EventStream, Manager, ManagerEvent, ManagerSubscription,

@@ -16,6 +16,7 @@ use wasm_bindgen::JsValue;
 
 use super::error::{AckError, ConnectError, EmitError};
 use super::payload::{self, erased::Arg};
+use super::room::RoomState;
 use super::url;
 use crate::session::backoff::BackoffConfig;
 use crate::session::{AckFailure, DisconnectReason, EventKind, SessionConfig, SessionEvent};
@@ -250,7 +251,7 @@ fn encode_query(pairs: &[(String, String)]) -> String {
     out
 }
 
-fn warn(message: &str) {
+pub(super) fn warn(message: &str) {
     web_sys::console::warn_1(&JsValue::from_str(message));
 }
 
@@ -267,7 +268,7 @@ fn received(attachments: &Option<js_sys::Array>) -> Vec<Vec<u8>> {
 }
 
 /// Attachments to send, as `Uint8Array`s (`None` when there are none).
-fn to_send(bins: &[Vec<u8>]) -> Option<js_sys::Array> {
+pub(super) fn to_send(bins: &[Vec<u8>]) -> Option<js_sys::Array> {
     if bins.is_empty() {
         return None;
     }
@@ -376,6 +377,7 @@ impl Manager {
             next_listener: Cell::new(0),
             acks: RefCell::new(Vec::new()),
             id: RefCell::new(None),
+            rooms: RefCell::new(Vec::new()),
         });
         {
             let mut sockets = self.inner.sockets.borrow_mut();
@@ -510,7 +512,7 @@ impl SlotState {
     }
 }
 
-struct SocketInner {
+pub(super) struct SocketInner {
     manager: Manager,
     nsp: Rc<str>,
     auth: RefCell<Option<String>>,
@@ -524,6 +526,8 @@ struct SocketInner {
     next_listener: Cell<u64>,
     acks: RefCell<Vec<(u64, AckSlot)>>,
     id: RefCell<Option<String>>,
+    /// The rooms held on this socket (see [`Socket::room`]).
+    pub(super) rooms: RefCell<Vec<Weak<RoomState>>>,
 }
 
 /// A Socket.IO socket: one namespace on a [`Manager`]'s connection. Cheap to clone; every
@@ -707,10 +711,8 @@ impl Socket {
             event,
             handler: Rc::new(RefCell::new(handler)),
         });
-        Subscription {
-            socket: Rc::downgrade(&self.inner),
-            id,
-        }
+        let owner: Weak<SocketInner> = Rc::downgrade(&self.inner);
+        Subscription::new(owner, id)
     }
 
     fn event_handler<T, F>(event: &str, mut f: F) -> Handler
@@ -868,6 +870,33 @@ impl Socket {
         self.send(event, args, None).map(|_| ())
     }
 
+    /// Emits `event` with one argument only if the namespace is connected now (socket.io's
+    /// `volatile`): nothing is buffered. Returns whether it was sent.
+    pub fn emit_volatile<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        payload: &T,
+    ) -> Result<bool, EmitError> {
+        Self::check_name(event)?;
+        let (data, bins) = payload::encode(&[&event, &payload]).map_err(EmitError::Encode)?;
+        Ok(self
+            .link()
+            .emit_volatile(&self.inner.nsp, data, to_send(&bins)))
+    }
+
+    pub(super) fn link(&self) -> &Link {
+        &self.inner.manager.inner.link
+    }
+
+    pub(super) fn inner(&self) -> &Rc<SocketInner> {
+        &self.inner
+    }
+
+    /// The largest number of packets held while disconnected ([`Options::max_buffer`]).
+    pub(super) fn max_buffer(&self) -> usize {
+        self.inner.manager.inner.opts.max_buffer
+    }
+
     /// Emits `event` with one argument and waits for the server's acknowledgement,
     /// deserialized as `R` (one reply argument as itself, several as a tuple). The packet is
     /// sent at once; the timeout is the socket's `ack_timeout` unless set with
@@ -877,9 +906,19 @@ impl Socket {
         event: &str,
         payload: &T,
     ) -> AckFuture<R> {
+        self.emit_many_with_ack(event, &[&payload])
+    }
+
+    /// Like [`emit_with_ack`](Self::emit_with_ack), with any number of arguments (see
+    /// [`emit_many`](Self::emit_many)).
+    pub fn emit_many_with_ack<R: DeserializeOwned>(
+        &self,
+        event: &str,
+        args: &[&dyn Arg],
+    ) -> AckFuture<R> {
         let timeout = self.inner.manager.inner.opts.ack_timeout.map(ms);
         let slot: AckSlot = Rc::default();
-        let id = match self.send(event, &[&payload], Some(timeout)) {
+        let id = match self.send(event, args, Some(timeout)) {
             Ok(Some(id)) => {
                 self.inner.acks.borrow_mut().push((id, slot.clone()));
                 Some(id)
@@ -926,6 +965,10 @@ impl SocketInner {
                     // From now on each CONNECT carries the session, so it is made then.
                     self.manager.inner.link.connect_asking_auth(&self.nsp);
                 }
+                // Rooms are joined again before the listeners run, unless the server kept them.
+                for room in self.live_rooms() {
+                    room.connected(recovered);
+                }
                 self.call(|h| match h {
                     Handler::Connect(f) => {
                         f();
@@ -937,6 +980,9 @@ impl SocketInner {
             EventKind::Disconnect => {
                 let reason = reason.unwrap_or(DisconnectReason::TransportClose);
                 *self.id.borrow_mut() = None;
+                for room in self.live_rooms() {
+                    room.disconnected();
+                }
                 self.call(|h| match h {
                     Handler::Disconnect(f) => {
                         f(reason);
@@ -996,6 +1042,18 @@ impl SocketInner {
                         *self.offset.borrow_mut() = Some(o);
                     }
                 }
+                // The rooms convention's own events go to their room, not to listeners.
+                if id.is_none() && (name == "rtio:room" || name == "rtio:presence") {
+                    let room = args.first().and_then(Value::as_str);
+                    let room = self
+                        .live_rooms()
+                        .into_iter()
+                        .find(|r| Some(r.name()) == room);
+                    if let Some(room) = room {
+                        room.incoming(&name, args);
+                    }
+                    return;
+                }
                 let ack = id.map(|id| AckSender {
                     socket: Rc::downgrade(self),
                     id,
@@ -1030,6 +1088,18 @@ impl SocketInner {
             // Manager events are dispatched before reaching a socket.
             _ => {}
         }
+    }
+
+    /// The rooms held on this socket that still have a handle.
+    pub(super) fn live_rooms(&self) -> Vec<Rc<RoomState>> {
+        let mut rooms = self.rooms.borrow_mut();
+        rooms.retain(|w| w.strong_count() > 0);
+        rooms.iter().filter_map(Weak::upgrade).collect()
+    }
+
+    /// The socket id, while connected.
+    pub(super) fn sid(&self) -> Option<String> {
+        self.id.borrow().clone()
     }
 
     /// Answers the session's request for the CONNECT payload: from the auth function, or the
@@ -1118,26 +1188,41 @@ impl Drop for SocketInner {
 // ---------------------------------------------------------------------------------------------
 // Handles
 
+/// What holds listeners that a [`Subscription`] removes: a socket or a room.
+pub(super) trait Listeners {
+    fn remove(&self, id: u64);
+}
+
+impl Listeners for SocketInner {
+    fn remove(&self, id: u64) {
+        if let Ok(mut l) = self.listeners.try_borrow_mut() {
+            l.retain(|l| l.id != id);
+        }
+    }
+}
+
 /// A registered listener; dropping it removes the listener.
 #[must_use = "the listener is removed when the Subscription is dropped"]
 pub struct Subscription {
-    socket: Weak<SocketInner>,
+    owner: Weak<dyn Listeners>,
     id: u64,
 }
 
 impl Subscription {
-    /// Keeps the listener for the socket's whole life (until [`Socket::off`]).
+    pub(super) fn new(owner: Weak<dyn Listeners>, id: u64) -> Self {
+        Subscription { owner, id }
+    }
+
+    /// Keeps the listener for the socket's (or room's) whole life (until [`Socket::off`]).
     pub fn keep(mut self) {
-        self.socket = Weak::new();
+        self.owner = Weak::<SocketInner>::new();
     }
 }
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        if let Some(s) = self.socket.upgrade() {
-            if let Ok(mut l) = s.listeners.try_borrow_mut() {
-                l.retain(|l| l.id != self.id);
-            }
+        if let Some(s) = self.owner.upgrade() {
+            s.remove(self.id);
         }
     }
 }
