@@ -59,7 +59,7 @@ suite("rooms", ({ test, server }) => {
     const r = await page.run(async ({ url }) => {
       const room = "r-" + Math.random();
       const [a, b, c] = [0, 1, 2].map(() => io(url, { forceNew: true }));
-      await Promise.all([a, b, c].map(connected));
+      await Promise.all([a, b, c].map((s) => connected(s)));
       const got = { a: [], b: [], c: [], cAny: [] };
       const ra = a.room(room),
         rb = b.room(room),
@@ -115,7 +115,8 @@ suite("rooms", ({ test, server }) => {
       const room = "r-" + Math.random();
       const ra = a.room(room);
       const left = [];
-      ra.presence.on("leave", (m) => left.push(m.id == b.id));
+      const bid = b.id;
+      ra.presence.on("leave", (m) => left.push(m.id == bid));
       await ra.join();
       const rb = b.room(room);
       await rb.join();
