@@ -37,6 +37,15 @@ if ! [ -x /usr/bin/chromium ] || ! [ -x /usr/bin/chromedriver ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
+# Redis from Debian, for the tests of `rtio-server --redis` (socketioxide's Redis adapter needs
+# Redis >= 7). Only the binary is used: the tests start their own `redis-server` on 127.0.0.1,
+# so no system service is enabled or started here.
+if ! command -v redis-server >/dev/null; then
+  say "installing redis-server"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+fi
+
 # npm packages: build tools (binaryen's wasm-opt, esbuild) and test servers/drivers.
 for dir in tools tests; do
   if ! [ -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then

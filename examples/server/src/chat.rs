@@ -16,6 +16,7 @@ use std::future::Future;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
+use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, SocketRef, TryData};
 
 /// Longest accepted message, in Unicode scalar values.
@@ -26,8 +27,8 @@ pub const MAX_NAME_CHARS: usize = 40;
 pub const ANONYMOUS: &str = "anonymous";
 
 /// Registers the `chat` handler on a socket of namespace `/`.
-pub fn register(socket: &SocketRef) {
-    socket.on("chat", on_chat);
+pub fn register<A: Adapter>(socket: &SocketRef<A>) {
+    socket.on("chat", on_chat::<A>);
 }
 
 /// What a client sends.
@@ -105,10 +106,10 @@ fn unix_millis() -> u64 {
         .unwrap_or(0)
 }
 
-fn on_chat(
-    socket: SocketRef,
+fn on_chat<A: Adapter>(
+    socket: SocketRef<A>,
     TryData(request): TryData<ChatRequest>,
-    ack: AckSender,
+    ack: AckSender<A>,
 ) -> impl Future<Output = ()> {
     let outcome = request
         .map_err(|_| ChatRejection::Malformed)

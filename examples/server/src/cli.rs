@@ -8,9 +8,17 @@
 //! | `--tests-dir DIR` | `<repo>/tests/pages` | test pages, served at `/tests/pages/`    |
 //! | `--ping-interval MS` | `25000`           | Engine.IO heartbeat interval             |
 //! | `--ping-timeout MS`  | `20000`           | how long a pong may take                 |
+//! | `--redis URL`     | none (in memory)     | share rooms through Redis, see below     |
 //! | `-h`, `--help`    |                      | print usage and exit                     |
 //!
 //! Every flag also accepts the `--flag=value` form.
+//!
+//! `--redis redis://HOST:PORT[/DB]` makes the server use socketioxide's Redis adapter, so
+//! several server instances on the same Redis share rooms, broadcasts and presence. The adapter
+//! needs Redis 7 or later and RESP3: `protocol=resp3` is added to the URL's query when it has
+//! no `protocol`, an uppercase `RESP3` is accepted, and any other protocol is refused (exit 2),
+//! as is a URL the Redis client cannot parse or one that is not `redis://` (no TLS support is
+//! built in). A Redis that cannot be reached at startup exits with status 1.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
@@ -19,7 +27,7 @@ use std::path::PathBuf;
 /// Usage text printed by `--help` and after a bad argument.
 pub const USAGE: &str = "\
 usage: rtio-server [--port N] [--host IP] [--pkg DIR] [--tests-dir DIR]
-                   [--ping-interval MS] [--ping-timeout MS]
+                   [--ping-interval MS] [--ping-timeout MS] [--redis URL]
 
   --port N          TCP port to listen on (default 3000; 0 picks a free port)
   --host IP         address to bind (default 127.0.0.1)
@@ -27,6 +35,8 @@ usage: rtio-server [--port N] [--host IP] [--pkg DIR] [--tests-dir DIR]
   --tests-dir DIR   pages served at /tests/pages/ (default: <repo>/tests/pages)
   --ping-interval MS  Engine.IO heartbeat interval (default 25000)
   --ping-timeout MS   how long the server waits for a pong (default 20000)
+  --redis URL       share rooms and broadcasts with other instances through Redis >= 7,
+                    e.g. redis://127.0.0.1:6379 (RESP3: protocol=resp3 is added if missing)
   -h, --help        print this help";
 
 /// Where to listen and what to serve.
@@ -44,6 +54,9 @@ pub struct Options {
     pub ping_interval_ms: u64,
     /// How long the server waits for a pong, in milliseconds.
     pub ping_timeout_ms: u64,
+    /// Redis URL (with `protocol=resp3`) for socketioxide's Redis adapter; `None` keeps the
+    /// in-memory adapter.
+    pub redis: Option<String>,
 }
 
 impl Default for Options {
@@ -56,6 +69,7 @@ impl Default for Options {
             tests_dir: repo.join("tests/pages"),
             ping_interval_ms: 25_000,
             ping_timeout_ms: 20_000,
+            redis: None,
         }
     }
 }
@@ -126,6 +140,7 @@ where
             "--tests-dir" => "--tests-dir",
             "--ping-interval" => "--ping-interval",
             "--ping-timeout" => "--ping-timeout",
+            "--redis" => "--redis",
             _ => return Err(CliError::UnknownFlag(arg)),
         };
         let value = match inline_value {
@@ -160,12 +175,50 @@ where
                     options.ping_timeout_ms = ms;
                 }
             }
+            "--redis" => {
+                options.redis = Some(
+                    redis_url(&value)
+                        .ok_or_else(|| invalid("a redis:// URL of a Redis >= 7 (RESP3)"))?,
+                )
+            }
             "--pkg" | "--tests-dir" if value.is_empty() => return Err(invalid("a directory")),
             "--pkg" => options.pkg_dir = PathBuf::from(value),
             _ => options.tests_dir = PathBuf::from(value),
         }
     }
     Ok(Command::Serve(options))
+}
+
+/// The `--redis` URL with `protocol=resp3` in its query, or `None` when it is not a `redis://`
+/// URL the Redis client accepts or when it asks for another protocol.
+pub fn redis_url(url: &str) -> Option<String> {
+    use socketioxide_redis::drivers::redis::redis_client::{Client, ProtocolVersion};
+
+    if !url.starts_with("redis://") || url.contains('#') {
+        return None;
+    }
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut pairs = Vec::new();
+    let mut has_protocol = false;
+    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+        match pair.split_once('=') {
+            Some(("protocol", version)) => {
+                if !matches!(version.to_ascii_lowercase().as_str(), "resp3" | "3") {
+                    return None;
+                }
+                has_protocol = true;
+                pairs.push("protocol=resp3");
+            }
+            _ => pairs.push(pair),
+        }
+    }
+    if !has_protocol {
+        pairs.push("protocol=resp3");
+    }
+    let url = format!("{base}?{}", pairs.join("&"));
+    let client = Client::open(url.as_str()).ok()?;
+    (client.get_connection_info().redis_settings().protocol() == ProtocolVersion::RESP3)
+        .then_some(url)
 }
 
 #[cfg(test)]
@@ -228,5 +281,49 @@ mod tests {
             panic!("should parse");
         };
         assert_eq!((o.ping_interval_ms, o.ping_timeout_ms), (300, 200));
+    }
+
+    #[test]
+    fn redis() {
+        let Ok(Command::Serve(o)) = parse_strs(&["--redis", "redis://127.0.0.1:6379"]) else {
+            panic!("should parse");
+        };
+        assert_eq!(
+            o.redis.as_deref(),
+            Some("redis://127.0.0.1:6379?protocol=resp3")
+        );
+        for (given, wanted) in [
+            ("redis://h:1/2", "redis://h:1/2?protocol=resp3"),
+            ("redis://h:1/?protocol=RESP3", "redis://h:1/?protocol=resp3"),
+            (
+                "redis://h:1?protocol=3&x=y",
+                "redis://h:1?protocol=resp3&x=y",
+            ),
+            ("redis://:pw@h:1?x=y", "redis://:pw@h:1?x=y&protocol=resp3"),
+        ] {
+            assert_eq!(redis_url(given).as_deref(), Some(wanted), "{given}");
+        }
+        for bad in [
+            "",
+            "127.0.0.1:6379",
+            "http://h:1",
+            "rediss://h:1",
+            "redis://h:1?protocol=resp2",
+            "redis://h:1?protocol=2",
+            "redis://h:notaport",
+        ] {
+            assert_eq!(redis_url(bad), None, "{bad}");
+            assert!(matches!(
+                parse_strs(&["--redis", bad]),
+                Err(CliError::InvalidValue {
+                    flag: "--redis",
+                    ..
+                })
+            ));
+        }
+        assert_eq!(
+            parse_strs(&["--redis"]),
+            Err(CliError::MissingValue("--redis"))
+        );
     }
 }

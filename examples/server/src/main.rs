@@ -8,11 +8,19 @@
 //! | `/...`             | the chat demo in `examples/server/static/` (`/` is `index.html`) |
 //!
 //! Missing directories give 404s, so the server runs before the package is built.
-//! The Socket.IO events are described in [`protocol`] (the protocol the browser
-//! tests share with the Node server) and [`chat`] (the demo).
+//!
+//! | namespace `/` events                          | described in  | for                            |
+//! |-----------------------------------------------|---------------|--------------------------------|
+//! | `whoami`, `echo`, `emit-back`, `ask`, `kick`… | [`protocol`]  | the protocol the browser tests share with the Node server |
+//! | `chat`                                        | [`chat`]      | the chat demo                  |
+//! | `rtio:join`, `rtio:leave`, `rtio:to`          | [`rooms`]     | rooms and presence (`ROOMS.md`); rooms starting with `locked:` are refused |
+//!
+//! `/second`, the long-named namespace and `/forbidden` are in [`protocol`] too.
+//! With `--redis URL` ([`cli`]) the server uses socketioxide's Redis adapter: instances
+//! on the same Redis share rooms, broadcasts and presence.
 //!
 //! Once the socket is bound the server prints exactly one machine-readable line,
-//! `LISTENING http://<host>:<port>`, followed by a line for people. SIGINT and
+//! `LISTENING http://<host>:<port>`, followed by lines for people. SIGINT and
 //! SIGTERM close every Socket.IO connection, stop accepting, let running HTTP
 //! requests finish (for at most [`SHUTDOWN_GRACE`]) and exit with status 0.
 //! Bad arguments exit with status 2, other startup failures with status 1.
@@ -21,6 +29,7 @@ mod chat;
 mod cli;
 mod payload;
 mod protocol;
+mod rooms;
 
 use std::future::{pending, IntoFuture};
 use std::io::Write;
@@ -32,7 +41,11 @@ use std::time::Duration;
 use axum::http::header::CACHE_CONTROL;
 use axum::http::HeaderValue;
 use axum::Router;
+use socketioxide::adapter::{Adapter, Emitter};
+use socketioxide::layer::SocketIoLayer;
 use socketioxide::SocketIo;
+use socketioxide_redis::drivers::redis::redis_client;
+use socketioxide_redis::{RedisAdapter, RedisAdapterCtr};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tower_http::services::ServeDir;
@@ -55,6 +68,9 @@ const MAX_BUFFERED_PACKETS: usize = 4096;
 
 /// How long a shutdown waits for open HTTP requests before exiting anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// How long startup waits for Redis (`--redis`) to answer before giving up.
+const REDIS_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn main() -> ExitCode {
     let options = match cli::parse(std::env::args().skip(1)) {
@@ -87,17 +103,64 @@ fn main() -> ExitCode {
     }
 }
 
-/// Binds, announces the address, and serves until SIGINT or SIGTERM.
+/// Sets up Socket.IO (in memory, or on Redis with `--redis`), then [`run`]s the server.
 async fn serve(options: Options) -> Result<(), String> {
-    let (io_layer, io) = SocketIo::builder()
+    let builder = SocketIo::builder()
         .ping_interval(Duration::from_millis(options.ping_interval_ms))
         .ping_timeout(Duration::from_millis(options.ping_timeout_ms))
         .ack_timeout(ACK_TIMEOUT)
         .max_payload(MAX_PAYLOAD)
-        .max_buffer_size(MAX_BUFFERED_PACKETS)
+        .max_buffer_size(MAX_BUFFERED_PACKETS);
+    let Some(url) = options.redis.clone() else {
+        let (io_layer, io) = builder.build_layer();
+        // The in-memory adapter is ready at once: nothing to wait for.
+        let _: Vec<()> = protocol::register(&io);
+        return run(options, io_layer, io, None).await;
+    };
+    let (adapter, redis_addr) = connect_redis(&url).await?;
+    let (io_layer, io) = builder
+        .with_adapter::<RedisAdapter<Emitter>>(adapter)
         .build_layer();
-    protocol::register(&io);
+    // Each namespace subscribes to its Redis channels, and exists once that is done.
+    for init in protocol::register(&io) {
+        init.await
+            .map_err(|e| format!("cannot subscribe to Redis at {redis_addr}: {e}"))?;
+    }
+    run(options, io_layer, io, Some(redis_addr)).await
+}
 
+/// Connects to Redis for socketioxide's Redis adapter; returns it with the address, for
+/// messages (the URL may hold a password).
+async fn connect_redis(
+    url: &str,
+) -> Result<
+    (
+        RedisAdapterCtr<socketioxide_redis::drivers::redis::RedisDriver>,
+        String,
+    ),
+    String,
+> {
+    let client = redis_client::Client::open(url).map_err(|e| format!("invalid Redis URL: {e}"))?;
+    let addr = client.get_connection_info().addr().to_string();
+    let adapter = tokio::time::timeout(
+        REDIS_CONNECT_TIMEOUT,
+        RedisAdapterCtr::new_with_redis(&client),
+    )
+    .await
+    .map_err(|_| {
+        format!("cannot connect to Redis at {addr}: no answer in {REDIS_CONNECT_TIMEOUT:?}")
+    })?
+    .map_err(|e| format!("cannot connect to Redis at {addr}: {e}"))?;
+    Ok((adapter, addr))
+}
+
+/// Binds, announces the address, and serves until SIGINT or SIGTERM.
+async fn run<A: Adapter>(
+    options: Options,
+    io_layer: SocketIoLayer<A>,
+    io: SocketIo<A>,
+    redis_addr: Option<String>,
+) -> Result<(), String> {
     warn_if_missing(&options.pkg_dir, "/pkg/");
     warn_if_missing(&options.tests_dir, "/tests/pages/");
     let app = static_files(&options).layer(io_layer);
@@ -109,7 +172,7 @@ async fn serve(options: Options) -> Result<(), String> {
     let addr = listener
         .local_addr()
         .map_err(|e| format!("cannot read the bound address: {e}"))?;
-    announce(addr);
+    announce(addr, redis_addr.as_deref());
 
     let (shutdown_started, shutdown_seen) = oneshot::channel::<()>();
     let graceful = async move {
@@ -160,12 +223,18 @@ fn warn_if_missing(dir: &Path, route: &str) {
     }
 }
 
-/// Prints the `LISTENING` line that scripts wait for, then a line for people.
-fn announce(addr: SocketAddr) {
+/// Prints the `LISTENING` line that scripts wait for, then lines for people.
+fn announce(addr: SocketAddr, redis_addr: Option<&str>) {
     let mut out = std::io::stdout().lock();
     // A closed stdout must not stop the server, so write errors are ignored.
     let _ = writeln!(out, "LISTENING http://{addr}");
     let _ = writeln!(out, "rtio demo: open http://{addr}/");
+    if let Some(redis_addr) = redis_addr {
+        let _ = writeln!(
+            out,
+            "rooms and broadcasts shared through Redis at {redis_addr}"
+        );
+    }
     let _ = out.flush();
 }
 

@@ -51,20 +51,27 @@ use socketioxide::extract::{AckSender, Data, SocketRef};
 use socketioxide::handler::{ConnectHandler, FromConnectParts, Value};
 use socketioxide::socket::Socket;
 use socketioxide::SocketIo;
+use socketioxide_core::adapter::DefinedAdapter;
 
-use crate::chat;
 use crate::payload::EventArgs;
+use crate::{chat, rooms};
 
 /// A namespace whose packet headers are longer than 64 characters.
 pub const LONG_NAMESPACE: &str =
     "/a-namespace-with-a-name-long-enough-to-push-the-packet-header-past-64-characters";
 
 /// Registers the namespaces `/`, `/second`, [`LONG_NAMESPACE`] and `/forbidden`.
-pub fn register(io: &SocketIo) {
-    io.ns("/", on_main_connect);
-    io.ns("/second", on_second_connect);
-    io.ns(LONG_NAMESPACE, on_second_connect);
-    io.ns("/forbidden", on_forbidden_connect.with(reject_namespace));
+///
+/// Returns the adapter's initialization of each namespace: nothing to wait for with the
+/// default in-memory adapter (`()`), a future to await with a remote one such as Redis
+/// (the namespace exists once it resolves).
+pub fn register<A: Adapter + DefinedAdapter>(io: &SocketIo<A>) -> Vec<A::InitRes> {
+    vec![
+        io.ns("/", on_main_connect::<A>),
+        io.ns("/second", on_second_connect::<A>),
+        io.ns(LONG_NAMESPACE, on_second_connect::<A>),
+        io.ns("/forbidden", on_forbidden_connect.with(reject_namespace)),
+    ]
 }
 
 /// The auth payload of the CONNECT packet as JSON, `None` when the packet had none.
@@ -95,10 +102,13 @@ struct WhoAmI<'a> {
     auth: &'a Option<serde_json::Value>,
 }
 
-fn on_main_connect(socket: SocketRef, HandshakeAuth(auth): HandshakeAuth) -> Ready<()> {
+fn on_main_connect<A: Adapter>(
+    socket: SocketRef<A>,
+    HandshakeAuth(auth): HandshakeAuth,
+) -> Ready<()> {
     register_common(&socket, auth);
 
-    socket.on("emit-back", on_emit_back);
+    socket.on("emit-back", on_emit_back::<A>);
 
     let record = Arc::new(Mutex::new(Vec::<EventArgs>::new()));
     let log = Arc::clone(&record);
@@ -108,7 +118,7 @@ fn on_main_connect(socket: SocketRef, HandshakeAuth(auth): HandshakeAuth) -> Rea
             .push(args);
         ready(())
     });
-    socket.on("recorded", move |ack: AckSender| {
+    socket.on("recorded", move |ack: AckSender<A>| {
         let snapshot = record
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -118,38 +128,42 @@ fn on_main_connect(socket: SocketRef, HandshakeAuth(auth): HandshakeAuth) -> Rea
         ready(())
     });
 
-    socket.on("ask", on_ask);
-    socket.on("emit-to", on_emit_to);
-    socket.on("kick", on_kick);
-    socket.on("tally", on_tally);
+    socket.on("ask", on_ask::<A>);
+    socket.on("emit-to", on_emit_to::<A>);
+    socket.on("kick", on_kick::<A>);
+    socket.on("tally", on_tally::<A>);
 
     chat::register(&socket);
+    rooms::register(&socket, rooms::demo_authorize::<A>);
     ready(())
 }
 
-fn on_second_connect(socket: SocketRef, HandshakeAuth(auth): HandshakeAuth) -> Ready<()> {
+fn on_second_connect<A: Adapter>(
+    socket: SocketRef<A>,
+    HandshakeAuth(auth): HandshakeAuth,
+) -> Ready<()> {
     register_common(&socket, auth);
     ready(())
 }
 
 /// `whoami` and `echo`, shared by `/` and `/second`.
-fn register_common(socket: &SocketRef, auth: Option<serde_json::Value>) {
+fn register_common<A: Adapter>(socket: &SocketRef<A>, auth: Option<serde_json::Value>) {
     let auth = Arc::new(auth);
-    socket.on("whoami", move |socket: SocketRef, ack: AckSender| {
+    socket.on("whoami", move |socket: SocketRef<A>, ack: AckSender<A>| {
         let _ = ack.send(&WhoAmI {
             id: socket.id.to_string(),
             auth: &auth,
         });
         ready(())
     });
-    socket.on("echo", on_echo);
+    socket.on("echo", on_echo::<A>);
 }
 
 /// How many times each `tally` key arrived, over every socket of the process.
 static TALLY: Mutex<std::collections::BTreeMap<String, u64>> =
     Mutex::new(std::collections::BTreeMap::new());
 
-fn on_tally(Data(key): Data<String>, ack: AckSender) -> Ready<()> {
+fn on_tally<A: Adapter>(Data(key): Data<String>, ack: AckSender<A>) -> Ready<()> {
     let count = {
         let mut tally = TALLY.lock().unwrap_or_else(PoisonError::into_inner);
         let n = tally.entry(key).or_insert(0);
@@ -160,19 +174,19 @@ fn on_tally(Data(key): Data<String>, ack: AckSender) -> Ready<()> {
     ready(())
 }
 
-fn on_echo(args: EventArgs, ack: AckSender) -> Ready<()> {
+fn on_echo<A: Adapter>(args: EventArgs, ack: AckSender<A>) -> Ready<()> {
     let _ = ack.send(&args);
     ready(())
 }
 
-fn on_emit_back(socket: SocketRef, args: EventArgs) -> Ready<()> {
+fn on_emit_back<A: Adapter>(socket: SocketRef<A>, args: EventArgs) -> Ready<()> {
     if let Some((event, rest)) = args.into_event_and_rest() {
         let _ = socket.emit(event, &rest);
     }
     ready(())
 }
 
-fn on_emit_to(io: SocketIo, args: EventArgs) -> Ready<()> {
+fn on_emit_to<A: Adapter>(io: SocketIo<A>, args: EventArgs) -> Ready<()> {
     let target = args.into_event_and_rest().and_then(|(sid, rest)| {
         let sid = sid.parse().ok()?;
         let (event, rest) = rest.into_event_and_rest()?;
@@ -184,7 +198,7 @@ fn on_emit_to(io: SocketIo, args: EventArgs) -> Ready<()> {
     ready(())
 }
 
-fn on_ask(socket: SocketRef, args: EventArgs) -> impl Future<Output = ()> {
+fn on_ask<A: Adapter>(socket: SocketRef<A>, args: EventArgs) -> impl Future<Output = ()> {
     let reply = args
         .into_event_and_rest()
         .and_then(|(event, rest)| socket.emit_with_ack::<_, EventArgs>(event, &rest).ok());
@@ -197,7 +211,7 @@ fn on_ask(socket: SocketRef, args: EventArgs) -> impl Future<Output = ()> {
     }
 }
 
-fn on_kick(socket: SocketRef) -> Ready<()> {
+fn on_kick<A: Adapter>(socket: SocketRef<A>) -> Ready<()> {
     let _ = socket.disconnect();
     ready(())
 }

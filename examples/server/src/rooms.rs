@@ -1,0 +1,686 @@
+//! Rooms and presence for the `rtio:` convention of `ROOMS.md`, on socketioxide.
+//!
+//! | client emits                        | server does                                                        |
+//! |-------------------------------------|--------------------------------------------------------------------|
+//! | `rtio:join` (room, meta, ack)       | joins, acks `{ ok: true, members }` or `{ ok: false, error }`      |
+//! | `rtio:leave` (room, ack)            | leaves, acks `{ ok: true }`                                        |
+//! | `rtio:to` (room, event, ...args)    | relays `rtio:room` (room, event, from, ...args) to the others      |
+//!
+//! and the other members of a room receive `rtio:presence` (room, change) with `change` one of
+//! `{ joined: member }`, `{ updated: member }` and `{ left: id }`; a member is `{ id, meta }`.
+//! A socket that disconnects leaves its rooms, so the others see `{ left: id }`.
+//!
+//! # Where presence lives
+//!
+//! There is no store of our own. A member of room `R` is in two Socket.IO rooms:
+//!
+//! * `R` itself, so server code reaches the members with `io.to(R)` and relays are one broadcast;
+//! * a private room whose name is the JSON text of `["rtio:meta", R, socket_id, meta]`
+//!   ([`meta_room_name`]), which carries the member's `meta`.
+//!
+//! The member list is then the set of adapter rooms that start with the JSON prefix
+//! `["rtio:meta",R,` ([`meta_room_prefix`]), read with the adapter's `rooms()`. With
+//! socketioxide's Redis adapter that call asks every server instance for its rooms, so
+//! sockets on different instances see each other with no extra state, and a relay or a
+//! presence change is one adapter broadcast.
+//!
+//! # Validation
+//!
+//! A room is a string of 1 to [`MAX_ROOM_LEN`] UTF-16 code units (JavaScript's
+//! `String.prototype.length`, which the client checks too), not starting with `rtio:` or
+//! `["rtio:` (those names are reserved), and not the id of a connected socket. `meta` is any
+//! JSON value (`null` when missing) of at most [`MAX_META_BYTES`] bytes as compact JSON;
+//! binary attachments are refused (`invalid meta`). Arguments of the wrong type are answered,
+//! never a panic: `invalid room`, `meta too large`, `invalid meta`, or the authorization hook's
+//! own reason. A hostile `rtio:to` or `rtio:leave` is dropped or answered the same way.
+//!
+//! # Ordering
+//!
+//! socketioxide spawns each event's future on its own task, so two events of a socket can
+//! run in either order (see [`crate::protocol`]). A join followed by a leave must not be seen
+//! as a leave then a join, and relayed messages must keep their order, so every `rtio:` event
+//! of a socket is queued in packet order (in the handler's body) and run one after the other by
+//! a task of that socket. The disconnect handler queues the last job and waits for it:
+//! socketioxide removes the socket from its rooms only when that handler has finished, so the
+//! rooms to announce are still listed when it runs.
+
+use std::fmt;
+use std::future::{ready, Future};
+use std::pin::Pin;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::Value;
+use socketioxide::adapter::Adapter;
+use socketioxide::extract::{AckSender, SocketRef};
+use socketioxide::socket::Sid;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::payload::{EventArgs, Payload};
+
+/// Longest room name, in UTF-16 code units (as JavaScript counts a string's length).
+pub const MAX_ROOM_LEN: usize = 128;
+/// Largest `meta`, in bytes of compact JSON.
+pub const MAX_META_BYTES: usize = 1024;
+/// First element of a meta room's JSON array.
+pub const META_TAG: &str = "rtio:meta";
+/// Prefix of the room names this convention reserves.
+pub const RESERVED_PREFIX: &str = "rtio:";
+/// Prefix of the meta room names (and of any JSON array of them): reserved too.
+pub const RESERVED_JSON_PREFIX: &str = "[\"rtio:";
+
+/// Error text of a refusal by [`demo_authorize`].
+pub const NOT_ALLOWED: &str = "not allowed";
+/// Rooms [`demo_authorize`] refuses start with this.
+pub const LOCKED_PREFIX: &str = "locked:";
+
+/// Why a join (or a leave) is refused; the `Display` text is the ack's `error`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JoinError {
+    /// The room is not a string, is empty or too long, is reserved, or is a socket's id.
+    InvalidRoom,
+    /// `meta` is more than [`MAX_META_BYTES`] bytes of JSON.
+    MetaTooLarge,
+    /// `meta` carries a binary attachment, which is not JSON.
+    InvalidMeta,
+    /// The adapter could not list the rooms (e.g. Redis is down).
+    Unavailable,
+    /// The authorization hook said no, with this reason.
+    Refused(String),
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JoinError::InvalidRoom => f.write_str("invalid room"),
+            JoinError::MetaTooLarge => f.write_str("meta too large"),
+            JoinError::InvalidMeta => f.write_str("invalid meta"),
+            JoinError::Unavailable => f.write_str("rooms unavailable"),
+            JoinError::Refused(reason) => f.write_str(reason),
+        }
+    }
+}
+
+impl std::error::Error for JoinError {}
+
+/// A member of a room, as the acknowledgement and presence events show it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Member {
+    /// The member's socket id.
+    pub id: String,
+    /// What it gave when it joined (`null` if nothing).
+    pub meta: Value,
+}
+
+/// The change carried by `rtio:presence`: `{"joined":member}`, `{"updated":member}` or
+/// `{"left":id}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Presence {
+    /// A socket joined.
+    Joined(Member),
+    /// A member joined again with new `meta`.
+    Updated(Member),
+    /// A member left or disconnected.
+    Left(String),
+}
+
+/// The acknowledgement of `rtio:join` and `rtio:leave`.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum Reply {
+    Joined { ok: bool, members: Vec<Member> },
+    Left { ok: bool },
+    Refused { ok: bool, error: String },
+}
+
+impl Reply {
+    fn refused(error: &JoinError) -> Reply {
+        Reply::Refused {
+            ok: false,
+            error: error.to_string(),
+        }
+    }
+}
+
+/// Checks a room name against the convention (not whether it is a socket's id, which needs the
+/// adapter; see [`looks_like_socket_id`]).
+pub fn validate_room(room: &str) -> Result<(), JoinError> {
+    let len = room.encode_utf16().count();
+    if len == 0
+        || len > MAX_ROOM_LEN
+        || room.starts_with(RESERVED_PREFIX)
+        || room.starts_with(RESERVED_JSON_PREFIX)
+    {
+        return Err(JoinError::InvalidRoom);
+    }
+    Ok(())
+}
+
+/// The socket id a room name would be, if it has the form of one (16 characters of
+/// `A-Z a-z 0-9 _ -`); only such names need the adapter to be asked.
+pub fn looks_like_socket_id(room: &str) -> Option<Sid> {
+    room.parse().ok()
+}
+
+/// Reads the `meta` argument: JSON without binary, at most [`MAX_META_BYTES`] bytes.
+pub fn validate_meta(meta: Option<&Payload>) -> Result<Value, JoinError> {
+    let Some(meta) = meta else {
+        return Ok(Value::Null);
+    };
+    let value = payload_to_json(meta).ok_or(JoinError::InvalidMeta)?;
+    if json_len(&value) > MAX_META_BYTES {
+        return Err(JoinError::MetaTooLarge);
+    }
+    Ok(value)
+}
+
+/// A [`Payload`] as plain JSON; `None` when it holds a binary attachment.
+fn payload_to_json(payload: &Payload) -> Option<Value> {
+    Some(match payload {
+        Payload::Null => Value::Null,
+        Payload::Bool(b) => Value::Bool(*b),
+        Payload::Int(n) => Value::from(*n),
+        Payload::Uint(n) => Value::from(*n),
+        // A non-finite float cannot come from JSON text; `from` maps it to `null` anyway.
+        Payload::Float(n) => Value::from(*n),
+        Payload::Str(s) => Value::String(s.clone()),
+        Payload::Bin(_) => return None,
+        Payload::Array(items) => {
+            Value::Array(items.iter().map(payload_to_json).collect::<Option<_>>()?)
+        }
+        Payload::Object(entries) => Value::Object(
+            entries
+                .iter()
+                .map(|(key, value)| Some((key.clone(), payload_to_json(value)?)))
+                .collect::<Option<_>>()?,
+        ),
+    })
+}
+
+fn json_len(value: &Value) -> usize {
+    // Serializing a `Value` to a string cannot fail.
+    serde_json::to_string(value).map_or(usize::MAX, |text| text.len())
+}
+
+fn json_string(s: &str) -> String {
+    // Serializing a `&str` cannot fail.
+    serde_json::to_string(s).unwrap_or_default()
+}
+
+/// The name of the private room that records `meta` for socket `id` in `room`: the JSON text
+/// of `["rtio:meta", room, id, meta]`.
+pub fn meta_room_name(room: &str, id: &str, meta: &Value) -> String {
+    serde_json::to_string(&(META_TAG, room, id, meta)).unwrap_or_default()
+}
+
+/// What every meta room name of `room` starts with: `["rtio:meta",<room as JSON>,`.
+pub fn meta_room_prefix(room: &str) -> String {
+    format!("[{},{},", json_string(META_TAG), json_string(room))
+}
+
+/// Reads a meta room name back into `(room, id, meta)`; `None` for any other room name.
+pub fn parse_meta_room(name: &str) -> Option<(String, String, Value)> {
+    if !name.starts_with(RESERVED_JSON_PREFIX) {
+        return None;
+    }
+    let (tag, room, id, meta): (String, String, String, Value) = serde_json::from_str(name).ok()?;
+    (tag == META_TAG).then_some((room, id, meta))
+}
+
+/// The members of `room` among a list of adapter room names.
+pub fn members_of<'a>(room: &str, names: impl IntoIterator<Item = &'a str>) -> Vec<Member> {
+    let prefix = meta_room_prefix(room);
+    names
+        .into_iter()
+        .filter(|name| name.starts_with(&prefix))
+        .filter_map(parse_meta_room)
+        .filter(|(r, _, _)| r == room)
+        .map(|(_, id, meta)| Member { id, meta })
+        .collect()
+}
+
+/// The authorization rule of the demo and test server: rooms whose name starts with
+/// [`LOCKED_PREFIX`] are refused with [`NOT_ALLOWED`].
+pub fn demo_authorize<A: Adapter>(
+    _socket: &SocketRef<A>,
+    room: &str,
+    _meta: &Value,
+) -> Result<(), String> {
+    if room.starts_with(LOCKED_PREFIX) {
+        Err(NOT_ALLOWED.to_owned())
+    } else {
+        Ok(())
+    }
+}
+
+type Job = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Runs a socket's room jobs one after the other, in the order they were queued.
+#[derive(Clone)]
+struct Queue(mpsc::UnboundedSender<Job>);
+
+impl Queue {
+    /// Starts the task; it ends when every sender (the socket's handlers) is gone.
+    fn start() -> Queue {
+        let (tx, mut rx) = mpsc::unbounded_channel::<Job>();
+        tokio::spawn(async move {
+            while let Some(job) = rx.recv().await {
+                job.await;
+            }
+        });
+        Queue(tx)
+    }
+
+    fn push(&self, job: impl Future<Output = ()> + Send + 'static) {
+        // Fails only when the task is gone, i.e. the runtime shuts down.
+        let _ = self.0.send(Box::pin(job));
+    }
+}
+
+/// Serves `rtio:join`, `rtio:leave` and `rtio:to` on `socket`, and announces its departure from
+/// its rooms when it disconnects. Call it in the namespace's connect handler.
+///
+/// `authorize(socket, room, meta)` runs for every valid join (updates included); `Err(reason)`
+/// refuses it with `reason` as the ack's `error`.
+///
+/// It sets the socket's disconnect handler (socketioxide keeps one per socket): code that needs
+/// its own should call [`leave_all`] from it.
+pub fn register<A, F>(socket: &SocketRef<A>, authorize: F)
+where
+    A: Adapter,
+    F: Fn(&SocketRef<A>, &str, &Value) -> Result<(), String> + Send + Sync + 'static,
+{
+    let queue = Queue::start();
+    let authorize = Arc::new(authorize);
+
+    let q = queue.clone();
+    socket.on(
+        "rtio:join",
+        move |socket: SocketRef<A>, args: EventArgs, ack: AckSender<A>| {
+            let authorize = Arc::clone(&authorize);
+            q.push(async move {
+                let reply = match join(&socket, args, |s, r, m| authorize(s, r, m)).await {
+                    Ok(members) => Reply::Joined { ok: true, members },
+                    Err(error) => Reply::refused(&error),
+                };
+                let _ = ack.send(&reply);
+            });
+            ready(())
+        },
+    );
+
+    let q = queue.clone();
+    socket.on(
+        "rtio:leave",
+        move |socket: SocketRef<A>, args: EventArgs, ack: AckSender<A>| {
+            q.push(async move {
+                let reply = match leave(&socket, args).await {
+                    Ok(()) => Reply::Left { ok: true },
+                    Err(error) => Reply::refused(&error),
+                };
+                let _ = ack.send(&reply);
+            });
+            ready(())
+        },
+    );
+
+    let q = queue.clone();
+    socket.on("rtio:to", move |socket: SocketRef<A>, args: EventArgs| {
+        q.push(async move { relay(&socket, args).await });
+        ready(())
+    });
+
+    socket.on_disconnect(move |socket: SocketRef<A>| {
+        let (done, finished) = oneshot::channel::<()>();
+        queue.push(async move {
+            leave_all(&socket).await;
+            let _ = done.send(());
+        });
+        async move {
+            // socketioxide drops the socket's rooms once this future is done.
+            let _ = finished.await;
+        }
+    });
+}
+
+/// The room named by the first argument, if it is a string.
+fn room_arg(args: &EventArgs) -> Option<&str> {
+    match args.0.first() {
+        Some(Payload::Str(room)) => Some(room),
+        _ => None,
+    }
+}
+
+/// This socket's meta rooms for `room` (one, unless something else joined it to more).
+fn own_meta_rooms<A: Adapter>(socket: &SocketRef<A>, room: &str) -> Vec<String> {
+    let prefix = meta_room_prefix(room);
+    let id = socket.id.to_string();
+    socket
+        .rooms()
+        .into_iter()
+        .filter(|name| name.starts_with(&prefix))
+        .filter(|name| parse_meta_room(name).is_some_and(|(r, i, _)| r == room && i == id))
+        .map(|name| name.into_owned())
+        .collect()
+}
+
+/// Handles `rtio:join`: returns the members, joiner included, and tells the others.
+async fn join<A, F>(
+    socket: &SocketRef<A>,
+    args: EventArgs,
+    authorize: F,
+) -> Result<Vec<Member>, JoinError>
+where
+    A: Adapter,
+    F: FnOnce(&SocketRef<A>, &str, &Value) -> Result<(), String>,
+{
+    let room = room_arg(&args).ok_or(JoinError::InvalidRoom)?.to_owned();
+    validate_room(&room)?;
+    let meta = validate_meta(args.0.get(1))?;
+    if let Some(sid) = looks_like_socket_id(&room) {
+        if sid == socket.id || is_connected(socket, sid).await? {
+            return Err(JoinError::InvalidRoom);
+        }
+    }
+    authorize(socket, &room, &meta).map_err(JoinError::Refused)?;
+
+    let id = socket.id.to_string();
+    let was_member = socket.rooms().iter().any(|r| *r == room);
+    let old_meta = own_meta_rooms(socket, &room);
+    let new_meta = meta_room_name(&room, &id, &meta);
+    // Join first, then read: two sockets joining at once each either list the other or get
+    // its presence event.
+    socket.leave(old_meta.clone());
+    socket.join(vec![room.clone(), new_meta.clone()]);
+
+    // Every room of every other socket of the namespace, on every server instance.
+    let others = match socket.broadcast().rooms().await {
+        Ok(rooms) => rooms,
+        Err(_) => {
+            // Put things back as they were.
+            socket.leave(new_meta);
+            socket.join(old_meta);
+            if !was_member {
+                socket.leave(room);
+            }
+            return Err(JoinError::Unavailable);
+        }
+    };
+    let me = Member { id, meta };
+    let mut members = members_of(&room, others.iter().map(|r| r.as_ref()));
+    members.retain(|m| m.id != me.id);
+    members.push(me.clone());
+
+    let change = if was_member {
+        Presence::Updated(me)
+    } else {
+        Presence::Joined(me)
+    };
+    let _ = socket
+        .to(room.clone())
+        .emit("rtio:presence", &(&room, change))
+        .await;
+    Ok(members)
+}
+
+/// Whether a socket with this id is connected to the namespace, on any server instance.
+async fn is_connected<A: Adapter>(socket: &SocketRef<A>, sid: Sid) -> Result<bool, JoinError> {
+    let sockets = socket
+        .broadcast()
+        .fetch_sockets()
+        .await
+        .map_err(|_| JoinError::Unavailable)?;
+    Ok(sockets.iter().any(|s| s.data().id == sid))
+}
+
+/// Handles `rtio:leave`; leaving a room one is not in is fine.
+async fn leave<A: Adapter>(socket: &SocketRef<A>, args: EventArgs) -> Result<(), JoinError> {
+    let room = room_arg(&args).ok_or(JoinError::InvalidRoom)?.to_owned();
+    validate_room(&room)?;
+    leave_room(socket, room).await;
+    Ok(())
+}
+
+async fn leave_room<A: Adapter>(socket: &SocketRef<A>, room: String) {
+    let was_member = socket.rooms().iter().any(|r| *r == room);
+    let mut gone = own_meta_rooms(socket, &room);
+    if !was_member && gone.is_empty() {
+        return;
+    }
+    gone.push(room.clone());
+    socket.leave(gone);
+    let _ = socket
+        .to(room.clone())
+        .emit(
+            "rtio:presence",
+            &(&room, Presence::Left(socket.id.to_string())),
+        )
+        .await;
+}
+
+/// Leaves every room this socket joined with `rtio:join`, telling their other members.
+///
+/// [`register`] calls it when the socket disconnects.
+pub async fn leave_all<A: Adapter>(socket: &SocketRef<A>) {
+    let id = socket.id.to_string();
+    let mut rooms: Vec<String> = socket
+        .rooms()
+        .iter()
+        .filter_map(|name| parse_meta_room(name))
+        .filter(|(_, i, _)| *i == id)
+        .map(|(room, _, _)| room)
+        .collect();
+    rooms.sort();
+    rooms.dedup();
+    for room in rooms {
+        leave_room(socket, room).await;
+    }
+}
+
+/// Handles `rtio:to`: relays `rtio:room` to the other members, if the sender is one.
+async fn relay<A: Adapter>(socket: &SocketRef<A>, args: EventArgs) {
+    let mut args = args.0.into_iter();
+    let (Some(Payload::Str(room)), Some(Payload::Str(event))) = (args.next(), args.next()) else {
+        return;
+    };
+    if validate_room(&room).is_err() || !socket.rooms().iter().any(|r| *r == room) {
+        return;
+    }
+    let mut out = Vec::with_capacity(args.len() + 3);
+    out.push(Payload::Str(room.clone()));
+    out.push(Payload::Str(event));
+    out.push(Payload::Str(socket.id.to_string()));
+    out.extend(args);
+    let _ = socket.to(room).emit("rtio:room", &EventArgs(out)).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn room_names() {
+        assert_eq!(validate_room("doc:42"), Ok(()));
+        assert_eq!(validate_room(""), Err(JoinError::InvalidRoom));
+        assert_eq!(validate_room("rtio:x"), Err(JoinError::InvalidRoom));
+        assert_eq!(
+            validate_room("[\"rtio:meta\",\"a\"]"),
+            Err(JoinError::InvalidRoom)
+        );
+        // Close to the reserved prefixes but not them.
+        assert_eq!(validate_room("rtio"), Ok(()));
+        assert_eq!(validate_room("[\"rtio\"]"), Ok(()));
+        assert_eq!(validate_room(" rtio:x"), Ok(()));
+
+        let limit = "r".repeat(MAX_ROOM_LEN);
+        assert_eq!(validate_room(&limit), Ok(()));
+        assert_eq!(
+            validate_room(&format!("{limit}r")),
+            Err(JoinError::InvalidRoom)
+        );
+        // UTF-16 code units, as JavaScript counts: é is one, an emoji two.
+        assert_eq!(validate_room(&"é".repeat(MAX_ROOM_LEN)), Ok(()));
+        assert_eq!(validate_room(&"😀".repeat(MAX_ROOM_LEN / 2)), Ok(()));
+        assert_eq!(
+            validate_room(&"😀".repeat(MAX_ROOM_LEN / 2 + 1)),
+            Err(JoinError::InvalidRoom)
+        );
+    }
+
+    #[test]
+    fn socket_id_shaped_names() {
+        assert!(looks_like_socket_id("AbCdEfGh_-123456").is_some());
+        assert!(looks_like_socket_id("doc:42").is_none());
+        assert!(looks_like_socket_id("AbCdEfGh_-12345").is_none());
+        assert!(looks_like_socket_id("AbCdEfGh_-12345!").is_none());
+    }
+
+    #[test]
+    fn meta_values() {
+        assert_eq!(validate_meta(None), Ok(Value::Null));
+        assert_eq!(validate_meta(Some(&Payload::Null)), Ok(Value::Null));
+        let meta = Payload::Object(vec![
+            ("name".into(), Payload::Str("Ada".into())),
+            (
+                "n".into(),
+                Payload::Array(vec![
+                    Payload::Int(-1),
+                    Payload::Uint(2),
+                    Payload::Float(0.5),
+                ]),
+            ),
+        ]);
+        assert_eq!(
+            validate_meta(Some(&meta)),
+            Ok(json!({"name": "Ada", "n": [-1, 2, 0.5]}))
+        );
+
+        let binary = Payload::Array(vec![Payload::Bin(vec![1, 2])]);
+        assert_eq!(validate_meta(Some(&binary)), Err(JoinError::InvalidMeta));
+
+        // `"` + 1022 characters + `"` is exactly the limit.
+        let at_limit = Payload::Str("x".repeat(MAX_META_BYTES - 2));
+        assert!(validate_meta(Some(&at_limit)).is_ok());
+        let over = Payload::Str("x".repeat(MAX_META_BYTES - 1));
+        assert_eq!(validate_meta(Some(&over)), Err(JoinError::MetaTooLarge));
+        // Bytes, not characters.
+        let wide = Payload::Str("é".repeat(MAX_META_BYTES / 2));
+        assert_eq!(validate_meta(Some(&wide)), Err(JoinError::MetaTooLarge));
+    }
+
+    #[test]
+    fn meta_room_round_trip() {
+        let rooms = [
+            "doc:42",
+            "with \"quotes\" and \\ backslash",
+            "ünïcödé 😀 房间",
+            "line\nbreak\ttab",
+            "[\"not-rtio\"]",
+            ",",
+        ];
+        let metas = [
+            Value::Null,
+            json!({"name": "Bob \"B\"", "tags": ["x", 1]}),
+            json!("é"),
+        ];
+        for room in rooms {
+            for meta in &metas {
+                let name = meta_room_name(room, "Xy1AbCdEfGh_-123", meta);
+                assert!(name.starts_with(&meta_room_prefix(room)), "{name}");
+                assert!(name.starts_with(RESERVED_JSON_PREFIX));
+                assert_eq!(
+                    parse_meta_room(&name),
+                    Some((room.to_owned(), "Xy1AbCdEfGh_-123".to_owned(), meta.clone()))
+                );
+            }
+        }
+        assert_eq!(
+            meta_room_name("doc:42", "Xy1", &json!({"name": "Ada"})),
+            r#"["rtio:meta","doc:42","Xy1",{"name":"Ada"}]"#
+        );
+        assert_eq!(meta_room_prefix("a\"b"), r#"["rtio:meta","a\"b","#);
+    }
+
+    #[test]
+    fn other_names_do_not_parse() {
+        for name in [
+            "doc:42",
+            "[]",
+            "[\"rtio:meta\"]",
+            "[\"rtio:meta\",\"a\",\"b\"]",
+            "[\"rtio:other\",\"a\",\"b\",null]",
+            "[\"rtio:meta\",1,\"b\",null]",
+            "[\"rtio:meta\",\"a\",\"b\",null",
+        ] {
+            assert_eq!(parse_meta_room(name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn members_come_from_the_exact_prefix() {
+        let names = [
+            "doc".to_owned(),
+            meta_room_name("doc", "A", &json!({"n": 1})),
+            meta_room_name("doc", "B", &Value::Null),
+            // A room whose name extends "doc" must not leak into it.
+            meta_room_name("doc\"", "C", &Value::Null),
+            meta_room_name("docs", "D", &Value::Null),
+            meta_room_name("other", "E", &Value::Null),
+        ];
+        let mut members = members_of("doc", names.iter().map(String::as_str));
+        members.sort_by(|a, b| a.id.cmp(&b.id));
+        assert_eq!(
+            members,
+            vec![
+                Member {
+                    id: "A".into(),
+                    meta: json!({"n": 1})
+                },
+                Member {
+                    id: "B".into(),
+                    meta: Value::Null
+                },
+            ]
+        );
+        assert_eq!(
+            members_of("doc\"", names.iter().map(String::as_str)).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn wire_shapes() {
+        fn text<T: Serialize>(value: &T) -> String {
+            serde_json::to_string(value).expect("serializable")
+        }
+        let member = Member {
+            id: "Qz7".into(),
+            meta: json!({"name": "Bob"}),
+        };
+        assert_eq!(
+            text(&Presence::Joined(member.clone())),
+            r#"{"joined":{"id":"Qz7","meta":{"name":"Bob"}}}"#
+        );
+        assert_eq!(
+            text(&Presence::Updated(member.clone())),
+            r#"{"updated":{"id":"Qz7","meta":{"name":"Bob"}}}"#
+        );
+        assert_eq!(text(&Presence::Left("Qz7".into())), r#"{"left":"Qz7"}"#);
+        assert_eq!(
+            text(&Reply::Joined {
+                ok: true,
+                members: vec![member]
+            }),
+            r#"{"ok":true,"members":[{"id":"Qz7","meta":{"name":"Bob"}}]}"#
+        );
+        assert_eq!(text(&Reply::Left { ok: true }), r#"{"ok":true}"#);
+        assert_eq!(
+            text(&Reply::refused(&JoinError::Refused(NOT_ALLOWED.into()))),
+            r#"{"ok":false,"error":"not allowed"}"#
+        );
+        assert_eq!(JoinError::InvalidRoom.to_string(), "invalid room");
+        assert_eq!(JoinError::MetaTooLarge.to_string(), "meta too large");
+    }
+}
