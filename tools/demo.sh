@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Builds the npm package and starts the demo server (examples/server) with the chat page.
+# Builds the npm package and starts the demo server (examples/server): the collaborative-cursors
+# page at / (open it in two tabs or browsers: each sees the other's pointer and presence; the
+# URL hash picks the room, e.g. /#team) and the chat page at /chat.html.
 # PORT=3000 by default; the server prints the URL to open.
+# REDIS=redis://127.0.0.1:6379 shares rooms through Redis, so that several servers (on
+# different PORTs) serve the same rooms.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -8,4 +12,6 @@ export PATH="$HOME/.cargo/bin:$PATH"
 bash tools/setup.sh
 bash tools/build.sh
 cargo build -p rtio-example-server
-exec "${CARGO_TARGET_DIR:-$ROOT/target}/debug/rtio-server" --port "${PORT:-3000}"
+args=(--port "${PORT:-3000}")
+if [ -n "${REDIS:-}" ]; then args+=(--redis "$REDIS"); fi
+exec "${CARGO_TARGET_DIR:-$ROOT/target}/debug/rtio-server" "${args[@]}"
