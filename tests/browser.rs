@@ -27,8 +27,8 @@ use std::time::Duration;
 
 use futures_core::Stream;
 use rtio::{
-    AckError, Binary, ConnectError, DisconnectReason, EmitError, Manager, ManagerEvent, Options,
-    Socket,
+    AckError, Binary, ConnectError, DisconnectReason, EmitError, Manager, ManagerEvent, Member,
+    Options, PresenceEvent, RoomError, Socket,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -1182,4 +1182,171 @@ async fn recovers_the_session_with_an_async_auth_function() {
     );
     assert!(who["auth"]["offset"].is_string(), "and its offset: {who}");
     socket.disconnect();
+}
+
+/// Presence events as `(kind, name in meta)`.
+type PresenceLog = Rc<RefCell<Vec<(String, String)>>>;
+
+/// Records a room's presence events, for comparing.
+fn presence_log(room: &rtio::Room) -> (PresenceLog, rtio::Subscription) {
+    let log: PresenceLog = Rc::default();
+    let l = log.clone();
+    let name = |m: &Member| m.meta["name"].as_str().unwrap_or("?").to_string();
+    let sub = room.on_presence(move |e| {
+        let entry = match e {
+            PresenceEvent::Join(m) => ("join".into(), name(m)),
+            PresenceEvent::Leave(m) => ("leave".into(), name(m)),
+            PresenceEvent::Update(m) => ("update".into(), name(m)),
+            PresenceEvent::Sync(all) => ("sync".into(), all.len().to_string()),
+            PresenceEvent::Error(e) => ("error".into(), e.clone()),
+        };
+        l.borrow_mut().push(entry);
+    });
+    (log, sub)
+}
+
+/// Rooms and presence (ROOMS.md) through the Rust API: join resolves with the members, typed
+/// room events reach the other members only with the sender, presence reports joins, updates
+/// and leaves, a refused join fails with the server's reason, dropping the last handle
+/// leaves; after both transports drop, the rooms are joined again with one leave and one join
+/// for the other member and a room emit made meanwhile delivered.
+#[wasm_bindgen_test]
+async fn rooms_with_presence() {
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Pos {
+        x: f64,
+        y: f64,
+    }
+    // Installs the WebSocket counter (and closer) before any socket of this test exists.
+    websockets_opened();
+    for (server, url) in servers() {
+        let fast = || {
+            Options::default()
+                .reconnection_delay(Duration::from_millis(100))
+                .reconnection_delay_max(Duration::from_millis(200))
+        };
+        let a = connected(server, url, fast()).await;
+        let b = connected(server, url, fast()).await;
+        let c = connected(server, url, fast()).await;
+        let name = format!("rust-room-{}", js_sys::Math::random());
+
+        assert!(matches!(a.room(""), Err(RoomError::InvalidName(_))));
+        let ra = a.room(&name).unwrap();
+        let rb = b.room(&name).unwrap();
+        let rc = c.room(&format!("{name}-other")).unwrap();
+        assert!(matches!(ra.emit("x", &1), Err(RoomError::NotJoined(_))));
+        let (log, _plog) = presence_log(&ra);
+        let first = within(WAIT, "join a", ra.join(&json!({ "name": "Ada" })))
+            .await
+            .unwrap_or_else(|e| panic!("[{server}] join: {e}"));
+        assert_eq!(first.len(), 1, "[{server}] alone at first");
+        assert_eq!(Some(first[0].id.clone()), a.id());
+        let second = within(WAIT, "join b", rb.join(&json!({ "name": "Bob" })))
+            .await
+            .unwrap();
+        assert_eq!(second.len(), 2, "[{server}] b sees both");
+        within(WAIT, "join c", rc.join(&json!({ "name": "Cy" })))
+            .await
+            .unwrap();
+        until(&format!("[{server}] a sees b"), || ra.members().len() == 2).await;
+
+        let got_b: Rc<RefCell<Vec<(Pos, String)>>> = Rc::default();
+        let g = got_b.clone();
+        let _sb = rb.on("cursor", move |p: Pos, from: &Member| {
+            g.borrow_mut()
+                .push((p, from.meta["name"].as_str().unwrap_or("?").into()))
+        });
+        let echoed = Rc::new(Cell::new(0));
+        let e = echoed.clone();
+        let _sa = ra.on("cursor", move |_: Value, _: &Member| e.set(e.get() + 1));
+        let e = echoed.clone();
+        let _sc = rc.on("cursor", move |_: Value, _: &Member| e.set(e.get() + 1));
+        ra.emit("cursor", &json!({ "x": 0.25, "y": 0.5 })).unwrap();
+        assert!(ra
+            .emit_volatile("cursor", &json!({ "x": 1, "y": 1 }))
+            .unwrap());
+        until(&format!("[{server}] b got both"), || {
+            got_b.borrow().len() == 2
+        })
+        .await;
+        assert_eq!(
+            got_b.borrow()[0],
+            (Pos { x: 0.25, y: 0.5 }, "Ada".to_string()),
+            "[{server}] payload and sender"
+        );
+        sleep(SETTLE).await;
+        assert_eq!(
+            echoed.get(),
+            0,
+            "[{server}] not echoed, not in the other room"
+        );
+
+        within(WAIT, "update", rb.join(&json!({ "name": "Bobby" })))
+            .await
+            .unwrap();
+        until(&format!("[{server}] update seen"), || {
+            log.borrow().iter().any(|e| e.0 == "update")
+        })
+        .await;
+
+        let locked = a.room("locked:vault").unwrap();
+        let refused = within(WAIT, "locked", locked.join(&json!({}))).await;
+        assert_eq!(
+            refused.unwrap_err(),
+            RoomError::Refused("not allowed".into()),
+            "[{server}] refusal"
+        );
+
+        // Both transports drop: both sockets come back with new ids and join again.
+        log.borrow_mut().clear();
+        let old_b = b.id().unwrap();
+        let connects = Rc::new(Cell::new(0));
+        let (k1, k2) = (connects.clone(), connects.clone());
+        let _c1 = a.on_connect(move || k1.set(k1.get() + 1));
+        let _c2 = b.on_connect(move || k2.set(k2.get() + 1));
+        close_websockets();
+        until(&format!("[{server}] rooms not joined while away"), || {
+            !ra.joined()
+        })
+        .await;
+        until(&format!("[{server}] both back and joined"), || {
+            connects.get() >= 2 && ra.joined() && rb.joined() && ra.members().len() == 2
+        })
+        .await;
+        sleep(SETTLE).await;
+        let seen = log.borrow().clone();
+        let count = |kind: &str| seen.iter().filter(|e| e.0 == kind).count();
+        assert_eq!(count("join"), 1, "[{server}] one join: {seen:?}");
+        assert_eq!(count("leave"), 1, "[{server}] one leave: {seen:?}");
+        assert_eq!(count("update"), 0, "[{server}] no update: {seen:?}");
+        assert!(
+            !ra.members().iter().any(|m| m.id == old_b),
+            "[{server}] the old id is gone"
+        );
+        assert!(ra.members().iter().any(|m| Some(&m.id) == b.id().as_ref()));
+
+        // A room emit made while a is away (kicked, then reconnected by hand) is held and
+        // sent after the re-join, so b, who stayed, gets it.
+        a.emit("kick", &()).unwrap();
+        until(&format!("[{server}] a kicked"), || !a.connected()).await;
+        assert!(!ra.joined());
+        ra.emit("cursor", &json!({ "x": 0.75, "y": 0.75 })).unwrap();
+        a.open();
+        until(&format!("[{server}] held emit delivered"), || {
+            got_b.borrow().len() == 3
+        })
+        .await;
+        assert_eq!(got_b.borrow()[2].0, Pos { x: 0.75, y: 0.75 });
+        assert!(ra.joined());
+
+        // Dropping the last handle of b's room leaves it.
+        log.borrow_mut().clear();
+        drop(_sb);
+        drop(rb);
+        until(&format!("[{server}] b left"), || ra.members().len() == 1).await;
+        assert_eq!(log.borrow()[0].0, "leave");
+        for s in [&a, &b, &c] {
+            s.disconnect();
+        }
+    }
 }
