@@ -866,7 +866,7 @@ class Room extends Emitter {
           this._ok();
           return this.presence.members;
         }
-        const err = new Error((r && typeof r.error == "string" && r.error) || "rtio: malformed answer to rtio:join");
+        const err = new Error((r && r.error) || "rtio: bad rtio:join answer");
         if (re) {
           const p = this.presence;
           for (const x of p._m.values()) if (x.id != was) p.emitReserved("leave", x);
@@ -891,44 +891,32 @@ class Room extends Emitter {
   /** Replaces the members with `list`; one event per member that came, went or changed. */
   _sync(list) {
     const p = this.presence,
-      old = p._m,
-      me = this.socket.id;
+      old = p._m;
     p._m = new Map();
-    for (const x of list) if (x && typeof x.id == "string") p._m.set(x.id, { id: x.id, meta: x.meta ?? null });
-    for (const [id, x] of old) if (!p._m.has(id) && id != this._me) p.emitReserved("leave", x);
-    for (const [id, x] of p._m)
-      if (id != me) {
-        const o = old.get(id);
-        if (!o) p.emitReserved("join", x);
-        else if (!same(o.meta, x.meta)) p.emitReserved("update", x);
-      }
-    this._me = me;
+    for (const x of list) x && typeof x.id == "string" && p._m.set(x.id, x);
+    for (const [id, x] of old) p._m.has(id) || id == this._me || p.emitReserved("leave", x);
+    for (const x of p._m.values()) this._put(x, old.get(x.id));
+    this._me = this.socket.id;
     p.emitReserved("sync", p.members);
+  }
+
+  /** Sets member `x` (`o`: as known before): `join` or `update` unless it is this socket. */
+  _put(x, o) {
+    const p = this.presence;
+    p._m.set(x.id, (x = { id: x.id, meta: x.meta ?? null }));
+    if (x.id != this.socket.id) o ? same(o.meta, x.meta) || p.emitReserved("update", x) : p.emitReserved("join", x);
   }
 
   /** A `rtio:room` or `rtio:presence` event for this room (`d` is the event's arguments). */
   _in(d) {
     if (!this._want) return;
     const p = this.presence,
-      m = p._m;
-    if (d[0] == "rtio:room") {
-      const ev = d[2];
-      if (typeof ev == "string") this.emitReserved(ev, ...d.slice(4), m.get(d[3]) || { id: d[3], meta: null });
-      return;
-    }
-    const c = d[2] || {};
-    const x = c.joined || c.updated;
-    if (x && typeof x.id == "string" && x.id != this.socket.id) {
-      const o = m.get(x.id);
-      const n = { id: x.id, meta: x.meta ?? null };
-      m.set(x.id, n);
-      if (!o) p.emitReserved("join", n);
-      else if (!same(o.meta, n.meta)) p.emitReserved("update", n);
-    } else if (m.has(c.left) && c.left != this.socket.id) {
-      const o = m.get(c.left);
-      m.delete(c.left);
-      p.emitReserved("leave", o);
-    }
+      m = p._m,
+      c = d[2] || {},
+      x = c.joined || c.updated;
+    if (d[0] == "rtio:room") typeof c == "string" && this.emitReserved(c, ...d.slice(4), m.get(d[3]) || { id: d[3], meta: null });
+    else if (x && typeof x.id == "string") this._put(x, m.get(x.id));
+    else if (m.has(c.left) && c.left != this.socket.id) p.emitReserved("leave", m.get(c.left)), m.delete(c.left);
   }
 
   /**
