@@ -8,11 +8,11 @@ import { fileURLToPath } from "node:url";
 const pkg = fileURLToPath(new URL("../../pkg/", import.meta.url));
 // The project's goal is 13.5 KB, socket.io-client's own size, with every feature in. The
 // resilience features (reconnection, retries, auth requests, page signals, buffer access,
-// connection-state recovery) took the package past it, to 15.1 KB by this count; until the
-// size work wins that back, this holds the package near where it is, so that nothing grows
-// unnoticed.
+// connection-state recovery) took the package past it, to 15.1 KB by this count, and rooms with
+// presence (which socket.io-client does not have) to 16.0 KB; until the size work wins that
+// back, this holds the package near where it is, so that nothing grows unnoticed.
 const GOAL = 13.5 * 1024;
-const BUDGET = 15.25 * 1024;
+const BUDGET = 16.25 * 1024;
 
 test(`packed wasm + JS stays within ${BUDGET} B gzipped`, () => {
   let total = 0;
