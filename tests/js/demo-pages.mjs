@@ -218,14 +218,30 @@ export async function openDemo(base, room, me, { wait = true } = {}) {
 
 /** Waits until the page shows itself connected and in its room's presence list. */
 export async function waitJoined(page, timeout = 10_000) {
-  await page.waitForFunction(
-    () =>
-      document.querySelector("#status")?.dataset.state === "connected" &&
-      window.__demo?.room?.joined &&
-      document.querySelector(`#members [data-member-id="${window.__demo.socket.id}"]`),
-    null,
-    { timeout },
-  );
+  await page
+    .waitForFunction(
+      () =>
+        document.querySelector("#status")?.dataset.state === "connected" &&
+        window.__demo?.room?.joined &&
+        document.querySelector(`#members [data-member-id="${window.__demo.socket.id}"]`),
+      null,
+      { timeout },
+    )
+    .catch(async (err) => {
+      const state = await page
+        .evaluate(() => ({
+          status: document.querySelector("#status")?.textContent,
+          socket: window.__demo?.socket.id,
+          room: window.__demo?.roomName,
+          joined: window.__demo?.room?.joined,
+          members: window.__demo?.room?.presence.members.map((m) => m.id),
+          listed: [...document.querySelectorAll("#members [data-member-id]")].map((li) => li.dataset.memberId),
+          error: document.querySelector("#room-error")?.textContent,
+        }))
+        .catch((e) => `unreadable: ${e.message}`);
+      err.message += `\npage state: ${JSON.stringify(state)}`;
+      throw err;
+    });
 }
 
 /** The presence list as the page shows it: [{ id, name, self }] in list order. */

@@ -84,6 +84,11 @@ describe("cursors demo", () => {
     const chat = await a.context.newPage();
     await chat.goto(`${base}/chat.html`);
     await chat.waitForFunction(() => /connected/.test(document.querySelector("#status").textContent));
+    await chat.fill("#text", "hello from the chat test");
+    await chat.click("#send");
+    await chat.waitForSelector(".message-delivered .message-text", { timeout: 3000 });
+    assert.equal(await chat.textContent(".message-delivered .message-text"), "hello from the chat test");
+    assert.equal(await chat.locator('a[href="/"]').count(), 1, "links back to the cursors demo");
     assertClean(a);
   });
 
@@ -248,6 +253,19 @@ describe("cursors demo", () => {
     await a.page.mouse.move(222, 111);
     await waitCursor(b.page, newId, 222, 111, SEE_CURSOR_MS);
     assertClean(a, b);
+  });
+
+  test("the status badge: reconnecting while the server is gone", async () => {
+    const own = await startRustServer();
+    try {
+      const a = await openDemo(own.url, uniqueRoom("gone"));
+      open.push(a);
+      await own.stop();
+      await a.page.waitForFunction(() => document.querySelector("#status").dataset.state === "reconnecting", null, { timeout: 5000 });
+      assert.equal(await a.page.textContent("#status"), "reconnecting");
+    } finally {
+      await own.stop();
+    }
   });
 
   test("a room the server refuses shows its reason", async () => {

@@ -183,7 +183,8 @@ async function enterRoom(name) {
   const old = current;
   current = null;
   clearMembers();
-  if (old?.room) await old.room.leave();
+  // Not awaited: while offline the answer waits for the reconnection, the new room need not.
+  if (old?.room) old.room.leave();
 
   roomNameEl.textContent = name;
   roomInput.value = "";
@@ -330,8 +331,8 @@ function makeCursor(m) {
   el.dataset.memberId = m.id;
   const svg = document.createElementNS(SVG, "svg");
   svg.setAttribute("viewBox", "0 0 16 22");
-  svg.setAttribute("width", "16");
-  svg.setAttribute("height", "22");
+  svg.setAttribute("width", "18");
+  svg.setAttribute("height", "25");
   const arrow = document.createElementNS(SVG, "path");
   arrow.setAttribute("d", "M1 1 L1 18 L5.5 13.8 L8.6 20.6 L11.4 19.4 L8.4 12.8 L14.5 12.8 Z");
   svg.append(arrow);
