@@ -40,14 +40,15 @@
 //! run in either order (see [`crate::protocol`]). A join followed by a leave must not be seen
 //! as a leave then a join, and relayed messages must keep their order, so every `rtio:` event
 //! of a socket is queued in packet order (in the handler's body) and run one after the other by
-//! a task of that socket. The disconnect handler queues the last job and waits for it:
-//! socketioxide removes the socket from its rooms only when that handler has finished, so the
-//! rooms to announce are still listed when it runs.
+//! a task of that socket. The disconnect handler queues the last job, which announces the
+//! departure from the rooms the jobs recorded (not from `socket.rooms()`, which can already be
+//! empty then: see [`register`]). A join still queued when the socket disconnects is undone.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::future::{ready, Future};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -278,14 +279,26 @@ impl Queue {
     }
 }
 
+/// The rooms a socket joined with `rtio:join`, kept by its jobs (so in packet order).
+///
+/// The adapter's own list cannot be trusted at disconnect time: see [`register`].
+type Joined = Arc<Mutex<BTreeSet<String>>>;
+
 /// Serves `rtio:join`, `rtio:leave` and `rtio:to` on `socket`, and announces its departure from
 /// its rooms when it disconnects. Call it in the namespace's connect handler.
 ///
 /// `authorize(socket, room, meta)` runs for every valid join (updates included); `Err(reason)`
 /// refuses it with `reason` as the ack's `error`.
 ///
-/// It sets the socket's disconnect handler (socketioxide keeps one per socket): code that needs
-/// its own should call [`leave_all`] from it.
+/// It sets the socket's disconnect handler (socketioxide keeps one per socket, so a handler
+/// set later replaces it and departures are no longer announced).
+///
+/// The rooms to announce on disconnect are the ones this module recorded, not
+/// `socket.rooms()`: socketioxide 0.18.9 runs the disconnect handler before removing the
+/// socket from its rooms, but when a client disconnects itself (a DISCONNECT packet, then
+/// the transport closes), the transport's close calls `close` a second time, finds no
+/// handler left, and removes the socket from every room at once, while the handler's
+/// future may still be running.
 pub fn register<A, F>(socket: &SocketRef<A>, authorize: F)
 where
     A: Adapter,
@@ -293,14 +306,16 @@ where
 {
     let queue = Queue::start();
     let authorize = Arc::new(authorize);
+    let joined = Joined::default();
 
-    let q = queue.clone();
+    let (q, j) = (queue.clone(), Arc::clone(&joined));
     socket.on(
         "rtio:join",
         move |socket: SocketRef<A>, args: EventArgs, ack: AckSender<A>| {
-            let authorize = Arc::clone(&authorize);
+            let (authorize, joined) = (Arc::clone(&authorize), Arc::clone(&j));
             q.push(async move {
-                let reply = match join(&socket, args, |s, r, m| authorize(s, r, m)).await {
+                let auth = |s: &SocketRef<A>, r: &str, m: &Value| authorize(s, r, m);
+                let reply = match join(&socket, &joined, args, auth).await {
                     Ok(members) => Reply::Joined { ok: true, members },
                     Err(error) => Reply::refused(&error),
                 };
@@ -310,12 +325,13 @@ where
         },
     );
 
-    let q = queue.clone();
+    let (q, j) = (queue.clone(), Arc::clone(&joined));
     socket.on(
         "rtio:leave",
         move |socket: SocketRef<A>, args: EventArgs, ack: AckSender<A>| {
+            let joined = Arc::clone(&j);
             q.push(async move {
-                let reply = match leave(&socket, args).await {
+                let reply = match leave(&socket, &joined, args).await {
                     Ok(()) => Reply::Left { ok: true },
                     Err(error) => Reply::refused(&error),
                 };
@@ -334,14 +350,22 @@ where
     socket.on_disconnect(move |socket: SocketRef<A>| {
         let (done, finished) = oneshot::channel::<()>();
         queue.push(async move {
-            leave_all(&socket).await;
+            let rooms = std::mem::take(&mut *lock(&joined));
+            for room in rooms {
+                leave_room(&socket, room, true).await;
+            }
             let _ = done.send(());
         });
         async move {
-            // socketioxide drops the socket's rooms once this future is done.
+            // Keeps the socket in its rooms (unless the transport's close removed it
+            // already) until the last job has run.
             let _ = finished.await;
         }
     });
+}
+
+fn lock(joined: &Joined) -> MutexGuard<'_, BTreeSet<String>> {
+    joined.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The room named by the first argument, if it is a string.
@@ -368,6 +392,7 @@ fn own_meta_rooms<A: Adapter>(socket: &SocketRef<A>, room: &str) -> Vec<String> 
 /// Handles `rtio:join`: returns the members, joiner included, and tells the others.
 async fn join<A, F>(
     socket: &SocketRef<A>,
+    joined: &Joined,
     args: EventArgs,
     authorize: F,
 ) -> Result<Vec<Member>, JoinError>
@@ -386,13 +411,19 @@ where
     authorize(socket, &room, &meta).map_err(JoinError::Refused)?;
 
     let id = socket.id.to_string();
-    let was_member = socket.rooms().iter().any(|r| *r == room);
+    let was_member = lock(joined).contains(&room);
     let old_meta = own_meta_rooms(socket, &room);
     let new_meta = meta_room_name(&room, &id, &meta);
     // Join first, then read: two sockets joining at once each either list the other or get
     // its presence event.
     socket.leave(old_meta.clone());
     socket.join(vec![room.clone(), new_meta.clone()]);
+    if !socket.connected() {
+        // socketioxide may already have dropped the socket's rooms (it marks the socket
+        // disconnected first), so these would stay forever.
+        socket.leave(vec![room, new_meta]);
+        return Err(JoinError::Unavailable);
+    }
 
     // Every room of every other socket of the namespace, on every server instance.
     let others = match socket.broadcast().rooms().await {
@@ -407,6 +438,7 @@ where
             return Err(JoinError::Unavailable);
         }
     };
+    lock(joined).insert(room.clone());
     let me = Member { id, meta };
     let mut members = members_of(&room, others.iter().map(|r| r.as_ref()));
     members.retain(|m| m.id != me.id);
@@ -435,46 +467,31 @@ async fn is_connected<A: Adapter>(socket: &SocketRef<A>, sid: Sid) -> Result<boo
 }
 
 /// Handles `rtio:leave`; leaving a room one is not in is fine.
-async fn leave<A: Adapter>(socket: &SocketRef<A>, args: EventArgs) -> Result<(), JoinError> {
+async fn leave<A: Adapter>(
+    socket: &SocketRef<A>,
+    joined: &Joined,
+    args: EventArgs,
+) -> Result<(), JoinError> {
     let room = room_arg(&args).ok_or(JoinError::InvalidRoom)?.to_owned();
     validate_room(&room)?;
-    leave_room(socket, room).await;
+    let was_member = lock(joined).remove(&room);
+    leave_room(socket, room, was_member).await;
     Ok(())
 }
 
-async fn leave_room<A: Adapter>(socket: &SocketRef<A>, room: String) {
-    let was_member = socket.rooms().iter().any(|r| *r == room);
+/// Leaves `room` and its meta rooms; tells the other members when `announce`.
+async fn leave_room<A: Adapter>(socket: &SocketRef<A>, room: String, announce: bool) {
     let mut gone = own_meta_rooms(socket, &room);
-    if !was_member && gone.is_empty() {
-        return;
-    }
     gone.push(room.clone());
     socket.leave(gone);
-    let _ = socket
-        .to(room.clone())
-        .emit(
-            "rtio:presence",
-            &(&room, Presence::Left(socket.id.to_string())),
-        )
-        .await;
-}
-
-/// Leaves every room this socket joined with `rtio:join`, telling their other members.
-///
-/// [`register`] calls it when the socket disconnects.
-pub async fn leave_all<A: Adapter>(socket: &SocketRef<A>) {
-    let id = socket.id.to_string();
-    let mut rooms: Vec<String> = socket
-        .rooms()
-        .iter()
-        .filter_map(|name| parse_meta_room(name))
-        .filter(|(_, i, _)| *i == id)
-        .map(|(room, _, _)| room)
-        .collect();
-    rooms.sort();
-    rooms.dedup();
-    for room in rooms {
-        leave_room(socket, room).await;
+    if announce {
+        let _ = socket
+            .to(room.clone())
+            .emit(
+                "rtio:presence",
+                &(&room, Presence::Left(socket.id.to_string())),
+            )
+            .await;
     }
 }
 
