@@ -1,11 +1,11 @@
 //! `rtio-server`: the demo and test server for rtio, built on axum and socketioxide.
 //!
-//! | path               | serves                                                           |
-//! |--------------------|------------------------------------------------------------------|
-//! | `/socket.io/`      | Socket.IO v5 / Engine.IO v4 (WebSocket and long-polling)         |
-//! | `/pkg/...`         | the built npm package (`--pkg`), `.wasm` as `application/wasm`   |
-//! | `/tests/pages/...` | the browser-test pages (`--tests-dir`)                           |
-//! | `/...`             | the chat demo in `examples/server/static/` (`/` is `index.html`) |
+//! | path               | serves                                                                                   |
+//! |--------------------|------------------------------------------------------------------------------------------|
+//! | `/socket.io/`      | Socket.IO v5 / Engine.IO v4 (WebSocket and long-polling)                                 |
+//! | `/pkg/...`         | the built npm package (`--pkg`), `.wasm` as `application/wasm`                           |
+//! | `/tests/pages/...` | the browser-test pages (`--tests-dir`)                                                   |
+//! | `/...`             | the demos in `examples/server/static/`: collaborative cursors at `/`, chat at `/chat.html` |
 //!
 //! Missing directories give 404s, so the server runs before the package is built.
 //!
