@@ -25,7 +25,10 @@ suite("rooms", ({ test, server }) => {
       await rb.join({ name: "Bobby" });
       await until(() => seen.length == 2, 2000, "update seen");
       const during = ra.presence.members.map((m) => m.meta.name).sort();
+      rb.on("note", () => {});
+      rb.presence.on("join", () => {});
       await rb.leave();
+      const released = rb.listeners("note").length + rb.presence.listeners("join").length;
       await until(() => seen.length == 3, 2000, "leave seen");
       const out = {
         first: first.map((m) => [m.id == a.id, m.meta]),
@@ -36,6 +39,7 @@ suite("rooms", ({ test, server }) => {
         same: a.room(room) === ra,
         fresh: b.room(room) !== rb,
         joined: [ra.joined, rb.joined],
+        released,
       };
       a.disconnect();
       b.disconnect();
@@ -53,6 +57,7 @@ suite("rooms", ({ test, server }) => {
     assert.ok(r.same, "socket.room gives the same handle while the room is held");
     assert.ok(r.fresh, "a left room gives a new handle");
     assert.deepEqual(r.joined, [true, false]);
+    assert.equal(r.released, 0, "leaving removes the room's listeners");
   });
 
   test("room events reach the other members only, with the sender as last argument", async (page) => {
