@@ -37,6 +37,8 @@ tools/node_modules/.bin/esbuild js/index.js --format=esm --minify \
   --mangle-props='^_' --reserve-props='^_placeholder$' \
   --target=es2022 --legal-comments=none --log-level=warning --outfile="$OUT/index.js"
 cp js/index.d.ts "$OUT/index.d.ts"
+# rtio/server (ROOMS.md's helper for Node socket.io) is server code: copied as written.
+cp js/server.js js/server.d.ts "$OUT/"
 cp pkg-template/package.json pkg-template/README.md "$OUT/"
 
 gz() { gzip -9 -c "$1" | wc -c; }

@@ -16,6 +16,7 @@ import { createReadStream, promises as fsp } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Server } from "socket.io";
+import { attachRooms } from "../../../js/server.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const TESTS = path.resolve(HERE, "../..");
@@ -221,6 +222,12 @@ io.of("/").on("connection", (socket) => {
     tally.set(key, n);
     if (typeof ack === "function") ack(n);
   });
+});
+
+// Rooms and presence (ROOMS.md) on `/`, through the package's own helper. Rooms whose name
+// starts with `locked:` are refused with "not allowed", so tests see the authorization hook.
+attachRooms(io, {
+  authorize: (_socket, room) => (room.startsWith("locked:") ? "not allowed" : true),
 });
 
 io.of("/second").on("connection", (socket) => common(socket));
