@@ -30,6 +30,7 @@
 mod ack;
 pub mod backoff;
 pub mod presence;
+pub mod stream;
 
 use alloc::rc::Rc;
 use alloc::string::String;
