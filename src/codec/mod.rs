@@ -6,6 +6,8 @@
 //!   look into (the open handshake, `CONNECT` replies, `CONNECT_ERROR` messages). Event payloads
 //!   are never parsed here: they travel as JSON text to the front door, where the browser's
 //!   `JSON.parse` (JavaScript) or serde (Rust) reads them.
+//! - [`sse`]: an incremental parser of Server-Sent Events (`text/event-stream`), fed the bytes of
+//!   a response body as they arrive.
 //!
 //! Every decoder returns a [`DecodeError`] on malformed input and never panics.
 
@@ -14,6 +16,7 @@ use alloc::string::String;
 pub mod engine;
 pub mod json;
 pub mod socket;
+pub mod sse;
 
 /// Why a frame could not be decoded. Decoding errors are never fatal to the process; the session
 /// closes the connection with the `parse error` reason, as socket.io-client does.
