@@ -8,29 +8,11 @@ use rtio::codec::json::{self, Object as _};
 use rtio::codec::socket::{SocketKind, SocketPacket};
 use rtio::session::{Frame, Session, SessionConfig, TransportClosed};
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // xorshift64*
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len() as u64) as usize]
-    }
-}
+mod common;
+use common::Rng;
 
 fn cases() -> u64 {
-    std::env::var("RTIO_PROP_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000)
+    common::cases(100_000)
 }
 
 /// Pieces that make decoders take their interesting branches.

@@ -5,29 +5,11 @@
 
 use rtio::codec::sse::{SseConfig, SseError, SseEvent, SseItem, SseParser};
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // xorshift64*
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn pick<'a, T: ?Sized>(&mut self, items: &[&'a T]) -> &'a T {
-        items[self.below(items.len() as u64) as usize]
-    }
-}
+mod common;
+use common::Rng;
 
 fn cases() -> u64 {
-    std::env::var("RTIO_PROP_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20_000)
+    common::cases(20_000)
 }
 
 fn config(max_len: usize) -> SseConfig {

@@ -1,6 +1,6 @@
 // Helpers for the tests of the cursors demo (examples/server/static/): processes of the test's
-// own (Rust servers, redis-server) stopped by PID when the file's tests end, a headless
-// Chromium, and demo pages in browser contexts of their own.
+// own (Rust servers, redis-server) stopped by PID when the file's tests end, the harness's
+// headless Chromium, and demo pages in browser contexts of their own.
 //
 // Environment:
 //   RTIO_RUST_SERVER_BIN   Rust server binary (default <CARGO_TARGET_DIR or repo/target>/debug/rtio-server)
@@ -12,30 +12,20 @@ import { existsSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { browser } from "./harness.mjs";
+
+// One headless Chromium per test file, the harness's (closed when the file's tests end).
+export { browser };
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REPO = path.resolve(HERE, "../..");
 export const ARTIFACTS = path.join(REPO, "tests/artifacts");
-const CHROMIUM = process.env.RTIO_CHROMIUM || "/usr/bin/chromium";
 export const RUST_BIN =
   process.env.RTIO_RUST_SERVER_BIN ||
   path.join(process.env.CARGO_TARGET_DIR || path.join(REPO, "target"), "debug/rtio-server");
 
 const START_MS = 20_000;
 
-// The same flags as the harness: without the background-networking ones Chromium keeps trying
-// to reach the (closed) network.
-const CHROMIUM_ARGS = [
-  "--headless=new",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-dev-shm-usage",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 
 // ---------------------------------------------------------------------------------------------
 // Processes
@@ -138,23 +128,7 @@ export async function startRedis() {
 // ---------------------------------------------------------------------------------------------
 // Browser and demo pages
 
-let browserPromise;
-
-export function browser() {
-  if (!browserPromise) {
-    browserPromise = existsSync(CHROMIUM)
-      ? chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
-      : Promise.reject(new Error(`Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`));
-    browserPromise.catch(() => {});
-  }
-  return browserPromise;
-}
-
 after(async () => {
-  if (browserPromise) {
-    const b = await browserPromise.catch(() => null);
-    await b?.close();
-  }
   await Promise.all([...children].map(stopChild));
 });
 

@@ -250,7 +250,7 @@ export async function ownServer(which, args = []) {
 
 let browserPromise;
 
-function browser() {
+export function browser() {
   if (!browserPromise) {
     if (!existsSync(CHROMIUM)) {
       browserPromise = Promise.reject(

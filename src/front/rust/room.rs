@@ -162,7 +162,7 @@ impl Room {
     /// sent at once (also while disconnected); the future resolves when the server answered.
     pub fn leave(&self) -> impl Future<Output = Result<(), RoomError>> + 'static {
         let state = &self.state;
-        state.forget();
+        state.discard();
         let reply = state
             .socket
             .emit_many_with_ack::<Value>("rtio:leave", &[&&*state.name]);
@@ -276,7 +276,7 @@ impl RoomState {
             Ok(v) => v,
             Err(e) => {
                 if !was && !rejoin {
-                    self.forget();
+                    self.discard();
                 }
                 return Err(RoomError::Ack(e));
             }
@@ -296,7 +296,7 @@ impl RoomState {
                 self.emit_presence(&PresenceEvent::Error(reason.clone()));
             }
             if rejoin || !was {
-                self.forget();
+                self.discard();
             }
             return Err(RoomError::Refused(reason));
         };
@@ -346,7 +346,7 @@ impl RoomState {
     }
 
     /// Forgets the room: listeners, held emits, members; it is no longer held.
-    fn forget(&self) {
+    fn discard(&self) {
         self.want.set(false);
         self.joined.set(false);
         self.held.borrow_mut().clear();
