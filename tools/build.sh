@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Builds the npm package into pkg/: release wasm (the crate without std, with the `js` front
-# door) → wasm-opt -Oz (binaryen from npm, never Debian's) → rtio.wasm; js/index.js (which
-# binds the wasm's hand-declared imports and exports itself) minified → index.js; index.d.ts,
-# package.json and README from pkg-template/. Prints the gzip sizes.
+# Builds the npm package into pkg/: two release wasms (the crate without std, with the `js`
+# front door → rtio.wasm, with the `js-stream` one → rtio-stream.wasm), each through wasm-opt
+# -Oz (binaryen from npm, never Debian's); the entries js/index.js (`rtio`), js/sse.js
+# (`rtio/sse`) and js/ws.js (`rtio/ws`), which bind their wasm's hand-declared imports and
+# exports themselves, bundled and minified; the type declarations, package.json and README from
+# pkg-template/. Prints the gzip sizes.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -17,26 +19,36 @@ OUT="$ROOT/pkg"
 # smaller (13,637 against 13,964 B gzipped when last compared). LLVM's inline threshold at 25
 # (its -Oz value) instead of -Os's: 139 B less gzipped wasm (10,948 against 11,087), measured
 # over 0-200; values from 20 to 30 all win, above 33 lose.
-CARGO_PROFILE_RELEASE_OPT_LEVEL=s \
-  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-cpu=mvp -C target-feature=+bulk-memory,+sign-ext,+nontrapping-fptoint,+mutable-globals -C llvm-args=-inline-threshold=25" \
-  CARGO_PROFILE_RELEASE_STRIP=true \
-  cargo build --release --lib --target wasm32-unknown-unknown --no-default-features --features js
+# wasm_build FEATURE OUT: one npm wasm, the crate built with FEATURE (`js`: the Socket.IO
+# bridge; `js-stream`: the SSE and plain-WebSocket modes' bridge), optimised into OUT.
+wasm_build() {
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=s \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-cpu=mvp -C target-feature=+bulk-memory,+sign-ext,+nontrapping-fptoint,+mutable-globals -C llvm-args=-inline-threshold=25" \
+    CARGO_PROFILE_RELEASE_STRIP=true \
+    cargo build --release --lib --target wasm32-unknown-unknown --no-default-features --features "$1"
+  # The linker's __heap_base and __data_end exports are of no use to the JS. The low 1 KB of
+  # memory is never used (the stack starts at 1 MB and the data above it), which lets wasm-opt
+  # fold constant offsets into addresses.
+  tools/node_modules/.bin/wasm-opt "$TARGET_DIR/wasm32-unknown-unknown/release/rtio.wasm" \
+    --remove-exports --pass-arg=remove-exports@__* -Oz --converge --low-memory-unused --strip-debug --strip-producers --strip-target-features \
+    --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+    -o "$2"
+}
 rm -rf "$OUT" && mkdir -p "$OUT"
-# The linker's __heap_base and __data_end exports are of no use to index.js. The low 1 KB of
-# memory is never used (the stack starts at 1 MB and the data above it), which lets wasm-opt fold
-# constant offsets into addresses.
-tools/node_modules/.bin/wasm-opt "$TARGET_DIR/wasm32-unknown-unknown/release/rtio.wasm" \
-  --remove-exports --pass-arg=remove-exports@__* -Oz --converge --low-memory-unused --strip-debug --strip-producers --strip-target-features \
-  --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
-  -o "$OUT/rtio.wasm"
+wasm_build js "$OUT/rtio.wasm"
+wasm_build js-stream "$OUT/rtio-stream.wasm"
 
 # index.js finds the wasm with new URL("rtio.wasm", import.meta.url), which bundlers (Vite,
 # webpack 5) follow, so the .wasm sits beside index.js.
 # Private members (`_` prefix) get short names; `_placeholder` is part of the wire format.
-tools/node_modules/.bin/esbuild js/index.js --format=esm --minify \
-  --mangle-props='^_' --reserve-props='^_placeholder$' \
-  --target=es2022 --legal-comments=none --log-level=warning --outfile="$OUT/index.js"
-cp js/index.d.ts "$OUT/index.d.ts"
+# Each entry is bundled on its own (the emitter and the rooms are in each): `rtio` (io(), with
+# rtio.wasm), `rtio/sse` and `rtio/ws` (with rtio-stream.wasm), so a page downloads one wasm.
+for entry in index sse ws; do
+  tools/node_modules/.bin/esbuild "js/$entry.js" --bundle --format=esm --minify \
+    --mangle-props='^_' --reserve-props='^_placeholder$' \
+    --target=es2022 --legal-comments=none --log-level=warning --outfile="$OUT/$entry.js"
+done
+cp js/index.d.ts js/sse.d.ts js/ws.d.ts js/stream.d.ts "$OUT/"
 # rtio/server (ROOMS.md's helper for Node socket.io) is server code: copied as written.
 cp js/server.js js/server.d.ts "$OUT/"
 cp pkg-template/package.json pkg-template/README.md "$OUT/"
@@ -47,4 +59,10 @@ js=$(gz "$OUT/index.js")
 total=$((wasm + js))
 awk -v w="$wasm" -v j="$js" -v t="$total" \
   'BEGIN { printf "pkg/ sizes (gzip -9): wasm %d B, js %d B, total %d B (%.2f KB)\n", w, j, t, t / 1024 }'
-printf '{"wasm_gzip":%d,"js_gzip":%d,"total_gzip":%d}\n' "$wasm" "$js" "$total" > "$TARGET_DIR/pkg-sizes.json"
+swasm=$(gz "$OUT/rtio-stream.wasm")
+sse=$(gz "$OUT/sse.js")
+wsjs=$(gz "$OUT/ws.js")
+printf 'rtio/sse (gzip -9): wasm %d B + js %d B = %d B; rtio/ws: wasm %d B + js %d B = %d B\n' \
+  "$swasm" "$sse" $((swasm + sse)) "$swasm" "$wsjs" $((swasm + wsjs))
+printf '{"wasm_gzip":%d,"js_gzip":%d,"total_gzip":%d,"stream_wasm_gzip":%d,"sse_js_gzip":%d,"ws_js_gzip":%d}\n' \
+  "$wasm" "$js" "$total" "$swasm" "$sse" "$wsjs" > "$TARGET_DIR/pkg-sizes.json"

@@ -97,6 +97,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 
+use super::js_shared::{date_now, room, Global, Ref};
 use crate::session::backoff::BackoffConfig;
 use crate::session::{
     Attachments, EmitError, Frame, Millis, Output as SessionOutput, Session, SessionConfig,
@@ -122,12 +123,8 @@ unsafe extern "C" {
         id: f64,
         bins: u32,
     );
-    #[link_name = "d"]
-    safe fn release(r: u32);
     #[link_name = "p"]
     safe fn append(list: u32, item: u32) -> u32;
-    #[link_name = "n"]
-    safe fn date_now() -> f64;
     #[link_name = "j"]
     safe fn member(frame: u32, at: u32, key: *const u8, len: usize) -> f64;
     #[link_name = "k"]
@@ -139,27 +136,6 @@ const OPEN_SOCKET: u32 = 16;
 const CLOSE_SOCKET: u32 = 17;
 const SEND: u32 = 18;
 const ARM_TIMER: u32 = 19;
-
-/// A JS value held for the wasm in `index.js`'s table (`0`: none), released on drop.
-#[derive(Default)]
-pub struct Ref(u32);
-
-impl Ref {
-    /// Hands the value over (to the handler, or into an array).
-    fn into_raw(self) -> u32 {
-        let r = self.0;
-        core::mem::forget(self);
-        r
-    }
-}
-
-impl Drop for Ref {
-    fn drop(&mut self) {
-        if self.0 != 0 {
-            release(self.0);
-        }
-    }
-}
 
 impl Clone for Ref {
     fn clone(&self) -> Self {
@@ -274,12 +250,6 @@ struct State {
 /// One output for the handler: `(kind, nsp, s, v, at, id, bins)`.
 type Output = (u32, u32, String, Ref, u32, Option<u64>, Ref);
 
-/// Shared state of the npm build, which runs on one thread.
-struct Global<T>(RefCell<T>);
-
-// SAFETY: wasm32 without threads: there is only one thread.
-unsafe impl<T> Sync for Global<T> {}
-
 /// The open connections, indexed by handle.
 static SLOTS: Global<Vec<Option<Rc<Conn>>>> = Global(RefCell::new(Vec::new()));
 
@@ -299,18 +269,6 @@ static MEMBER: Global<Vec<u8>> = Global(RefCell::new(Vec::new()));
 fn text(bytes: &[u8]) -> &str {
     // SAFETY: well-formed UTF-8, as explained above.
     unsafe { core::str::from_utf8_unchecked(bytes) }
-}
-
-/// Makes a buffer of `len` bytes in `cell` and returns where it starts (null if in use).
-fn room(cell: &Global<Vec<u8>>, len: usize) -> *mut u8 {
-    match cell.0.try_borrow_mut() {
-        Ok(mut b) => {
-            b.clear();
-            b.resize(len, 0);
-            b.as_mut_ptr()
-        }
-        Err(_) => core::ptr::null_mut(),
-    }
 }
 
 /// The connection of `handle`, cloned so that no borrow of the table is held while it runs.

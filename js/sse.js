@@ -1,0 +1,158 @@
+// rtio/sse: the SSE mode (MODES.md). Events come from the browser's EventSource, or with
+// `transport: "fetch"` from a streaming fetch read by the wasm's SSE parser; emits are POSTs
+// whose answers are the acks. Reconnection, buffering and the watchdog are the wasm's stream.
+import { StreamClient } from "./stream.js";
+
+const parse = (d) => {
+  try {
+    return JSON.parse(d);
+  } catch {
+    return d;
+  }
+};
+
+/** Names an EventSource always listens to, besides those that have listeners. */
+const ALWAYS = ["rtio:hello", "rtio:members", "rtio:presence", "rtio:room"];
+/** Names that are not SSE events. */
+const LOCAL = ["connect", "connect_error", "disconnect", "reconnect_attempt", "reconnect", "reconnect_failed", "error", "message"];
+
+/** An SSE client (see MODES.md); made by {@link sse}. */
+export class SseClient extends StreamClient {
+  constructor(url, opts) {
+    super(url, opts, { transport: "eventsource", ping: "ping", pingTimeout: 0 });
+    const t = this.opts.transport;
+    if (t != "eventsource" && t != "fetch") throw new TypeError('rtio: transport is "eventsource" or "fetch"');
+  }
+
+  /** The id of the last event that had one (sent on every reconnect to resume from it). */
+  get lastEventId() {
+    return this._last ?? this.opts.lastEventId;
+  }
+
+  _idle() {
+    return this.opts.pingTimeout || 0;
+  }
+
+  _every() {
+    return 0;
+  }
+
+  _ping() {}
+
+  /** Adds `fn` as a listener of `ev`; the EventSource then listens to `ev` too. */
+  on(ev, fn) {
+    super.on(ev, fn);
+    this._sub(ev);
+    return this;
+  }
+
+  _sub(ev) {
+    const es = this._es;
+    if (es && typeof ev == "string" && !LOCAL.includes(ev) && !es._n.has(ev)) es._n.add(ev), es.addEventListener(ev, es._f);
+  }
+
+  _open() {
+    const o = this.opts,
+      last = this.lastEventId;
+    if (o.transport == "fetch") return this._fetch(last);
+    let es;
+    try {
+      es = this._es = new EventSource(this._url(last != null ? { lastEventId: last } : {}), {
+        withCredentials: !!o.withCredentials,
+      });
+    } catch (e) {
+      return this._closed(true, e);
+    }
+    es._n = new Set();
+    es._f = (e) => this._event(e.type, e.data, e.lastEventId);
+    es.onopen = () => this._opened();
+    es.onmessage = es._f;
+    // An EventSource that is CLOSED after an error will not retry (an HTTP error, a wrong
+    // Content-Type); one that is CONNECTING lost its stream. rtio reconnects after both.
+    es.onerror = () =>
+      es.readyState == 2
+        ? this._closed(true, new Error("rtio: the event stream could not be opened"))
+        : this._closed(false);
+    for (const ev of [o.ping, ...ALWAYS, ...this._l.keys()]) this._sub(ev);
+  }
+
+  async _fetch(last) {
+    const ac = (this._ac = new AbortController()),
+      o = this.opts,
+      headers = { Accept: "text/event-stream", ...o.headers };
+    if (last != null) headers["Last-Event-ID"] = last;
+    const live = () => ac === this._ac;
+    try {
+      const res = await fetch(this._url(), {
+        headers,
+        signal: ac.signal,
+        cache: "no-store",
+        credentials: o.withCredentials ? "include" : "same-origin",
+      });
+      if (!live()) return;
+      if (res.status != 200 || !/^text\/event-stream/i.test(res.headers.get("content-type") || "")) {
+        const data = parse(await res.text().catch(() => ""));
+        if (live()) this._closed(true, Object.assign(new Error("rtio: HTTP " + res.status), { status: res.status, data }));
+        return;
+      }
+      this._opened();
+      const rd = res.body.getReader();
+      for (;;) {
+        const { done, value } = await rd.read();
+        if (!live()) return;
+        if (done) break;
+        this._feed(value);
+      }
+      this._ended();
+      this._closed(false);
+    } catch (e) {
+      if (live()) this._ended(), this._closed(true, e);
+    }
+  }
+
+  _close() {
+    const es = this._es;
+    if (es) (this._es = es.onopen = es.onmessage = es.onerror = null), es.close();
+    if (this._ac) this._ac.abort(), (this._ac = null);
+  }
+
+  /** An SSE event: its data as JSON if it is, else the text; `rtio:` events spread their array. */
+  _event(name, data, id) {
+    // Only a non-empty id moves the resume point: a new stream's events without one report "".
+    if (id) this._last = id;
+    const v = parse(data);
+    this._in(name, name.startsWith("rtio:") && Array.isArray(v) ? v : [v]);
+  }
+
+  /** POSTs an emit; the answer is its ack. */
+  _write(item) {
+    const o = this.opts,
+      body = { event: item.e, args: item.a };
+    if (item.r !== undefined) body.room = item.r;
+    if (this.id !== undefined) body.id = this.id;
+    fetch(new URL(o.emitUrl || this.url, this.url), {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...o.headers },
+      body: JSON.stringify(body),
+      credentials: o.withCredentials ? "include" : "same-origin",
+    }).then(
+      async (res) => {
+        const text = await res.text();
+        const data = text ? parse(text) : undefined;
+        if (res.ok) item.f?.(null, data);
+        else item.f?.(Object.assign(new Error("rtio: HTTP " + res.status), { status: res.status, data }));
+      },
+      (err) => item.f?.(err),
+    );
+  }
+}
+SseClient.prototype.addEventListener = SseClient.prototype.on;
+
+/**
+ * Opens an SSE stream with rtio's emitter, reconnection and acks (see MODES.md).
+ * @example const feed = sse("/events", { rooms: ["news"] }); feed.on("headline", (h) => show(h));
+ */
+export function sse(url, opts) {
+  return new SseClient(url, opts);
+}
+export default sse;

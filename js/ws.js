@@ -1,0 +1,116 @@
+// rtio/ws: the plain-WebSocket mode (MODES.md): a JSON envelope for events and acks, raw frames
+// passed through as `message`, a client heartbeat; reconnection and buffering are the wasm's
+// stream.
+import { StreamClient } from "./stream.js";
+
+/** A plain-WebSocket client (see MODES.md); made by {@link ws}. */
+export class WsClient extends StreamClient {
+  constructor(url, opts) {
+    super(url, opts, { envelope: true, ping: '["ping"]', pingInterval: 25e3, pingTimeout: 2e4 });
+    /** Emits waiting for their ack, by id. */
+    this._acks = new Map();
+    this._n = 0;
+  }
+
+  _idle() {
+    const o = this.opts;
+    return o.pingTimeout > 0 ? o.pingTimeout + (o.pingInterval > 0 ? o.pingInterval : 0) : 0;
+  }
+
+  _every() {
+    return this.opts.pingInterval || 0;
+  }
+
+  _open() {
+    try {
+      const u = new URL(this._url());
+      u.protocol = u.protocol.replace("http", "ws");
+      const w = (this._ws = new WebSocket(u, this.opts.protocols));
+      w.binaryType = "arraybuffer";
+      w.onopen = () => this._opened();
+      w.onmessage = (e) => this._frame(e.data);
+      w.onclose = (e) => this._closed(false, Object.assign(new Error("rtio: websocket closed (" + e.code + ")"), { code: e.code, reason: e.reason }));
+      w.onerror = () => this._closed(true, new Error("rtio: websocket error"));
+    } catch (e) {
+      this._closed(true, e);
+    }
+  }
+
+  _close() {
+    const w = this._ws;
+    if (w) (this._ws = w.onopen = w.onmessage = w.onclose = w.onerror = null), w.close();
+  }
+
+  /** One received frame: an envelope event or ack, else a `message`. */
+  _frame(d) {
+    if (!this.opts.envelope || typeof d != "string") return this._in("message", [d]);
+    let v;
+    try {
+      v = JSON.parse(d);
+    } catch {
+      return this._in("message", [d]);
+    }
+    if (Array.isArray(v)) {
+      if (typeof v[0] == "string") return this._in(v[0], v.slice(1));
+      const n = v[0];
+      if (Number.isInteger(n) && n >= 0 && typeof v[1] == "string") {
+        let done;
+        return this._in(v[1], v.slice(2), (...args) => done || ((done = 1), this._send(JSON.stringify({ ack: n, args }))));
+      }
+    } else if (v && Number.isInteger(v.ack) && Array.isArray(v.args)) {
+      this._alive();
+      return this._acks.get(v.ack)?.f?.(null, ...v.args);
+    }
+    this._in("message", [d]);
+  }
+
+  _write(item) {
+    if ("raw" in item) return this._send(item.raw);
+    const frame = item.r !== undefined ? ["rtio:to", item.r, item.e, ...item.a] : [item.e, ...item.a];
+    if (item.f) {
+      do this._n = (this._n + 1) % 2 ** 31;
+      while (this._acks.has(this._n));
+      this._acks.set((item.n = this._n), item);
+      frame.unshift(item.n);
+    }
+    this._send(JSON.stringify(frame));
+  }
+
+  _send(x) {
+    try {
+      this._ws.send(x);
+    } catch {
+      this._closed(true);
+    }
+  }
+
+  _ping() {
+    this._send(this.opts.ping);
+  }
+
+  _gone() {
+    const err = new Error("disconnected");
+    for (const item of [...this._acks.values()]) item.f?.(err);
+    this._acks.clear();
+  }
+
+  _settled(item) {
+    if (item.n !== undefined) this._acks.delete(item.n);
+  }
+
+  /** Writes `data` (a string, an ArrayBuffer or a view) as a raw frame; held while disconnected. */
+  send(data) {
+    const v = this._fl.volatile;
+    this._fl = {};
+    return this._push({ raw: data }, v, data);
+  }
+}
+
+/**
+ * Opens a plain WebSocket with rtio's emitter, envelope, heartbeat and reconnection (see MODES.md).
+ * @example const sock = ws("wss://example.com/ws"); sock.emit("chat", { text: "hi" });
+ */
+export function ws(url, opts) {
+  return new WsClient(url, opts);
+}
+export default ws;
