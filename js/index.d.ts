@@ -74,7 +74,7 @@ export interface ManagerReservedEvents {
 }
 
 /** Event emitter shared by Manager and Socket (component-emitter semantics). */
-declare class Emitter<Listen extends EventsMap> {
+export declare class Emitter<Listen extends EventsMap> {
   /** Adds a listener. */
   on<Ev extends EventNames<Listen>>(ev: Ev, listener: Listen[Ev]): this;
   /** Adds a listener removed after its first call. */

@@ -1,0 +1,37 @@
+// rtio/sse: Server-Sent Events with rtio's emitter, reconnection and acks (MODES.md).
+import type { DefaultEventsMap, EventsMap } from "./index.js";
+import type { StreamClient, StreamOptions } from "./stream.js";
+
+export type { StreamDisconnectReason, StreamError, StreamOptions, StreamReservedEvents } from "./stream.js";
+
+export interface SseOptions extends StreamOptions {
+  /** `"eventsource"` (default): the browser's EventSource; `"fetch"`: a streaming fetch read by rtio's parser (headers, every event name, the HTTP status). */
+  transport?: "eventsource" | "fetch";
+  /** Send cookies cross-origin. */
+  withCredentials?: boolean;
+  /** Request headers: on the stream with the fetch transport, and on every emit's POST. */
+  headers?: Record<string, string>;
+  /** Where emits are POSTed (default: the stream URL). */
+  emitUrl?: string | URL;
+  /** The heartbeat's event name (default "ping"). */
+  ping?: string;
+  /** Reconnect when nothing arrived for this long, ms (default 0: no watchdog). */
+  pingTimeout?: number;
+  /** Resume from this event id on the first connect. */
+  lastEventId?: string;
+}
+
+export declare class SseClient<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
+> extends StreamClient<ListenEvents, EmitEvents> {
+  /** The last event id received (sent on every reconnect to resume from it). */
+  readonly lastEventId: string | undefined;
+}
+
+/** Opens an SSE stream; events are emitted under their `event:` name with their `data:` (JSON, or the text). */
+export declare function sse<ListenEvents extends EventsMap = DefaultEventsMap, EmitEvents extends EventsMap = ListenEvents>(
+  url: string | URL,
+  opts?: SseOptions,
+): SseClient<ListenEvents, EmitEvents>;
+export default sse;
