@@ -1,0 +1,618 @@
+// A plain-WebSocket test server on the `ws` package (no socket.io, no rtio internals), for the
+// browser tests of rtio's plain-WebSocket mode. It speaks the JSON envelope of MODES.md in an
+// echo style (events, acks both ways), echoes every other frame verbatim, and has HTTP fault
+// controls. Endpoints and examples: tests/servers/ws/README.md.
+//
+//   node tests/servers/ws/server.mjs [--port N] [--ping-interval MS]
+//
+// --port           port on 127.0.0.1 (default 0: any free port)
+// --ping-interval  send a WebSocket ping control frame to each socket this often (default 0: never)
+//
+// Binds 127.0.0.1 only. Prints `LISTENING http://127.0.0.1:<port>` once it accepts connections;
+// exits with status 0 on SIGTERM/SIGINT; a bad option exits with status 2. Also serves /pkg/...
+// and /tests/pages/... as static files, so a page can use the socket from its own origin.
+
+import { createServer, STATUS_CODES } from "node:http";
+import { createReadStream, promises as fsp } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { WebSocket, WebSocketServer } from "ws";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const TESTS = path.resolve(HERE, "../..");
+const REPO = path.resolve(TESTS, "..");
+
+const MAX_BODY = 1024 * 1024; // HTTP request bodies
+const MAX_FRAME = 1024 * 1024; // a received WebSocket message (ws's maxPayload)
+const MAX_CLIENTS = 1_000; // open sockets at once
+const MAX_RECEIVED = 10_000; // frames kept for GET /control/received
+const MAX_RECEIVED_BYTES = 64 * 1024 * 1024; // their total size
+const MAX_ROOMS = 100; // rooms per socket
+const MAX_NAME = 256; // characters in a room name
+const MAX_PENDING_ASKS = 1_000; // asks per socket waiting for the client's ack
+const MAX_BUFFERED = 8 * 1024 * 1024; // bytes a socket may owe its client before it is cut
+const MAX_MS = 600_000; // any delay a test asks for
+
+// ---------------------------------------------------------------------------------------------
+// Command line
+
+function usage(code, msg) {
+  if (msg) process.stderr.write(`${msg}\n`);
+  (code ? process.stderr : process.stdout).write("usage: server.mjs [--port N] [--ping-interval MS]\n");
+  process.exit(code);
+}
+
+function parseArgs(argv) {
+  const opts = { port: 0, pingInterval: 0 };
+  const int = (name, v, lo, hi) => {
+    const n = Number(v);
+    if (v === undefined || !/^\d+$/.test(v) || n < lo || n > hi) usage(2, `${name} needs an integer in ${lo}..${hi}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    let a = argv[i];
+    let v;
+    const eq = a.indexOf("=");
+    if (a.startsWith("--") && eq > 0) {
+      v = a.slice(eq + 1);
+      a = a.slice(0, eq);
+    }
+    const value = () => (v !== undefined ? v : argv[++i]);
+    if (a === "--port") opts.port = int(a, value(), 0, 65535);
+    else if (a === "--ping-interval") opts.pingInterval = int(a, value(), 0, MAX_MS);
+    else if (a === "--help" || a === "-h") usage(0);
+    else usage(2, `unknown argument: ${argv[i]}`);
+  }
+  return opts;
+}
+
+const opts = parseArgs(process.argv.slice(2));
+
+// ---------------------------------------------------------------------------------------------
+// What was received: { client, kind, data (a string or a Buffer), at }, the last MAX_RECEIVED
+// (and at most MAX_RECEIVED_BYTES of them), oldest first.
+
+const received = [];
+let receivedBytes = 0;
+
+function record(client, kind, data) {
+  client.received++;
+  received.push({ client: client.id, kind, data, at: Date.now() });
+  receivedBytes += data.length;
+  while (received.length > MAX_RECEIVED || (received.length > 1 && receivedBytes > MAX_RECEIVED_BYTES)) {
+    receivedBytes -= received.shift().data.length;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sockets
+
+const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME, autoPong: false, clientTracking: false });
+const clients = new Map(); // id -> client
+let clientSerial = 0;
+// Upgrade requests answered with `status` instead of a socket `count` more times.
+const rejecting = { status: 503, count: 0 };
+
+const isStalled = (client) => client.stalledUntil > Date.now();
+const isIndex = (n) => Number.isSafeInteger(n) && n >= 0;
+
+// Writes a frame (a string: text; a Buffer: binary) unless the socket is stalled (then it is
+// dropped: a blackholed link loses what is sent). Returns whether it was written. A client that
+// does not read is cut once it owes MAX_BUFFERED bytes.
+function write(client, data) {
+  if (isStalled(client) || client.ws.readyState !== WebSocket.OPEN) return false;
+  client.ws.send(data, { binary: typeof data !== "string" });
+  if (client.ws.bufferedAmount > MAX_BUFFERED) client.ws.terminate();
+  return true;
+}
+
+const writeJson = (client, value) => write(client, JSON.stringify(value));
+
+function validCloseCode(code) {
+  return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
+}
+
+// The error of a close code and reason that ws would refuse, or null.
+function closeError(code, reason) {
+  if (!Number.isInteger(code) || !validCloseCode(code)) return "code: 1000..1003, 1007..1014 or 3000..4999";
+  if (typeof reason !== "string" || Buffer.byteLength(reason) > 123) return "reason: a string of at most 123 bytes";
+  return null;
+}
+
+function closeClient(client, code = 1000, reason = "") {
+  if (client.ws.readyState !== WebSocket.OPEN) return false;
+  client.ws.close(code, reason);
+  return true;
+}
+
+// Bytes from a JSON array of integers 0..255 (at most MAX_FRAME of them), or null.
+function bytesOf(v) {
+  if (!Array.isArray(v) || v.length > MAX_FRAME) return null;
+  for (const b of v) if (!Number.isInteger(b) || b < 0 || b > 255) return null;
+  return Buffer.from(v);
+}
+
+function stall(client, ms) {
+  const until = Date.now() + ms;
+  if (until > client.stalledUntil) client.stalledUntil = until;
+}
+
+function open(ws, req, url) {
+  const rooms = [];
+  for (const r of url.searchParams.getAll("room")) {
+    if (rooms.length < MAX_ROOMS && r.length > 0 && r.length <= MAX_NAME && !rooms.includes(r)) rooms.push(r);
+  }
+  const query = Object.create(null); // any key, `__proto__` included
+  for (const [k, v] of url.searchParams) {
+    if (!Object.hasOwn(query, k)) query[k] = v;
+    else if (Array.isArray(query[k])) query[k].push(v);
+    else query[k] = [query[k], v];
+  }
+  const client = {
+    id: ++clientSerial,
+    ws,
+    rooms,
+    query,
+    protocol: ws.protocol || null,
+    origin: req.headers.origin ?? null,
+    openedAt: Date.now(),
+    received: 0,
+    stalledUntil: 0,
+    askSerial: 0,
+    asks: new Map(), // n -> event, the asks waiting for the client's ack
+    timers: new Set(), // `slow` acks to come
+    pinger: null,
+  };
+  clients.set(client.id, client);
+  req.socket.setNoDelay(true);
+
+  ws.on("message", (data, isBinary) => {
+    try {
+      onFrame(client, data, isBinary);
+    } catch (err) {
+      process.stderr.write(`error on a frame of client ${client.id}: ${err?.stack ?? err}\n`);
+    }
+  });
+  // Pongs are sent by hand, so a stalled socket answers no ping either.
+  ws.on("ping", (payload) => {
+    if (!isStalled(client) && ws.readyState === WebSocket.OPEN) ws.pong(payload);
+  });
+  // A frame over maxPayload, invalid UTF-8 or a protocol error: ws closes the socket itself.
+  ws.on("error", () => {});
+  ws.on("close", () => {
+    clients.delete(client.id);
+    clearInterval(client.pinger);
+    for (const t of client.timers) clearTimeout(t);
+    client.timers.clear();
+    client.asks.clear();
+  });
+  if (opts.pingInterval > 0) {
+    client.pinger = setInterval(() => {
+      if (!isStalled(client) && ws.readyState === WebSocket.OPEN) ws.ping();
+    }, opts.pingInterval);
+  }
+}
+
+function onFrame(client, data, isBinary) {
+  if (isBinary) {
+    record(client, "binary", data);
+    if (!isStalled(client)) write(client, data);
+    return;
+  }
+  const text = data.toString("utf8");
+  record(client, "text", text);
+  // A stalled socket's frames are read and recorded, and nothing they ask for is done.
+  if (isStalled(client)) return;
+  let msg;
+  try {
+    msg = JSON.parse(text);
+  } catch {
+    return write(client, text);
+  }
+  if (Array.isArray(msg) && typeof msg[0] === "string") return onEvent(client, msg[0], msg.slice(1));
+  if (Array.isArray(msg) && isIndex(msg[0]) && typeof msg[1] === "string") return onAsk(client, msg[0], msg[1], msg.slice(2));
+  if (msg && typeof msg === "object" && !Array.isArray(msg) && isIndex(msg.ack) && Array.isArray(msg.args)) {
+    return onAck(client, msg.ack, msg.args);
+  }
+  // JSON, but no envelope: back as it came.
+  write(client, text);
+}
+
+const error = (client, message) => writeJson(client, ["error", message]);
+
+// `["event", ...args]`
+function onEvent(client, event, args) {
+  switch (event) {
+    case "echo":
+      return writeJson(client, ["echo", ...args]);
+    case "ping":
+      return writeJson(client, ["pong"]);
+    case "emit-back":
+      if (typeof args[0] !== "string") return error(client, "emit-back: the first argument is the event name");
+      return writeJson(client, args);
+    case "raw":
+      if (typeof args[0] !== "string") return error(client, "raw: the argument is the text to send");
+      return write(client, args[0]);
+    case "raw-binary": {
+      const bytes = bytesOf(args[0]);
+      if (!bytes) return error(client, "raw-binary: the argument is an array of integers 0..255");
+      return write(client, bytes);
+    }
+    case "ask": {
+      if (typeof args[0] !== "string") return error(client, "ask: the first argument is the event name");
+      const n = ++client.askSerial;
+      client.asks.set(n, args[0]);
+      if (client.asks.size > MAX_PENDING_ASKS) client.asks.delete(client.asks.keys().next().value);
+      return writeJson(client, [n, ...args]);
+    }
+    case "close": {
+      const code = args[0] ?? 1000;
+      const reason = args[1] ?? "";
+      const err = closeError(code, reason);
+      if (err) return error(client, `close: ${err}`);
+      return closeClient(client, code, reason);
+    }
+    case "broadcast": {
+      if (typeof args[0] !== "string") return error(client, "broadcast: the first argument is the event name");
+      const frame = JSON.stringify(args);
+      for (const other of clients.values()) {
+        if (other === client) continue;
+        if (client.rooms.length === 0 || other.rooms.some((r) => client.rooms.includes(r))) write(other, frame);
+      }
+      return;
+    }
+    default:
+      // Recorded only.
+      return;
+  }
+}
+
+// `[n, "event", ...args]`: the client wants an ack.
+function onAsk(client, n, event, args) {
+  const ack = (ackArgs) => writeJson(client, { ack: n, args: ackArgs });
+  switch (event) {
+    case "add":
+      return ack([args.reduce((sum, a) => (typeof a === "number" && Number.isFinite(a) ? sum + a : sum), 0)]);
+    case "echo":
+      return ack(args);
+    case "slow": {
+      const ms = typeof args[0] === "number" && Number.isFinite(args[0]) ? Math.min(Math.max(0, args[0]), MAX_MS) : 0;
+      const timer = setTimeout(() => {
+        client.timers.delete(timer);
+        ack(args);
+      }, ms);
+      client.timers.add(timer);
+      return;
+    }
+    case "never":
+      return;
+    default:
+      return ack([{ ok: true }]);
+  }
+}
+
+// `{"ack": n, "args": [...]}`: the client answers one of the server's asks.
+function onAck(client, n, args) {
+  if (!client.asks.has(n)) return; // not asked, or already answered: recorded only
+  client.asks.delete(n);
+  writeJson(client, ["answer", ...args]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP helpers
+
+function cors(req) {
+  const origin = req.headers.origin;
+  if (!origin) return {};
+  return {
+    "access-control-allow-origin": origin,
+    "access-control-allow-credentials": "true",
+    vary: "Origin",
+  };
+}
+
+function json(req, res, status, body, extra = {}) {
+  if (res.headersSent || res.destroyed) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    ...cors(req),
+    "content-type": "application/json; charset=utf-8",
+    "cache-control": "no-store",
+    "content-length": Buffer.byteLength(text),
+    ...extra,
+  });
+  res.end(text);
+}
+
+class HttpError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+// Reads a JSON object body of at most MAX_BODY bytes (an empty body is `{}`).
+function readJson(req) {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers["content-length"]);
+    if (declared > MAX_BODY) return reject(new HttpError(413, `body over ${MAX_BODY} bytes`));
+    const chunks = [];
+    let size = 0;
+    let done = false;
+    req.on("data", (chunk) => {
+      if (done) return;
+      size += chunk.length;
+      if (size > MAX_BODY) {
+        done = true;
+        reject(new HttpError(413, `body over ${MAX_BODY} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => {
+      if (done) return;
+      done = true;
+      const text = Buffer.concat(chunks).toString("utf8");
+      if (!text.trim()) return resolve({});
+      let body;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        return reject(new HttpError(400, "malformed JSON"));
+      }
+      if (!body || typeof body !== "object" || Array.isArray(body)) {
+        return reject(new HttpError(400, "the body must be a JSON object"));
+      }
+      resolve(body);
+    });
+    req.on("error", () => {
+      done = true;
+      reject(new HttpError(400, "request aborted"));
+    });
+  });
+}
+
+function intIn(v, lo, hi, what) {
+  if (!Number.isInteger(v) || v < lo || v > hi) throw new HttpError(400, `${what}: an integer in ${lo}..${hi}`);
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routes
+
+function listReceived(url) {
+  const which = url.searchParams.get("client");
+  let id = null;
+  if (which !== null) {
+    if (!/^\d{1,15}$/.test(which)) throw new HttpError(400, "client: a client id");
+    id = Number(which);
+  }
+  return received
+    .filter((r) => id === null || r.client === id)
+    .map((r) => ({ client: r.client, kind: r.kind, data: r.kind === "text" ? r.data : [...r.data], at: r.at }));
+}
+
+async function handleControl(req, res, name, url) {
+  if (req.method === "GET" && name === "clients") {
+    return json(req, res, 200, [...clients.values()].map((c) => ({
+      id: c.id,
+      rooms: c.rooms,
+      query: c.query,
+      protocol: c.protocol,
+      origin: c.origin,
+      openedAt: c.openedAt,
+      received: c.received,
+      stalled: isStalled(c),
+    })));
+  }
+  if (req.method === "GET" && name === "received") return json(req, res, 200, listReceived(url));
+  if (name === "clients" || name === "received") throw new HttpError(405, "use GET");
+  if (!["stall", "drop", "close", "send", "reject"].includes(name)) throw new HttpError(404, "no such control");
+  if (req.method !== "POST") throw new HttpError(405, "use POST");
+  const body = await readJson(req);
+  if (name === "stall") {
+    const ms = intIn(body.ms, 1, MAX_MS, "ms");
+    for (const c of clients.values()) stall(c, ms);
+    return json(req, res, 200, { stalled: clients.size, ms });
+  }
+  if (name === "drop") {
+    const all = [...clients.values()];
+    for (const c of all) c.ws.terminate();
+    return json(req, res, 200, { dropped: all.length });
+  }
+  if (name === "close") {
+    const code = body.code ?? 1000;
+    const reason = body.reason ?? "";
+    const err = closeError(code, reason);
+    if (err) throw new HttpError(400, err);
+    let closed = 0;
+    for (const c of clients.values()) if (!isStalled(c) && closeClient(c, code, reason)) closed++;
+    return json(req, res, 200, { closed });
+  }
+  if (name === "send") {
+    let data;
+    if (body.binary === true) {
+      data = bytesOf(body.data);
+      if (!data) throw new HttpError(400, "data: with binary, an array of integers 0..255");
+    } else {
+      if (typeof body.data !== "string") throw new HttpError(400, "data: a string (or, with binary: true, an array of bytes)");
+      data = body.data;
+    }
+    let delivered = 0;
+    for (const c of clients.values()) if (write(c, data)) delivered++;
+    return json(req, res, 200, { delivered });
+  }
+  if (name === "reject") {
+    const status = body.status === undefined ? 503 : intIn(body.status, 400, 599, "status");
+    const count = body.count === undefined ? 1 : intIn(body.count, 0, 1000, "count");
+    rejecting.status = status;
+    rejecting.count = count;
+    return json(req, res, 200, { status, count });
+  }
+  throw new HttpError(404, "no such control");
+}
+
+async function route(req, res) {
+  let url;
+  try {
+    url = new URL(req.url, "http://127.0.0.1");
+  } catch {
+    throw new HttpError(400, "bad URL");
+  }
+  const p = url.pathname;
+  if (req.method === "OPTIONS") {
+    res.writeHead(204, {
+      ...cors(req),
+      "access-control-allow-methods": "GET, POST, OPTIONS",
+      "access-control-allow-headers": "Authorization, Content-Type",
+      "access-control-max-age": "600",
+      "content-length": 0,
+    });
+    return res.end();
+  }
+  if (p === "/ws") throw new HttpError(426, "a WebSocket endpoint: send an upgrade request");
+  if (p.startsWith("/control/")) return handleControl(req, res, p.slice("/control/".length), url);
+  if (p.startsWith("/pkg/") || p.startsWith("/tests/pages/")) return serveStatic(req, res, p);
+  throw new HttpError(404, "not found");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Static files (as the Node test server serves them)
+
+const MOUNTS = [
+  ["/pkg/", path.join(REPO, "pkg")],
+  ["/tests/pages/", path.join(TESTS, "pages")],
+];
+const TYPES = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".wasm": "application/wasm",
+  ".json": "application/json; charset=utf-8",
+  ".map": "application/json; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".ts": "text/plain; charset=utf-8",
+  ".txt": "text/plain; charset=utf-8",
+};
+
+async function serveStatic(req, res, urlPath) {
+  if (req.method !== "GET" && req.method !== "HEAD") throw new HttpError(405, "use GET");
+  const [prefix, root] = MOUNTS.find(([prefix]) => urlPath.startsWith(prefix));
+  let rel;
+  try {
+    rel = decodeURIComponent(urlPath.slice(prefix.length));
+  } catch {
+    throw new HttpError(404, "not found");
+  }
+  if (rel === "" || rel.includes("\0") || rel.includes("\\")) throw new HttpError(404, "not found");
+  let file = path.resolve(root, rel);
+  let stat;
+  try {
+    const real = await fsp.realpath(file);
+    const realRoot = await fsp.realpath(root);
+    if (!real.startsWith(realRoot + path.sep)) throw new Error("outside");
+    stat = await fsp.stat(real);
+    if (!stat.isFile()) throw new Error("not a file");
+    file = real;
+  } catch {
+    throw new HttpError(404, "not found");
+  }
+  res.writeHead(200, {
+    ...cors(req),
+    "content-type": TYPES[path.extname(file).toLowerCase()] ?? "application/octet-stream",
+    "content-length": stat.size,
+    "cache-control": "no-store",
+  });
+  if (req.method === "HEAD") return res.end();
+  createReadStream(file).on("error", () => res.destroy()).pipe(res);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server and lifecycle
+
+const httpServer = createServer((req, res) => {
+  route(req, res).catch((err) => {
+    if (err instanceof HttpError) {
+      // After a 413 the rest of the body is not read: close the connection.
+      json(req, res, err.status, { error: err.message }, err.status === 413 ? { connection: "close" } : {});
+    } else {
+      process.stderr.write(`error on ${req.method} ${req.url}: ${err?.stack ?? err}\n`);
+      if (!res.headersSent) json(req, res, 500, { error: "internal error" });
+      else res.destroy();
+    }
+  });
+});
+
+// Answers an upgrade request with an HTTP error instead of a socket.
+function refuseUpgrade(socket, status, message) {
+  if (!socket.writable || socket.destroyed) return socket.destroy();
+  const body = JSON.stringify({ error: message });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Error"}\r\n` +
+      "connection: close\r\ncontent-type: application/json; charset=utf-8\r\n" +
+      `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+let stopping = false;
+
+httpServer.on("upgrade", (req, socket, head) => {
+  socket.on("error", () => {});
+  let url;
+  try {
+    url = new URL(req.url, "http://127.0.0.1");
+  } catch {
+    return refuseUpgrade(socket, 400, "bad URL");
+  }
+  if (url.pathname !== "/ws") return refuseUpgrade(socket, 404, "not found (the WebSocket endpoint is /ws)");
+  if (stopping) return refuseUpgrade(socket, 503, "shutting down");
+  if (rejecting.count > 0) {
+    rejecting.count--;
+    return refuseUpgrade(socket, rejecting.status, `rejecting upgrades (${rejecting.count} more)`);
+  }
+  if (clients.size >= MAX_CLIENTS) return refuseUpgrade(socket, 503, "too many clients");
+  // ws answers a malformed handshake itself (400 and the like).
+  wss.handleUpgrade(req, socket, head, (ws) => open(ws, req, url));
+});
+
+// Garbage on the wire: answer 400 if possible, never crash.
+httpServer.on("clientError", (_err, socket) => {
+  if (socket.writable && !socket.destroyed) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+  else socket.destroy();
+});
+
+httpServer.on("error", (err) => {
+  process.stderr.write(`server error: ${err.message}\n`);
+  process.exit(1);
+});
+
+httpServer.listen(opts.port, "127.0.0.1", () => {
+  const { port } = httpServer.address();
+  process.stdout.write(`LISTENING http://127.0.0.1:${port}\n`);
+});
+
+// Closes every socket (1001 "going away"; a stalled one is cut, it gets no frame), waits a
+// little for the closing handshakes, then exits with status 0.
+function stop() {
+  if (stopping) return;
+  stopping = true;
+  setTimeout(() => process.exit(0), 2000).unref();
+  for (const c of clients.values()) {
+    if (isStalled(c)) c.ws.terminate();
+    else closeClient(c, 1001, "server shutting down");
+  }
+  httpServer.close();
+  httpServer.closeAllConnections();
+  const done = () => {
+    if (clients.size === 0) process.exit(0);
+  };
+  done();
+  const poll = setInterval(done, 20);
+  setTimeout(() => {
+    clearInterval(poll);
+    for (const c of clients.values()) c.ws.terminate();
+    process.exit(0);
+  }, 1000).unref();
+}
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);
