@@ -84,8 +84,8 @@ export declare class StreamClient<
   leave(room: string): Promise<void>;
   /** A room handle with presence (needs a server that sends `rtio:members`, as examples/server does). */
   room<Meta = any>(name: string): Room<Meta>;
-  /** A view whose `emit` sends to `room`. */
-  to(room: string): { emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): StreamClient<ListenEvents, EmitEvents> };
+  /** Sends the next emit to `room`. */
+  to(room: string): this;
   /** Sends an event; a function as last argument gets the ack. Held while disconnected. */
   emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): this;
   /** Sends an event and resolves with its ack; rejects on an error, a timeout or a lost connection. */

@@ -271,9 +271,10 @@ export class StreamClient extends Emitter {
     return r;
   }
 
-  /** A view whose `emit` sends to `room`. */
+  /** Sends the next emit to `room` (the server relays it to the room's members). */
   to(room) {
-    return { emit: (ev, ...args) => ((this._fl.room = room), this.emit(ev, ...args)) };
+    this._fl.room = room;
+    return this;
   }
 
   /** Sets the ack timeout (ms) of the next emit; its callback becomes error-first. */
