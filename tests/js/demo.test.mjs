@@ -144,6 +144,35 @@ describe("cursors demo", () => {
     assertClean(a, b, c);
   });
 
+  test("Socket.IO, SSE and plain-WebSocket visitors share a room: each lists the others and sees their cursors", async () => {
+    const room = uniqueRoom("three");
+    const io = await visit(room, { name: "Io", color: "#e5484d" });
+    const sse = await visit(room, { name: "Sse", color: "#0090ff" }, { transport: "sse" });
+    const ws = await visit(room, { name: "Ws", color: "#30a46c" }, { transport: "ws" });
+    const all = [io, sse, ws];
+    const ids = all.map((v) => v.id);
+    assert.equal(new Set(ids).size, 3, "three members: " + ids);
+    for (const v of all) await waitMembers(v.page, ids);
+    assert.deepEqual(
+      (await membersOf(io.page)).map((m) => m.name).sort(),
+      ["Io", "Sse", "Ws"],
+    );
+    // Each one's pointer reaches the two others.
+    let x = 100;
+    const seen = [];
+    for (const from of all) {
+      x += 120;
+      await from.page.mouse.move(x, 250);
+      for (const to of all) if (to !== from) seen.push(await waitCursor(to.page, from.id, x, 250, SEE_CURSOR_MS));
+    }
+    console.log(`cursor seen across transports after ${seen.join(", ")} ms (io→sse, io→ws, sse→io, sse→ws, ws→io, ws→sse)`);
+    // One leaves: the others drop it.
+    await sse.close();
+    await waitMembers(io.page, [io.id, ws.id]);
+    await waitMembers(ws.page, [io.id, ws.id]);
+    assertClean(io, ws);
+  });
+
   test("pointer moves are sent at most once per animation frame, the last position", async () => {
     const room = uniqueRoom("frame");
     const a = await visit(room);

@@ -12,12 +12,16 @@
 // Everything that came from the network or the user goes into the page as text (textContent)
 // or as a checked colour, never through innerHTML.
 //
-// For tests: `window.__demo` ({ socket, room, roomName }), the events `rtio-demo:sent`
+// `?transport=sse` or `?transport=ws` runs the same page over rtio's SSE or plain-WebSocket mode
+// (MODES.md) against the server's /sse or /ws endpoints, which share the rooms with Socket.IO:
+// the room handle and its presence are the same API on all three.
+//
+// For tests: `window.__demo` ({ socket, room, roomName, transport }), the events `rtio-demo:sent`
 // ({ x, y } or null, on each cursor emit) and `rtio-demo:cursor` ({ id, x, y }, on each cursor
 // received) on window, `#status[data-state]`, and `[data-member-id]` on the presence list's
 // items and on the cursors.
 
-import { io } from "/pkg/index.js";
+const TRANSPORT = new URLSearchParams(location.search).get("transport") || "socketio";
 
 const DEFAULT_ROOM = "lobby";
 const ME_KEY = "rtio-cursors-me";
@@ -122,7 +126,20 @@ meForm.addEventListener("submit", (event) => {
 // ---------------------------------------------------------------------------------------------
 // Connection status: connected, connecting, reconnecting, offline, disconnected.
 
-const socket = io();
+/** The client of the chosen transport: one module, and one wasm, is downloaded. */
+async function connect(transport) {
+  if (transport === "sse") return (await import("/pkg/sse.js")).sse("/sse", { pingTimeout: 40000 });
+  if (transport === "ws") return (await import("/pkg/ws.js")).ws("/ws");
+  return (await import("/pkg/index.js")).io();
+}
+const socket = await connect(TRANSPORT).catch((err) => {
+  statusEl.textContent = "package not built";
+  statusEl.dataset.state = "error";
+  statusEl.title = `Could not load the package from /pkg/ (${err.message}): run bash tools/build.sh, then reload.`;
+  throw err;
+});
+// Socket.IO reports reconnection on its Manager, the other modes on the client itself.
+const manager = socket.io?.on ? socket.io : socket;
 let everConnected = false;
 let lastError = "";
 
@@ -151,8 +168,8 @@ socket.on("connect_error", (err) => {
   lastError = `connection error: ${err?.message ?? err}`;
   updateStatus();
 });
-socket.io.on("reconnect_attempt", updateStatus);
-socket.io.on("reconnect_failed", updateStatus);
+manager.on("reconnect_attempt", updateStatus);
+manager.on("reconnect_failed", updateStatus);
 window.addEventListener("online", updateStatus);
 window.addEventListener("offline", updateStatus);
 updateStatus();
@@ -462,8 +479,19 @@ document.addEventListener("visibilitychange", () => {
   if (document.hidden) pointerGone();
 });
 
+// The transport switch in the footer keeps the room (the hash).
+for (const a of document.querySelectorAll("[data-transport]")) {
+  const t = a.dataset.transport;
+  a.href = (t === "socketio" ? location.pathname : `?transport=${t}`) + location.hash;
+  if (t === TRANSPORT) a.setAttribute("aria-current", "true");
+}
+window.addEventListener("hashchange", () => {
+  for (const a of document.querySelectorAll("[data-transport]")) a.hash = location.hash;
+});
+
 window.__demo = {
   socket,
+  transport: TRANSPORT,
   get room() {
     return current?.room ?? null;
   },
