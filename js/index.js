@@ -414,7 +414,7 @@ export class Manager extends Emitter {
     this.hasListeners("error") ? this.emitReserved("error", err) : console.error(err);
   }
 }
-Manager.prototype.emit = E.emitReserved;
+Manager.prototype.emit = Emitter.prototype.emitReserved;
 
 /** The client side of one namespace. */
 export class Socket extends Emitter {
