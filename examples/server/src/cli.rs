@@ -9,9 +9,22 @@
 //! | `--ping-interval MS` | `25000`           | Engine.IO heartbeat interval             |
 //! | `--ping-timeout MS`  | `20000`           | how long a pong may take                 |
 //! | `--redis URL`     | none (in memory)     | share rooms through Redis, see below     |
+//! | `--sse-ping MS`   | `15000`              | heartbeat of `GET /sse` streams; `0`: none |
+//! | `--sse-log FILE`  | none (in memory)     | keep the SSE event log in a file, see below |
+//! | `--test-controls` | off                  | serve the test controls of `/sse` and `/ws` |
 //! | `-h`, `--help`    |                      | print usage and exit                     |
 //!
-//! Every flag also accepts the `--flag=value` form.
+//! Every flag with a value also accepts the `--flag=value` form.
+//!
+//! `--sse-log FILE` keeps the event log of the SSE endpoint ([`crate::eventlog`]) in `FILE`
+//! (JSON lines; created if missing) and reads it back at start, so event ids continue and a
+//! client resumes with `Last-Event-ID` across a restart. A file that cannot be read or written
+//! at startup exits with status 1.
+//!
+//! `--test-controls` adds the routes tests use to drive the SSE and WebSocket endpoints:
+//! `POST /sse/publish`, `POST /sse/control/{fail,stall,drop}`, `GET /sse/control/clients`,
+//! `POST /ws/control/{stall,drop}` ([`crate::sse`], [`crate::plainws`]). They let anyone who
+//! reaches the server publish events and cut connections, so they are off by default.
 //!
 //! `--redis redis://HOST:PORT[/DB]` makes the server use socketioxide's Redis adapter, so
 //! several server instances on the same Redis share rooms, broadcasts and presence. The adapter
@@ -28,6 +41,7 @@ use std::path::PathBuf;
 pub const USAGE: &str = "\
 usage: rtio-server [--port N] [--host IP] [--pkg DIR] [--tests-dir DIR]
                    [--ping-interval MS] [--ping-timeout MS] [--redis URL]
+                   [--sse-ping MS] [--sse-log FILE] [--test-controls]
 
   --port N          TCP port to listen on (default 3000; 0 picks a free port)
   --host IP         address to bind (default 127.0.0.1)
@@ -37,6 +51,11 @@ usage: rtio-server [--port N] [--host IP] [--pkg DIR] [--tests-dir DIR]
   --ping-timeout MS   how long the server waits for a pong (default 20000)
   --redis URL       share rooms and broadcasts with other instances through Redis >= 7,
                     e.g. redis://127.0.0.1:6379 (RESP3: protocol=resp3 is added if missing)
+  --sse-ping MS     heartbeat period of the /sse event streams (default 15000; 0: none)
+  --sse-log FILE    keep the /sse event log in FILE (JSON lines), read back at start, so ids
+                    continue and clients resume across a restart (default: in memory)
+  --test-controls   serve the test controls: POST /sse/publish, /sse/control/{fail,stall,drop},
+                    GET /sse/control/clients, POST /ws/control/{stall,drop} (default: off)
   -h, --help        print this help";
 
 /// Where to listen and what to serve.
@@ -57,6 +76,12 @@ pub struct Options {
     /// Redis URL (with `protocol=resp3`) for socketioxide's Redis adapter; `None` keeps the
     /// in-memory adapter.
     pub redis: Option<String>,
+    /// Heartbeat period of the SSE streams, in milliseconds; `0`: none.
+    pub sse_ping_ms: u64,
+    /// File that keeps the SSE event log; `None`: in memory only.
+    pub sse_log: Option<PathBuf>,
+    /// Serve the test controls of `/sse` and `/ws`.
+    pub test_controls: bool,
 }
 
 impl Default for Options {
@@ -70,6 +95,9 @@ impl Default for Options {
             ping_interval_ms: 25_000,
             ping_timeout_ms: 20_000,
             redis: None,
+            sse_ping_ms: 15_000,
+            sse_log: None,
+            test_controls: false,
         }
     }
 }
@@ -134,6 +162,10 @@ where
         };
         let flag: &'static str = match name.as_str() {
             "-h" | "--help" if inline_value.is_none() => return Ok(Command::Help),
+            "--test-controls" if inline_value.is_none() => {
+                options.test_controls = true;
+                continue;
+            }
             "--port" => "--port",
             "--host" => "--host",
             "--pkg" => "--pkg",
@@ -141,6 +173,8 @@ where
             "--ping-interval" => "--ping-interval",
             "--ping-timeout" => "--ping-timeout",
             "--redis" => "--redis",
+            "--sse-ping" => "--sse-ping",
+            "--sse-log" => "--sse-log",
             _ => return Err(CliError::UnknownFlag(arg)),
         };
         let value = match inline_value {
@@ -181,6 +215,15 @@ where
                         .ok_or_else(|| invalid("a redis:// URL of a Redis >= 7 (RESP3)"))?,
                 )
             }
+            "--sse-ping" => {
+                options.sse_ping_ms = value
+                    .parse()
+                    .ok()
+                    .filter(|ms| *ms <= 600_000)
+                    .ok_or_else(|| invalid("milliseconds from 0 to 600000"))?
+            }
+            "--sse-log" if value.is_empty() => return Err(invalid("a file")),
+            "--sse-log" => options.sse_log = Some(PathBuf::from(value)),
             "--pkg" | "--tests-dir" if value.is_empty() => return Err(invalid("a directory")),
             "--pkg" => options.pkg_dir = PathBuf::from(value),
             _ => options.tests_dir = PathBuf::from(value),
@@ -281,6 +324,44 @@ mod tests {
             panic!("should parse");
         };
         assert_eq!((o.ping_interval_ms, o.ping_timeout_ms), (300, 200));
+    }
+
+    #[test]
+    fn sse_and_test_controls() {
+        let o = Options::default();
+        assert_eq!(
+            (o.sse_ping_ms, o.sse_log.clone(), o.test_controls),
+            (15_000, None, false)
+        );
+        let Ok(Command::Serve(o)) = parse_strs(&[
+            "--test-controls",
+            "--sse-ping",
+            "0",
+            "--sse-log=/tmp/x.jsonl",
+        ]) else {
+            panic!("should parse");
+        };
+        assert_eq!(o.sse_ping_ms, 0);
+        assert_eq!(o.sse_log, Some(PathBuf::from("/tmp/x.jsonl")));
+        assert!(o.test_controls);
+        assert!(matches!(
+            parse_strs(&["--sse-ping", "600001"]),
+            Err(CliError::InvalidValue {
+                flag: "--sse-ping",
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse_strs(&["--sse-log="]),
+            Err(CliError::InvalidValue {
+                flag: "--sse-log",
+                ..
+            })
+        ));
+        assert_eq!(
+            parse_strs(&["--test-controls=yes"]),
+            Err(CliError::UnknownFlag("--test-controls=yes".into()))
+        );
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! | `/socket.io/`      | Socket.IO v5 / Engine.IO v4 (WebSocket and long-polling)                                 |
 //! | `/pkg/...`         | the built npm package (`--pkg`), `.wasm` as `application/wasm`                           |
 //! | `/tests/pages/...` | the browser-test pages (`--tests-dir`)                                                   |
+//! | `/sse`             | SSE streams (`GET`) and emits (`POST`) for rtio's SSE mode, in the rooms: [`sse`]        |
+//! | `/ws`              | plain WebSocket with the JSON envelope, for rtio's plain-WebSocket mode, in the rooms: [`plainws`] |
 //! | `/...`             | the demos in `examples/server/static/`: collaborative cursors at `/`, chat at `/chat.html` |
 //!
 //! Missing directories give 404s, so the server runs before the package is built.
@@ -16,6 +18,10 @@
 //! | `rtio:join`, `rtio:leave`, `rtio:to`          | [`rooms`]     | rooms and presence (`ROOMS.md`); rooms starting with `locked:` are refused |
 //!
 //! `/second`, the long-named namespace and `/forbidden` are in [`protocol`] too.
+//!
+//! The SSE and WebSocket clients are members of the same rooms as the Socket.IO clients of `/`
+//! ([`bridge`]): each side sees the other's presence and room messages. `--test-controls` adds
+//! the routes that let tests publish SSE events and stall or cut connections.
 //! With `--redis URL` ([`cli`]) the server uses socketioxide's Redis adapter: instances
 //! on the same Redis share rooms, broadcasts and presence.
 //!
@@ -25,11 +31,15 @@
 //! requests finish (for at most [`SHUTDOWN_GRACE`]) and exit with status 0.
 //! Bad arguments exit with status 2, other startup failures with status 1.
 
+mod bridge;
 mod chat;
 mod cli;
+mod eventlog;
 mod payload;
+mod plainws;
 mod protocol;
 mod rooms;
+mod sse;
 
 use std::future::{pending, IntoFuture};
 use std::io::Write;
@@ -51,7 +61,9 @@ use tokio::sync::oneshot;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
+use crate::bridge::{Cut, Sio};
 use crate::cli::{Command, Options, USAGE};
+use crate::eventlog::EventLog;
 
 /// How long the server waits for a client to acknowledge a server-to-client
 /// event (`ask`). Node's socket.io waits forever; a long timeout keeps slow
@@ -163,7 +175,22 @@ async fn run<A: Adapter>(
 ) -> Result<(), String> {
     warn_if_missing(&options.pkg_dir, "/pkg/");
     warn_if_missing(&options.tests_dir, "/tests/pages/");
-    let app = static_files(&options).layer(io_layer);
+    let log = match &options.sse_log {
+        Some(path) => EventLog::open(path, eventlog::MAX_ENTRIES)
+            .map_err(|e| format!("cannot use the SSE log {}: {e}", path.display()))?,
+        None => EventLog::in_memory(eventlog::MAX_ENTRIES),
+    };
+    let sse_ping = (options.sse_ping_ms > 0).then(|| Duration::from_millis(options.sse_ping_ms));
+    let bridge = bridge::install(Sio(io.clone()), log, sse_ping);
+    let mut bridged = Router::new()
+        .merge(sse::routes(bridge.clone()))
+        .merge(plainws::routes(bridge.clone()));
+    if options.test_controls {
+        bridged = bridged
+            .merge(sse::test_routes(bridge.clone()))
+            .merge(plainws::test_routes(bridge.clone()));
+    }
+    let app = bridged.merge(static_files(&options)).layer(io_layer);
 
     let bind_addr = SocketAddr::new(options.host, options.port);
     let listener = TcpListener::bind(bind_addr)
@@ -178,6 +205,8 @@ async fn run<A: Adapter>(
     let graceful = async move {
         shutdown_signal().await;
         let _ = shutdown_started.send(());
+        // SSE streams and WebSockets end too, or they would hold the shutdown.
+        bridge.cut(None, Cut::End);
         // Long-polling requests and WebSockets would otherwise keep the
         // graceful shutdown waiting for up to a ping interval.
         io.close().await;

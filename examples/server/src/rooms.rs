@@ -43,12 +43,20 @@
 //! a task of that socket. The disconnect handler queues the last job, which announces the
 //! departure from the rooms the jobs recorded (not from `socket.rooms()`, which can already be
 //! empty then: see [`register`]). A join still queued when the socket disconnects is undone.
+//!
+//! # Members beyond Socket.IO
+//!
+//! The server's SSE and plain-WebSocket clients ([`crate::bridge`]) are members of the same
+//! rooms. Once [`set_bridge`] has given this module their [`BridgeHooks`], a join's
+//! acknowledgement lists them too, and every presence change and `rtio:to` of a socket is also
+//! handed to them (a message whose arguments carry binary data reaches Socket.IO members only:
+//! those clients speak JSON).
 
 use std::collections::BTreeSet;
 use std::fmt;
 use std::future::{ready, Future};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -255,6 +263,30 @@ pub fn demo_authorize<A: Adapter>(
     }
 }
 
+/// Members of the rooms that are not sockets of this namespace (the SSE and plain-WebSocket
+/// clients of [`crate::bridge`]), and how to reach them.
+pub trait BridgeHooks: Send + Sync {
+    /// The members of `room` on the other side.
+    fn members(&self, room: &str) -> Vec<Member>;
+    /// A socket's presence change in `room`, for the members on the other side.
+    fn presence(&self, room: &str, change: &Presence);
+    /// A socket's `rtio:to`, for the members on the other side: `rtio:room` (room, event, from,
+    /// ...args).
+    fn message(&self, room: &str, event: &str, from: &str, args: Vec<Value>);
+}
+
+static BRIDGE: OnceLock<Arc<dyn BridgeHooks>> = OnceLock::new();
+
+/// Hands the rooms of every socket [`register`]ed from now on to `hooks` too (once per process;
+/// `false` when hooks were set already).
+pub fn set_bridge(hooks: Arc<dyn BridgeHooks>) -> bool {
+    BRIDGE.set(hooks).is_ok()
+}
+
+fn bridge() -> Option<&'static dyn BridgeHooks> {
+    BRIDGE.get().map(|hooks| &**hooks)
+}
+
 type Job = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// Runs a socket's room jobs one after the other, in the order they were queued.
@@ -442,6 +474,9 @@ where
     let me = Member { id, meta };
     let mut members = members_of(&room, others.iter().map(|r| r.as_ref()));
     members.retain(|m| m.id != me.id);
+    if let Some(bridge) = bridge() {
+        members.extend(bridge.members(&room));
+    }
     members.push(me.clone());
 
     let change = if was_member {
@@ -451,8 +486,11 @@ where
     };
     let _ = socket
         .to(room.clone())
-        .emit("rtio:presence", &(&room, change))
+        .emit("rtio:presence", &(&room, &change))
         .await;
+    if let Some(bridge) = bridge() {
+        bridge.presence(&room, &change);
+    }
     Ok(members)
 }
 
@@ -485,13 +523,14 @@ async fn leave_room<A: Adapter>(socket: &SocketRef<A>, room: String, announce: b
     gone.push(room.clone());
     socket.leave(gone);
     if announce {
+        let change = Presence::Left(socket.id.to_string());
         let _ = socket
             .to(room.clone())
-            .emit(
-                "rtio:presence",
-                &(&room, Presence::Left(socket.id.to_string())),
-            )
+            .emit("rtio:presence", &(&room, &change))
             .await;
+        if let Some(bridge) = bridge() {
+            bridge.presence(&room, &change);
+        }
     }
 }
 
@@ -504,12 +543,23 @@ async fn relay<A: Adapter>(socket: &SocketRef<A>, args: EventArgs) {
     if validate_room(&room).is_err() || !socket.rooms().iter().any(|r| *r == room) {
         return;
     }
+    let args: Vec<Payload> = args.collect();
+    let from = socket.id.to_string();
+    // The bridged clients get it as JSON, so not when it carries binary data.
+    let json_args =
+        bridge().and_then(|_| args.iter().map(payload_to_json).collect::<Option<Vec<_>>>());
     let mut out = Vec::with_capacity(args.len() + 3);
     out.push(Payload::Str(room.clone()));
-    out.push(Payload::Str(event));
-    out.push(Payload::Str(socket.id.to_string()));
+    out.push(Payload::Str(event.clone()));
+    out.push(Payload::Str(from.clone()));
     out.extend(args);
-    let _ = socket.to(room).emit("rtio:room", &EventArgs(out)).await;
+    let _ = socket
+        .to(room.clone())
+        .emit("rtio:room", &EventArgs(out))
+        .await;
+    if let (Some(bridge), Some(args)) = (bridge(), json_args) {
+        bridge.message(&room, &event, &from, args);
+    }
 }
 
 #[cfg(test)]
