@@ -1,5 +1,8 @@
 //! The browser shell (wasm32 only): the WebSocket transport, timers and the clock, and the
-//! [`link::Link`] that feeds them into a [`Session`](crate::session::Session). The Rust front
+//! [`link::Link`] that feeds them into a [`Session`](crate::session::Session); for the Rust
+//! API's SSE and plain-WebSocket modes, the `EventSource` and plain `WebSocket` transports,
+//! `fetch`, and the `StreamLink` that feeds them into a reconnecting
+//! [`Stream`](crate::session::stream::Stream). The Rust front
 //! door uses it; the npm build's shell is the small `Engine` class in `js/index.js`, so this
 //! module gives that build only the clock and the heap.
 //!
@@ -8,12 +11,22 @@
 
 #[cfg(target_arch = "wasm32")]
 pub(crate) mod clock;
+#[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
+pub(crate) mod event_source;
 #[cfg_attr(feature = "std", allow(dead_code))]
 pub(crate) mod heap;
 #[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
+pub(crate) mod http;
+#[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
 pub(crate) mod link;
 #[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
+pub(crate) mod listeners;
+#[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
 pub(crate) mod page;
+#[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
+pub(crate) mod plain_websocket;
+#[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
+pub(crate) mod stream_link;
 #[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
 pub(crate) mod timer;
 #[cfg(all(target_arch = "wasm32", feature = "rust-api"))]

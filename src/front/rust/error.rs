@@ -123,3 +123,68 @@ impl fmt::Display for RoomError {
 }
 
 impl std::error::Error for RoomError {}
+
+/// Why an operation of the SSE or plain-WebSocket mode (`rtio::sse`,
+/// `rtio::ws`) failed. None of them is fatal to the connection.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamError {
+    /// `connect`: the URL does not parse, or its scheme does not fit the mode (`http(s)` for
+    /// SSE; `ws(s)` or `http(s)` for WebSocket). Nothing was opened.
+    InvalidUrl(String),
+    /// `emit`: the name is kept for the connection's own events (`connect`, `connect_error`,
+    /// `disconnect`, `disconnecting`, `newListener`, `removeListener`) or for the rooms
+    /// convention (names starting with `rtio:`).
+    Reserved(String),
+    /// `emit`: an argument could not be serialized to JSON.
+    Encode(String),
+    /// `emit`: the connection is down and its send buffer is full; nothing was sent or kept.
+    BufferFull,
+    /// An acknowledgement (SSE): the server answered the emit's `POST` with a status other
+    /// than 2xx; `data` is its body, parsed as JSON (text if not JSON, `null` if empty).
+    Http {
+        /// The HTTP status, e.g. 500.
+        status: u16,
+        /// The answer's body.
+        data: Value,
+    },
+    /// An acknowledgement (SSE): the emit's `POST` got no answer (network error, CORS
+    /// refusal, or the connection was dropped).
+    Network(String),
+    /// An acknowledgement: none came within the timeout.
+    Timeout,
+    /// An acknowledgement: the connection was lost or closed after the request was sent (a new
+    /// connection cannot answer it), or it was dropped before the request went out.
+    Disconnected,
+    /// An acknowledgement did not deserialize into the requested type.
+    Decode(String),
+}
+
+impl fmt::Display for StreamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StreamError::InvalidUrl(u) => write!(f, "invalid URL: {u}"),
+            StreamError::Reserved(name) => write!(f, "\"{name}\" is a reserved event name"),
+            StreamError::Encode(e) => write!(f, "payload could not be serialized: {e}"),
+            StreamError::BufferFull => f.write_str("send buffer is full while disconnected"),
+            StreamError::Http { status, data } => match data {
+                Value::Null => write!(f, "the server answered HTTP {status}"),
+                Value::String(s) => write!(f, "the server answered HTTP {status}: {s}"),
+                other => write!(f, "the server answered HTTP {status}: {other}"),
+            },
+            StreamError::Network(e) => write!(f, "request failed: {e}"),
+            StreamError::Timeout => f.write_str("operation has timed out"),
+            StreamError::Disconnected => f.write_str("disconnected"),
+            StreamError::Decode(e) => {
+                write!(f, "acknowledgement did not match the expected type: {e}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for StreamError {}
+
+impl fmt::Display for crate::session::stream::StreamClosed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -15,10 +15,14 @@ mod payload;
 mod room;
 #[cfg(target_arch = "wasm32")]
 mod socket;
+#[cfg(target_arch = "wasm32")]
+pub mod sse;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub(crate) mod url;
+#[cfg(target_arch = "wasm32")]
+pub mod ws;
 
-pub use error::{AckError, ConnectError, EmitError, RoomError};
+pub use error::{AckError, ConnectError, EmitError, RoomError, StreamError};
 pub use payload::{erased::Arg, Binary};
 #[cfg(target_arch = "wasm32")]
 pub use room::{Member, PresenceEvent, Room};

@@ -1,0 +1,1054 @@
+//! The plain-WebSocket mode of `MODES.md` for Rust front ends: [`Ws`], a reconnecting
+//! `WebSocket` speaking a small JSON envelope, with typed listeners, acknowledgements both
+//! ways, a heartbeat, and raw frames for servers that speak no envelope.
+//!
+//! The envelope (text frames holding JSON):
+//!
+//! | frame | meaning |
+//! |---|---|
+//! | `["event", ...args]` | an event |
+//! | `[n, "event", ...args]` | an event whose sender wants an ack; `n` a non-negative integer |
+//! | `{"ack": n, "args": [...]}` | the ack of `n` |
+//!
+//! Every other frame (text that is not JSON or matches none of these, and every binary frame)
+//! is a raw [`Message`], delivered to [`Ws::on_message`].
+//!
+//! ```no_run
+//! use rtio::ws::{Message, Ws, WsOptions};
+//! # async fn demo() -> Result<(), rtio::ws::Error> {
+//! let ws = Ws::connect("ws://127.0.0.1:8080/ws", WsOptions::default())?;
+//! let _chat = ws.on("chat", |text: String| web_sys::console::log_1(&text.into()));
+//! let _raw = ws.on_message(|m: Message| web_sys::console::log_1(&format!("{m:?}").into()));
+//! ws.emit("chat", &"hi")?;
+//! let sum: i64 = ws.emit_many_with_ack("add", &[&1, &2]).await?;
+//! # Ok(()) }
+//! ```
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::payload::erased::Arg;
+use super::socket::{warn, Listeners};
+use super::sse::{check_name, deadline, encode_args, hello_id, json_str, ms, seed};
+use crate::session::backoff::BackoffConfig;
+use crate::session::stream::StreamConfig;
+use crate::shell::http;
+use crate::shell::listeners::{Registry, Reply};
+use crate::shell::plain_websocket::{FrameData, PlainSignal, PlainSocket};
+use crate::shell::stream_link::{StreamHost, StreamLink};
+use crate::shell::timer::Timer;
+
+pub use super::error::StreamError as Error;
+pub use super::socket::Subscription;
+pub use crate::session::stream::StreamClosed;
+pub use crate::shell::stream_link::StreamEvent;
+
+/// A raw frame: received when it is not an envelope (or with [`WsOptions::envelope`] off),
+/// written with [`Ws::send_raw`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    /// A text frame.
+    Text(String),
+    /// A binary frame.
+    Binary(Vec<u8>),
+}
+
+impl From<String> for Message {
+    fn from(s: String) -> Self {
+        Message::Text(s)
+    }
+}
+
+impl From<&str> for Message {
+    fn from(s: &str) -> Self {
+        Message::Text(s.to_string())
+    }
+}
+
+impl From<Vec<u8>> for Message {
+    fn from(b: Vec<u8>) -> Self {
+        Message::Binary(b)
+    }
+}
+
+impl From<&[u8]> for Message {
+    fn from(b: &[u8]) -> Self {
+        Message::Binary(b.to_vec())
+    }
+}
+
+/// Options of [`Ws::connect`]; the defaults are `MODES.md`'s.
+///
+/// ```no_run
+/// use rtio::ws::WsOptions;
+/// use std::time::Duration;
+/// let opts = WsOptions::default()
+///     .protocols(["chat.v1"])
+///     .ping_interval(Duration::from_secs(10))
+///     .ping_timeout(Duration::from_secs(5))
+///     .room("lobby");
+/// ```
+#[derive(Debug, Clone)]
+pub struct WsOptions {
+    auto_connect: bool,
+    reconnection: bool,
+    reconnection_attempts: u32,
+    backoff: BackoffConfig,
+    connect_timeout: Duration,
+    max_buffer: usize,
+    ack_timeout: Option<Duration>,
+    rooms: Vec<String>,
+    meta: Option<String>,
+    query: Vec<(String, String)>,
+    protocols: Vec<String>,
+    envelope: bool,
+    ping: Message,
+    ping_interval: Duration,
+    ping_timeout: Duration,
+}
+
+impl Default for WsOptions {
+    fn default() -> Self {
+        WsOptions {
+            auto_connect: true,
+            reconnection: true,
+            reconnection_attempts: u32::MAX,
+            backoff: BackoffConfig::default(),
+            connect_timeout: Duration::from_secs(20),
+            max_buffer: 1000,
+            ack_timeout: None,
+            rooms: Vec::new(),
+            meta: None,
+            query: Vec::new(),
+            protocols: Vec::new(),
+            envelope: true,
+            ping: Message::Text("[\"ping\"]".into()),
+            ping_interval: Duration::from_millis(25_000),
+            ping_timeout: Duration::from_millis(20_000),
+        }
+    }
+}
+
+impl WsOptions {
+    /// Whether [`Ws::connect`] connects at once (default true); else call [`Ws::open`].
+    pub fn auto_connect(mut self, on: bool) -> Self {
+        self.auto_connect = on;
+        self
+    }
+
+    /// Whether to reconnect after a loss or a failed attempt (default true). Never after
+    /// [`Ws::disconnect`].
+    pub fn reconnection(mut self, on: bool) -> Self {
+        self.reconnection = on;
+        self
+    }
+
+    /// Failed attempts in a row before [`StreamEvent::ReconnectFailed`] (default unlimited).
+    pub fn reconnection_attempts(mut self, attempts: u32) -> Self {
+        self.reconnection_attempts = attempts;
+        self
+    }
+
+    /// The first backoff delay; it doubles each attempt (default 1 s).
+    pub fn reconnection_delay(mut self, delay: Duration) -> Self {
+        self.backoff.initial = ms(delay);
+        self
+    }
+
+    /// The longest backoff delay (default 5 s).
+    pub fn reconnection_delay_max(mut self, delay: Duration) -> Self {
+        self.backoff.max = ms(delay);
+        self
+    }
+
+    /// The random share of each delay, 0 to 1 (default 0.5).
+    pub fn randomization_factor(mut self, factor: f64) -> Self {
+        self.backoff.randomization = factor;
+        self
+    }
+
+    /// How long an attempt may take to open (default 20 s; zero: no limit).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Most frames held while the connection is down (default 1000); more are refused with
+    /// [`Error::BufferFull`].
+    pub fn max_buffer(mut self, frames: usize) -> Self {
+        self.max_buffer = frames;
+        self
+    }
+
+    /// The default timeout of [`Ws::emit_with_ack`] (default: none).
+    pub fn ack_timeout(mut self, timeout: Duration) -> Self {
+        self.ack_timeout = Some(timeout);
+        self
+    }
+
+    /// Adds a room to be in (the query parameter `room`, repeated).
+    pub fn room(mut self, room: impl Into<String>) -> Self {
+        let room = room.into();
+        if !self.rooms.contains(&room) {
+            self.rooms.push(room);
+        }
+        self
+    }
+
+    /// Adds rooms to be in.
+    pub fn rooms<S: Into<String>>(mut self, rooms: impl IntoIterator<Item = S>) -> Self {
+        for r in rooms {
+            self = self.room(r);
+        }
+        self
+    }
+
+    /// A JSON value describing this client to its rooms' other members, sent as the query
+    /// parameter `meta`. A value that does not serialize is ignored.
+    pub fn meta(mut self, meta: &impl Serialize) -> Self {
+        self.meta = serde_json::to_string(meta).ok();
+        self
+    }
+
+    /// Adds a query parameter to the URL.
+    pub fn query(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.query.push((key.into(), value.into()));
+        self
+    }
+
+    /// The WebSocket subprotocols to offer (default none).
+    pub fn protocols<S: Into<String>>(mut self, protocols: impl IntoIterator<Item = S>) -> Self {
+        self.protocols = protocols.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Whether frames are read as the JSON envelope (default true). Off, every frame is a
+    /// [`Message`].
+    pub fn envelope(mut self, on: bool) -> Self {
+        self.envelope = on;
+        self
+    }
+
+    /// The heartbeat message (default the text `["ping"]`).
+    pub fn ping(mut self, message: impl Into<Message>) -> Self {
+        self.ping = message.into();
+        self
+    }
+
+    /// How often the heartbeat is written while connected (default 25 s; zero: never).
+    pub fn ping_interval(mut self, interval: Duration) -> Self {
+        self.ping_interval = interval;
+        self
+    }
+
+    /// Reconnects when nothing arrived for the ping interval plus this (default 20 s; zero: no
+    /// watchdog). Any frame counts as life (a server's `["pong"]` is the event `pong`).
+    pub fn ping_timeout(mut self, timeout: Duration) -> Self {
+        self.ping_timeout = timeout;
+        self
+    }
+
+    fn stream_config(&self) -> StreamConfig {
+        let interval = ms(self.ping_interval);
+        let timeout = ms(self.ping_timeout);
+        StreamConfig {
+            backoff: self.backoff,
+            reconnection: self.reconnection,
+            attempts: self.reconnection_attempts,
+            idle_timeout: (timeout > 0).then(|| interval.saturating_add(timeout)),
+            ping_interval: (interval > 0).then_some(interval),
+            connect_timeout: (!self.connect_timeout.is_zero()).then(|| ms(self.connect_timeout)),
+            max_buffer: self.max_buffer,
+            seed: seed(),
+        }
+    }
+}
+
+/// Listener arguments as `T`: none reads as `null`, one as itself, several as an array (so a
+/// tuple receives them in order).
+fn from_args<T: DeserializeOwned>(args: &[Value]) -> Result<T, serde_json::Error> {
+    match args {
+        [] => T::deserialize(&Value::Null),
+        [one] => T::deserialize(one),
+        many => T::deserialize(&Value::Array(many.to_vec())),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The connection
+
+/// One frame to write, held while the connection is down.
+struct Frame {
+    message: Message,
+    /// The ack request it carries.
+    ack: Option<u64>,
+}
+
+type AckReply = Reply<Result<Vec<Value>, Error>>;
+
+struct PendingAck {
+    id: u64,
+    /// Written on the current connection (so it fails when that one is lost).
+    sent: bool,
+    reply: AckReply,
+}
+
+enum Delivery {
+    State(StreamEvent),
+    Frame(FrameData),
+}
+
+impl From<StreamEvent> for Delivery {
+    fn from(e: StreamEvent) -> Self {
+        Delivery::State(e)
+    }
+}
+
+/// Returns whether the arguments were taken (a `once` listener stays until they are).
+type EventFn = dyn FnMut(&[Value], Option<&AckSender>) -> bool;
+type AnyFn = dyn FnMut(&str, &[Value]);
+
+enum Handler {
+    Event(Rc<str>, Box<EventFn>),
+    Any(Box<AnyFn>),
+    Message(Box<dyn FnMut(&Message)>),
+    State(Box<dyn FnMut(&StreamEvent)>),
+}
+
+struct WsInner {
+    link: StreamLink<WsInner>,
+    url: String,
+    opts: WsOptions,
+    ws: RefCell<Option<PlainSocket>>,
+    listeners: Registry<Handler>,
+    acks: RefCell<Vec<PendingAck>>,
+    next_ack: Cell<u64>,
+    /// Counts connections: an ack the server asked for on an earlier one is not sent.
+    generation: Cell<u64>,
+    rooms: RefCell<Vec<String>>,
+    id: RefCell<Option<String>>,
+    /// A reconnection for new rooms is scheduled.
+    rejoin: Cell<bool>,
+}
+
+impl WsInner {
+    fn socket_url(&self) -> String {
+        let rooms = self.rooms.borrow();
+        let mut pairs: Vec<(&str, &str)> = rooms.iter().map(|r| ("room", r.as_str())).collect();
+        if let Some(meta) = &self.opts.meta {
+            pairs.push(("meta", meta));
+        }
+        for (k, v) in &self.opts.query {
+            pairs.push((k, v));
+        }
+        http::with_query(&self.url, &pairs)
+    }
+
+    fn signal(self: &Rc<Self>, signal: PlainSignal) {
+        match signal {
+            PlainSignal::Open => {
+                StreamLink::apply(self, |s, now| s.handle_opened(now));
+            }
+            PlainSignal::Frame(data) => {
+                StreamLink::apply(self, |s, now| s.handle_activity(now));
+                StreamLink::deliver(self, Delivery::Frame(data));
+            }
+            PlainSignal::Closed | PlainSignal::Error => {
+                let error = matches!(signal, PlainSignal::Error);
+                let ws = self.ws.borrow_mut().take();
+                drop(ws);
+                StreamLink::apply(self, |s, now| s.handle_closed(error, now));
+            }
+        }
+    }
+
+    fn reopen(self: &Rc<Self>) {
+        self.rejoin.set(false);
+        if self.ws.borrow().is_some() && self.link.is_active() {
+            StreamLink::apply(self, |s, now| {
+                s.disconnect();
+                s.connect(now);
+            });
+        }
+    }
+
+    /// Fails the acks written on the connection that was lost.
+    fn fail_sent_acks(&self) {
+        let lost: Vec<PendingAck> = {
+            let mut acks = self.acks.borrow_mut();
+            let (lost, kept) = std::mem::take(&mut *acks).into_iter().partition(|a| a.sent);
+            *acks = kept;
+            lost
+        };
+        for a in lost {
+            a.reply.complete(Err(Error::Disconnected));
+        }
+    }
+
+    fn complete_ack(&self, id: u64, args: Vec<Value>) {
+        let pending = {
+            let mut acks = self.acks.borrow_mut();
+            let at = acks.iter().position(|a| a.id == id);
+            at.map(|at| acks.remove(at))
+        };
+        if let Some(a) = pending {
+            a.reply.complete(Ok(args));
+        }
+    }
+
+    /// Reads one text frame as the envelope, or as a raw message.
+    fn text(self: &Rc<Self>, text: String) {
+        if !self.opts.envelope {
+            return self.message(Message::Text(text));
+        }
+        match serde_json::from_str::<Value>(&text) {
+            Ok(Value::Array(mut items)) => match items.first() {
+                Some(Value::String(_)) => {
+                    let args = items.split_off(1);
+                    if let Some(Value::String(name)) = items.pop() {
+                        self.event(&name, &args, None);
+                    }
+                }
+                Some(Value::Number(n))
+                    if n.as_u64().is_some() && matches!(items.get(1), Some(Value::String(_))) =>
+                {
+                    let n = n.as_u64().unwrap_or(0);
+                    let args = items.split_off(2);
+                    if let Some(Value::String(name)) = items.pop() {
+                        let ack = AckSender {
+                            ws: Rc::downgrade(self),
+                            id: n,
+                            generation: self.generation.get(),
+                            used: Rc::new(Cell::new(false)),
+                        };
+                        self.event(&name, &args, Some(&ack));
+                    }
+                }
+                _ => self.message(Message::Text(text)),
+            },
+            Ok(Value::Object(mut map)) => {
+                let id = map.get("ack").and_then(Value::as_u64);
+                match (id, map.remove("args")) {
+                    (Some(id), Some(Value::Array(args))) => self.complete_ack(id, args),
+                    _ => self.message(Message::Text(text)),
+                }
+            }
+            _ => self.message(Message::Text(text)),
+        }
+    }
+
+    fn event(&self, name: &str, args: &[Value], ack: Option<&AckSender>) {
+        if name == "rtio:hello" {
+            if let Some(id) = args.first().and_then(hello_id) {
+                *self.id.borrow_mut() = Some(id);
+            }
+        }
+        // The rooms convention's events are the client's own.
+        if name.starts_with("rtio:") {
+            return;
+        }
+        self.listeners.call(|h| match h {
+            Handler::Event(n, f) if **n == *name => f(args, ack),
+            Handler::Any(f) => {
+                f(name, args);
+                true
+            }
+            _ => false,
+        });
+    }
+
+    fn message(&self, message: Message) {
+        self.listeners.call(|h| match h {
+            Handler::Message(f) => {
+                f(&message);
+                true
+            }
+            _ => false,
+        });
+    }
+}
+
+impl StreamHost for WsInner {
+    type Item = Frame;
+    type Event = Delivery;
+
+    fn link(&self) -> &StreamLink<Self> {
+        &self.link
+    }
+
+    fn open(self: &Rc<Self>) -> bool {
+        self.ws.borrow_mut().take();
+        let url = self.socket_url();
+        let weak = Rc::downgrade(self);
+        let opened = PlainSocket::open(&url, &self.opts.protocols, move |signal| {
+            if let Some(inner) = weak.upgrade() {
+                inner.signal(signal);
+            }
+        });
+        match opened {
+            Ok(ws) => {
+                *self.ws.borrow_mut() = Some(ws);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn close(&self) {
+        let ws = self.ws.borrow_mut().take();
+        drop(ws);
+    }
+
+    fn write(self: &Rc<Self>, frame: Frame) -> bool {
+        if let Some(id) = frame.ack {
+            if let Some(a) = self.acks.borrow_mut().iter_mut().find(|a| a.id == id) {
+                a.sent = true;
+            }
+        }
+        let ws = self.ws.borrow();
+        let Some(ws) = ws.as_ref() else {
+            return false;
+        };
+        match &frame.message {
+            Message::Text(t) => ws.send_text(t).is_ok(),
+            Message::Binary(b) => ws.send_binary(b).is_ok(),
+        }
+    }
+
+    fn ping(&self) -> bool {
+        let ws = self.ws.borrow();
+        let Some(ws) = ws.as_ref() else {
+            return false;
+        };
+        match &self.opts.ping {
+            Message::Text(t) => ws.send_text(t).is_ok(),
+            Message::Binary(b) => ws.send_binary(b).is_ok(),
+        }
+    }
+
+    fn deliver(self: &Rc<Self>, delivery: Delivery) {
+        match delivery {
+            Delivery::State(e) => {
+                match e {
+                    StreamEvent::Connect { .. } => {
+                        self.generation.set(self.generation.get().wrapping_add(1));
+                    }
+                    StreamEvent::Disconnect(_) => self.fail_sent_acks(),
+                    _ => {}
+                }
+                self.listeners.call(|h| match h {
+                    Handler::State(f) => {
+                        f(&e);
+                        true
+                    }
+                    _ => false,
+                });
+            }
+            Delivery::Frame(FrameData::Text(text)) => self.text(text),
+            Delivery::Frame(FrameData::Binary(bytes)) => self.message(Message::Binary(bytes)),
+        }
+    }
+}
+
+impl Listeners for WsInner {
+    fn remove(&self, id: u64) {
+        self.listeners.remove(id);
+    }
+}
+
+impl Drop for WsInner {
+    fn drop(&mut self) {
+        for a in self.acks.get_mut().drain(..) {
+            a.reply.complete(Err(Error::Disconnected));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handles
+
+/// A connection in the plain-WebSocket mode (`MODES.md`). Cheap to clone; every clone is the
+/// same connection, which closes when the last handle is dropped (no `WebSocket`, timer or
+/// listener is left) or on [`disconnect`](Self::disconnect).
+///
+/// It reconnects with backoff and jitter, holds what is sent while down (up to
+/// [`WsOptions::max_buffer`]), writes a heartbeat and reconnects when the server goes silent.
+/// Acks still pending when a connection is lost fail with [`Error::Disconnected`].
+///
+/// A listener that must reach its own connection should capture a [`WeakWs`]: a strong handle
+/// captured by a listener keeps the connection alive forever.
+///
+/// ```no_run
+/// use rtio::ws::{Message, StreamEvent, Ws, WsOptions};
+/// use std::time::Duration;
+/// # async fn demo() -> Result<(), rtio::ws::Error> {
+/// let ws = Ws::connect("ws://127.0.0.1:8080/ws", WsOptions::default().room("lobby"))?;
+/// let _state = ws.on_state(|e: &StreamEvent| web_sys::console::log_1(&format!("{e:?}").into()));
+/// let _confirm = ws.on_with_ack("confirm", |question: String, ack| {
+///     if let Some(ack) = ack {
+///         let _ = ack.send(&"yes");
+///     }
+/// });
+/// let _raw = ws.on_message(|m| {
+///     if let Message::Binary(bytes) = m {
+///         web_sys::console::log_1(&bytes.len().into());
+///     }
+/// });
+/// ws.emit("chat", &serde_json::json!({ "text": "hi" }))?;
+/// let echoed: (u32, String) = ws
+///     .emit_many_with_ack("echo", &[&1, &"a"])
+///     .timeout(Duration::from_secs(2))
+///     .await?;
+/// ws.send_raw("not an envelope")?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Ws {
+    inner: Rc<WsInner>,
+}
+
+impl std::fmt::Debug for Ws {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ws")
+            .field("url", &self.inner.url)
+            .field("connected", &self.connected())
+            .field("rooms", &*self.inner.rooms.borrow())
+            .finish()
+    }
+}
+
+/// A handle that does not keep its [`Ws`] alive; see [`Ws::downgrade`].
+#[derive(Clone)]
+pub struct WeakWs {
+    inner: Weak<WsInner>,
+}
+
+impl WeakWs {
+    /// The connection, if some [`Ws`] handle still holds it.
+    pub fn upgrade(&self) -> Option<Ws> {
+        self.inner.upgrade().map(|inner| Ws { inner })
+    }
+}
+
+impl Ws {
+    /// Connects to `url` (`ws(s)://`, `http(s)://` or relative to the page). Returns at once;
+    /// the connection proceeds in the background (see [`on_state`](Self::on_state),
+    /// [`connected`](Self::connected)).
+    pub fn connect(url: &str, opts: WsOptions) -> Result<Ws, Error> {
+        let resolved =
+            http::resolve(url, &["ws", "wss"]).ok_or_else(|| Error::InvalidUrl(url.into()))?;
+        let inner = Rc::new(WsInner {
+            link: StreamLink::new(opts.stream_config()),
+            url: resolved,
+            ws: RefCell::new(None),
+            listeners: Registry::default(),
+            acks: RefCell::new(Vec::new()),
+            next_ack: Cell::new(0),
+            generation: Cell::new(0),
+            rooms: RefCell::new(opts.rooms.clone()),
+            id: RefCell::new(None),
+            rejoin: Cell::new(false),
+            opts,
+        });
+        StreamLink::start(&inner);
+        let ws = Ws { inner };
+        if ws.inner.opts.auto_connect {
+            ws.open();
+        }
+        Ok(ws)
+    }
+
+    /// A handle for listeners that use their own connection without keeping it alive.
+    pub fn downgrade(&self) -> WeakWs {
+        WeakWs {
+            inner: Rc::downgrade(&self.inner),
+        }
+    }
+
+    /// (Re)connects after [`disconnect`](Self::disconnect), after the reconnection attempts
+    /// ran out, or without [`WsOptions::auto_connect`]. Nothing while connected or trying.
+    pub fn open(&self) {
+        StreamLink::apply(&self.inner, |s, now| s.connect(now));
+    }
+
+    /// Closes the connection (`io client disconnect`); no reconnection follows until
+    /// [`open`](Self::open). Frames sent meanwhile are held for then.
+    pub fn disconnect(&self) {
+        StreamLink::apply(&self.inner, |s, _| s.disconnect());
+    }
+
+    /// Whether the connection is open.
+    pub fn connected(&self) -> bool {
+        self.inner.link.is_open()
+    }
+
+    /// Whether the connection is open or being (re)connected.
+    pub fn active(&self) -> bool {
+        self.inner.link.is_active()
+    }
+
+    /// The id the server gave this client in its last `rtio:hello` event, if it sent one.
+    pub fn id(&self) -> Option<String> {
+        self.inner.id.borrow().clone()
+    }
+
+    /// The rooms this client asks to be in.
+    pub fn rooms(&self) -> Vec<String> {
+        self.inner.rooms.borrow().clone()
+    }
+
+    /// Joins `room`: the connection reopens with the new set of rooms (changes made in the
+    /// same tick make one reconnection, reported as a `Disconnect(Client)` and a `Connect`;
+    /// pending acks fail as with any lost connection).
+    pub fn join(&self, room: &str) {
+        {
+            let mut rooms = self.inner.rooms.borrow_mut();
+            if rooms.iter().any(|r| r == room) {
+                return;
+            }
+            rooms.push(room.to_string());
+        }
+        self.schedule_reopen();
+    }
+
+    /// Leaves `room` (see [`join`](Self::join)).
+    pub fn leave(&self, room: &str) {
+        {
+            let mut rooms = self.inner.rooms.borrow_mut();
+            let before = rooms.len();
+            rooms.retain(|r| r != room);
+            if rooms.len() == before {
+                return;
+            }
+        }
+        self.schedule_reopen();
+    }
+
+    fn schedule_reopen(&self) {
+        if self.inner.rejoin.replace(true) {
+            return;
+        }
+        let weak = Rc::downgrade(&self.inner);
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Some(inner) = weak.upgrade() {
+                inner.reopen();
+            }
+        });
+    }
+
+    fn add(&self, key: Option<&str>, handler: Handler) -> Subscription {
+        let id = self.inner.listeners.add(false, key, handler);
+        let owner: Weak<dyn Listeners> = Rc::downgrade(&self.inner) as Weak<WsInner>;
+        Subscription::new(owner, id)
+    }
+
+    fn event_handler<T, F>(event: &str, mut f: F) -> Handler
+    where
+        T: DeserializeOwned,
+        F: FnMut(T, Option<AckSender>) + 'static,
+    {
+        let name: Rc<str> = Rc::from(event);
+        let label = name.clone();
+        Handler::Event(
+            name,
+            Box::new(move |args, ack| match from_args::<T>(args) {
+                Ok(v) => {
+                    f(v, ack.cloned());
+                    true
+                }
+                Err(e) => {
+                    warn(&format!("rtio: \"{label}\" arguments ignored: {e}"));
+                    false
+                }
+            }),
+        )
+    }
+
+    /// Calls `f` with each `event`'s arguments deserialized as `T` (none reads as `null`, one
+    /// as itself, several as a tuple). Arguments that do not deserialize are skipped with a
+    /// console warning. The listener lives until the returned [`Subscription`] is dropped.
+    pub fn on<T, F>(&self, event: &str, mut f: F) -> Subscription
+    where
+        T: DeserializeOwned + 'static,
+        F: FnMut(T) + 'static,
+    {
+        self.add(Some(event), Self::event_handler(event, move |v, _| f(v)))
+    }
+
+    /// Like [`on`](Self::on), for events the server sends asking for an ack: `f` also gets
+    /// the [`AckSender`] (`None` when no ack was asked for).
+    pub fn on_with_ack<T, F>(&self, event: &str, f: F) -> Subscription
+    where
+        T: DeserializeOwned + 'static,
+        F: FnMut(T, Option<AckSender>) + 'static,
+    {
+        self.add(Some(event), Self::event_handler(event, f))
+    }
+
+    /// Calls `f` with the name and raw JSON arguments of every envelope event.
+    pub fn on_any(&self, f: impl FnMut(&str, &[Value]) + 'static) -> Subscription {
+        self.add(None, Handler::Any(Box::new(f)))
+    }
+
+    /// Calls `f` with every raw frame: text that is not an envelope, and every binary frame
+    /// (every frame with [`WsOptions::envelope`] off).
+    pub fn on_message(&self, mut f: impl FnMut(Message) + 'static) -> Subscription {
+        self.add(None, Handler::Message(Box::new(move |m| f(m.clone()))))
+    }
+
+    /// Calls `f` with every change of the connection's state.
+    pub fn on_state(&self, f: impl FnMut(&StreamEvent) + 'static) -> Subscription {
+        self.add(None, Handler::State(Box::new(f)))
+    }
+
+    /// Calls `f` each time the connection opens (first connection and reconnections).
+    pub fn on_connect(&self, mut f: impl FnMut() + 'static) -> Subscription {
+        self.on_state(move |e| {
+            if let StreamEvent::Connect { .. } = e {
+                f()
+            }
+        })
+    }
+
+    /// Calls `f` each time the open connection goes down, with the reason.
+    pub fn on_disconnect(&self, mut f: impl FnMut(StreamClosed) + 'static) -> Subscription {
+        self.on_state(move |e| {
+            if let StreamEvent::Disconnect(why) = e {
+                f(*why)
+            }
+        })
+    }
+
+    /// Removes every listener of `event` (including ones whose [`Subscription`] is still held).
+    pub fn off(&self, event: &str) {
+        self.inner.listeners.remove_key(event);
+    }
+
+    /// Sends one frame now, or holds it while down; gives it back when the buffer is full.
+    fn send(&self, frame: Frame) -> Result<(), Error> {
+        match StreamLink::apply(&self.inner, |s, now| s.send(frame, now)) {
+            Some(Ok(())) => Ok(()),
+            _ => Err(Error::BufferFull),
+        }
+    }
+
+    fn event_frame(event: &str, args: &[&dyn Arg], ack: Option<u64>) -> Result<Frame, Error> {
+        check_name(event)?;
+        let name = json_str(event);
+        let text = match ack {
+            Some(n) => encode_args(&[n.to_string().as_str(), name.as_str()], args)?,
+            None => encode_args(&[name.as_str()], args)?,
+        };
+        Ok(Frame {
+            message: Message::Text(text),
+            ack,
+        })
+    }
+
+    /// Emits `event` with one argument: `["event", payload]`. While the connection is down the
+    /// frame is held (up to [`WsOptions::max_buffer`]) and written once it is up.
+    pub fn emit<T: Serialize + ?Sized>(&self, event: &str, payload: &T) -> Result<(), Error> {
+        self.send(Self::event_frame(event, &[&payload], None)?)
+    }
+
+    /// Emits `event` with any number of arguments of any serializable types.
+    pub fn emit_many(&self, event: &str, args: &[&dyn Arg]) -> Result<(), Error> {
+        self.send(Self::event_frame(event, args, None)?)
+    }
+
+    /// Emits `event` to the other members of `room`: `["rtio:to", room, event, payload]`.
+    pub fn emit_to<T: Serialize + ?Sized>(
+        &self,
+        room: &str,
+        event: &str,
+        payload: &T,
+    ) -> Result<(), Error> {
+        check_name(event)?;
+        let text = encode_args(
+            &[
+                "\"rtio:to\"",
+                json_str(room).as_str(),
+                json_str(event).as_str(),
+            ],
+            &[&payload],
+        )?;
+        self.send(Frame {
+            message: Message::Text(text),
+            ack: None,
+        })
+    }
+
+    /// Emits `event` only if the connection is open now (`volatile`); returns whether it was
+    /// written.
+    pub fn emit_volatile<T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        payload: &T,
+    ) -> Result<bool, Error> {
+        let frame = Self::event_frame(event, &[&payload], None)?;
+        Ok(StreamLink::apply(&self.inner, |s, now| s.send_volatile(frame, now)).unwrap_or(false))
+    }
+
+    /// Writes a raw frame (text or binary), held while the connection is down.
+    pub fn send_raw(&self, message: impl Into<Message>) -> Result<(), Error> {
+        self.send(Frame {
+            message: message.into(),
+            ack: None,
+        })
+    }
+
+    /// Emits `event` with one argument asking for an ack (`[n, "event", payload]`) and waits
+    /// for it: the ack's arguments deserialized as `R` (one as itself, several as a tuple).
+    /// Fails with [`Error::Disconnected`] when the connection is lost after the request was
+    /// written; the timeout is [`WsOptions::ack_timeout`] unless set with
+    /// [`AckFuture::timeout`]. Dropping the future stops waiting.
+    pub fn emit_with_ack<R: DeserializeOwned, T: Serialize + ?Sized>(
+        &self,
+        event: &str,
+        payload: &T,
+    ) -> AckFuture<R> {
+        self.emit_many_with_ack(event, &[&payload])
+    }
+
+    /// Like [`emit_with_ack`](Self::emit_with_ack), with any number of arguments.
+    pub fn emit_many_with_ack<R: DeserializeOwned>(
+        &self,
+        event: &str,
+        args: &[&dyn Arg],
+    ) -> AckFuture<R> {
+        let inner = &self.inner;
+        let reply = AckReply::default();
+        let id = inner.next_ack.get();
+        inner.next_ack.set(id.wrapping_add(1));
+        let mut registered = None;
+        match Self::event_frame(event, args, Some(id)) {
+            Err(e) => {
+                reply.complete(Err(e));
+            }
+            Ok(frame) => {
+                inner.acks.borrow_mut().push(PendingAck {
+                    id,
+                    sent: false,
+                    reply: reply.clone(),
+                });
+                registered = Some(id);
+                if let Err(e) = self.send(frame) {
+                    inner.acks.borrow_mut().retain(|a| a.id != id);
+                    registered = None;
+                    reply.complete(Err(e));
+                }
+            }
+        }
+        let fut = AckFuture {
+            ws: Rc::downgrade(inner),
+            id: registered,
+            reply,
+            deadline: None,
+            _reply: PhantomData,
+        };
+        match inner.opts.ack_timeout {
+            Some(t) => fut.timeout(t),
+            None => fut,
+        }
+    }
+}
+
+/// Answers an event the server sent asking for an ack (`[n, "event", ...]`) with
+/// `{"ack": n, "args": [...]}`. The first answer of all the event's listeners wins; an answer
+/// after the connection was lost is dropped (a new connection cannot take it).
+#[derive(Clone)]
+pub struct AckSender {
+    ws: Weak<WsInner>,
+    id: u64,
+    generation: u64,
+    used: Rc<Cell<bool>>,
+}
+
+impl std::fmt::Debug for AckSender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AckSender").field("id", &self.id).finish()
+    }
+}
+
+impl AckSender {
+    /// Sends the ack with one argument.
+    pub fn send<T: Serialize + ?Sized>(self, reply: &T) -> Result<(), Error> {
+        self.send_args(&[&reply])
+    }
+
+    /// Sends the ack with any number of arguments (none included).
+    pub fn send_args(self, args: &[&dyn Arg]) -> Result<(), Error> {
+        let text = format!(
+            "{{\"ack\":{},\"args\":{}}}",
+            self.id,
+            encode_args(&[], args)?
+        );
+        let Some(inner) = self.ws.upgrade() else {
+            return Ok(());
+        };
+        if inner.generation.get() != self.generation || self.used.replace(true) {
+            return Ok(());
+        }
+        let frame = Frame {
+            message: Message::Text(text),
+            ack: None,
+        };
+        StreamLink::apply(&inner, |s, now| s.send_volatile(frame, now));
+        Ok(())
+    }
+}
+
+/// The pending ack of [`Ws::emit_with_ack`].
+#[must_use = "the ack is only received when the future is awaited"]
+pub struct AckFuture<R> {
+    ws: Weak<WsInner>,
+    id: Option<u64>,
+    reply: AckReply,
+    deadline: Option<Timer>,
+    _reply: PhantomData<R>,
+}
+
+impl<R> AckFuture<R> {
+    /// Fails with [`Error::Timeout`] if no ack arrives within `timeout` from now.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.deadline = deadline(&self.reply, timeout);
+        self
+    }
+}
+
+impl<R: DeserializeOwned> Future for AckFuture<R> {
+    type Output = Result<R, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.reply.poll(cx) {
+            Poll::Ready(Some(Ok(args))) => {
+                Poll::Ready(from_args(&args).map_err(|e| Error::Decode(e.to_string())))
+            }
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Err(e)),
+            Poll::Ready(None) => Poll::Ready(Err(Error::Disconnected)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<R> Unpin for AckFuture<R> {}
+
+impl<R> Drop for AckFuture<R> {
+    fn drop(&mut self) {
+        let (Some(id), Some(inner)) = (self.id, self.ws.upgrade()) else {
+            return;
+        };
+        if let Ok(mut acks) = inner.acks.try_borrow_mut() {
+            acks.retain(|a| a.id != id);
+        };
+    }
+}

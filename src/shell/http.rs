@@ -1,0 +1,173 @@
+//! What the SSE and plain-WebSocket modes need of the web platform besides their transport:
+//! URLs resolved against the page ([`resolve`], [`with_query`]) and JSON `POST`s with `fetch`
+//! ([`Post`]).
+
+use std::future::Future;
+
+use js_sys::Promise;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, AbortSignal, Headers, RequestCredentials, RequestInit, Response};
+
+#[wasm_bindgen]
+extern "C" {
+    // The global `fetch`, in a window as in a worker.
+    #[wasm_bindgen(js_name = fetch, catch)]
+    fn fetch_with_init(input: &str, init: &RequestInit) -> Result<Promise, JsValue>;
+}
+
+/// `url` made absolute against the page's address (so `/events` works), with its fragment
+/// removed, if it parses and its scheme is one of `schemes`. `http(s)` becomes `ws(s)` when
+/// `schemes` are WebSocket ones.
+pub(crate) fn resolve(url: &str, schemes: &[&str]) -> Option<String> {
+    let parsed = match web_sys::Url::new(url) {
+        Ok(u) => u,
+        Err(_) => {
+            let base = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("location"))
+                .ok()
+                .and_then(|l| js_sys::Reflect::get(&l, &JsValue::from_str("href")).ok())
+                .and_then(|h| h.as_string())?;
+            web_sys::Url::new_with_base(url, &base).ok()?
+        }
+    };
+    let scheme = parsed.protocol();
+    let scheme = scheme.trim_end_matches(':');
+    let websocket = schemes.contains(&"ws");
+    match scheme {
+        "http" if websocket => parsed.set_protocol("ws:"),
+        "https" if websocket => parsed.set_protocol("wss:"),
+        s if schemes.contains(&s) => {}
+        _ => return None,
+    }
+    parsed.set_hash("");
+    let href = parsed.href();
+    Some(href.strip_suffix('#').unwrap_or(&href).to_string())
+}
+
+/// `base` with the query parameters `pairs` added (percent-encoded) to the ones it has.
+pub(crate) fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
+    fn enc(out: &mut String, s: &str) {
+        const HEX: &[u8; 16] = b"0123456789ABCDEF";
+        for b in s.bytes() {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                out.push(b as char);
+            } else {
+                out.push('%');
+                out.push(HEX[usize::from(b >> 4)] as char);
+                out.push(HEX[usize::from(b & 15)] as char);
+            }
+        }
+    }
+    let mut url = String::from(base);
+    let mut sep = if !base.contains('?') {
+        '?'
+    } else if base.ends_with('?') || base.ends_with('&') {
+        '\0'
+    } else {
+        '&'
+    };
+    for (k, v) in pairs {
+        if sep != '\0' {
+            url.push(sep);
+        }
+        sep = '&';
+        enc(&mut url, k);
+        url.push('=');
+        enc(&mut url, v);
+    }
+    url
+}
+
+/// An HTTP answer: its status and body text.
+pub(crate) struct Answer {
+    pub status: u16,
+    pub body: String,
+}
+
+/// Sends JSON `POST`s, all cancelled when it is dropped.
+pub(crate) struct Post {
+    abort: Option<AbortController>,
+}
+
+impl Post {
+    pub fn new() -> Post {
+        Post {
+            abort: AbortController::new().ok(),
+        }
+    }
+
+    /// Starts a `POST` of the JSON `body` to `url` now (so requests start in the order they
+    /// are made), with `headers` and, when `credentials`, cookies sent cross-origin too.
+    /// The future gives the answer, or the failure's message (network error, CORS refusal,
+    /// cancelled).
+    pub fn send(
+        &self,
+        url: &str,
+        body: &str,
+        headers: &[(String, String)],
+        credentials: bool,
+    ) -> impl Future<Output = Result<Answer, String>> + 'static {
+        let started = self.start(url, body, headers, credentials);
+        async move {
+            let promise = started.map_err(describe)?;
+            let response: Response = JsFuture::from(promise)
+                .await
+                .map_err(describe)?
+                .dyn_into()
+                .map_err(describe)?;
+            let status = response.status();
+            let text = JsFuture::from(response.text().map_err(describe)?)
+                .await
+                .map_err(describe)?;
+            Ok(Answer {
+                status,
+                body: text.as_string().unwrap_or_default(),
+            })
+        }
+    }
+
+    fn start(
+        &self,
+        url: &str,
+        body: &str,
+        headers: &[(String, String)],
+        credentials: bool,
+    ) -> Result<Promise, JsValue> {
+        let init = RequestInit::new();
+        init.set_method("POST");
+        init.set_body(&JsValue::from_str(body));
+        let h = Headers::new()?;
+        h.set("Content-Type", "application/json")?;
+        for (k, v) in headers {
+            h.set(k, v)?;
+        }
+        init.set_headers(&h);
+        init.set_credentials(if credentials {
+            RequestCredentials::Include
+        } else {
+            RequestCredentials::SameOrigin
+        });
+        let signal: Option<AbortSignal> = self.abort.as_ref().map(AbortController::signal);
+        init.set_signal(signal.as_ref());
+        fetch_with_init(url, &init)
+    }
+}
+
+impl Drop for Post {
+    fn drop(&mut self) {
+        if let Some(a) = &self.abort {
+            a.abort();
+        }
+    }
+}
+
+/// A JS error's message, or what it is.
+fn describe(e: JsValue) -> String {
+    if let Some(s) = e.as_string() {
+        return s;
+    }
+    js_sys::Reflect::get(&e, &JsValue::from_str("message"))
+        .ok()
+        .and_then(|m| m.as_string())
+        .unwrap_or_else(|| "request failed".to_string())
+}
