@@ -65,14 +65,25 @@ export class SseClient extends StreamClient {
     }
     es._n = new Set();
     es._f = (e) => this._event(e.type, e.data, e.lastEventId);
-    es.onopen = () => this._opened();
+    es.onopen = () => ((es._o = 1), this._opened());
     es.onmessage = es._f;
     // An EventSource that is CLOSED after an error will not retry (an HTTP error, a wrong
     // Content-Type); one that is CONNECTING lost its stream. rtio reconnects after both.
-    es.onerror = () =>
-      es.readyState == 2
-        ? this._closed(true, new Error("rtio: the event stream could not be opened"))
-        : this._closed(false);
+    es.onerror = () => {
+      if (es.readyState != 2 || es._o) return this._closed(false);
+      // It never opened: EventSource hides the HTTP status, so one GET asks for it (and for the
+      // server's reason, which a refused room join reports). The attempt stays open until then.
+      es.onerror = null;
+      const ac = new AbortController(),
+        fail = () => new Error("rtio: the event stream could not be opened");
+      fetch(es.url, { signal: ac.signal, credentials: es.withCredentials ? "include" : "same-origin", cache: "no-store" })
+        .then(async (r) => (r.ok ? fail() : Object.assign(new Error("rtio: HTTP " + r.status), { status: r.status, data: parse(await r.text()) })))
+        .catch(fail)
+        .then((err) => {
+          ac.abort();
+          if (this._es === es) this._closed(true, err);
+        });
+    };
     for (const ev of [o.ping, ...ALWAYS, ...this._l.keys()]) this._sub(ev);
   }
 
