@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use rtio::sse::{Sse, SseOptions, StreamClosed, StreamEvent};
 use rtio::ws::{Message, Ws, WsOptions};
-use rtio::{StreamError, Subscription};
+use rtio::{Member, Options, PresenceEvent, Socket, StreamError, Subscription};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
@@ -70,7 +70,6 @@ fn ws_server() -> &'static str {
 }
 
 /// The Rust server with its SSE and WebSocket endpoints, if given.
-#[allow(dead_code)]
 fn modes_server() -> Option<&'static str> {
     option_env!("RTIO_MODES_URL")
         .filter(|u| !u.is_empty())
@@ -189,6 +188,32 @@ async fn http(method: &str, url: &str, body: Option<Value>) -> Value {
         "{what} answered {status}: {text}"
     );
     serde_json::from_str(&text).unwrap_or(Value::String(text))
+}
+
+/// A `POST` whose answer cannot be read (a server without CORS headers): sent as a simple
+/// request (`no-cors`, a text body), so it reaches the server all the same. Chromium blocks the
+/// opaque JSON answer (and fails the fetch) once it arrives, so the outcome is not looked at;
+/// what the request does is checked by the test.
+async fn post_blind(url: &str, body: Value) {
+    let init = js_sys::Object::new();
+    for (k, v) in [
+        ("method", "POST"),
+        ("mode", "no-cors"),
+        ("body", &body.to_string()),
+    ] {
+        js_sys::Reflect::set(&init, &JsValue::from_str(k), &JsValue::from_str(v))
+            .expect("set a field");
+    }
+    let what = format!("POST {url}");
+    let _ = within(WAIT, &what, JsFuture::from(fetch_with(url, &init))).await;
+}
+
+/// Whether `url` can be read from this page's origin (the server sends CORS headers).
+async fn readable(url: &str) -> bool {
+    let init = js_sys::Object::new();
+    within(WAIT, url, JsFuture::from(fetch_with(url, &init)))
+        .await
+        .is_ok()
 }
 
 async fn post(url: &str, body: Value) -> Value {
@@ -981,4 +1006,214 @@ async fn ws_drop_closes_everything() {
     assert_eq!(web_sockets_open(), before, "the WebSocket is closed");
     let r = within(WAIT, "pending ack after drop", pending).await;
     assert_eq!(r, Err(StreamError::Disconnected));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Rust server's endpoints (`examples/server` with `--test-controls`), bridged into the
+// rooms of its Socket.IO clients
+
+/// The Rust server's URL, or `None` (the test is skipped, saying so) when it was not given.
+fn modes_or_skip(test: &str) -> Option<&'static str> {
+    let base = modes_server();
+    if base.is_none() {
+        web_sys::console::warn_1(&JsValue::from_str(&format!(
+            "{test}: skipped, RTIO_MODES_URL was not set at compile time"
+        )));
+    }
+    base
+}
+
+/// A Socket.IO client of the Rust server in `room`, with its room handle.
+async fn socketio_member(base: &str, room: &str, meta: Value) -> (Socket, rtio::Room, Vec<Member>) {
+    let socket = Socket::connect(base, Options::default()).expect("Socket::connect");
+    within(WAIT, "Socket.IO connects", socket.wait_connected())
+        .await
+        .expect("Socket.IO connected");
+    let handle = socket.room(room).expect("a room");
+    let members = within(WAIT, "Socket.IO joins", handle.join(&meta))
+        .await
+        .expect("joined");
+    (socket, handle, members)
+}
+
+/// Over `/ws`: the server's hello gives the id; the client's rooms and meta from the query
+/// make it a member that Socket.IO clients see; its `emit_to` reaches them as a room message
+/// from its id; acks, the heartbeat against a stall, and a drop with held emits.
+#[wasm_bindgen_test]
+async fn modes_server_websocket_bridge() {
+    let Some(base) = modes_or_skip("modes_server_websocket_bridge") else {
+        return;
+    };
+    let room = unique("bridge-ws");
+    let ws = Ws::connect(
+        &format!("{base}/ws"),
+        WsOptions::default()
+            .room(room.clone())
+            .meta(&json!({ "name": "ws" }))
+            .ping_interval(Duration::from_millis(200))
+            .ping_timeout(Duration::from_millis(400))
+            .reconnection_delay(fast()),
+    )
+    .expect("Ws::connect");
+    let states = ws_states(&ws);
+    until("the hello", || ws.id().is_some()).await;
+    let id = ws.id().unwrap_or_default();
+
+    let (_socket, handle, members) = socketio_member(base, &room, json!({ "name": "io" })).await;
+    assert!(
+        members
+            .iter()
+            .any(|m| m.id == id && m.meta == json!({ "name": "ws" })),
+        "the WebSocket client is a member: {members:?}"
+    );
+    let (cursors, c) = collector::<(Value, String)>();
+    let _cursor = handle.on("cursor", move |pos: Value, from: &Member| {
+        c.borrow_mut().push((pos, from.id.clone()))
+    });
+    ws.emit_to(&room, "cursor", &json!({ "x": 1 }))
+        .expect("emit_to");
+    until("the room message", || !cursors.borrow().is_empty()).await;
+    assert_eq!(cursors.borrow()[0], (json!({ "x": 1 }), id.clone()));
+
+    let pair: (u32, String) = within(WAIT, "echo", ws.emit_many_with_ack("echo", &[&1, &"a"]))
+        .await
+        .expect("echo");
+    assert_eq!(pair, (1, "a".to_string()));
+    let failed: Value = within(WAIT, "fail", ws.emit_with_ack("fail", &()))
+        .await
+        .expect("fail's ack");
+    assert_eq!(failed["ok"], json!(false));
+
+    // A blackholed connection is found by the heartbeat and replaced.
+    post_blind(&format!("{base}/ws/control/stall"), json!({ "ms": 3000 })).await;
+    until_within(3_000, "the heartbeat timeout", || {
+        states.disconnects(StreamClosed::IdleTimeout) == 1
+    })
+    .await;
+    until("the reconnection", || states.connects() == 2).await;
+    until("a new hello", || ws.id().is_some_and(|now| now != id)).await;
+
+    // Dropped: what is emitted meanwhile goes out after the reconnection.
+    post_blind(&format!("{base}/ws/control/drop"), json!({})).await;
+    until("the drop", || {
+        states.disconnects(StreamClosed::TransportClose)
+            + states.disconnects(StreamClosed::TransportError)
+            == 1
+    })
+    .await;
+    let held = ws.emit_with_ack::<String, _>("echo", &"held");
+    let echoed = within(WAIT, "the held echo", held)
+        .await
+        .expect("held echo");
+    assert_eq!(echoed, "held");
+    assert_eq!(states.connects(), 3);
+
+    // The Socket.IO member sees the WebSocket client leave when it is dropped.
+    let (left, l) = collector::<String>();
+    let _presence = handle.on_presence(move |e| {
+        if let PresenceEvent::Leave(m) = e {
+            l.borrow_mut().push(m.id.clone())
+        }
+    });
+    let last_id = ws.id().unwrap_or_default();
+    drop(ws);
+    until("the WebSocket client leaves", || {
+        left.borrow().contains(&last_id)
+    })
+    .await;
+}
+
+/// Over `/sse`: the hello gives the id; `emit_to` reaches Socket.IO members as a message from
+/// that id; acks and HTTP errors; resume after a drop; the watchdog against a stall. Needs the
+/// server to answer with CORS headers (this page is of another origin).
+#[wasm_bindgen_test]
+async fn modes_server_sse_bridge() {
+    let Some(base) = modes_or_skip("modes_server_sse_bridge") else {
+        return;
+    };
+    if !readable(&format!("{base}/sse/control/clients")).await {
+        web_sys::console::warn_1(&JsValue::from_str(
+            "modes_server_sse_bridge: skipped, the Rust server sends no CORS headers, so a \
+             page of another origin cannot read its event stream",
+        ));
+        return;
+    }
+    let room = unique("bridge-sse");
+    let ev = unique("tick");
+    let sse = Sse::connect(
+        &format!("{base}/sse"),
+        SseOptions::default()
+            .room(room.clone())
+            .meta(&json!({ "name": "sse" }))
+            .ping_timeout(Duration::from_millis(1500))
+            .reconnection_delay(fast()),
+    )
+    .expect("Sse::connect");
+    let states = sse_states(&sse);
+    let (ticks, t) = collector::<u32>();
+    let _tick = sse.on(&ev, move |n: u32| t.borrow_mut().push(n));
+    until("the hello", || sse.id().is_some()).await;
+    let id = sse.id().unwrap_or_default();
+
+    let (_socket, handle, members) = socketio_member(base, &room, json!({ "name": "io" })).await;
+    assert!(
+        members
+            .iter()
+            .any(|m| m.id == id && m.meta == json!({ "name": "sse" })),
+        "the SSE client is a member: {members:?}"
+    );
+    let (cursors, c) = collector::<(Value, String)>();
+    let _cursor = handle.on("cursor", move |pos: Value, from: &Member| {
+        c.borrow_mut().push((pos, from.id.clone()))
+    });
+    // Without a room, an emit is not relayed; its ack is the server's `{"ok": true}`.
+    let ok: Value = within(
+        WAIT,
+        "an emit's ack",
+        sse.emit_with_ack("cursor", &json!({ "x": 2 })),
+    )
+    .await
+    .expect("an ack");
+    assert_eq!(ok, json!({ "ok": true }));
+    sse.emit_to(&room, "cursor", &json!({ "x": 1 }))
+        .expect("emit_to");
+    until("the room message", || !cursors.borrow().is_empty()).await;
+    assert_eq!(cursors.borrow()[0], (json!({ "x": 1 }), id.clone()));
+
+    let echoed: Vec<u32> = within(WAIT, "echo", sse.emit_with_ack("echo", &3))
+        .await
+        .expect("echo");
+    assert_eq!(echoed, vec![3]);
+    match within(WAIT, "fail", sse.emit_with_ack::<Value, _>("fail", &"no")).await {
+        Err(StreamError::Http { status: 500, data }) => assert_eq!(data["error"], json!("no")),
+        other => panic!("fail: {other:?}"),
+    }
+
+    // Resume after a drop: nothing lost, nothing twice.
+    let publish_url = format!("{base}/sse/publish");
+    post(
+        &publish_url,
+        json!({ "event": ev, "data": 1, "room": room }),
+    )
+    .await;
+    until("tick 1", || ticks.borrow().len() == 1).await;
+    post(&format!("{base}/sse/control/drop"), json!({})).await;
+    post(
+        &publish_url,
+        json!({ "event": ev, "data": 2, "room": room }),
+    )
+    .await;
+    until("the reconnection", || states.connects() == 2).await;
+    post(&publish_url, json!({ "event": ev, "data": 3 })).await;
+    until("ticks 2 and 3", || ticks.borrow().len() >= 3).await;
+
+    // The watchdog replaces a stalled stream (the server's heartbeat: --sse-ping 250).
+    post(&format!("{base}/sse/control/stall"), json!({ "ms": 4000 })).await;
+    until_within(4_000, "the watchdog", || {
+        states.disconnects(StreamClosed::IdleTimeout) == 1
+    })
+    .await;
+    until("the reconnection", || states.connects() >= 3).await;
+    sleep(SETTLE).await;
+    assert_eq!(*ticks.borrow(), vec![1, 2, 3]);
 }

@@ -2,8 +2,9 @@
 # Sets up what is missing, then runs every test: lints (fmt, clippy for host and wasm32),
 # native tests (codec, session, property tests, example server), the npm package build with
 # its size budget, and the browser tests (Rust API through wasm-bindgen-test, JS API through
-# playwright-core) against the Node socket.io server and the Rust socketioxide server, both
-# started here on 127.0.0.1 with ephemeral ports and stopped by PID.
+# playwright-core) against the Node socket.io server and the Rust socketioxide server, and for
+# the SSE and plain-WebSocket modes against their own test servers and the Rust server's
+# endpoints, all started here on 127.0.0.1 with ephemeral ports and stopped by PID.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -27,6 +28,8 @@ step "lint: clippy (wasm32, Rust API and browser tests)"
 cargo clippy --lib --tests --target wasm32-unknown-unknown -- -D warnings
 step "lint: clippy (wasm32, npm build)"
 cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features js -- -D warnings
+step "lint: clippy (wasm32, npm build of the SSE and WebSocket modes)"
+cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features js-stream -- -D warnings
 
 step "native tests: codec, session, property tests, example server"
 cargo test --workspace
@@ -49,10 +52,22 @@ export RTIO_NODE_RECOVERY_URL="$SERVER_URL"
 export RTIO_RUST_SERVER_BIN="$CARGO_TARGET_DIR/debug/rtio-server"
 start_server rust "$ARTIFACTS/rust-server.log" "$RTIO_RUST_SERVER_BIN" --port 0
 export RTIO_RUST_URL="$SERVER_URL"
+# The SSE and plain-WebSocket modes: the two independent test servers, and the Rust server's
+# /sse and /ws endpoints with their test controls. Fast heartbeats, for the watchdog tests.
+start_server sse "$ARTIFACTS/sse-server.log" node tests/servers/sse/server.mjs --port 0 --ping-interval 250
+export RTIO_SSE_URL="$SERVER_URL"
+start_server ws "$ARTIFACTS/ws-server.log" node tests/servers/ws/server.mjs --port 0
+export RTIO_WS_URL="$SERVER_URL"
+start_server rust-modes "$ARTIFACTS/rust-modes-server.log" "$RTIO_RUST_SERVER_BIN" --port 0 --test-controls --sse-ping 250
+export RTIO_MODES_URL="$SERVER_URL"
 
 step "browser tests: Rust API (wasm-bindgen-test in headless Chromium)"
 WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-180}" \
   cargo test --target wasm32-unknown-unknown --test browser
+
+step "browser tests: Rust API of the SSE and WebSocket modes (wasm-bindgen-test in headless Chromium)"
+WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-180}" \
+  cargo test --target wasm32-unknown-unknown --test browser_modes
 
 step "browser tests: JS API and package (playwright-core in headless Chromium)"
 node --test --test-concurrency=1 tests/js/

@@ -593,7 +593,7 @@ impl Drop for WsInner {
 /// # async fn demo() -> Result<(), rtio::ws::Error> {
 /// let ws = Ws::connect("ws://127.0.0.1:8080/ws", WsOptions::default().room("lobby"))?;
 /// let _state = ws.on_state(|e: &StreamEvent| web_sys::console::log_1(&format!("{e:?}").into()));
-/// let _confirm = ws.on_with_ack("confirm", |question: String, ack| {
+/// let _confirm = ws.on_with_ack("confirm", |_question: String, ack| {
 ///     if let Some(ack) = ack {
 ///         let _ = ack.send(&"yes");
 ///     }
