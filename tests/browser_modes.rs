@@ -426,13 +426,16 @@ async fn sse_resumes_after_a_drop_without_loss_or_duplicate() {
     );
 }
 
-/// A 503 answer (after which a bare EventSource gives up) is a connect error followed by a
+/// A 503 answer (after which a bare EventSource gives up) is a connect error carrying the
+/// status and body (asked again with one GET, since EventSource hides them), followed by a
 /// reconnection with backoff.
 #[wasm_bindgen_test]
 async fn sse_reconnects_after_http_errors() {
+    // Each failed attempt takes two answers: the EventSource's and the GET asking for its
+    // status.
     post(
         &format!("{}/control/fail", sse_server()),
-        json!({ "status": 503, "count": 2 }),
+        json!({ "status": 503, "count": 4 }),
     )
     .await;
     let base = sse_server();
@@ -444,9 +447,11 @@ async fn sse_reconnects_after_http_errors() {
     )
     .expect("Sse::connect");
     let states = sse_states(&sse);
+    let (errors, e) = collector::<StreamError>();
+    let _errors = sse.on_connect_error(move |err| e.borrow_mut().push(err.clone()));
     until("connected after two failures", || sse.connected()).await;
-    let errors = states.count(|e| matches!(e, StreamEvent::ConnectError { .. }));
-    assert_eq!(errors, 2, "connect errors: {:?}", states.list());
+    let failures = states.count(|e| matches!(e, StreamEvent::ConnectError { .. }));
+    assert_eq!(failures, 2, "connect errors: {:?}", states.list());
     assert!(
         states
             .list()
@@ -454,12 +459,37 @@ async fn sse_reconnects_after_http_errors() {
         "connected at attempt 2: {:?}",
         states.list()
     );
+    assert_eq!(errors.borrow().len(), 2, "{:?}", errors.borrow());
+    for err in errors.borrow().iter() {
+        match err {
+            StreamError::Http { status: 503, data } => {
+                assert!(data["error"].is_string(), "the body: {data}")
+            }
+            other => panic!("expected HTTP 503, got {other:?}"),
+        }
+    }
     let ev = unique("after");
     let (got, g) = collector::<String>();
     let _sub = sse.on(&ev, move |s: String| g.borrow_mut().push(s));
     sleep(50).await;
     publish(&ev, json!("ok"), None).await;
     until("an event after the failures", || !got.borrow().is_empty()).await;
+
+    // A server that is not there: a connect error without an HTTP answer.
+    let gone = Sse::connect(
+        "http://127.0.0.1:9/events",
+        SseOptions::default().reconnection(false),
+    )
+    .expect("Sse::connect");
+    let (errors, e) = collector::<StreamError>();
+    let _errors = gone.on_connect_error(move |err| e.borrow_mut().push(err.clone()));
+    until("a connect error", || !errors.borrow().is_empty()).await;
+    assert!(
+        matches!(errors.borrow()[0], StreamError::Transport(_)),
+        "{:?}",
+        errors.borrow()
+    );
+    until("no more attempts", || !gone.active()).await;
 }
 
 /// The heartbeat watchdog reconnects a stream that went silent; what was published meanwhile
@@ -983,7 +1013,13 @@ async fn ws_reconnects_after_refused_upgrades() {
     )
     .expect("Ws::connect");
     let states = ws_states(&ws);
+    let (errors, e) = collector::<StreamError>();
+    let _errors = ws.on_connect_error(move |err| e.borrow_mut().push(err.clone()));
     until("connected after two refusals", || ws.connected()).await;
+    assert_eq!(
+        *errors.borrow(),
+        vec![StreamError::Transport(StreamClosed::TransportError); 2]
+    );
     assert_eq!(
         states.count(|e| matches!(e, StreamEvent::ConnectError { .. })),
         2,
@@ -1206,6 +1242,24 @@ async fn modes_server_sse_bridge() {
     until("the reconnection", || states.connects() == 2).await;
     post(&publish_url, json!({ "event": ev, "data": 3 })).await;
     until("ticks 2 and 3", || ticks.borrow().len() >= 3).await;
+
+    // A refused room: the connect error has the server's status and reason.
+    let refused = Sse::connect(
+        &format!("{base}/sse"),
+        SseOptions::default().room("locked:x").reconnection(false),
+    )
+    .expect("Sse::connect");
+    let (errors, e) = collector::<StreamError>();
+    let _errors = refused.on_connect_error(move |err| e.borrow_mut().push(err.clone()));
+    until("the refusal", || !errors.borrow().is_empty()).await;
+    match &errors.borrow()[0] {
+        StreamError::Http { status, data } => {
+            assert!((400..500).contains(status), "a 4xx: {status}");
+            assert_eq!(data["error"], json!("not allowed"));
+        }
+        other => panic!("expected an HTTP error, got {other:?}"),
+    }
+    drop(refused);
 
     // The watchdog replaces a stalled stream (the server's heartbeat: --sse-ping 250).
     post(&format!("{base}/sse/control/stall"), json!({ "ms": 4000 })).await;

@@ -85,6 +85,16 @@ impl EsTransport {
         }
     }
 
+    /// The URL it reads.
+    pub fn url(&self) -> String {
+        self.es.url()
+    }
+
+    /// Whether the `EventSource` gave up (`CLOSED`): after an error answer, it does not retry.
+    pub fn gave_up(&self) -> bool {
+        self.es.ready_state() == EventSource::CLOSED
+    }
+
     /// Stops hearing the events named `name`.
     pub fn unlisten(&mut self, name: &str) {
         if let Some(at) = self.names.iter().position(|n| n == name) {

@@ -1,6 +1,6 @@
 //! What the SSE and plain-WebSocket modes need of the web platform besides their transport:
-//! URLs resolved against the page ([`resolve`], [`with_query`]) and JSON `POST`s with `fetch`
-//! ([`Post`]).
+//! URLs resolved against the page ([`resolve`], [`with_query`]), JSON `POST`s with `fetch`
+//! ([`Post`]) and the status of a URL an `EventSource` could not open ([`Probe`]).
 
 use std::future::Future;
 
@@ -170,4 +170,67 @@ fn describe(e: JsValue) -> String {
         .ok()
         .and_then(|m| m.as_string())
         .unwrap_or_else(|| "request failed".to_string())
+}
+
+/// A `GET` that learns a URL's answer (status, and body when it is an error) and stops reading
+/// there: an `EventSource` that fails before opening hides why. Dropping it cancels the request.
+pub(crate) struct Probe {
+    abort: Option<AbortController>,
+}
+
+impl Probe {
+    /// Starts a `GET` of `url` (cookies sent cross-origin too when `credentials`); the future
+    /// gives its status and, unless it is 2xx, its body (a 2xx body, maybe an endless stream,
+    /// is not read), or the failure's message.
+    pub fn get(
+        url: &str,
+        credentials: bool,
+    ) -> (
+        Probe,
+        impl Future<Output = Result<Answer, String>> + 'static,
+    ) {
+        let abort = AbortController::new().ok();
+        let init = RequestInit::new();
+        init.set_method("GET");
+        init.set_credentials(if credentials {
+            RequestCredentials::Include
+        } else {
+            RequestCredentials::SameOrigin
+        });
+        let signal: Option<AbortSignal> = abort.as_ref().map(AbortController::signal);
+        init.set_signal(signal.as_ref());
+        let started = fetch_with_init(url, &init);
+        let stop = abort.clone();
+        let answer = async move {
+            let promise = started.map_err(describe)?;
+            let response: Response = JsFuture::from(promise)
+                .await
+                .map_err(describe)?
+                .dyn_into()
+                .map_err(describe)?;
+            let status = response.status();
+            let body = if response.ok() {
+                String::new()
+            } else {
+                JsFuture::from(response.text().map_err(describe)?)
+                    .await
+                    .map_err(describe)?
+                    .as_string()
+                    .unwrap_or_default()
+            };
+            if let Some(a) = &stop {
+                a.abort();
+            }
+            Ok(Answer { status, body })
+        };
+        (Probe { abort }, answer)
+    }
+}
+
+impl Drop for Probe {
+    fn drop(&mut self) {
+        if let Some(a) = &self.abort {
+            a.abort();
+        }
+    }
 }

@@ -36,8 +36,8 @@ pub enum StreamEvent {
     /// unless the reason is [`StreamClosed::Client`] or reconnection is off.
     Disconnect(StreamClosed),
     /// An attempt to connect failed (`connect_error`): `attempt` 0 is the first connection.
-    /// An HTTP error answer is a [`StreamClosed::TransportError`] (the browser's
-    /// `EventSource` and `WebSocket` do not expose the status).
+    /// An HTTP error answer is a [`StreamClosed::TransportError`]; `on_connect_error` tells
+    /// more (an SSE stream's HTTP status and body).
     ConnectError {
         /// Which attempt failed.
         attempt: u32,

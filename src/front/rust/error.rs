@@ -140,7 +140,8 @@ pub enum StreamError {
     /// `emit`: the connection is down and its send buffer is full; nothing was sent or kept.
     BufferFull,
     /// An acknowledgement (SSE): the server answered the emit's `POST` with a status other
-    /// than 2xx; `data` is its body, parsed as JSON (text if not JSON, `null` if empty).
+    /// than 2xx; or a connection attempt (SSE): the stream's `GET` was answered so. `data` is
+    /// the answer's body, parsed as JSON (text if not JSON, `null` if empty).
     Http {
         /// The HTTP status, e.g. 500.
         status: u16,
@@ -157,6 +158,10 @@ pub enum StreamError {
     Disconnected,
     /// An acknowledgement did not deserialize into the requested type.
     Decode(String),
+    /// A connection attempt failed (see `on_connect_error`), for this reason, without an HTTP
+    /// answer to tell more (a network error, a timeout, a WebSocket refused: the browser
+    /// hides its status). An SSE stream answered with an error status is [`StreamError::Http`].
+    Transport(crate::session::stream::StreamClosed),
 }
 
 impl fmt::Display for StreamError {
@@ -177,6 +182,7 @@ impl fmt::Display for StreamError {
             StreamError::Decode(e) => {
                 write!(f, "acknowledgement did not match the expected type: {e}")
             }
+            StreamError::Transport(why) => write!(f, "could not connect: {why}"),
         }
     }
 }

@@ -31,7 +31,7 @@ use crate::session::backoff::BackoffConfig;
 use crate::session::stream::StreamConfig;
 use crate::shell::clock;
 use crate::shell::event_source::{EsSignal, EsTransport};
-use crate::shell::http::{self, Post};
+use crate::shell::http::{self, Answer, Post, Probe};
 use crate::shell::listeners::{Registry, Reply};
 use crate::shell::stream_link::{StreamHost, StreamLink};
 use crate::shell::timer::Timer;
@@ -287,6 +287,15 @@ pub(super) fn encode_args(prefix: &[&str], args: &[&dyn Arg]) -> Result<String, 
     Ok(text)
 }
 
+/// An answer's body as a value: JSON, else the text, `null` when empty.
+fn answer_data(a: Answer) -> Value {
+    if a.body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&a.body).unwrap_or(Value::String(a.body))
+    }
+}
+
 /// A JSON string's text.
 pub(super) fn json_str(s: &str) -> String {
     Value::from(s).to_string()
@@ -349,6 +358,7 @@ enum Handler {
     Event(Rc<str>, Box<EventFn>),
     Any(Box<AnyFn>),
     State(Box<dyn FnMut(&StreamEvent)>),
+    ConnectError(Box<dyn FnMut(&Error)>),
 }
 
 struct SseInner {
@@ -359,6 +369,12 @@ struct SseInner {
     es: RefCell<Option<EsTransport>>,
     /// Whether the current `EventSource` opened.
     opened: Cell<bool>,
+    /// Counts the attempts opened and closed, so a late probe of an old one is ignored.
+    attempt: Cell<u64>,
+    /// The `GET` asking why the current attempt failed.
+    probe: RefCell<Option<Probe>>,
+    /// What the probe learned, for the attempt's `connect_error`.
+    connect_error: RefCell<Option<Error>>,
     listeners: Registry<Handler>,
     rooms: RefCell<Vec<String>>,
     last_event_id: RefCell<Option<String>>,
@@ -406,12 +422,49 @@ impl SseInner {
             EsSignal::Error => {
                 // Closed here whatever the browser would do next: rtio's backoff reconnects,
                 // from the last event id.
-                let es = self.es.borrow_mut().take();
-                drop(es);
-                let error = !self.opened.get();
-                StreamLink::apply(self, |s, now| s.handle_closed(error, now));
+                let Some(es) = self.es.borrow_mut().take() else {
+                    return;
+                };
+                if self.opened.get() {
+                    drop(es);
+                    StreamLink::apply(self, |s, now| s.handle_closed(false, now));
+                } else if es.gave_up() {
+                    // An answer that is not a stream: EventSource hides the status, so one GET
+                    // asks for it. The attempt stays open until then.
+                    let url = es.url();
+                    drop(es);
+                    self.ask_why(&url);
+                } else {
+                    drop(es);
+                    StreamLink::apply(self, |s, now| s.handle_closed(true, now));
+                }
             }
         }
+    }
+
+    /// Learns why the current attempt failed, then reports the failure.
+    fn ask_why(self: &Rc<Self>, url: &str) {
+        let attempt = self.attempt.get();
+        let (probe, answer) = Probe::get(url, self.opts.with_credentials);
+        *self.probe.borrow_mut() = Some(probe);
+        let weak = Rc::downgrade(self);
+        wasm_bindgen_futures::spawn_local(async move {
+            let answer = answer.await;
+            let Some(inner) = weak.upgrade() else { return };
+            if inner.attempt.get() != attempt {
+                return;
+            }
+            inner.probe.borrow_mut().take();
+            let error = match answer {
+                Ok(a) if !(200..300).contains(&a.status) => Error::Http {
+                    status: a.status,
+                    data: answer_data(a),
+                },
+                _ => Error::Transport(StreamClosed::TransportError),
+            };
+            *inner.connect_error.borrow_mut() = Some(error);
+            StreamLink::apply(&inner, |s, now| s.handle_closed(true, now));
+        });
     }
 
     fn body(&self, emit: &Emit) -> String {
@@ -452,6 +505,20 @@ impl SseInner {
             }
             _ => false,
         });
+        if let StreamEvent::ConnectError { reason, .. } = *e {
+            let error = self
+                .connect_error
+                .borrow_mut()
+                .take()
+                .unwrap_or(Error::Transport(reason));
+            self.listeners.call(|h| match h {
+                Handler::ConnectError(f) => {
+                    f(&error);
+                    true
+                }
+                _ => false,
+            });
+        }
     }
 }
 
@@ -464,7 +531,7 @@ impl StreamHost for SseInner {
     }
 
     fn open(self: &Rc<Self>) -> bool {
-        self.es.borrow_mut().take();
+        self.close();
         self.opened.set(false);
         let url = self.stream_url();
         let mut names: Vec<Rc<str>> = vec![
@@ -494,8 +561,12 @@ impl StreamHost for SseInner {
     }
 
     fn close(&self) {
+        self.attempt.set(self.attempt.get().wrapping_add(1));
         let es = self.es.borrow_mut().take();
         drop(es);
+        let probe = self.probe.borrow_mut().take();
+        drop(probe);
+        self.connect_error.borrow_mut().take();
     }
 
     fn write(self: &Rc<Self>, mut emit: Emit) -> bool {
@@ -516,18 +587,12 @@ impl StreamHost for SseInner {
                 Err(_) if weak.strong_count() == 0 => Err(Error::Disconnected),
                 Err(e) => Err(Error::Network(e)),
                 Ok(a) => {
-                    let data = if a.body.is_empty() {
-                        Value::Null
-                    } else {
-                        serde_json::from_str(&a.body).unwrap_or(Value::String(a.body))
-                    };
-                    if (200..300).contains(&a.status) {
+                    let status = a.status;
+                    let data = answer_data(a);
+                    if (200..300).contains(&status) {
                         Ok(data)
                     } else {
-                        Err(Error::Http {
-                            status: a.status,
-                            data,
-                        })
+                        Err(Error::Http { status, data })
                     }
                 }
             };
@@ -669,6 +734,9 @@ impl Sse {
             emit_url,
             es: RefCell::new(None),
             opened: Cell::new(false),
+            attempt: Cell::new(0),
+            probe: RefCell::new(None),
+            connect_error: RefCell::new(None),
             listeners: Registry::default(),
             rooms: RefCell::new(opts.rooms.clone()),
             last_event_id: RefCell::new(opts.last_event_id.clone()),
@@ -842,6 +910,12 @@ impl Sse {
                 f()
             }
         })
+    }
+
+    /// Calls `f` each time an attempt to connect fails, with why: [`Error::Http`] when the
+    /// stream's URL answered an error status (with its body), else [`Error::Transport`].
+    pub fn on_connect_error(&self, f: impl FnMut(&Error) + 'static) -> Subscription {
+        self.add(None, Handler::ConnectError(Box::new(f)))
     }
 
     /// Calls `f` each time the open stream goes down, with the reason.

@@ -322,6 +322,7 @@ enum Handler {
     Any(Box<AnyFn>),
     Message(Box<dyn FnMut(&Message)>),
     State(Box<dyn FnMut(&StreamEvent)>),
+    ConnectError(Box<dyn FnMut(&Error)>),
 }
 
 struct WsInner {
@@ -552,6 +553,16 @@ impl StreamHost for WsInner {
                     }
                     _ => false,
                 });
+                if let StreamEvent::ConnectError { reason, .. } = e {
+                    let error = Error::Transport(reason);
+                    self.listeners.call(|h| match h {
+                        Handler::ConnectError(f) => {
+                            f(&error);
+                            true
+                        }
+                        _ => false,
+                    });
+                }
             }
             Delivery::Frame(FrameData::Text(text)) => self.text(text),
             Delivery::Frame(FrameData::Binary(bytes)) => self.message(Message::Binary(bytes)),
@@ -817,6 +828,12 @@ impl Ws {
                 f()
             }
         })
+    }
+
+    /// Calls `f` each time an attempt to connect fails, with why ([`Error::Transport`]: the
+    /// browser hides a refused upgrade's HTTP status).
+    pub fn on_connect_error(&self, f: impl FnMut(&Error) + 'static) -> Subscription {
+        self.add(None, Handler::ConnectError(Box::new(f)))
     }
 
     /// Calls `f` each time the open connection goes down, with the reason.
