@@ -61,12 +61,32 @@ pub const MAX_STALL_MS: u64 = 600_000;
 
 const PING: &[u8] = b"event: ping\ndata: {}\n\n";
 
-/// `GET /sse` and `POST /sse`.
+/// `GET /sse` and `POST /sse`, open to pages of any origin (see [`cors`]).
 pub fn routes(bridge: Arc<Bridge>) -> Router {
     Router::new()
         .route("/sse", get(stream).post(emit))
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(cors())
         .with_state(bridge)
+}
+
+/// CORS for the SSE routes: the request's origin is allowed, with credentials (so
+/// `EventSource` with `withCredentials` and `fetch` with `credentials: "include"` work), and the
+/// headers an SSE client sends (`Content-Type` for the JSON POSTs, `Authorization`, and
+/// `Last-Event-ID` from the fetch transport). The demo keeps nothing behind cookies; a real
+/// server would list its own origins instead.
+fn cors() -> tower_http::cors::CorsLayer {
+    use axum::http::{header, HeaderName, Method};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::mirror_request())
+        .allow_credentials(true)
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            HeaderName::from_static("last-event-id"),
+        ])
 }
 
 /// The `--test-controls` routes of the SSE endpoint.
@@ -78,6 +98,7 @@ pub fn test_routes(bridge: Arc<Bridge>) -> Router {
         .route("/sse/control/drop", post(control_drop))
         .route("/sse/control/clients", get(control_clients))
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(cors())
         .with_state(bridge)
 }
 
