@@ -187,6 +187,25 @@ for (const [name, T] of Object.entries(TARGETS)) {
           assert.deepEqual(r.rooms, ["lobby-sse"]);
         });
 
+      if (name == "independent" && transport == "fetch")
+        it("the server's retry: is the floor of the reconnect delay", { timeout: 20_000 }, async () => {
+          const s = await server([...T.args.ping(300), "--retry", "1500"]);
+          await page(s, async (p) => {
+            await p.run(async ({ url, opts }) => {
+              window.c = sse(url, opts);
+              await next(c, "connect");
+              await sleep(100);
+              c.once("disconnect", () => (window.t0 = Date.now()));
+              window.back = new Promise((r) => c.on("connect", () => window.t0 && r(Date.now() - window.t0)));
+            }, { url: s.url + T.stream, opts: opts() });
+            await post(s.url + T.control + "/drop");
+            const ms = await p.run(() => window.back);
+            // The client's own delay is 100-400 ms; the server asked for 1.5 s.
+            assert.ok(ms >= 1450, `reconnected after ${ms} ms`);
+            assert.ok(ms < 3000, `reconnected after ${ms} ms`);
+          });
+        });
+
       it("the heartbeat watchdog reconnects a stalled stream", { timeout: 20_000 }, async () => {
         const s = await server();
         await page(s, async (p) => {
