@@ -26,7 +26,7 @@ use std::rc::Rc;
 use std::task::Poll;
 use std::time::Duration;
 
-use rtio::sse::{Sse, SseOptions, StreamClosed, StreamEvent};
+use rtio::sse::{Sse, SseOptions, SseTransport, StreamClosed, StreamEvent};
 use rtio::ws::{Message, Ws, WsOptions};
 use rtio::{Member, Options, PresenceEvent, Socket, StreamError, Subscription};
 use serde::Deserialize;
@@ -717,6 +717,123 @@ async fn sse_drop_closes_everything() {
     assert_eq!(event_sources_open(), before, "the EventSource is closed");
     let r = within(WAIT, "held ack after drop", held).await;
     assert!(r.is_err(), "{r:?}");
+}
+
+/// The fetch transport: events with data, the user's headers on the stream, resume through the
+/// `Last-Event-ID` header after a drop, an HTTP error as a connect error with its status, and
+/// `on_any` hearing events of names that have no listener.
+#[wasm_bindgen_test]
+async fn sse_fetch_transport() {
+    let chat = unique("fchat");
+    let unheard = unique("unheard");
+    let token = format!("Bearer {}", unique("t"));
+    let base = sse_server();
+    let sse = Sse::connect(
+        &format!("{base}/events"),
+        SseOptions::default()
+            .transport(SseTransport::Fetch)
+            .header("Authorization", token.clone())
+            .reconnection_delay(Duration::from_millis(300))
+            .randomization_factor(0.0)
+            .emit_url(format!("{base}/emit")),
+    )
+    .expect("Sse::connect");
+    let states = sse_states(&sse);
+    let (errors, e) = collector::<StreamError>();
+    let _errors = sse.on_connect_error(move |err| e.borrow_mut().push(err.clone()));
+    let (chats, c) = collector::<Chat>();
+    let _chat = sse.on(&chat, move |m: Chat| c.borrow_mut().push(m));
+    let (anys, a) = collector::<(String, Value)>();
+    let _any = sse.on_any(move |name, v| a.borrow_mut().push((name.to_string(), v.clone())));
+    until("the fetch stream opens", || sse.connected()).await;
+
+    // The header reached the server with the stream's request.
+    let clients = get(&format!("{base}/control/clients")).await;
+    let mine = clients
+        .as_array()
+        .expect("clients")
+        .iter()
+        .filter(|c| c["authorization"] == json!(token))
+        .count();
+    assert_eq!(
+        mine, 1,
+        "one stream with the Authorization header: {clients}"
+    );
+
+    publish(&chat, json!({ "text": "one" }), None).await;
+    let id = publish(&unheard, json!({ "n": 1 }), None).await;
+    until("the chat event", || chats.borrow().len() == 1).await;
+    until("the unheard event through on_any", || {
+        anys.borrow().iter().any(|(n, _)| *n == unheard)
+    })
+    .await;
+    assert_eq!(*chats.borrow(), vec![Chat { text: "one".into() }]);
+    let seen = anys.borrow().iter().find(|(n, _)| *n == unheard).cloned();
+    assert_eq!(seen.map(|(_, v)| v), Some(json!({ "n": 1 })));
+    assert_eq!(sse.last_event_id(), Some(id.to_string()));
+
+    // A drop: what is published meanwhile arrives after the reconnection, which resumes
+    // through the Last-Event-ID header.
+    post(&format!("{base}/control/drop"), json!({})).await;
+    until("the drop is seen", || {
+        states.count(|e| matches!(e, StreamEvent::Disconnect(_))) == 1
+    })
+    .await;
+    publish(&chat, json!({ "text": "two" }), None).await;
+    until("the reconnection", || states.connects() == 2).await;
+    until("the event published during the drop", || {
+        chats.borrow().len() == 2
+    })
+    .await;
+    let clients = get(&format!("{base}/control/clients")).await;
+    let resumed: Vec<&Value> = clients
+        .as_array()
+        .expect("clients")
+        .iter()
+        .filter(|c| c["authorization"] == json!(token))
+        .collect();
+    assert_eq!(resumed.len(), 1, "{clients}");
+    assert_eq!(resumed[0]["lastEventIdFrom"], json!("header"), "{clients}");
+    assert_eq!(resumed[0]["lastEventIdQuery"], Value::Null, "{clients}");
+
+    // An HTTP error answer: a connect error with its status and body, then a reconnection.
+    post(
+        &format!("{base}/control/fail"),
+        json!({ "status": 503, "count": 1 }),
+    )
+    .await;
+    post(&format!("{base}/control/drop"), json!({})).await;
+    until("connected again after the 503", || states.connects() == 3).await;
+    assert_eq!(errors.borrow().len(), 1, "{:?}", errors.borrow());
+    match &errors.borrow()[0] {
+        StreamError::Http { status: 503, data } => {
+            assert!(data["error"].is_string(), "the body: {data}")
+        }
+        other => panic!("expected HTTP 503, got {other:?}"),
+    }
+    publish(&chat, json!({ "text": "three" }), None).await;
+    until("an event after the 503", || chats.borrow().len() == 3).await;
+    sleep(SETTLE).await;
+    let texts: Vec<String> = chats.borrow().iter().map(|c| c.text.clone()).collect();
+    assert_eq!(texts, vec!["one", "two", "three"], "none lost, none twice");
+
+    // Dropping it aborts the request: the server sees the stream go.
+    drop(sse);
+    let mut gone = false;
+    for _ in 0..20 {
+        let clients = get(&format!("{base}/control/clients")).await;
+        if !clients
+            .as_array()
+            .expect("clients")
+            .iter()
+            .any(|c| c["authorization"] == json!(token))
+        {
+            gone = true;
+            break;
+        }
+        sleep(100).await;
+    }
+    assert!(gone, "the request was aborted");
 }
 
 /// A URL that cannot be a stream is refused at once.

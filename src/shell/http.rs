@@ -13,7 +13,7 @@ use web_sys::{AbortController, AbortSignal, Headers, RequestCredentials, Request
 extern "C" {
     // The global `fetch`, in a window as in a worker.
     #[wasm_bindgen(js_name = fetch, catch)]
-    fn fetch_with_init(input: &str, init: &RequestInit) -> Result<Promise, JsValue>;
+    pub(crate) fn fetch_with_init(input: &str, init: &RequestInit) -> Result<Promise, JsValue>;
 }
 
 /// `url` made absolute against the page's address (so `/events` works), with its fragment

@@ -26,6 +26,8 @@ pub(crate) mod page;
 #[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
 pub(crate) mod plain_websocket;
 #[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
+pub(crate) mod sse_fetch;
+#[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
 pub(crate) mod stream_link;
 #[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
 pub(crate) mod timer;

@@ -33,6 +33,7 @@ use crate::shell::clock;
 use crate::shell::event_source::{EsSignal, EsTransport};
 use crate::shell::http::{self, Answer, Post, Probe};
 use crate::shell::listeners::{Registry, Reply};
+use crate::shell::sse_fetch::{FetchSignal, FetchTransport};
 use crate::shell::stream_link::{StreamHost, StreamLink};
 use crate::shell::timer::Timer;
 
@@ -53,6 +54,20 @@ const RESERVED: [&str; 6] = [
 
 /// The rooms convention's event that gives this client its id.
 const HELLO: &str = "rtio:hello";
+
+/// How the event stream is read; see [`SseOptions::transport`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SseTransport {
+    /// The browser's `EventSource` (the default): no request headers on the stream, the last
+    /// event id resumed through the query parameter `lastEventId`, and only the events of names
+    /// listened to are heard.
+    #[default]
+    EventSource,
+    /// `fetch` with a streaming body, read by rtio's own SSE parser: the stream's request
+    /// carries [`SseOptions::header`]s and `Last-Event-ID`, `retry:` sets the least reconnection
+    /// delay, and every event is heard (so [`Sse::on_any`] sees all of them).
+    Fetch,
+}
 
 /// Options of [`Sse::connect`]; the defaults are `MODES.md`'s.
 ///
@@ -84,6 +99,7 @@ pub struct SseOptions {
     ping: String,
     ping_timeout: Option<Duration>,
     last_event_id: Option<String>,
+    transport: SseTransport,
 }
 
 impl Default for SseOptions {
@@ -105,6 +121,7 @@ impl Default for SseOptions {
             ping: "ping".into(),
             ping_timeout: None,
             last_event_id: None,
+            transport: SseTransport::EventSource,
         }
     }
 }
@@ -198,13 +215,15 @@ impl SseOptions {
     }
 
     /// Sends cookies cross-origin: `EventSource`'s `withCredentials`, and
-    /// `credentials: "include"` for the emits' `POST`s (default false).
+    /// `credentials: "include"` for the emits' `POST`s and the [`SseTransport::Fetch`] stream
+    /// (default false).
     pub fn with_credentials(mut self, on: bool) -> Self {
         self.with_credentials = on;
         self
     }
 
-    /// Adds a header to the emits' `POST`s (`EventSource` cannot send headers on the stream).
+    /// Adds a header to the emits' `POST`s, and to the stream's request with
+    /// [`SseTransport::Fetch`] (`EventSource` cannot send headers on the stream).
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
         self
@@ -223,16 +242,24 @@ impl SseOptions {
     }
 
     /// Reconnects when nothing (no event, no heartbeat) arrived for this long (default: no
-    /// watchdog). Set it above the server's heartbeat period. Only events of names listened to
-    /// are seen: the heartbeat, `message` and those with a listener.
+    /// watchdog). Set it above the server's heartbeat period. With `EventSource` only events of
+    /// names listened to are seen: the heartbeat, `message` and those with a listener; with
+    /// [`SseTransport::Fetch`] any bytes of the stream are.
     pub fn ping_timeout(mut self, timeout: Duration) -> Self {
         self.ping_timeout = (!timeout.is_zero()).then_some(timeout);
         self
     }
 
-    /// Resumes from this event id on the first connect (the query parameter `lastEventId`).
+    /// Resumes from this event id on the first connect (the query parameter `lastEventId`, or
+    /// the `Last-Event-ID` header with [`SseTransport::Fetch`]).
     pub fn last_event_id(mut self, id: impl Into<String>) -> Self {
         self.last_event_id = Some(id.into());
+        self
+    }
+
+    /// How the stream is read (default [`SseTransport::EventSource`]).
+    pub fn transport(mut self, transport: SseTransport) -> Self {
+        self.transport = transport;
         self
     }
 
@@ -361,13 +388,34 @@ enum Handler {
     ConnectError(Box<dyn FnMut(&Error)>),
 }
 
+/// The transport of the current attempt.
+enum Transport {
+    Es(EsTransport),
+    /// Held only to be dropped: that aborts the request.
+    Fetch(#[allow(dead_code)] FetchTransport),
+}
+
+impl Transport {
+    fn listen(&mut self, name: &str) {
+        if let Transport::Es(es) = self {
+            es.listen(name);
+        }
+    }
+
+    fn unlisten(&mut self, name: &str) {
+        if let Transport::Es(es) = self {
+            es.unlisten(name);
+        }
+    }
+}
+
 struct SseInner {
     link: StreamLink<SseInner>,
     url: String,
     emit_url: String,
     opts: SseOptions,
-    es: RefCell<Option<EsTransport>>,
-    /// Whether the current `EventSource` opened.
+    es: RefCell<Option<Transport>>,
+    /// Whether the current transport opened.
     opened: Cell<bool>,
     /// Counts the attempts opened and closed, so a late probe of an old one is ignored.
     attempt: Cell<u64>,
@@ -390,14 +438,17 @@ impl SseInner {
         name == "message" || name == HELLO || name == self.opts.ping
     }
 
-    fn stream_url(&self) -> String {
+    /// The stream's URL; with the last event id as the query parameter `lastEventId` when
+    /// `with_id` (the fetch transport sends it as a header instead).
+    fn stream_url(&self, with_id: bool) -> String {
         let rooms = self.rooms.borrow();
         let last = self.last_event_id.borrow();
+        let last = if with_id { last.as_deref() } else { None };
         let mut pairs: Vec<(&str, &str)> = rooms.iter().map(|r| ("room", r.as_str())).collect();
         if let Some(meta) = &self.opts.meta {
             pairs.push(("meta", meta));
         }
-        if let Some(id) = last.as_deref() {
+        if let Some(id) = last {
             pairs.push(("lastEventId", id));
         }
         for (k, v) in &self.opts.query {
@@ -422,8 +473,12 @@ impl SseInner {
             EsSignal::Error => {
                 // Closed here whatever the browser would do next: rtio's backoff reconnects,
                 // from the last event id.
-                let Some(es) = self.es.borrow_mut().take() else {
-                    return;
+                let es = match self.es.borrow_mut().take() {
+                    Some(Transport::Es(es)) => es,
+                    other => {
+                        drop(other);
+                        return;
+                    }
                 };
                 if self.opened.get() {
                     drop(es);
@@ -438,6 +493,43 @@ impl SseInner {
                     drop(es);
                     StreamLink::apply(self, |s, now| s.handle_closed(true, now));
                 }
+            }
+        }
+    }
+
+    fn fetch_signal(self: &Rc<Self>, signal: FetchSignal) {
+        match signal {
+            FetchSignal::Open => {
+                self.opened.set(true);
+                StreamLink::apply(self, |s, now| s.handle_opened(now));
+            }
+            FetchSignal::Activity => {
+                StreamLink::apply(self, |s, now| s.handle_activity(now));
+            }
+            FetchSignal::Event { name, data, id } => {
+                self.signal(EsSignal::Event { name, data, id });
+            }
+            FetchSignal::Retry(floor) => {
+                StreamLink::apply(self, |s, _| s.handle_retry(floor));
+            }
+            FetchSignal::Refused { status, body } => {
+                let Some(t) = self.es.borrow_mut().take() else {
+                    return;
+                };
+                drop(t);
+                *self.connect_error.borrow_mut() = Some(Error::Http {
+                    status,
+                    data: answer_data(Answer { status, body }),
+                });
+                StreamLink::apply(self, |s, now| s.handle_closed(true, now));
+            }
+            FetchSignal::End | FetchSignal::Error => {
+                let Some(t) = self.es.borrow_mut().take() else {
+                    return;
+                };
+                drop(t);
+                let error = matches!(signal, FetchSignal::Error) || !self.opened.get();
+                StreamLink::apply(self, |s, now| s.handle_closed(error, now));
             }
         }
     }
@@ -533,7 +625,30 @@ impl StreamHost for SseInner {
     fn open(self: &Rc<Self>) -> bool {
         self.close();
         self.opened.set(false);
-        let url = self.stream_url();
+        if self.opts.transport == SseTransport::Fetch {
+            let url = self.stream_url(false);
+            let last = self.last_event_id.borrow().clone();
+            let weak = Rc::downgrade(self);
+            let opened = FetchTransport::open(
+                &url,
+                &self.opts.headers,
+                last.as_deref(),
+                self.opts.with_credentials,
+                move |signal| {
+                    if let Some(inner) = weak.upgrade() {
+                        inner.fetch_signal(signal);
+                    }
+                },
+            );
+            return match opened {
+                Ok(t) => {
+                    *self.es.borrow_mut() = Some(Transport::Fetch(t));
+                    true
+                }
+                Err(_) => false,
+            };
+        }
+        let url = self.stream_url(true);
         let mut names: Vec<Rc<str>> = vec![
             Rc::from("message"),
             Rc::from(HELLO),
@@ -553,7 +668,7 @@ impl StreamHost for SseInner {
         );
         match opened {
             Ok(es) => {
-                *self.es.borrow_mut() = Some(es);
+                *self.es.borrow_mut() = Some(Transport::Es(es));
                 true
             }
             Err(_) => false,
@@ -666,6 +781,8 @@ impl SseInner {
 /// A new `EventSource` is made for each attempt, so rtio's backoff (with jitter) follows every
 /// failure, including the HTTP errors after which a bare `EventSource` gives up; the last event
 /// id is resumed through the query parameter `lastEventId`.
+/// With [`SseTransport::Fetch`] each attempt is a streaming `fetch` instead, carrying the
+/// [`SseOptions::header`]s and the last event id as `Last-Event-ID`.
 ///
 /// A listener that must reach its own connection should capture a [`WeakSse`]: a strong handle
 /// captured by a listener keeps the connection alive forever.
@@ -892,8 +1009,9 @@ impl Sse {
         )
     }
 
-    /// Calls `f` with the name and data of every event the `EventSource` hears: `message`, the
-    /// heartbeat and the names that have a listener (`EventSource` hears no other).
+    /// Calls `f` with the name and data of every event the stream delivers: with
+    /// [`SseTransport::Fetch`], all of them; with the `EventSource`, `message`, the heartbeat
+    /// and the names that have a listener (`EventSource` hears no other).
     pub fn on_any(&self, f: impl FnMut(&str, &Value) + 'static) -> Subscription {
         self.add(None, Handler::Any(Box::new(f)))
     }
