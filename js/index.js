@@ -3,7 +3,7 @@
 // handshake and heartbeat, packet headers, namespace state, ack ids and timeouts, and the
 // pre-connect buffer. JS only holds the WebSocket and one timer for it (the `Engine`
 // class), (de)serialises payloads with the browser's JSON and dispatches to listeners.
-import { Emitter } from "./emitter.js";
+import { Client, Emitter, rm } from "./emitter.js";
 import { Room } from "./rooms.js";
 
 // ---- the wasm's imports and exports (the tables are in src/front/js.rs) ----
@@ -417,7 +417,7 @@ export class Manager extends Emitter {
 Manager.prototype.emit = Emitter.prototype.emitReserved;
 
 /** The client side of one namespace. */
-export class Socket extends Emitter {
+export class Socket extends Client {
   /**
    * Use {@link io} or {@link Manager#socket} rather than this constructor.
    * @param {Manager} io
@@ -440,8 +440,6 @@ export class Socket extends Emitter {
     this.recovered = false;
     if (opts && opts.auth) this.auth = opts.auth;
     this._opts = { ...opts };
-    this.flags = {};
-    this._any = [];
     this._out = [];
     this._act = false;
     if (io._auto) this.connect();
@@ -544,62 +542,15 @@ export class Socket extends Emitter {
     return this;
   }
 
-  /**
-   * Emits `ev` and resolves with the first argument of the server's acknowledgement;
-   * rejects on timeout (see {@link Socket#timeout}, `ackTimeout`) or disconnection.
-   * @example const reply = await socket.timeout(2000).emitWithAck("echo", { a: 1 });
-   */
-  emitWithAck(ev, ...args) {
-    return new Promise((resolve, reject) => {
-      const fn = (err, r) => (err ? reject(err) : resolve(r));
-      fn.withError = true;
-      this.emit(ev, ...args, fn);
-    });
-  }
-
   /** Sends a `message` event. */
   send(...args) {
     return this.emit("message", ...args);
-  }
-
-  /** Sets the ack timeout (ms) of the next emit; its callback becomes error-first. */
-  timeout(ms) {
-    this.flags.timeout = ms;
-    return this;
   }
 
   /** Accepted for compatibility; compression is left to the WebSocket. */
   compress(compress) {
     this.flags.compress = compress;
     return this;
-  }
-
-  /** Flags the next emit as volatile: dropped, not buffered, when not connected. */
-  get volatile() {
-    this.flags.volatile = true;
-    return this;
-  }
-
-  /** Adds a listener called with (event, ...args) for every incoming event. */
-  onAny(fn) {
-    this._any.push(fn);
-    return this;
-  }
-
-  /** Like {@link Socket#onAny}, first in the list. */
-  prependAny(fn) {
-    this._any.unshift(fn);
-    return this;
-  }
-
-  /** Removes a catch-all listener, or all of them without argument. */
-  offAny(fn) {
-    return rm(this._any, fn), this;
-  }
-
-  /** Returns the catch-all listeners. */
-  listenersAny() {
-    return this._any;
   }
 
   /** Adds a listener called with (event, ...args) for every outgoing event. */
@@ -752,13 +703,6 @@ export class Socket extends Emitter {
 }
 
 
-function rm(list, fn) {
-  if (!fn) list.length = 0;
-  else {
-    const i = list.indexOf(fn);
-    if (i >= 0) list.splice(i, 1);
-  }
-}
 
 const cache = {};
 

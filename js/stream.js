@@ -3,7 +3,7 @@
 // src/front/js_stream.rs, whose tables this file follows), and `StreamClient`, the emitter
 // both modes are, with acks, buffering, rooms and presence. A mode adds its transport:
 // `_open()`, `_close()`, `_write(item)` and `_ping()`.
-import { Emitter } from "./emitter.js";
+import { Client } from "./emitter.js";
 import { Room } from "./rooms.js";
 
 const dec = new TextDecoder();
@@ -69,7 +69,7 @@ const timedOut = () => new Error("operation has timed out");
  * The emitter of the SSE and plain-WebSocket modes (see MODES.md). Subclasses provide the
  * transport; this class runs the stream in the wasm and everything above it.
  */
-export class StreamClient extends Emitter {
+export class StreamClient extends Client {
   /** `d` holds the mode's defaults, `o` the user's options. */
   constructor(url, o, d) {
     super();
@@ -87,8 +87,6 @@ export class StreamClient extends Emitter {
     /** Pending room joins and leaves: [room, resolve, "join" | "leave"]. */
     this._wait = [];
     this._meta = o.meta;
-    this._any = [];
-    this._fl = {};
     const t = (x, dflt) => (x == null ? dflt : x);
     this.h = W.o(
       o.reconnection === false ? -1 : t(o.reconnectionAttempts, 1 / 0),
@@ -273,19 +271,7 @@ export class StreamClient extends Emitter {
 
   /** Sends the next emit to `room` (the server relays it to the room's members). */
   to(room) {
-    this._fl.room = room;
-    return this;
-  }
-
-  /** Sets the ack timeout (ms) of the next emit; its callback becomes error-first. */
-  timeout(ms) {
-    this._fl.timeout = ms;
-    return this;
-  }
-
-  /** Flags the next emit as volatile: dropped, not held, when not connected. */
-  get volatile() {
-    this._fl.volatile = true;
+    this.flags.room = room;
     return this;
   }
 
@@ -295,8 +281,8 @@ export class StreamClient extends Emitter {
    */
   emit(ev, ...args) {
     if (RESERVED.includes(ev)) throw new Error('"' + String(ev) + '" is a reserved event name');
-    const f = this._fl;
-    this._fl = {};
+    const f = this.flags;
+    this.flags = {};
     const fn = typeof args[args.length - 1] == "function" ? args.pop() : null;
     // The rooms convention's requests, from room handles.
     if (ev == "rtio:join" || ev == "rtio:leave") {
@@ -338,42 +324,6 @@ export class StreamClient extends Emitter {
   /** Something arrived: the watchdog starts again. */
   _alive() {
     c(this.h, 5);
-  }
-
-  /** Emits `ev` and resolves with the ack; rejects on an error, a timeout or a lost connection. */
-  emitWithAck(ev, ...args) {
-    return new Promise((resolve, reject) => {
-      const fn = (err, r) => (err ? reject(err) : resolve(r));
-      fn.withError = true;
-      this.emit(ev, ...args, fn);
-    });
-  }
-
-  /** Adds a listener called with (event, ...args) for every incoming event. */
-  onAny(fn) {
-    this._any.push(fn);
-    return this;
-  }
-
-  /** Like `onAny`, first in the list. */
-  prependAny(fn) {
-    this._any.unshift(fn);
-    return this;
-  }
-
-  /** Removes a catch-all listener, or all of them without argument. */
-  offAny(fn) {
-    if (!fn) this._any.length = 0;
-    else {
-      const i = this._any.indexOf(fn);
-      if (i >= 0) this._any.splice(i, 1);
-    }
-    return this;
-  }
-
-  /** The catch-all listeners. */
-  listenersAny() {
-    return this._any;
   }
 
   /** Tells the stream that the transport opened (op 4), closed or failed (op 6), or sent bytes of SSE (op 12). */

@@ -100,8 +100,8 @@ export class WsClient extends StreamClient {
 
   /** Writes `data` (a string, an ArrayBuffer or a view) as a raw frame; held while disconnected. */
   send(data) {
-    const v = this._fl.volatile;
-    this._fl = {};
+    const v = this.flags.volatile;
+    this.flags = {};
     return this._push({ raw: data }, v, data);
   }
 }
