@@ -92,12 +92,11 @@
 //! The session is never borrowed while the handler runs, so the handler may call `c`; what such
 //! a call produces is handed over after the outputs already waiting.
 
-use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 
-use super::js_shared::{date_now, room, Global, Ref};
+use super::js_shared::{self, date_now, room, Global, Ref, Slots};
 use crate::session::backoff::BackoffConfig;
 use crate::session::{
     Attachments, EmitError, Frame, Millis, Output as SessionOutput, Session, SessionConfig,
@@ -251,7 +250,7 @@ struct State {
 type Output = (u32, u32, String, Ref, u32, Option<u64>, Ref);
 
 /// The open connections, indexed by handle.
-static SLOTS: Global<Vec<Option<Rc<Conn>>>> = Global(RefCell::new(Vec::new()));
+static SLOTS: Slots<Conn> = Slots::new();
 
 /// The text of the next `cmd`, written by `index.js`.
 static SCRATCH: Global<Vec<u8>> = Global(RefCell::new(Vec::new()));
@@ -269,12 +268,6 @@ static MEMBER: Global<Vec<u8>> = Global(RefCell::new(Vec::new()));
 fn text(bytes: &[u8]) -> &str {
     // SAFETY: well-formed UTF-8, as explained above.
     unsafe { core::str::from_utf8_unchecked(bytes) }
-}
-
-/// The connection of `handle`, cloned so that no borrow of the table is held while it runs.
-fn conn(handle: u32) -> Option<Rc<Conn>> {
-    let slots = SLOTS.0.try_borrow().ok()?;
-    slots.get(handle as usize)?.clone()
 }
 
 /// A request to the `Engine` with nothing but its kind (and maybe a delay).
@@ -318,20 +311,11 @@ fn next(conn: &Conn) -> Option<Output> {
 
 /// The timer request once the session has no output left, if the timer must change.
 fn rearm(st: &mut State) -> Option<Output> {
-    // Re-arm lazily: only when the next deadline is earlier than the armed one. A timer that
-    // fires early finds nothing due and is re-armed then, which keeps timer calls off the
-    // per-message path.
-    let want = st.session.poll_timeout();
-    let change = match (want, st.armed) {
-        (Some(t), Some(armed)) => t < armed,
-        (want, armed) => want.is_some() != armed.is_some(),
-    };
-    if change {
-        st.armed = want;
-        let now = clock::monotonic(&mut st.last_now, date_now());
-        return Some(request(ARM_TIMER, want.map(|t| t.saturating_sub(now))));
-    }
-    None
+    let last = &mut st.last_now;
+    js_shared::rearm(st.session.poll_timeout(), &mut st.armed, || {
+        clock::monotonic(last, date_now())
+    })
+    .map(|delay| request(ARM_TIMER, delay))
 }
 
 /// Hands every pending output to the handler, unless an outer call is doing so.
@@ -374,16 +358,8 @@ pub extern "C" fn open(
     max_buffer: f64,
     seed: f64,
 ) -> u32 {
-    let Ok(mut slots) = SLOTS.0.try_borrow_mut() else {
-        return u32::MAX;
-    };
-    // Reuse a released slot so a page that opens and closes many connections stays small.
-    let handle = slots
-        .iter()
-        .position(Option::is_none)
-        .unwrap_or(slots.len());
-    let conn = Rc::new(Conn {
-        handle: handle as u32,
+    SLOTS.insert(|handle| Conn {
+        handle,
         state: RefCell::new(State {
             // Float-to-int casts saturate: infinity is the largest value, NaN 0.
             session: Session::new(SessionConfig {
@@ -404,12 +380,7 @@ pub extern "C" fn open(
             armed: None,
         }),
         draining: Cell::new(false),
-    });
-    match slots.get_mut(handle) {
-        Some(slot) => *slot = Some(conn),
-        None => slots.push(Some(conn)),
-    }
-    handle as u32
+    })
 }
 
 /// Makes room for `len` bytes of text for the next `cmd` and returns where to write them.
@@ -444,15 +415,10 @@ pub extern "C" fn cmd(
         count,
     };
     if op == 5 {
-        let released = SLOTS
-            .0
-            .try_borrow_mut()
-            .ok()
-            .and_then(|mut s| s.get_mut(handle as usize).and_then(Option::take));
-        drop(released);
+        SLOTS.remove(handle);
         return 0.0;
     }
-    let Some(conn) = conn(handle) else {
+    let Some(conn) = SLOTS.get(handle) else {
         return -4.0;
     };
     let ret = {

@@ -64,12 +64,11 @@
 //! The stream is never borrowed while the handler runs, so the handler may call `c`; what such
 //! a call produces is handed over after the outputs already waiting.
 
-use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 
-use super::js_shared::{date_now, room, Global, Ref};
+use super::js_shared::{self, date_now, room, Global, Ref, Slots};
 use crate::codec::sse::{SseItem, SseParser};
 use crate::session::backoff::BackoffConfig;
 use crate::session::stream::{Output as StreamOutput, Stream, StreamConfig};
@@ -114,15 +113,10 @@ struct State {
 type Out = (u32, String, f64, Ref);
 
 /// The open streams, indexed by handle.
-static SLOTS: Global<Vec<Option<Rc<Conn>>>> = Global(RefCell::new(Vec::new()));
+static SLOTS: Slots<Conn> = Slots::new();
 
 /// The bytes of the next op 12, written by `stream.js`.
 static SCRATCH: Global<Vec<u8>> = Global(RefCell::new(Vec::new()));
-
-fn conn(handle: u32) -> Option<Rc<Conn>> {
-    let slots = SLOTS.0.try_borrow().ok()?;
-    slots.get(handle as usize)?.clone()
-}
 
 /// A number of milliseconds from JS: `0` (or less, or NaN) is none.
 fn millis(ms: f64) -> Option<Millis> {
@@ -147,13 +141,6 @@ pub extern "C" fn open(
     max_buffer: f64,
     seed: f64,
 ) -> u32 {
-    let Ok(mut slots) = SLOTS.0.try_borrow_mut() else {
-        return u32::MAX;
-    };
-    let handle = slots
-        .iter()
-        .position(Option::is_none)
-        .unwrap_or(slots.len());
     // Float-to-int casts saturate: infinity is the largest value, NaN 0.
     let config = StreamConfig {
         backoff: BackoffConfig {
@@ -169,8 +156,8 @@ pub extern "C" fn open(
         max_buffer: max_buffer as usize,
         seed: seed as u64,
     };
-    let conn = Rc::new(Conn {
-        handle: handle as u32,
+    SLOTS.insert(|handle| Conn {
+        handle,
         state: RefCell::new(State {
             stream: Stream::new(config),
             sse: None,
@@ -179,12 +166,7 @@ pub extern "C" fn open(
             armed: None,
         }),
         draining: Cell::new(false),
-    });
-    match slots.get_mut(handle) {
-        Some(slot) => *slot = Some(conn),
-        None => slots.push(Some(conn)),
-    }
-    handle as u32
+    })
 }
 
 /// Makes room for `len` bytes for the next op 12 and returns where to write them.
@@ -199,15 +181,10 @@ pub extern "C" fn cmd(handle: u32, op: u32, num: f64, data: u32) -> f64 {
     // Owned from here on, whatever happens.
     let data = Ref(data);
     if op == 11 {
-        let released = SLOTS
-            .0
-            .try_borrow_mut()
-            .ok()
-            .and_then(|mut s| s.get_mut(handle as usize).and_then(Option::take));
-        drop(released);
+        SLOTS.remove(handle);
         return 0.0;
     }
-    let Some(conn) = conn(handle) else {
+    let Some(conn) = SLOTS.get(handle) else {
         return -4.0;
     };
     let ret = {
@@ -306,20 +283,16 @@ fn next(conn: &Conn) -> Option<Out> {
 
 /// The timer request once nothing else is left, if the timer must change.
 fn rearm(st: &mut State) -> Option<Out> {
-    // Re-arm only when the next deadline is earlier than the armed one (or there is none now):
-    // a timer that fires early finds nothing due and is re-armed then.
-    let want = st.stream.poll_timeout();
-    let change = match (want, st.armed) {
-        (Some(t), Some(armed)) => t < armed,
-        (want, armed) => want.is_some() != armed.is_some(),
-    };
-    if !change {
-        return None;
-    }
-    st.armed = want;
-    let now = clock::monotonic(&mut st.last_now, date_now());
-    let delay = want.map_or(-1.0, |t| t.saturating_sub(now) as f64);
-    Some((ARM_TIMER, String::new(), delay, Ref(0)))
+    let last = &mut st.last_now;
+    let delay = js_shared::rearm(st.stream.poll_timeout(), &mut st.armed, || {
+        clock::monotonic(last, date_now())
+    })?;
+    Some((
+        ARM_TIMER,
+        String::new(),
+        delay.map_or(-1.0, |d| d as f64),
+        Ref(0),
+    ))
 }
 
 /// Hands every pending output to the handler, unless an outer call is doing so.
