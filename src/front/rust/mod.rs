@@ -17,6 +17,8 @@ mod room;
 mod socket;
 #[cfg(target_arch = "wasm32")]
 pub mod sse;
+#[cfg(target_arch = "wasm32")]
+mod stream;
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub(crate) mod url;
 #[cfg(target_arch = "wasm32")]

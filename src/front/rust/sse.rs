@@ -27,7 +27,7 @@ use serde_json::Value;
 
 use super::payload::erased::Arg;
 use super::socket::{warn, Listeners};
-use crate::session::backoff::BackoffConfig;
+use super::stream::{common_handle, common_options, StreamCommon};
 use crate::session::stream::StreamConfig;
 use crate::shell::clock;
 use crate::shell::event_source::{EsSignal, EsTransport};
@@ -83,16 +83,7 @@ pub enum SseTransport {
 /// ```
 #[derive(Debug, Clone)]
 pub struct SseOptions {
-    auto_connect: bool,
-    reconnection: bool,
-    reconnection_attempts: u32,
-    backoff: BackoffConfig,
-    connect_timeout: Duration,
-    max_buffer: usize,
-    ack_timeout: Option<Duration>,
-    rooms: Vec<String>,
-    meta: Option<String>,
-    query: Vec<(String, String)>,
+    common: StreamCommon,
     with_credentials: bool,
     headers: Vec<(String, String)>,
     emit_url: Option<String>,
@@ -105,16 +96,7 @@ pub struct SseOptions {
 impl Default for SseOptions {
     fn default() -> Self {
         SseOptions {
-            auto_connect: true,
-            reconnection: true,
-            reconnection_attempts: u32::MAX,
-            backoff: BackoffConfig::default(),
-            connect_timeout: Duration::from_secs(20),
-            max_buffer: 1000,
-            ack_timeout: None,
-            rooms: Vec::new(),
-            meta: None,
-            query: Vec::new(),
+            common: StreamCommon::default(),
             with_credentials: false,
             headers: Vec::new(),
             emit_url: None,
@@ -126,94 +108,9 @@ impl Default for SseOptions {
     }
 }
 
+common_options!(SseOptions, Sse, "stream", "emits");
+
 impl SseOptions {
-    /// Whether [`Sse::connect`] connects at once (default true); else call
-    /// [`Sse::open`].
-    pub fn auto_connect(mut self, on: bool) -> Self {
-        self.auto_connect = on;
-        self
-    }
-
-    /// Whether to reconnect after a loss or a failed attempt (default true). Never after
-    /// [`Sse::disconnect`].
-    pub fn reconnection(mut self, on: bool) -> Self {
-        self.reconnection = on;
-        self
-    }
-
-    /// Failed attempts in a row before [`StreamEvent::ReconnectFailed`] (default unlimited).
-    pub fn reconnection_attempts(mut self, attempts: u32) -> Self {
-        self.reconnection_attempts = attempts;
-        self
-    }
-
-    /// The first backoff delay; it doubles each attempt (default 1 s).
-    pub fn reconnection_delay(mut self, delay: Duration) -> Self {
-        self.backoff.initial = ms(delay);
-        self
-    }
-
-    /// The longest backoff delay (default 5 s).
-    pub fn reconnection_delay_max(mut self, delay: Duration) -> Self {
-        self.backoff.max = ms(delay);
-        self
-    }
-
-    /// The random share of each delay, 0 to 1 (default 0.5).
-    pub fn randomization_factor(mut self, factor: f64) -> Self {
-        self.backoff.randomization = factor;
-        self
-    }
-
-    /// How long an attempt may take to open (default 20 s; zero: no limit).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// Most emits held while the stream is down (default 1000); more are refused with
-    /// [`Error::BufferFull`].
-    pub fn max_buffer(mut self, emits: usize) -> Self {
-        self.max_buffer = emits;
-        self
-    }
-
-    /// The default timeout of [`Sse::emit_with_ack`] (default: none).
-    pub fn ack_timeout(mut self, timeout: Duration) -> Self {
-        self.ack_timeout = Some(timeout);
-        self
-    }
-
-    /// Adds a room to be in (the query parameter `room`, repeated).
-    pub fn room(mut self, room: impl Into<String>) -> Self {
-        let room = room.into();
-        if !self.rooms.contains(&room) {
-            self.rooms.push(room);
-        }
-        self
-    }
-
-    /// Adds rooms to be in.
-    pub fn rooms<S: Into<String>>(mut self, rooms: impl IntoIterator<Item = S>) -> Self {
-        for r in rooms {
-            self = self.room(r);
-        }
-        self
-    }
-
-    /// A JSON value describing this client to its rooms' other members, sent as the query
-    /// parameter `meta`. A value that does not serialize is ignored.
-    pub fn meta(mut self, meta: &impl Serialize) -> Self {
-        self.meta = serde_json::to_string(meta).ok();
-        self
-    }
-
-    /// Adds a query parameter to the stream's URL.
-    pub fn query(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.query.push((key.into(), value.into()));
-        self
-    }
-
     /// Sends cookies cross-origin: `EventSource`'s `withCredentials`, and
     /// `credentials: "include"` for the emits' `POST`s and the [`SseTransport::Fetch`] stream
     /// (default false).
@@ -264,16 +161,7 @@ impl SseOptions {
     }
 
     fn stream_config(&self) -> StreamConfig {
-        StreamConfig {
-            backoff: self.backoff,
-            reconnection: self.reconnection,
-            attempts: self.reconnection_attempts,
-            idle_timeout: self.ping_timeout.map(ms),
-            ping_interval: None,
-            connect_timeout: (!self.connect_timeout.is_zero()).then(|| ms(self.connect_timeout)),
-            max_buffer: self.max_buffer,
-            seed: seed(),
-        }
+        self.common.stream_config(self.ping_timeout.map(ms), None)
     }
 }
 
@@ -444,14 +332,11 @@ impl SseInner {
         let rooms = self.rooms.borrow();
         let last = self.last_event_id.borrow();
         let last = if with_id { last.as_deref() } else { None };
-        let mut pairs: Vec<(&str, &str)> = rooms.iter().map(|r| ("room", r.as_str())).collect();
-        if let Some(meta) = &self.opts.meta {
-            pairs.push(("meta", meta));
-        }
+        let mut pairs = self.opts.common.room_pairs(&rooms);
         if let Some(id) = last {
             pairs.push(("lastEventId", id));
         }
-        for (k, v) in &self.opts.query {
+        for (k, v) in &self.opts.common.query {
             pairs.push((k, v));
         }
         http::with_query(&self.url, &pairs)
@@ -819,18 +704,7 @@ impl std::fmt::Debug for Sse {
     }
 }
 
-/// A handle that does not keep its [`Sse`] alive; see [`Sse::downgrade`].
-#[derive(Clone)]
-pub struct WeakSse {
-    inner: Weak<SseInner>,
-}
-
-impl WeakSse {
-    /// The connection, if some [`Sse`] handle still holds it.
-    pub fn upgrade(&self) -> Option<Sse> {
-        self.inner.upgrade().map(|inner| Sse { inner })
-    }
-}
+common_handle!(Sse, WeakSse, SseInner, SseOptions, "stream", "");
 
 impl Sse {
     /// Connects to the event stream at `url` (absolute, or relative to the page:
@@ -855,7 +729,7 @@ impl Sse {
             probe: RefCell::new(None),
             connect_error: RefCell::new(None),
             listeners: Registry::default(),
-            rooms: RefCell::new(opts.rooms.clone()),
+            rooms: RefCell::new(opts.common.rooms.clone()),
             last_event_id: RefCell::new(opts.last_event_id.clone()),
             id: RefCell::new(None),
             post: Post::new(),
@@ -864,93 +738,16 @@ impl Sse {
         });
         StreamLink::start(&inner);
         let sse = Sse { inner };
-        if sse.inner.opts.auto_connect {
+        if sse.inner.opts.common.auto_connect {
             sse.open();
         }
         Ok(sse)
-    }
-
-    /// A handle for listeners that use their own connection without keeping it alive.
-    pub fn downgrade(&self) -> WeakSse {
-        WeakSse {
-            inner: Rc::downgrade(&self.inner),
-        }
-    }
-
-    /// (Re)connects after [`disconnect`](Self::disconnect), after the reconnection attempts
-    /// ran out, or without [`SseOptions::auto_connect`]. Nothing while connected or trying.
-    pub fn open(&self) {
-        StreamLink::apply(&self.inner, |s, now| s.connect(now));
-    }
-
-    /// Closes the stream (`io client disconnect`); no reconnection follows until
-    /// [`open`](Self::open). Emits made meanwhile are held for then.
-    pub fn disconnect(&self) {
-        StreamLink::apply(&self.inner, |s, _| s.disconnect());
-    }
-
-    /// Whether the stream is open.
-    pub fn connected(&self) -> bool {
-        self.inner.link.is_open()
-    }
-
-    /// Whether the stream is open or being (re)connected.
-    pub fn active(&self) -> bool {
-        self.inner.link.is_active()
-    }
-
-    /// The id the server gave this client in its last `rtio:hello` event, if it sent one.
-    pub fn id(&self) -> Option<String> {
-        self.inner.id.borrow().clone()
     }
 
     /// The id of the last event received with one (or the one given in
     /// [`SseOptions::last_event_id`]): every reconnection resumes from it.
     pub fn last_event_id(&self) -> Option<String> {
         self.inner.last_event_id.borrow().clone()
-    }
-
-    /// The rooms this client asks to be in.
-    pub fn rooms(&self) -> Vec<String> {
-        self.inner.rooms.borrow().clone()
-    }
-
-    /// Joins `room`: the stream reconnects with the new set of rooms (changes made in the same
-    /// tick make one reconnection, reported as a `Disconnect(Client)` and a `Connect`).
-    pub fn join(&self, room: &str) {
-        {
-            let mut rooms = self.inner.rooms.borrow_mut();
-            if rooms.iter().any(|r| r == room) {
-                return;
-            }
-            rooms.push(room.to_string());
-        }
-        self.schedule_reopen();
-    }
-
-    /// Leaves `room` (see [`join`](Self::join)).
-    pub fn leave(&self, room: &str) {
-        {
-            let mut rooms = self.inner.rooms.borrow_mut();
-            let before = rooms.len();
-            rooms.retain(|r| r != room);
-            if rooms.len() == before {
-                return;
-            }
-        }
-        self.schedule_reopen();
-    }
-
-    fn schedule_reopen(&self) {
-        if self.inner.rejoin.replace(true) {
-            return;
-        }
-        let weak = Rc::downgrade(&self.inner);
-        wasm_bindgen_futures::spawn_local(async move {
-            if let Some(inner) = weak.upgrade() {
-                inner.reopen();
-            }
-        });
     }
 
     fn add(&self, key: Option<&str>, handler: Handler) -> Subscription {
@@ -1016,33 +813,10 @@ impl Sse {
         self.add(None, Handler::Any(Box::new(f)))
     }
 
-    /// Calls `f` with every change of the connection's state.
-    pub fn on_state(&self, f: impl FnMut(&StreamEvent) + 'static) -> Subscription {
-        self.add(None, Handler::State(Box::new(f)))
-    }
-
-    /// Calls `f` each time the stream opens (first connection and reconnections).
-    pub fn on_connect(&self, mut f: impl FnMut() + 'static) -> Subscription {
-        self.on_state(move |e| {
-            if let StreamEvent::Connect { .. } = e {
-                f()
-            }
-        })
-    }
-
     /// Calls `f` each time an attempt to connect fails, with why: [`Error::Http`] when the
     /// stream's URL answered an error status (with its body), else [`Error::Transport`].
     pub fn on_connect_error(&self, f: impl FnMut(&Error) + 'static) -> Subscription {
         self.add(None, Handler::ConnectError(Box::new(f)))
-    }
-
-    /// Calls `f` each time the open stream goes down, with the reason.
-    pub fn on_disconnect(&self, mut f: impl FnMut(StreamClosed) + 'static) -> Subscription {
-        self.on_state(move |e| {
-            if let StreamEvent::Disconnect(why) = e {
-                f(*why)
-            }
-        })
     }
 
     /// Removes every listener of `event` (including ones whose [`Subscription`] is still held).
@@ -1143,7 +917,7 @@ impl Sse {
             deadline: None,
             _reply: PhantomData,
         };
-        match self.inner.opts.ack_timeout {
+        match self.inner.opts.common.ack_timeout {
             Some(t) => fut.timeout(t),
             None => fut,
         }

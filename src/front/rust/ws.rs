@@ -38,8 +38,8 @@ use serde_json::Value;
 
 use super::payload::erased::Arg;
 use super::socket::{warn, Listeners};
-use super::sse::{check_name, deadline, encode_args, hello_id, json_str, ms, seed};
-use crate::session::backoff::BackoffConfig;
+use super::sse::{check_name, deadline, encode_args, hello_id, json_str, ms};
+use super::stream::{common_handle, common_options, StreamCommon};
 use crate::session::stream::StreamConfig;
 use crate::shell::http;
 use crate::shell::listeners::{Registry, Reply};
@@ -99,16 +99,7 @@ impl From<&[u8]> for Message {
 /// ```
 #[derive(Debug, Clone)]
 pub struct WsOptions {
-    auto_connect: bool,
-    reconnection: bool,
-    reconnection_attempts: u32,
-    backoff: BackoffConfig,
-    connect_timeout: Duration,
-    max_buffer: usize,
-    ack_timeout: Option<Duration>,
-    rooms: Vec<String>,
-    meta: Option<String>,
-    query: Vec<(String, String)>,
+    common: StreamCommon,
     protocols: Vec<String>,
     envelope: bool,
     ping: Message,
@@ -119,16 +110,7 @@ pub struct WsOptions {
 impl Default for WsOptions {
     fn default() -> Self {
         WsOptions {
-            auto_connect: true,
-            reconnection: true,
-            reconnection_attempts: u32::MAX,
-            backoff: BackoffConfig::default(),
-            connect_timeout: Duration::from_secs(20),
-            max_buffer: 1000,
-            ack_timeout: None,
-            rooms: Vec::new(),
-            meta: None,
-            query: Vec::new(),
+            common: StreamCommon::default(),
             protocols: Vec::new(),
             envelope: true,
             ping: Message::Text("[\"ping\"]".into()),
@@ -138,93 +120,9 @@ impl Default for WsOptions {
     }
 }
 
+common_options!(WsOptions, Ws, "connection", "frames");
+
 impl WsOptions {
-    /// Whether [`Ws::connect`] connects at once (default true); else call [`Ws::open`].
-    pub fn auto_connect(mut self, on: bool) -> Self {
-        self.auto_connect = on;
-        self
-    }
-
-    /// Whether to reconnect after a loss or a failed attempt (default true). Never after
-    /// [`Ws::disconnect`].
-    pub fn reconnection(mut self, on: bool) -> Self {
-        self.reconnection = on;
-        self
-    }
-
-    /// Failed attempts in a row before [`StreamEvent::ReconnectFailed`] (default unlimited).
-    pub fn reconnection_attempts(mut self, attempts: u32) -> Self {
-        self.reconnection_attempts = attempts;
-        self
-    }
-
-    /// The first backoff delay; it doubles each attempt (default 1 s).
-    pub fn reconnection_delay(mut self, delay: Duration) -> Self {
-        self.backoff.initial = ms(delay);
-        self
-    }
-
-    /// The longest backoff delay (default 5 s).
-    pub fn reconnection_delay_max(mut self, delay: Duration) -> Self {
-        self.backoff.max = ms(delay);
-        self
-    }
-
-    /// The random share of each delay, 0 to 1 (default 0.5).
-    pub fn randomization_factor(mut self, factor: f64) -> Self {
-        self.backoff.randomization = factor;
-        self
-    }
-
-    /// How long an attempt may take to open (default 20 s; zero: no limit).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// Most frames held while the connection is down (default 1000); more are refused with
-    /// [`Error::BufferFull`].
-    pub fn max_buffer(mut self, frames: usize) -> Self {
-        self.max_buffer = frames;
-        self
-    }
-
-    /// The default timeout of [`Ws::emit_with_ack`] (default: none).
-    pub fn ack_timeout(mut self, timeout: Duration) -> Self {
-        self.ack_timeout = Some(timeout);
-        self
-    }
-
-    /// Adds a room to be in (the query parameter `room`, repeated).
-    pub fn room(mut self, room: impl Into<String>) -> Self {
-        let room = room.into();
-        if !self.rooms.contains(&room) {
-            self.rooms.push(room);
-        }
-        self
-    }
-
-    /// Adds rooms to be in.
-    pub fn rooms<S: Into<String>>(mut self, rooms: impl IntoIterator<Item = S>) -> Self {
-        for r in rooms {
-            self = self.room(r);
-        }
-        self
-    }
-
-    /// A JSON value describing this client to its rooms' other members, sent as the query
-    /// parameter `meta`. A value that does not serialize is ignored.
-    pub fn meta(mut self, meta: &impl Serialize) -> Self {
-        self.meta = serde_json::to_string(meta).ok();
-        self
-    }
-
-    /// Adds a query parameter to the URL.
-    pub fn query(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.query.push((key.into(), value.into()));
-        self
-    }
-
     /// The WebSocket subprotocols to offer (default none).
     pub fn protocols<S: Into<String>>(mut self, protocols: impl IntoIterator<Item = S>) -> Self {
         self.protocols = protocols.into_iter().map(Into::into).collect();
@@ -260,16 +158,10 @@ impl WsOptions {
     fn stream_config(&self) -> StreamConfig {
         let interval = ms(self.ping_interval);
         let timeout = ms(self.ping_timeout);
-        StreamConfig {
-            backoff: self.backoff,
-            reconnection: self.reconnection,
-            attempts: self.reconnection_attempts,
-            idle_timeout: (timeout > 0).then(|| interval.saturating_add(timeout)),
-            ping_interval: (interval > 0).then_some(interval),
-            connect_timeout: (!self.connect_timeout.is_zero()).then(|| ms(self.connect_timeout)),
-            max_buffer: self.max_buffer,
-            seed: seed(),
-        }
+        self.common.stream_config(
+            (timeout > 0).then(|| interval.saturating_add(timeout)),
+            (interval > 0).then_some(interval),
+        )
     }
 }
 
@@ -344,11 +236,8 @@ struct WsInner {
 impl WsInner {
     fn socket_url(&self) -> String {
         let rooms = self.rooms.borrow();
-        let mut pairs: Vec<(&str, &str)> = rooms.iter().map(|r| ("room", r.as_str())).collect();
-        if let Some(meta) = &self.opts.meta {
-            pairs.push(("meta", meta));
-        }
-        for (k, v) in &self.opts.query {
+        let mut pairs = self.opts.common.room_pairs(&rooms);
+        for (k, v) in &self.opts.common.query {
             pairs.push((k, v));
         }
         http::with_query(&self.url, &pairs)
@@ -637,18 +526,14 @@ impl std::fmt::Debug for Ws {
     }
 }
 
-/// A handle that does not keep its [`Ws`] alive; see [`Ws::downgrade`].
-#[derive(Clone)]
-pub struct WeakWs {
-    inner: Weak<WsInner>,
-}
-
-impl WeakWs {
-    /// The connection, if some [`Ws`] handle still holds it.
-    pub fn upgrade(&self) -> Option<Ws> {
-        self.inner.upgrade().map(|inner| Ws { inner })
-    }
-}
+common_handle!(
+    Ws,
+    WeakWs,
+    WsInner,
+    WsOptions,
+    "connection",
+    "; pending acks fail as with any lost connection"
+);
 
 impl Ws {
     /// Connects to `url` (`ws(s)://`, `http(s)://` or relative to the page). Returns at once;
@@ -665,95 +550,17 @@ impl Ws {
             acks: RefCell::new(Vec::new()),
             next_ack: Cell::new(0),
             generation: Cell::new(0),
-            rooms: RefCell::new(opts.rooms.clone()),
+            rooms: RefCell::new(opts.common.rooms.clone()),
             id: RefCell::new(None),
             rejoin: Cell::new(false),
             opts,
         });
         StreamLink::start(&inner);
         let ws = Ws { inner };
-        if ws.inner.opts.auto_connect {
+        if ws.inner.opts.common.auto_connect {
             ws.open();
         }
         Ok(ws)
-    }
-
-    /// A handle for listeners that use their own connection without keeping it alive.
-    pub fn downgrade(&self) -> WeakWs {
-        WeakWs {
-            inner: Rc::downgrade(&self.inner),
-        }
-    }
-
-    /// (Re)connects after [`disconnect`](Self::disconnect), after the reconnection attempts
-    /// ran out, or without [`WsOptions::auto_connect`]. Nothing while connected or trying.
-    pub fn open(&self) {
-        StreamLink::apply(&self.inner, |s, now| s.connect(now));
-    }
-
-    /// Closes the connection (`io client disconnect`); no reconnection follows until
-    /// [`open`](Self::open). Frames sent meanwhile are held for then.
-    pub fn disconnect(&self) {
-        StreamLink::apply(&self.inner, |s, _| s.disconnect());
-    }
-
-    /// Whether the connection is open.
-    pub fn connected(&self) -> bool {
-        self.inner.link.is_open()
-    }
-
-    /// Whether the connection is open or being (re)connected.
-    pub fn active(&self) -> bool {
-        self.inner.link.is_active()
-    }
-
-    /// The id the server gave this client in its last `rtio:hello` event, if it sent one.
-    pub fn id(&self) -> Option<String> {
-        self.inner.id.borrow().clone()
-    }
-
-    /// The rooms this client asks to be in.
-    pub fn rooms(&self) -> Vec<String> {
-        self.inner.rooms.borrow().clone()
-    }
-
-    /// Joins `room`: the connection reopens with the new set of rooms (changes made in the
-    /// same tick make one reconnection, reported as a `Disconnect(Client)` and a `Connect`;
-    /// pending acks fail as with any lost connection).
-    pub fn join(&self, room: &str) {
-        {
-            let mut rooms = self.inner.rooms.borrow_mut();
-            if rooms.iter().any(|r| r == room) {
-                return;
-            }
-            rooms.push(room.to_string());
-        }
-        self.schedule_reopen();
-    }
-
-    /// Leaves `room` (see [`join`](Self::join)).
-    pub fn leave(&self, room: &str) {
-        {
-            let mut rooms = self.inner.rooms.borrow_mut();
-            let before = rooms.len();
-            rooms.retain(|r| r != room);
-            if rooms.len() == before {
-                return;
-            }
-        }
-        self.schedule_reopen();
-    }
-
-    fn schedule_reopen(&self) {
-        if self.inner.rejoin.replace(true) {
-            return;
-        }
-        let weak = Rc::downgrade(&self.inner);
-        wasm_bindgen_futures::spawn_local(async move {
-            if let Some(inner) = weak.upgrade() {
-                inner.reopen();
-            }
-        });
     }
 
     fn add(&self, key: Option<&str>, handler: Handler) -> Subscription {
@@ -816,33 +623,10 @@ impl Ws {
         self.add(None, Handler::Message(Box::new(move |m| f(m.clone()))))
     }
 
-    /// Calls `f` with every change of the connection's state.
-    pub fn on_state(&self, f: impl FnMut(&StreamEvent) + 'static) -> Subscription {
-        self.add(None, Handler::State(Box::new(f)))
-    }
-
-    /// Calls `f` each time the connection opens (first connection and reconnections).
-    pub fn on_connect(&self, mut f: impl FnMut() + 'static) -> Subscription {
-        self.on_state(move |e| {
-            if let StreamEvent::Connect { .. } = e {
-                f()
-            }
-        })
-    }
-
     /// Calls `f` each time an attempt to connect fails, with why ([`Error::Transport`]: the
     /// browser hides a refused upgrade's HTTP status).
     pub fn on_connect_error(&self, f: impl FnMut(&Error) + 'static) -> Subscription {
         self.add(None, Handler::ConnectError(Box::new(f)))
-    }
-
-    /// Calls `f` each time the open connection goes down, with the reason.
-    pub fn on_disconnect(&self, mut f: impl FnMut(StreamClosed) + 'static) -> Subscription {
-        self.on_state(move |e| {
-            if let StreamEvent::Disconnect(why) = e {
-                f(*why)
-            }
-        })
     }
 
     /// Removes every listener of `event` (including ones whose [`Subscription`] is still held).
@@ -972,7 +756,7 @@ impl Ws {
             deadline: None,
             _reply: PhantomData,
         };
-        match inner.opts.ack_timeout {
+        match inner.opts.common.ack_timeout {
             Some(t) => fut.timeout(t),
             None => fut,
         }
