@@ -9,9 +9,8 @@
 //
 // RTIO_RUST_SERVER_BIN names the binary (default: target/debug/rtio-server of this repository).
 
-import { after, afterEach, it } from "node:test";
+import { afterEach, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -19,18 +18,15 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
 import { io as connectClient } from "socket.io-client";
+import { WAIT_MS, launch as launchCommand, sleep, stop } from "./node-servers.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const BIN = process.env.RTIO_RUST_SERVER_BIN ?? path.resolve(HERE, "../../target/debug/rtio-server");
 const TEST_MS = 15_000;
-const WAIT_MS = 3_000;
-const START_MS = 10_000;
 const PING_MS = 300;
 // How long to listen for something that must not arrive, after a round trip that would have
 // brought it.
 const QUIET_MS = 250;
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Polls `fn` until it returns something truthy; resolves with it.
 async function until(fn, what, ms = WAIT_MS) {
@@ -46,58 +42,7 @@ async function until(fn, what, ms = WAIT_MS) {
 // ---------------------------------------------------------------------------------------------
 // Servers, each a child process stopped by PID in `after`.
 
-const children = new Set();
-
-function launch(args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(BIN, args, { stdio: ["ignore", "pipe", "pipe"] });
-    children.add(child);
-    child.on("exit", () => children.delete(child));
-    let out = "";
-    let err = "";
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`no LISTENING line within ${START_MS} ms\n${err}`));
-    }, START_MS);
-    child.on("error", (e) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot start ${BIN}: ${e.message} (build it: cargo build -p rtio-example-server)`));
-    });
-    child.stderr.on("data", (d) => (err = (err + d).slice(-8000)));
-    child.stdout.on("data", (d) => {
-      out += d;
-      const m = /^LISTENING (http:\/\/127\.0\.0\.1:(\d+))$/m.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ url: m[1], port: Number(m[2]), child });
-      }
-    });
-    child.on("exit", (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited before listening (code ${code}, signal ${signal})\n${err}`));
-    });
-  });
-}
-
-// Ends a server by its PID with `signal`; resolves once it exited (SIGKILL after 5 s).
-function stop(child, signal = "SIGTERM") {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-    child.once("exit", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    process.kill(child.pid, signal);
-  });
-}
-
-after(async () => {
-  await Promise.all([...children].map((c) => stop(c)));
-});
-process.on("exit", () => {
-  for (const c of children) c.kill("SIGKILL");
-});
+const launch = (args) => launchCommand(BIN, args, " (build it: cargo build -p rtio-example-server)");
 
 let shared;
 // The server most tests share: test controls on, a fast SSE heartbeat.

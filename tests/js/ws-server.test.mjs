@@ -4,78 +4,28 @@
 // frames), so the browser tests of the plain-WebSocket mode can trust what the server does
 // (envelope events, acks both ways, verbatim echo, rooms, faults).
 
-import { after, afterEach, describe, it } from "node:test";
+import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { randomBytes, createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
+import { WAIT_MS, exitCode, launch as launchCommand, post, sleep, stop } from "./node-servers.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SERVER = path.resolve(HERE, "../servers/ws/server.mjs");
 const TEST_MS = 15_000;
-const WAIT_MS = 3_000;
-const START_MS = 10_000;
 const QUIET_MS = 150; // how long "nothing arrives" is watched
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 // A sleep that does not keep the test process alive, for races against a deadline.
 const deadline = (ms, value) => new Promise((resolve) => setTimeout(() => resolve(value), ms).unref());
 
 // ---------------------------------------------------------------------------------------------
 // Servers, each a child process stopped by PID in `after`.
 
-const children = new Set();
-
-function launch(args = ["--port", "0"]) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SERVER, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    children.add(child);
-    child.on("exit", () => children.delete(child));
-    let out = "";
-    let err = "";
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`no LISTENING line within ${START_MS} ms\n${err}`));
-    }, START_MS);
-    child.stderr.on("data", (d) => (err = (err + d).slice(-8000)));
-    child.stdout.on("data", (d) => {
-      out += d;
-      const m = /^LISTENING (http:\/\/127\.0\.0\.1:(\d+))\n/m.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ url: m[1], port: Number(m[2]), child, stdout: () => out, stderr: () => err });
-      }
-    });
-    child.on("exit", (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited before listening (code ${code}, signal ${signal})\n${err}`));
-    });
-  });
-}
-
-// Ends a server by its PID with `signal` and resolves with its exit code (SIGKILL after 5 s).
-function stop(child, signal = "SIGTERM") {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve(code);
-    });
-    process.kill(child.pid, signal);
-  });
-}
-
-after(async () => {
-  await Promise.all([...children].map((c) => stop(c)));
-});
-process.on("exit", () => {
-  for (const c of children) c.kill("SIGKILL");
-});
+const launch = (args = ["--port", "0"]) => launchCommand(process.execPath, [SERVER, ...args]);
 
 let shared;
 // The server the tests that change no global state share.
@@ -83,17 +33,6 @@ const server = () => (shared ??= launch());
 
 // ---------------------------------------------------------------------------------------------
 // HTTP
-
-async function post(base, route, body, headers = {}) {
-  const res = await fetch(base + route, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: typeof body === "string" ? body : JSON.stringify(body),
-    signal: AbortSignal.timeout(WAIT_MS),
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
-}
 
 async function get(base, route, init = {}) {
   const res = await fetch(base + route, { ...init, signal: AbortSignal.timeout(WAIT_MS) });
@@ -876,16 +815,7 @@ describe("WebSocket test server", () => {
       assert.deepEqual(srv.stdout().split("\n").filter(Boolean).length, 1, "one line on stdout");
     }
     for (const args of [["--port", "x"], ["--port", "70000"], ["--port"], ["--ping-interval", "-1"], ["--nope"], ["extra"]]) {
-      const code = await new Promise((resolve) => {
-        const child = spawn(process.execPath, [SERVER, ...args], { stdio: "ignore" });
-        children.add(child);
-        const timer = setTimeout(() => child.kill("SIGKILL"), START_MS);
-        child.on("exit", (c) => {
-          clearTimeout(timer);
-          children.delete(child);
-          resolve(c);
-        });
-      });
+      const code = await exitCode(process.execPath, [SERVER, ...args]);
       assert.equal(code, 2, args.join(" "));
     }
   });

@@ -12,17 +12,11 @@
 // exits with status 0 on SIGTERM/SIGINT; a bad option exits with status 2. Also serves /pkg/...
 // and /tests/pages/... as static files, so a page can use the socket from its own origin.
 
-import { createServer, STATUS_CODES } from "node:http";
-import { createReadStream, promises as fsp } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { STATUS_CODES } from "node:http";
 import { WebSocket, WebSocketServer } from "ws";
+import { HttpError, intIn, isStatic, json, onShutdown, parseOptions,
+  preflight, readJson, serve, serveStatic, urlOf, usageOf } from "../common.mjs";
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const TESTS = path.resolve(HERE, "../..");
-const REPO = path.resolve(TESTS, "..");
-
-const MAX_BODY = 1024 * 1024; // HTTP request bodies
 const MAX_FRAME = 1024 * 1024; // a received WebSocket message (ws's maxPayload)
 const MAX_CLIENTS = 1_000; // open sockets at once
 const MAX_RECEIVED = 10_000; // frames kept for GET /control/received
@@ -36,33 +30,16 @@ const MAX_MS = 600_000; // any delay a test asks for
 // ---------------------------------------------------------------------------------------------
 // Command line
 
-function usage(code, msg) {
-  if (msg) process.stderr.write(`${msg}\n`);
-  (code ? process.stderr : process.stdout).write("usage: server.mjs [--port N] [--ping-interval MS]\n");
-  process.exit(code);
-}
+const usage = usageOf("usage: server.mjs [--port N] [--ping-interval MS]");
 
 function parseArgs(argv) {
   const opts = { port: 0, pingInterval: 0 };
-  const int = (name, v, lo, hi) => {
-    const n = Number(v);
-    if (v === undefined || !/^\d+$/.test(v) || n < lo || n > hi) usage(2, `${name} needs an integer in ${lo}..${hi}`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    let a = argv[i];
-    let v;
-    const eq = a.indexOf("=");
-    if (a.startsWith("--") && eq > 0) {
-      v = a.slice(eq + 1);
-      a = a.slice(0, eq);
-    }
-    const value = () => (v !== undefined ? v : argv[++i]);
+  parseOptions(argv, usage, (a, value, int) => {
     if (a === "--port") opts.port = int(a, value(), 0, 65535);
     else if (a === "--ping-interval") opts.pingInterval = int(a, value(), 0, MAX_MS);
-    else if (a === "--help" || a === "-h") usage(0);
-    else usage(2, `unknown argument: ${argv[i]}`);
-  }
+    else return false;
+    return true;
+  });
   return opts;
 }
 
@@ -299,85 +276,6 @@ function onAck(client, n, args) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// HTTP helpers
-
-function cors(req) {
-  const origin = req.headers.origin;
-  if (!origin) return {};
-  return {
-    "access-control-allow-origin": origin,
-    "access-control-allow-credentials": "true",
-    vary: "Origin",
-  };
-}
-
-function json(req, res, status, body, extra = {}) {
-  if (res.headersSent || res.destroyed) return;
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    ...cors(req),
-    "content-type": "application/json; charset=utf-8",
-    "cache-control": "no-store",
-    "content-length": Buffer.byteLength(text),
-    ...extra,
-  });
-  res.end(text);
-}
-
-class HttpError extends Error {
-  constructor(status, message) {
-    super(message);
-    this.status = status;
-  }
-}
-
-// Reads a JSON object body of at most MAX_BODY bytes (an empty body is `{}`).
-function readJson(req) {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers["content-length"]);
-    if (declared > MAX_BODY) return reject(new HttpError(413, `body over ${MAX_BODY} bytes`));
-    const chunks = [];
-    let size = 0;
-    let done = false;
-    req.on("data", (chunk) => {
-      if (done) return;
-      size += chunk.length;
-      if (size > MAX_BODY) {
-        done = true;
-        reject(new HttpError(413, `body over ${MAX_BODY} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => {
-      if (done) return;
-      done = true;
-      const text = Buffer.concat(chunks).toString("utf8");
-      if (!text.trim()) return resolve({});
-      let body;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        return reject(new HttpError(400, "malformed JSON"));
-      }
-      if (!body || typeof body !== "object" || Array.isArray(body)) {
-        return reject(new HttpError(400, "the body must be a JSON object"));
-      }
-      resolve(body);
-    });
-    req.on("error", () => {
-      done = true;
-      reject(new HttpError(400, "request aborted"));
-    });
-  });
-}
-
-function intIn(v, lo, hi, what) {
-  if (!Number.isInteger(v) || v < lo || v > hi) throw new HttpError(400, `${what}: an integer in ${lo}..${hi}`);
-  return v;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Routes
 
 function listReceived(url) {
@@ -453,95 +351,19 @@ async function handleControl(req, res, name, url) {
 }
 
 async function route(req, res) {
-  let url;
-  try {
-    url = new URL(req.url, "http://127.0.0.1");
-  } catch {
-    throw new HttpError(400, "bad URL");
-  }
+  const url = urlOf(req);
   const p = url.pathname;
-  if (req.method === "OPTIONS") {
-    res.writeHead(204, {
-      ...cors(req),
-      "access-control-allow-methods": "GET, POST, OPTIONS",
-      "access-control-allow-headers": "Authorization, Content-Type",
-      "access-control-max-age": "600",
-      "content-length": 0,
-    });
-    return res.end();
-  }
+  if (req.method === "OPTIONS") return preflight(req, res, "Authorization, Content-Type");
   if (p === "/ws") throw new HttpError(426, "a WebSocket endpoint: send an upgrade request");
   if (p.startsWith("/control/")) return handleControl(req, res, p.slice("/control/".length), url);
-  if (p.startsWith("/pkg/") || p.startsWith("/tests/pages/")) return serveStatic(req, res, p);
+  if (isStatic(p)) return serveStatic(req, res, p);
   throw new HttpError(404, "not found");
-}
-
-// ---------------------------------------------------------------------------------------------
-// Static files (as the Node test server serves them)
-
-const MOUNTS = [
-  ["/pkg/", path.join(REPO, "pkg")],
-  ["/tests/pages/", path.join(TESTS, "pages")],
-];
-const TYPES = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".mjs": "text/javascript; charset=utf-8",
-  ".wasm": "application/wasm",
-  ".json": "application/json; charset=utf-8",
-  ".map": "application/json; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".ts": "text/plain; charset=utf-8",
-  ".txt": "text/plain; charset=utf-8",
-};
-
-async function serveStatic(req, res, urlPath) {
-  if (req.method !== "GET" && req.method !== "HEAD") throw new HttpError(405, "use GET");
-  const [prefix, root] = MOUNTS.find(([prefix]) => urlPath.startsWith(prefix));
-  let rel;
-  try {
-    rel = decodeURIComponent(urlPath.slice(prefix.length));
-  } catch {
-    throw new HttpError(404, "not found");
-  }
-  if (rel === "" || rel.includes("\0") || rel.includes("\\")) throw new HttpError(404, "not found");
-  let file = path.resolve(root, rel);
-  let stat;
-  try {
-    const real = await fsp.realpath(file);
-    const realRoot = await fsp.realpath(root);
-    if (!real.startsWith(realRoot + path.sep)) throw new Error("outside");
-    stat = await fsp.stat(real);
-    if (!stat.isFile()) throw new Error("not a file");
-    file = real;
-  } catch {
-    throw new HttpError(404, "not found");
-  }
-  res.writeHead(200, {
-    ...cors(req),
-    "content-type": TYPES[path.extname(file).toLowerCase()] ?? "application/octet-stream",
-    "content-length": stat.size,
-    "cache-control": "no-store",
-  });
-  if (req.method === "HEAD") return res.end();
-  createReadStream(file).on("error", () => res.destroy()).pipe(res);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Server and lifecycle
 
-const httpServer = createServer((req, res) => {
-  route(req, res).catch((err) => {
-    if (err instanceof HttpError) {
-      // After a 413 the rest of the body is not read: close the connection.
-      json(req, res, err.status, { error: err.message }, err.status === 413 ? { connection: "close" } : {});
-    } else {
-      process.stderr.write(`error on ${req.method} ${req.url}: ${err?.stack ?? err}\n`);
-      if (!res.headersSent) json(req, res, 500, { error: "internal error" });
-      else res.destroy();
-    }
-  });
-});
+const httpServer = serve(route, opts.port);
 
 // Answers an upgrade request with an HTTP error instead of a socket.
 function refuseUpgrade(socket, status, message) {
@@ -554,8 +376,6 @@ function refuseUpgrade(socket, status, message) {
   );
 }
 
-let stopping = false;
-
 httpServer.on("upgrade", (req, socket, head) => {
   socket.on("error", () => {});
   let url;
@@ -565,7 +385,7 @@ httpServer.on("upgrade", (req, socket, head) => {
     return refuseUpgrade(socket, 400, "bad URL");
   }
   if (url.pathname !== "/ws") return refuseUpgrade(socket, 404, "not found (the WebSocket endpoint is /ws)");
-  if (stopping) return refuseUpgrade(socket, 503, "shutting down");
+  if (stopping()) return refuseUpgrade(socket, 503, "shutting down");
   if (rejecting.count > 0) {
     rejecting.count--;
     return refuseUpgrade(socket, rejecting.status, `rejecting upgrades (${rejecting.count} more)`);
@@ -575,28 +395,9 @@ httpServer.on("upgrade", (req, socket, head) => {
   wss.handleUpgrade(req, socket, head, (ws) => open(ws, req, url));
 });
 
-// Garbage on the wire: answer 400 if possible, never crash.
-httpServer.on("clientError", (_err, socket) => {
-  if (socket.writable && !socket.destroyed) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
-  else socket.destroy();
-});
-
-httpServer.on("error", (err) => {
-  process.stderr.write(`server error: ${err.message}\n`);
-  process.exit(1);
-});
-
-httpServer.listen(opts.port, "127.0.0.1", () => {
-  const { port } = httpServer.address();
-  process.stdout.write(`LISTENING http://127.0.0.1:${port}\n`);
-});
-
 // Closes every socket (1001 "going away"; a stalled one is cut, it gets no frame), waits a
 // little for the closing handshakes, then exits with status 0.
-function stop() {
-  if (stopping) return;
-  stopping = true;
-  setTimeout(() => process.exit(0), 2000).unref();
+const stopping = onShutdown(() => {
   for (const c of clients.values()) {
     if (isStalled(c)) c.ws.terminate();
     else closeClient(c, 1001, "server shutting down");
@@ -613,6 +414,4 @@ function stop() {
     for (const c of clients.values()) c.ws.terminate();
     process.exit(0);
   }, 1000).unref();
-}
-process.on("SIGTERM", stop);
-process.on("SIGINT", stop);
+});
