@@ -6,6 +6,7 @@
 //! | `--host IP`       | `127.0.0.1`          | address to bind                          |
 //! | `--pkg DIR`       | `<repo>/pkg`         | the built npm package, served at `/pkg/` |
 //! | `--tests-dir DIR` | `<repo>/tests/pages` | test pages, served at `/tests/pages/`    |
+//! | `--static DIR`    | the cursors demo     | the app served at `/`, e.g. a built example |
 //! | `--ping-interval MS` | `25000`           | Engine.IO heartbeat interval             |
 //! | `--ping-timeout MS`  | `20000`           | how long a pong may take                 |
 //! | `--redis URL`     | none (in memory)     | share rooms through Redis, see below     |
@@ -39,7 +40,7 @@ use std::path::PathBuf;
 
 /// Usage text printed by `--help` and after a bad argument.
 pub const USAGE: &str = "\
-usage: rtio-server [--port N] [--host IP] [--pkg DIR] [--tests-dir DIR]
+usage: rtio-server [--port N] [--host IP] [--pkg DIR] [--tests-dir DIR] [--static DIR]
                    [--ping-interval MS] [--ping-timeout MS] [--redis URL]
                    [--sse-ping MS] [--sse-log FILE] [--test-controls]
 
@@ -47,6 +48,8 @@ usage: rtio-server [--port N] [--host IP] [--pkg DIR] [--tests-dir DIR]
   --host IP         address to bind (default 127.0.0.1)
   --pkg DIR         built npm package served at /pkg/ (default: <repo>/pkg)
   --tests-dir DIR   pages served at /tests/pages/ (default: <repo>/tests/pages)
+  --static DIR      app served at / instead of the demos, e.g. a built chat example
+                    (examples/leptos-chat/dist)
   --ping-interval MS  Engine.IO heartbeat interval (default 25000)
   --ping-timeout MS   how long the server waits for a pong (default 20000)
   --redis URL       share rooms and broadcasts with other instances through Redis >= 7,
@@ -69,6 +72,8 @@ pub struct Options {
     pub pkg_dir: PathBuf,
     /// Directory served at `/tests/pages/`.
     pub tests_dir: PathBuf,
+    /// Directory served at `/` in place of the demos; `None`: the demos.
+    pub static_dir: Option<PathBuf>,
     /// Engine.IO heartbeat interval, in milliseconds.
     pub ping_interval_ms: u64,
     /// How long the server waits for a pong, in milliseconds.
@@ -92,6 +97,7 @@ impl Default for Options {
             port: 3000,
             pkg_dir: repo.join("pkg"),
             tests_dir: repo.join("tests/pages"),
+            static_dir: None,
             ping_interval_ms: 25_000,
             ping_timeout_ms: 20_000,
             redis: None,
@@ -170,6 +176,7 @@ where
             "--host" => "--host",
             "--pkg" => "--pkg",
             "--tests-dir" => "--tests-dir",
+            "--static" => "--static",
             "--ping-interval" => "--ping-interval",
             "--ping-timeout" => "--ping-timeout",
             "--redis" => "--redis",
@@ -224,8 +231,11 @@ where
             }
             "--sse-log" if value.is_empty() => return Err(invalid("a file")),
             "--sse-log" => options.sse_log = Some(PathBuf::from(value)),
-            "--pkg" | "--tests-dir" if value.is_empty() => return Err(invalid("a directory")),
+            "--pkg" | "--tests-dir" | "--static" if value.is_empty() => {
+                return Err(invalid("a directory"))
+            }
             "--pkg" => options.pkg_dir = PathBuf::from(value),
+            "--static" => options.static_dir = Some(PathBuf::from(value)),
             _ => options.tests_dir = PathBuf::from(value),
         }
     }
@@ -287,6 +297,19 @@ mod tests {
         assert_eq!(o.port, 0);
         assert_eq!(o.pkg_dir, PathBuf::from("/x"));
         assert_eq!(o.tests_dir, PathBuf::from("/y"));
+        assert_eq!(o.static_dir, None);
+        let Ok(Command::Serve(o)) = parse_strs(&["--static=/app"]) else {
+            panic!("should parse");
+        };
+        assert_eq!(o.static_dir, Some(PathBuf::from("/app")));
+        assert_eq!(
+            parse_strs(&["--static", ""]),
+            Err(CliError::InvalidValue {
+                flag: "--static",
+                value: String::new(),
+                expected: "a directory"
+            })
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! | `/tests/pages/...` | the browser-test pages (`--tests-dir`)                                                   |
 //! | `/sse`             | SSE streams (`GET`) and emits (`POST`) for rtio's SSE mode, in the rooms: [`sse`]        |
 //! | `/ws`              | plain WebSocket with the JSON envelope, for rtio's plain-WebSocket mode, in the rooms: [`plainws`] |
-//! | `/...`             | the demos in `examples/server/static/`: collaborative cursors at `/`, chat at `/chat.html` |
+//! | `/...`             | the demos in `examples/server/static/`: collaborative cursors at `/`, chat at `/chat.html`; or the app of `--static DIR` |
 //!
 //! Missing directories give 404s, so the server runs before the package is built.
 //!
@@ -175,6 +175,9 @@ async fn run<A: Adapter>(
 ) -> Result<(), String> {
     warn_if_missing(&options.pkg_dir, "/pkg/");
     warn_if_missing(&options.tests_dir, "/tests/pages/");
+    if let Some(dir) = &options.static_dir {
+        warn_if_missing(dir, "/");
+    }
     let log = match &options.sse_log {
         Some(path) => EventLog::open(path, eventlog::MAX_ENTRIES)
             .map_err(|e| format!("cannot use the SSE log {}: {e}", path.display()))?,
@@ -231,7 +234,10 @@ async fn run<A: Adapter>(
 
 /// The HTTP routes other than Socket.IO.
 fn static_files(options: &Options) -> Router {
-    let demo_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("static");
+    let demo_dir = options
+        .static_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("static"));
     Router::new()
         .nest_service("/pkg", ServeDir::new(&options.pkg_dir))
         .nest_service("/tests/pages", ServeDir::new(&options.tests_dir))
