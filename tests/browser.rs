@@ -1350,3 +1350,80 @@ async fn rooms_with_presence() {
         }
     }
 }
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Point {
+    x: f64,
+    y: f64,
+}
+
+rtio::event!(
+    /// `echo` with one argument: the server acks with the same argument.
+    Echo = "echo", (String, u32) => (String, u32)
+);
+rtio::event!(Moved = "moved", Point);
+rtio::event!(Cursor = "cursor", Point);
+
+/// Declared events: typed emit, listener and ack on the socket and in a room; the listener
+/// counts follow the subscriptions.
+#[wasm_bindgen_test]
+async fn typed_events_and_listener_counts() {
+    for (server, url) in servers() {
+        let a = connected(server, url, Options::default()).await;
+        let b = connected(server, url, Options::default()).await;
+
+        let reply = within(
+            WAIT,
+            &format!("[{server}] typed ack"),
+            a.emit_typed_with_ack::<Echo>(&("hi".into(), 7)),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("[{server}] typed ack failed: {e}"));
+        assert_eq!(reply, ("hi".to_string(), 7), "[{server}] ack, typed");
+
+        let base = a.listener_count();
+        let got: Rc<RefCell<Vec<Point>>> = Rc::default();
+        let g = got.clone();
+        let sub = a.on_typed::<Moved>(move |p| g.borrow_mut().push(p));
+        assert_eq!(a.listener_count(), base + 1, "[{server}] one more listener");
+        let p = Point { x: 1.5, y: -2.0 };
+        a.emit_many("emit-back", &[&<Moved as rtio::Event>::NAME, &p])
+            .unwrap();
+        until(&format!("[{server}] typed listener called"), || {
+            got.borrow().len() == 1
+        })
+        .await;
+        assert_eq!(got.borrow()[0], p, "[{server}] payload, typed");
+        drop(sub);
+        assert_eq!(a.listener_count(), base, "[{server}] released on drop");
+
+        let name = format!("rust-typed-{}", js_sys::Math::random());
+        let (ra, rb) = (a.room(&name).unwrap(), b.room(&name).unwrap());
+        within(WAIT, "join a", ra.join(&json!({ "name": "Ada" })))
+            .await
+            .unwrap();
+        within(WAIT, "join b", rb.join(&json!({ "name": "Bob" })))
+            .await
+            .unwrap();
+        until(&format!("[{server}] a sees b"), || ra.members().len() == 2).await;
+        let seen: Rc<RefCell<Vec<(Point, String)>>> = Rc::default();
+        let s = seen.clone();
+        assert_eq!(rb.listener_count(), 0, "[{server}] room starts bare");
+        let rsub = rb.on_typed::<Cursor>(move |p, from| s.borrow_mut().push((p, from.id.clone())));
+        let psub = rb.on_presence(|_| {});
+        assert_eq!(rb.listener_count(), 2, "[{server}] room listeners");
+        ra.emit_typed::<Cursor>(&Point { x: 0.25, y: 0.75 })
+            .unwrap();
+        until(&format!("[{server}] typed room event"), || {
+            seen.borrow().len() == 1
+        })
+        .await;
+        assert_eq!(
+            seen.borrow()[0],
+            (Point { x: 0.25, y: 0.75 }, a.id().unwrap_or_default()),
+            "[{server}] room payload and sender"
+        );
+        drop((rsub, psub));
+        assert_eq!(rb.listener_count(), 0, "[{server}] room listeners released");
+    }
+}

@@ -42,6 +42,11 @@ impl<H> Registry<H> {
         id
     }
 
+    /// How many listeners there are.
+    pub fn len(&self) -> usize {
+        self.list.borrow().len()
+    }
+
     /// Removes listener `id`; returns the event name it was for, if any.
     pub fn remove(&self, id: u64) -> Option<Rc<str>> {
         let mut list = self.list.try_borrow_mut().ok()?;

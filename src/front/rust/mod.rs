@@ -8,6 +8,7 @@
 //! panicking function takes the page's whole wasm instance down, as any wasm panic does.
 
 mod error;
+pub mod event;
 // Pure parts, also compiled (and unit-tested) natively; used by the wasm-only `socket`.
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod payload;
@@ -25,6 +26,7 @@ pub(crate) mod url;
 pub mod ws;
 
 pub use error::{AckError, ConnectError, EmitError, RoomError, StreamError};
+pub use event::Event;
 pub use payload::{erased::Arg, Binary};
 #[cfg(target_arch = "wasm32")]
 pub use room::{Member, PresenceEvent, Room};

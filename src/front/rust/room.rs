@@ -196,6 +196,21 @@ impl Room {
         ))
     }
 
+    /// Like [`on`](Self::on), for a declared [`Event`](crate::Event): `f` gets its payload
+    /// type and the sender.
+    pub fn on_typed<E>(&self, f: impl FnMut(E::Payload, &Member) + 'static) -> Subscription
+    where
+        E: crate::Event,
+        E::Payload: DeserializeOwned + 'static,
+    {
+        self.on(E::NAME, f)
+    }
+
+    /// How many listeners are registered on this room now (event and presence listeners).
+    pub fn listener_count(&self) -> usize {
+        self.state.listeners.borrow().len()
+    }
+
     /// Calls `f` with each change of the room's members (see [`PresenceEvent`]).
     pub fn on_presence(&self, f: impl FnMut(&PresenceEvent) + 'static) -> Subscription {
         self.add(Handler::Presence(Box::new(f)))
@@ -217,6 +232,16 @@ impl Room {
     /// room is being (re)joined, the packet is held and sent once it is joined.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, payload: &T) -> Result<(), RoomError> {
         self.state.send(event, &[&payload], false).map(|_| ())
+    }
+
+    /// Like [`emit`](Self::emit), for a declared [`Event`](crate::Event): only its payload
+    /// type is accepted.
+    pub fn emit_typed<E>(&self, payload: &E::Payload) -> Result<(), RoomError>
+    where
+        E: crate::Event,
+        E::Payload: Serialize,
+    {
+        self.emit(E::NAME, payload)
     }
 
     /// Like [`emit`](Self::emit) with any number of arguments ([`Binary`](crate::Binary)

@@ -15,6 +15,7 @@ use serde_json::Value;
 use wasm_bindgen::JsValue;
 
 use super::error::{AckError, ConnectError, EmitError};
+use super::event::typed_events;
 use super::payload::{self, erased::Arg};
 use super::room::RoomState;
 use super::url;
@@ -796,6 +797,13 @@ impl Socket {
         self.add(false, Handler::ConnectError(Box::new(f)))
     }
 
+    /// How many listeners are registered on this socket now (event, catch-all and state
+    /// listeners, not those of its rooms): one per live [`Subscription`], so a UI can check
+    /// that its components release theirs.
+    pub fn listener_count(&self) -> usize {
+        self.inner.listeners.borrow().len()
+    }
+
     /// Removes every listener of `event` (including ones whose [`Subscription`] is still held).
     pub fn off(&self, event: &str) {
         self.inner
@@ -937,6 +945,8 @@ impl Socket {
         }
     }
 }
+
+typed_events!(Socket, EmitError);
 
 impl SocketInner {
     fn handle(self: &Rc<Self>, ev: Event) {

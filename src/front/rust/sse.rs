@@ -25,6 +25,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::event::typed_events;
 use super::payload::erased::Arg;
 use super::socket::{warn, Listeners};
 use super::stream::{common_handle, common_options, StreamCommon};
@@ -705,6 +706,7 @@ impl std::fmt::Debug for Sse {
 }
 
 common_handle!(Sse, WeakSse, SseInner, SseOptions, "stream", "");
+typed_events!(Sse, Error);
 
 impl Sse {
     /// Connects to the event stream at `url` (absolute, or relative to the page:

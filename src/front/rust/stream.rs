@@ -209,6 +209,13 @@ macro_rules! common_handle {
                 self.inner.link.is_active()
             }
 
+            /// How many listeners are registered now (event, catch-all and state listeners):
+            /// one per live [`Subscription`], so a UI can check that its components release
+            /// theirs.
+            pub fn listener_count(&self) -> usize {
+                self.inner.listeners.len()
+            }
+
             /// The id the server gave this client in its last `rtio:hello` event, if it sent
             /// one.
             pub fn id(&self) -> Option<String> {

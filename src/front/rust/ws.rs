@@ -36,6 +36,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::event::typed_events;
 use super::payload::erased::Arg;
 use super::socket::{warn, Listeners};
 use super::sse::{check_name, deadline, encode_args, hello_id, json_str, ms};
@@ -534,6 +535,7 @@ common_handle!(
     "connection",
     "; pending acks fail as with any lost connection"
 );
+typed_events!(Ws, Error);
 
 impl Ws {
     /// Connects to `url` (`ws(s)://`, `http(s)://` or relative to the page). Returns at once;
