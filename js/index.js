@@ -128,6 +128,8 @@ class Engine {
   /** `o` holds the Manager's options; see export `o` in src/front/js.rs for their order. */
   constructor(url, handler, o) {
     this.url = url;
+    /** The debug log (see {@link debug}), or undefined: every use is `d?.(...)`, whose arguments are not evaluated when it is off. */
+    this.d = debug(o.debug);
     /** Namespace names by index. */
     this.names = [];
     this.h = W.o(
@@ -152,7 +154,8 @@ class Engine {
     } else if (k == 18) {
       if (ws)
         try {
-          ws.send(v === undefined ? s : s + v.slice(at));
+          ws.send((s = v === undefined ? s : s + v.slice(at)));
+          this.d?.("send", s, ...(bins || []));
           if (bins) for (const x of bins) ws.send(x);
         } catch {
           this.c(8, 1);
@@ -165,6 +168,7 @@ class Engine {
           w.binaryType = "arraybuffer";
           w.onopen = () => this.c(6);
           w.onmessage = ({ data: f }) => {
+            this.d?.("receive", f);
             if (typeof f != "string") this.c(11, 0, "", f);
             // Long frames: the wasm reads the header from the start, or asks for all of it.
             else if (this.f(f, 64) == 1) this.f(f);
@@ -228,6 +232,20 @@ const RESERVED = ["connect", "connect_error", "disconnect", "disconnecting", "ne
 // reconnection events (MANAGER_EVENTS) and 12 AUTH_REQUEST.
 const CONNECT = 0, DISCONNECT = 1, EVENT = 2, ACK = 3, CONNECT_ERROR = 4, ENGINE_OPEN = 6, AUTH = 12;
 const MANAGER_EVENTS = ["reconnect_attempt", "reconnect", "reconnect_error", "reconnect_failed"];
+const nspEvents = ["connect", "disconnect", , , "connect_error"];
+
+/**
+ * The debug log: `console.debug` prefixed with "rtio", when the `debug` option is true, or
+ * when it is left out and `localStorage.debug` names rtio the way socket.io's `debug` module
+ * reads it (`"rtio:*"`, `"rtio*"`, `"*"`, a comma-separated list holding one of them).
+ * Otherwise undefined, and logging costs one property read per frame.
+ */
+function debug(on) {
+  try {
+    on ??= /(^|,)\s*(rtio|\*)/.test(localStorage.debug);
+  } catch {}
+  return on ? console.debug.bind(console, "rtio") : undefined;
+}
 
 const isBin = (v) => v instanceof ArrayBuffer || ArrayBuffer.isView(v);
 
@@ -373,6 +391,7 @@ export class Manager extends Emitter {
       const socket = this.nsps[nsp];
       if (socket) socket._on(e, kind, s, v, at, id, bins);
     } else if (e === this._e || !this._e) {
+      e.d?.(kind > 7 ? MANAGER_EVENTS[kind - 8] : kind == ENGINE_OPEN ? "open" : "close", s || id);
       if (kind > 7) {
         if (kind == 11) for (const n in this.nsps) this.nsps[n]._act = false;
         this.emitReserved(MANAGER_EVENTS[kind - 8], kind == 10 ? new Error(s) : id);
@@ -605,6 +624,7 @@ export class Socket extends Client {
         return this.io._bad(this.nsp, err);
       }
     }
+    if (kind < EVENT || kind == CONNECT_ERROR) e.d?.(nspEvents[kind], this.nsp, a);
     if (kind == CONNECT) {
       // With connection-state recovery, the reply has the session's private id: the next
       // CONNECTs carry it, with the offset of the last event, so are made at each connect.

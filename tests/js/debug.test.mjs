@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import { suite } from "./harness.mjs";
+
+// The debug switch: `localStorage.debug = "rtio:*"` (socket.io's convention) or the `debug`
+// option log frames and state changes through console.debug; nothing is logged otherwise.
+
+suite("debug", ({ test }) => {
+  test("off by default; localStorage.debug or { debug: true } log frames and states; { debug: false } wins", async (page) => {
+    const r = await page.run(async ({ url }) => {
+      const logs = [];
+      const original = console.debug;
+      console.debug = (...args) => logs.push(args.map((a) => (typeof a == "string" ? a : JSON.stringify(a))));
+      // One connection with an ack and a server event, then a clean close; returns what was logged.
+      const session = async (opts, n) => {
+        logs.length = 0;
+        const socket = io(url, { forceNew: true, ...opts });
+        await connected(socket);
+        await socket.emitWithAck("echo", n);
+        const got = waitFor(socket, "pong");
+        socket.emit("emit-back", "pong", n);
+        await got;
+        socket.disconnect();
+        await sleep(50);
+        return logs.slice();
+      };
+      try {
+        localStorage.removeItem("debug");
+        const off = await session({}, 1);
+        localStorage.debug = "socket.io-client:*";
+        const other = await session({}, 2);
+        localStorage.debug = "rtio:*";
+        const storage = await session({}, 3);
+        const forcedOff = await session({ debug: false }, 4);
+        localStorage.debug = "engine,*";
+        const star = await session({}, 5);
+        localStorage.removeItem("debug");
+        const option = await session({ debug: true }, 6);
+        return { off, other, storage, forcedOff, star, option };
+      } finally {
+        console.debug = original;
+        localStorage.removeItem("debug");
+      }
+    });
+    assert.deepEqual(r.off, [], "nothing logged by default");
+    assert.deepEqual(r.other, [], "another library's debug namespace does not turn rtio on");
+    assert.deepEqual(r.forcedOff, [], "debug: false wins over localStorage");
+    for (const [what, logs, n] of [["localStorage", r.storage, 3], ["*", r.star, 5], ["option", r.option, 6]]) {
+      const lines = logs.map((l) => l.join(" "));
+      const has = (re, why) => assert.ok(lines.some((l) => re.test(l)), `${what}: ${why}; logged:\n${lines.join("\n")}`);
+      assert.ok(logs.every((l) => l[0] === "rtio"), `${what}: every line starts with "rtio"`);
+      has(/^rtio receive 0\{"sid"/, "the Engine.IO handshake frame received");
+      has(/^rtio open \S+/, "the engine opening");
+      has(/^rtio send 40/, "the CONNECT sent");
+      has(/^rtio connect \/ \S+/, "the namespace connecting, with its id");
+      has(new RegExp(`^rtio send 42\\d+\\["echo",${n}\\]`), "the event with an ack id sent");
+      has(new RegExp(`^rtio receive 43\\d+\\[${n}\\]`), "the ack received");
+      has(new RegExp(`^rtio receive 42\\["pong",${n}\\]`), "the server's event received");
+      has(/^rtio send 41/, "the DISCONNECT sent");
+    }
+  });
+});
