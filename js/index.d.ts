@@ -1,4 +1,15 @@
 // Type definitions for rtio: the socket.io-client 4.8 API subset implemented by index.js.
+//
+// Typed events work as in socket.io-client: give the events the server sends and the events
+// the client sends, and `on`, `emit`, `emitWithAck` and `timeout()` check names, arguments and
+// acknowledgements.
+//
+//   interface ServerToClientEvents { chat: (from: string, text: string) => void }
+//   interface ClientToServerEvents { sum: (a: number, b: number, ack: (n: number) => void) => void }
+//   const socket = io<ServerToClientEvents, ClientToServerEvents>("https://example.com");
+//   const n: number = await socket.emitWithAck("sum", 1, 2);
+//
+// Without type arguments every event name and argument is accepted (`any`).
 
 /** Socket.IO protocol revision spoken by this client. */
 export declare const protocol: 5;
@@ -19,16 +30,96 @@ export type EventNames<Map extends EventsMap> = keyof Map & (string | symbol);
 /** The parameters of event `Ev` of an event map. */
 export type EventParams<Map extends EventsMap, Ev extends EventNames<Map>> = Parameters<Map[Ev]>;
 
-type Last<T extends any[]> = T extends [...infer _H, infer L] ? L : any;
-type AllButLast<T extends any[]> = T extends [...infer H, infer _L] ? H : any[];
-type FirstNonErrorArg<T> = T extends (...args: infer P) => any ? (P[0] extends Error ? P[1] : P[0]) : any;
+/** The names of the user's events and of the reserved (lifecycle) events. */
+export type ReservedOrUserEventNames<ReservedEvents extends EventsMap, UserEvents extends EventsMap> =
+  | EventNames<ReservedEvents>
+  | EventNames<UserEvents>;
+
+/** The listener of event `Ev`: a reserved event's signature wins over a user event of the same name. */
+export type ReservedOrUserListener<
+  ReservedEvents extends EventsMap,
+  UserEvents extends EventsMap,
+  Ev extends ReservedOrUserEventNames<ReservedEvents, UserEvents>,
+> = FallbackToUntypedListener<
+  Ev extends EventNames<ReservedEvents> ? ReservedEvents[Ev] : Ev extends EventNames<UserEvents> ? UserEvents[Ev] : never
+>;
+
+type FallbackToUntypedListener<T> = [T] extends [never] ? (...args: any[]) => void | Promise<void> : T;
+
+type AnyFunction = (...args: any[]) => any;
+type IsAny<T> = 0 extends 1 & T ? true : false;
+
+/** The last element of a tuple (`never` for an empty one, `any` for an array). */
+export type Last<T extends any[]> = T extends [...infer _H, infer L] ? L : T extends [] ? never : any;
+/** A tuple without its last element (`any[]` for an array). */
+export type AllButLast<T extends any[]> = T extends [...infer H, infer _L] ? H : any[];
+
+/** Whether the last parameter of listener signature `F` is a function (an acknowledgement callback). */
+type HasAck<F> = F extends (...args: infer P) => any
+  ? [Last<Required<P>>] extends [never]
+    ? false
+    : [Last<Required<P>>] extends [AnyFunction]
+      ? true
+      : false
+  : false;
+
+/** The events of a map whose last parameter is an acknowledgement callback. */
+export type EventNamesWithAck<Map extends EventsMap> = {
+  [K in keyof Map]: HasAck<Map[K]> extends true ? K : never;
+}[keyof Map] &
+  (string | symbol);
+
+/** The arguments of an event with acknowledgement, without the callback (the optional one included). */
+export type EventArgsWithoutAck<Map extends EventsMap, Ev extends EventNames<Map>> = AllButLast<Required<EventParams<Map, Ev>>>;
+
+/**
+ * What `emitWithAck` resolves with: the first argument of the acknowledgement callback, or its
+ * second when the first is the `Error` that `timeout()` puts there.
+ */
+export type AckResult<Ack> = Ack extends (...args: infer P) => any ? FirstAckValue<P> : any;
+type FirstAckValue<P extends any[]> = P extends [infer F, ...infer Rest]
+  ? IsAny<F> extends true
+    ? F
+    : [F] extends [Error]
+      ? Rest extends []
+        ? undefined
+        : Rest extends [infer S, ...any[]]
+          ? S
+          : Rest extends [(infer S)?, ...any[]]
+            ? S | undefined
+            : any
+      : F
+  : P extends []
+    ? undefined
+    : P extends [(infer F)?, ...any[]]
+      ? F | undefined
+      : any;
+
+/** The value `emitWithAck(ev, ...)` resolves with. */
+export type EmitWithAckResult<Map extends EventsMap, Ev extends EventNames<Map>> = AckResult<Last<Required<EventParams<Map, Ev>>>>;
+
 type PrependTimeoutError<T extends any[]> = {
   [K in keyof T]: T[K] extends (...args: infer P) => infer R ? (err: Error, ...args: P) => R : T[K];
 };
-/** An event map whose acknowledgement callbacks take an `Error` first (what `timeout()` does). */
+/**
+ * An event map whose acknowledgement callbacks take an `Error` first: what `timeout()` does
+ * (the error is `null` when the acknowledgement came in time).
+ */
 export type DecorateAcknowledgements<E> = {
   [K in keyof E]: E[K] extends (...args: infer P) => infer R ? (...args: PrependTimeoutError<P>) => R : E[K];
 };
+
+/** Event names a Socket refuses to emit (its `emit` throws). */
+export type SocketReservedEventNames =
+  | "connect"
+  | "connect_error"
+  | "disconnect"
+  | "disconnecting"
+  | "newListener"
+  | "removeListener";
+
+/** `unknown` for an event name that may be emitted, `never` (a type error) for a reserved one. */
+export type NotReserved<Ev, Reserved> = Ev extends Reserved ? never : unknown;
 
 /** Why a socket got disconnected. */
 export type DisconnectReason =
@@ -47,6 +138,8 @@ export interface ConnectError extends Error {
   /** The `data` field of the server middleware's error, if any. */
   data?: any;
 }
+/** socket.io-client's name for {@link ConnectError}. */
+export type ExtendedError = ConnectError;
 
 /** Lifecycle events of a Socket (they cannot be emitted by the user). */
 export interface SocketReservedEvents {
@@ -73,29 +166,57 @@ export interface ManagerReservedEvents {
   reconnect_failed: () => void;
 }
 
-/** Event emitter shared by Manager and Socket (component-emitter semantics). */
-export declare class Emitter<Listen extends EventsMap> {
+/**
+ * Event emitter shared by Manager, Socket, rooms and presence (component-emitter semantics).
+ * `ListenEvents` are the user's events, `ReservedEvents` the lifecycle events of the emitter;
+ * the latter win when both name an event. A type only: rtio exports no `Emitter` value.
+ */
+declare class Emitter<ListenEvents extends EventsMap, ReservedEvents extends EventsMap = {}> {
   /** Adds a listener. */
-  on<Ev extends EventNames<Listen>>(ev: Ev, listener: Listen[Ev]): this;
+  on<Ev extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
+    ev: Ev,
+    listener: ReservedOrUserListener<ReservedEvents, ListenEvents, Ev>,
+  ): this;
   /** Adds a listener removed after its first call. */
-  once<Ev extends EventNames<Listen>>(ev: Ev, listener: Listen[Ev]): this;
+  once<Ev extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
+    ev: Ev,
+    listener: ReservedOrUserListener<ReservedEvents, ListenEvents, Ev>,
+  ): this;
   /** Removes one listener, every listener of `ev`, or (without arguments) all listeners. */
-  off<Ev extends EventNames<Listen>>(ev?: Ev, listener?: Listen[Ev]): this;
+  off<Ev extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
+    ev?: Ev,
+    listener?: ReservedOrUserListener<ReservedEvents, ListenEvents, Ev>,
+  ): this;
   /** Alias of `on`. */
-  addEventListener<Ev extends EventNames<Listen>>(ev: Ev, listener: Listen[Ev]): this;
+  addEventListener<Ev extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
+    ev: Ev,
+    listener: ReservedOrUserListener<ReservedEvents, ListenEvents, Ev>,
+  ): this;
   /** Alias of `off`. */
-  removeListener<Ev extends EventNames<Listen>>(ev?: Ev, listener?: Listen[Ev]): this;
+  removeListener<Ev extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
+    ev?: Ev,
+    listener?: ReservedOrUserListener<ReservedEvents, ListenEvents, Ev>,
+  ): this;
   /** Alias of `off`. */
-  removeEventListener<Ev extends EventNames<Listen>>(ev?: Ev, listener?: Listen[Ev]): this;
+  removeEventListener<Ev extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
+    ev?: Ev,
+    listener?: ReservedOrUserListener<ReservedEvents, ListenEvents, Ev>,
+  ): this;
   /** Alias of `off`: removes every listener of `ev`, or all listeners. */
-  removeAllListeners<Ev extends EventNames<Listen>>(ev?: Ev): this;
+  removeAllListeners<Ev extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(ev?: Ev): this;
   /** The listeners of `ev`. */
-  listeners<Ev extends EventNames<Listen>>(ev: Ev): Listen[Ev][];
+  listeners<Ev extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
+    ev: Ev,
+  ): ReservedOrUserListener<ReservedEvents, ListenEvents, Ev>[];
   /** Whether `ev` has listeners. */
-  hasListeners<Ev extends EventNames<Listen>>(ev: Ev): boolean;
-  /** Calls the listeners of `ev` locally. */
-  emitReserved<Ev extends EventNames<Listen>>(ev: Ev, ...args: Parameters<Listen[Ev]>): this;
+  hasListeners<Ev extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(ev: Ev): boolean;
+  /** Calls the listeners of `ev` locally (how lifecycle events are raised). */
+  protected emitReserved<Ev extends ReservedOrUserEventNames<ReservedEvents, ListenEvents>>(
+    ev: Ev,
+    ...args: Parameters<ReservedOrUserListener<ReservedEvents, ListenEvents, Ev>>
+  ): this;
 }
+export type { Emitter };
 
 /** Options of a Manager (the connection). Unknown options are ignored. */
 export interface ManagerOptions {
@@ -129,6 +250,12 @@ export interface ManagerOptions {
   maxBuffer?: number;
   /** Resend each emit that has an ack callback until acknowledged, up to `retries` more times (each try bounded by `ackTimeout`); such emits go one at a time, in order. @default 0 */
   retries?: number;
+  /**
+   * Logs packets and state changes to the console (also on when `localStorage.debug` matches
+   * `rtio:*`, as with socket.io's `debug`); off by default and costs nothing when off.
+   * @default false
+   */
+  debug?: boolean;
 }
 
 /** Options of a Socket (one namespace). */
@@ -140,7 +267,7 @@ export interface SocketOptions {
 }
 
 /** A view of the underlying connection, for code written against engine.io-client. */
-export interface EngineView extends Emitter<{ open: (id: string) => void; close: (reason: DisconnectReason) => void }> {
+export interface EngineView extends Emitter<{}, { open: (id: string) => void; close: (reason: DisconnectReason) => void }> {
   /** Engine.IO session id, set when the connection opens. */
   id?: string;
   transport: { name: "websocket" };
@@ -150,7 +277,7 @@ export interface EngineView extends Emitter<{ open: (id: string) => void; close:
 export declare class Manager<
   ListenEvents extends EventsMap = DefaultEventsMap,
   EmitEvents extends EventsMap = ListenEvents,
-> extends Emitter<ManagerReservedEvents> {
+> extends Emitter<{}, ManagerReservedEvents> {
   /** Only the origin and query of `uri` are used; absent or relative → the page's origin. */
   constructor(uri?: string, opts?: Partial<ManagerOptions & SocketOptions>);
   constructor(opts: Partial<ManagerOptions & SocketOptions>);
@@ -173,7 +300,7 @@ export declare class Manager<
 export declare class Socket<
   ListenEvents extends EventsMap = DefaultEventsMap,
   EmitEvents extends EventsMap = ListenEvents,
-> extends Emitter<SocketReservedEvents & ListenEvents> {
+> extends Emitter<ListenEvents, SocketReservedEvents> {
   /** Use `io()` or `Manager#socket()`. */
   constructor(io: Manager, nsp: string, opts?: Partial<SocketOptions>);
   /** The Manager (connection) of this socket. */
@@ -207,18 +334,22 @@ export declare class Socket<
   /**
    * Emits an event; a trailing function is the acknowledgement callback. Binary values
    * (ArrayBuffer, typed arrays, DataView) anywhere in the arguments are sent as attachments.
-   * Throws for reserved event names ("connect", "disconnect", ...).
+   * Reserved event names ("connect", "disconnect", ...) are refused (the call throws).
    */
-  emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): this;
+  emit<Ev extends EventNames<EmitEvents>>(
+    ev: Ev & NotReserved<Ev, SocketReservedEventNames>,
+    ...args: EventParams<EmitEvents, Ev>
+  ): this;
   /**
-   * Emits an event and resolves with the first argument of the acknowledgement. Rejects with
-   * Error("operation has timed out") or Error("socket has been disconnected").
+   * Emits an event whose last parameter is an acknowledgement and resolves with the first
+   * argument of the acknowledgement. Rejects with Error("operation has timed out") or
+   * Error("socket has been disconnected").
    * @example const reply = await socket.timeout(2000).emitWithAck("echo", { a: 1 });
    */
-  emitWithAck<Ev extends EventNames<EmitEvents>>(
-    ev: Ev,
-    ...args: AllButLast<EventParams<EmitEvents, Ev>>
-  ): Promise<FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>>;
+  emitWithAck<Ev extends EventNamesWithAck<EmitEvents>>(
+    ev: Ev & NotReserved<Ev, SocketReservedEventNames>,
+    ...args: EventArgsWithoutAck<EmitEvents, Ev>
+  ): Promise<EmitWithAckResult<EmitEvents, Ev>>;
   /** Sends a "message" event. */
   send(...args: any[]): this;
   /** Ack timeout in ms for the next emit; its callback becomes `(err, ...args)`. */
@@ -247,9 +378,19 @@ export declare class Socket<
   /**
    * The room `name` (1 to 128 characters) of the rooms convention (ROOMS.md); the same handle
    * until it is left. Needs a server with the rooms helper (`attachRooms` from "rtio/server").
-   * @example const room = socket.room("doc:42"); const members = await room.join({ name: "Ada" });
+   * `RoomEvents` are the events the members send each other, `Meta` what each member joins with.
+   * @example
+   * const room = socket.room<{ cursor: (x: number, y: number) => void }, { name: string }>("doc:42");
+   * const members = await room.join({ name: "Ada" });
+   * room.on("cursor", (x, y, from) => draw(from.meta?.name, x, y));
    */
-  room<Meta = any>(name: string): Room<Meta>;
+  room<RoomEvents extends EventsMap = DefaultEventsMap, Meta = any>(name: string): Room<RoomEvents, Meta, this>;
+}
+
+type SocketDisconnectReason = DisconnectReason;
+/** socket.io-client's `Socket.DisconnectReason`. */
+export declare namespace Socket {
+  type DisconnectReason = SocketDisconnectReason;
 }
 
 /** A member of a room: its socket id and the meta it joined with (`null` if none). */
@@ -268,39 +409,60 @@ export interface PresenceEvents<Meta = any> {
 }
 
 /** Who is in a room. */
-export interface Presence<Meta = any> extends Emitter<PresenceEvents<Meta>> {
+export interface Presence<Meta = any> extends Emitter<{}, PresenceEvents<Meta>> {
   /** The members, this socket included. */
   readonly members: Member<Meta>[];
 }
 
+/** The listeners of a room's events: the event's arguments, then the member who sent it (any arguments for an event without a fixed list). */
+export type RoomListeners<RoomEvents extends EventsMap, Meta = any> = {
+  [Ev in keyof RoomEvents]: RoomEvents[Ev] extends (...args: infer P) => any
+    ? number extends P["length"]
+      ? (...args: any[]) => void
+      : (...args: [...P, Member<Meta>]) => void
+    : (...args: any[]) => void;
+};
+
+/** The arguments of a room event; `never` when its last parameter is a function (room events have no acknowledgement). */
+export type RoomEmitArgs<P extends any[]> = [Last<P>] extends [never] ? P : IsAny<Last<P>> extends true ? P : [Last<P>] extends [AnyFunction] ? never : P;
+
 /**
- * A room of the rooms convention. Its listeners get the other members' room events, with the
- * sending member as last argument. After a reconnect it is joined again by itself (unless the
- * server recovered the session), and presence is brought up to date without repeated events.
+ * A room of the rooms convention, made by `socket.room(name)`. Its listeners get the other
+ * members' room events, with the sending member as last argument. After a reconnect it is
+ * joined again by itself (unless the server recovered the session), and presence is brought up
+ * to date without repeated events. `RoomEvents`: the events members send each other (one map
+ * for both ways; no acknowledgements); `Meta`: what each member joins with. A type only: rtio
+ * exports no `Room` value.
  */
-export declare class Room<Meta = any> extends Emitter<{ [event: string]: (...args: any[]) => void }> {
-  readonly socket: Socket;
+declare class Room<RoomEvents extends EventsMap = DefaultEventsMap, Meta = any, Owner = Socket<any, any>> extends Emitter<
+  RoomListeners<RoomEvents, Meta>
+> {
+  /** The socket (or SSE / WebSocket client) the room belongs to. */
+  readonly socket: Owner;
   readonly name: string;
   /** Joined now: false before the join is acknowledged and while reconnecting. */
   readonly joined: boolean;
   readonly presence: Presence<Meta>;
-  /** Joins with `meta` (or updates it when joined); resolves with the members, rejects with the server's reason. */
-  join(meta?: Meta): Promise<Member<Meta>[]>;
+  /** Joins with `meta` (`null` if none; or updates it when joined); resolves with the members, rejects with the server's reason. */
+  join(meta?: Meta | null): Promise<Member<Meta>[]>;
   /** Leaves the room; its listeners and presence listeners are removed. */
   leave(): Promise<void>;
   /** Sends an event to the other members (no acknowledgement); held while (re)joining. Throws if the room was never joined. */
-  emit(ev: string, ...args: any[]): this;
+  emit<Ev extends EventNames<RoomEvents>>(ev: Ev, ...args: RoomEmitArgs<EventParams<RoomEvents, Ev>>): this;
   /** Flags the next emit as volatile: dropped unless the room is joined and the socket connected. */
   readonly volatile: this;
 }
+export type { Room };
 
 /** Options accepted by `io()`. */
 export type IoOptions = Partial<ManagerOptions & SocketOptions>;
 
 /**
  * Returns a Socket for the namespace of `uri` ("/" by default), sharing the connection of
- * the same server unless `forceNew` / `multiplex: false`.
- * @example const socket = io("https://example.com", { auth: { token } });
+ * the same server unless `forceNew` / `multiplex: false`. `ListenEvents` are the events the
+ * server sends, `EmitEvents` those the client sends (socket.io-client's ServerToClientEvents
+ * and ClientToServerEvents).
+ * @example const socket = io<ServerToClientEvents, ClientToServerEvents>("https://example.com", { auth: { token } });
  */
 export declare function io<ListenEvents extends EventsMap = DefaultEventsMap, EmitEvents extends EventsMap = ListenEvents>(
   opts?: IoOptions,

@@ -1,5 +1,18 @@
 // Types shared by the SSE and plain-WebSocket modes (`rtio/sse`, `rtio/ws`; MODES.md).
-import type { DefaultEventsMap, Emitter, EventNames, EventParams, EventsMap, Room } from "./index.js";
+// Typed events as with `io()`: `sse<ListenEvents, EmitEvents>(url)`, `ws<ListenEvents, EmitEvents>(url)`.
+import type {
+  DecorateAcknowledgements,
+  DefaultEventsMap,
+  EmitWithAckResult,
+  Emitter,
+  EventArgsWithoutAck,
+  EventNames,
+  EventNamesWithAck,
+  EventParams,
+  EventsMap,
+  NotReserved,
+  Room,
+} from "./index.js";
 
 /** Why a mode's connection went down. */
 export type StreamDisconnectReason =
@@ -28,8 +41,19 @@ export interface StreamReservedEvents {
   reconnect: (attempt: number) => void;
   reconnect_failed: () => void;
   /** An emit refused because the buffer is full, or a part of an SSE body dropped for its size. */
-  error: (err: Error) => void;
+  error: (err: Error & { data?: unknown }) => void;
 }
+
+/** Event names the SSE and WebSocket clients refuse to emit (their `emit` throws). */
+export type StreamReservedEventNames =
+  | "connect"
+  | "connect_error"
+  | "disconnect"
+  | "reconnect_attempt"
+  | "reconnect"
+  | "reconnect_failed"
+  | "newListener"
+  | "removeListener";
 
 /** Options of both modes (see MODES.md). */
 export interface StreamOptions {
@@ -59,11 +83,14 @@ export interface StreamOptions {
   query?: Record<string, string>;
 }
 
-/** The emitter of both modes. */
+/**
+ * The emitter of both modes. `ListenEvents`: the events the server sends; `EmitEvents`: those
+ * the client sends (a last function parameter is the acknowledgement).
+ */
 export declare class StreamClient<
   ListenEvents extends EventsMap = DefaultEventsMap,
   EmitEvents extends EventsMap = ListenEvents,
-> extends Emitter<ListenEvents & StreamReservedEvents> {
+> extends Emitter<ListenEvents, StreamReservedEvents> {
   /** The URL given, resolved against the page. */
   readonly url: URL;
   readonly connected: boolean;
@@ -82,16 +109,25 @@ export declare class StreamClient<
   join(room: string): Promise<void>;
   /** Removes a room (a reconnect with the new set); resolves at the next connect. */
   leave(room: string): Promise<void>;
-  /** A room handle with presence (needs a server that sends `rtio:members`, as examples/server does). */
-  room<Meta = any>(name: string): Room<Meta>;
+  /**
+   * A room handle with presence (needs a server that sends `rtio:members`, as examples/server
+   * does). `RoomEvents`: the events members send each other; `Meta`: what each member joins with.
+   */
+  room<RoomEvents extends EventsMap = DefaultEventsMap, Meta = any>(name: string): Room<RoomEvents, Meta, this>;
   /** Sends the next emit to `room`. */
   to(room: string): this;
-  /** Sends an event; a function as last argument gets the ack. Held while disconnected. */
-  emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): this;
-  /** Sends an event and resolves with its ack; rejects on an error, a timeout or a lost connection. */
-  emitWithAck<T = any>(ev: EventNames<EmitEvents>, ...args: any[]): Promise<T>;
-  /** The ack timeout of the next emit (ms); its callback becomes error-first. */
-  timeout(ms: number): this;
+  /** Sends an event; a function as last argument gets the ack. Held while disconnected. Reserved names are refused (the call throws). */
+  emit<Ev extends EventNames<EmitEvents>>(
+    ev: Ev & NotReserved<Ev, StreamReservedEventNames>,
+    ...args: EventParams<EmitEvents, Ev>
+  ): this;
+  /** Sends an event whose last parameter is an acknowledgement and resolves with the ack; rejects on an error, a timeout or a lost connection. */
+  emitWithAck<Ev extends EventNamesWithAck<EmitEvents>>(
+    ev: Ev & NotReserved<Ev, StreamReservedEventNames>,
+    ...args: EventArgsWithoutAck<EmitEvents, Ev>
+  ): Promise<EmitWithAckResult<EmitEvents, Ev>>;
+  /** The ack timeout of the next emit (ms); its callback becomes error-first `(err, ...args)`. */
+  timeout(ms: number): StreamClient<ListenEvents, DecorateAcknowledgements<EmitEvents>>;
   /** The next emit is dropped rather than held when not connected. */
   readonly volatile: this;
   onAny(listener: (event: string, ...args: any[]) => void): this;
