@@ -1427,3 +1427,48 @@ async fn typed_events_and_listener_counts() {
         assert_eq!(rb.listener_count(), 0, "[{server}] room listeners released");
     }
 }
+
+/// The README's Rust snippet (`tests/js/readme.test.mjs` checks that the README shows these
+/// lines), against the Rust server's `chat` event.
+#[wasm_bindgen_test]
+async fn readme_rust_snippet() {
+    let [_, (_, url)] = servers();
+    let run = async move {
+        // README: rust
+        use rtio::{Options, Socket};
+        use serde::{Deserialize, Serialize};
+        use std::time::Duration;
+
+        #[derive(Serialize, Deserialize)]
+        struct ChatMessage {
+            name: String,
+            text: String,
+        }
+        #[derive(Deserialize)]
+        struct ChatAck {
+            ok: bool,
+        }
+        // Declared once: the name, the payload, the ack.
+        rtio::event!(Chat = "chat", ChatMessage => ChatAck);
+
+        let socket = Socket::connect(url, Options::default())?;
+        // Dropping `_sub` removes the listener.
+        let _sub = socket.on_typed::<Chat>(|msg| web_sys::console::log_1(&msg.text.into()));
+        let msg = ChatMessage {
+            name: "Ada".into(),
+            text: "hello".into(),
+        };
+        let ack = socket
+            .emit_typed_with_ack::<Chat>(&msg)
+            .timeout(Duration::from_secs(5))
+            .await?;
+        // socket.emit_typed::<Chat>(&"hi") does not compile: the payload is a ChatMessage.
+        // The same by name: socket.on("chat", |msg: ChatMessage| ..), socket.emit("chat", &msg).
+        // README: end
+        Ok::<bool, Box<dyn std::error::Error>>(ack.ok)
+    };
+    let ok = within(WAIT, "README snippet", run)
+        .await
+        .unwrap_or_else(|e| panic!("README snippet failed: {e}"));
+    assert!(ok, "the server accepted the message");
+}

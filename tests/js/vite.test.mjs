@@ -17,6 +17,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { REPO, browser, startTestServer } from "./harness.mjs";
+import { readmeSnippet } from "./readme-snippets.mjs";
 
 const run = promisify(execFile);
 const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
@@ -181,6 +182,8 @@ describe("npm package in a fresh Vite + TypeScript app", { timeout: 600_000 }, (
     rmSync(app, { recursive: true, force: true });
     await sh(work, NPM, ["exec", "--yes", "--", CREATE_VITE, "app", "--template", "vanilla-ts", "--no-interactive"]);
     writeFileSync(path.join(app, "src/main.ts"), MAIN_TS);
+    // The README's TypeScript snippet, type-checked with the app (not imported by it).
+    writeFileSync(path.join(app, "src/readme.ts"), readmeSnippet("tsc").code + "\n");
     await sh(app, NPM, ["install", "--no-audit", "--no-fund"]);
     await sh(app, NPM, ["install", "--no-audit", "--no-fund", tarball]);
     servers = { node: await startTestServer("node"), rust: await startTestServer("rust") };
@@ -234,6 +237,13 @@ describe("npm package in a fresh Vite + TypeScript app", { timeout: 600_000 }, (
     } finally {
       await stop(dev.child);
     }
+  });
+
+  it("the README's TypeScript snippet type-checks in the app (with its @ts-expect-error used)", async () => {
+    await sh(app, NPM, ["exec", "--", "tsc", "--noEmit"]);
+    const src = readFileSync(path.join(app, "src/readme.ts"), "utf8");
+    assert.match(src, /io<ServerToClientEvents, ClientToServerEvents>/);
+    assert.match(src, /@ts-expect-error/);
   });
 
   it("a type error in the app fails its build (the package's types are checked)", async () => {
