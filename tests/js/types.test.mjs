@@ -3,12 +3,14 @@
 // that stop rejecting it make tsc fail ("Unused '@ts-expect-error' directive"). The other
 // tests prove the check can fail: with the directives taken out every marked line, and only
 // those, is an error; a directive on a correct call, or a wrong call without one, is reported.
+// Last, the declarations are checked as the package ships them: every export of the JS entries
+// is declared as a value, through package.json's `exports`, with bundler and Node resolution.
 //
 // Run: node --test tests/js/types.test.mjs (needs `npm install` in tests/ for typescript).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -108,7 +110,7 @@ const summary = `${files.length} files, ${expectErrors} @ts-expect-error cases, 
 test(`tsc -p tests/types reports nothing (${summary})`, async (t) => {
   const { code, out, ms } = await runTsc(["-p", types]);
   const version = (await new Promise((r) => execFile(tsc, ["--version"], (e, o) => r(String(o).trim())))) || "tsc";
-  t.diagnostic(`${version}; ${summary}; ${ms} ms`);
+  t.diagnostic(`tsc ${version.replace(/^Version /, "")}; ${summary}; ${ms} ms`);
   for (const f of files) t.diagnostic(`${f.name}: ${f.marked.length} expected errors, ${correctLines(f)} correct lines`);
   assert.ok(expectErrors >= 50, `only ${expectErrors} @ts-expect-error cases`);
   assert.equal(code, 0, "tsc reported:\n" + out);
@@ -172,6 +174,61 @@ test("a directive on a correct call fails the check (types that stop rejecting a
       errors.map((e) => [e.file, e.line, e.code]),
       [["socket.ts", line + 1, "TS2578"]],
     );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** The names a JS entry exports (`export function|class|const X`, `export { a as b }`, `export default`). */
+function jsExports(file) {
+  const src = readFileSync(join(root, "js", file), "utf8");
+  const names = new Set();
+  for (const m of src.matchAll(/^export (?:async )?(?:function|class|const|let) (\w+)/gm)) names.add(m[1]);
+  for (const m of src.matchAll(/^export \{([^}]*)\}/gm))
+    for (const part of m[1].split(",")) names.add(part.trim().split(/\s+as\s+/).pop());
+  if (/^export default /m.test(src)) names.add("default");
+  return [...names].filter(Boolean).sort();
+}
+
+test("the package's declarations: every JS export, through `exports`, with bundler, node16 and nodenext resolution", async (t) => {
+  const pkg = JSON.parse(readFileSync(join(root, "pkg-template/package.json"), "utf8"));
+  const dir = mkdtempSync(join(tmpdir(), "rtio-types-pkg-"));
+  try {
+    // The package as tools/build.sh makes it, declarations only: the .d.ts files it lists.
+    const at = join(dir, "node_modules/rtio");
+    mkdirSync(at, { recursive: true });
+    writeFileSync(join(at, "package.json"), JSON.stringify(pkg));
+    for (const f of pkg.files.filter((f) => f.endsWith(".d.ts"))) copyFileSync(join(root, "js", f), join(at, f));
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+    let src = "",
+      n = 0;
+    for (const [spec, exp] of Object.entries(pkg.exports)) {
+      const file = exp.import.replace(/^\.\//, "");
+      const names = jsExports(file);
+      const id = "rtio" + spec.slice(1);
+      // Each export imported and used as a value: a name declared as a type only fails.
+      const named = names.filter((x) => x !== "default");
+      const local = (x) => `v${n}_${x}`;
+      src += `import ${names.includes("default") ? local("default") + ", " : ""}{ ${named.map((x) => `${x} as ${local(x)}`).join(", ")} } from "${id}";\n`;
+      src += `void [${names.map(local).join(", ")}];\n`;
+      t.diagnostic(`${id}: ${names.join(", ")}`);
+      n++;
+    }
+    // Not an entry of the package.
+    src += '// @ts-expect-error: rtio/stream is not exported\nimport type { StreamClient } from "rtio/stream";\n';
+    // Types only: index.js exports no Emitter or Room.
+    src += 'import { Room, type Emitter } from "rtio";\n// @ts-expect-error: Room is a type, not a value\nvoid Room;\nlet e: Emitter<{}> | undefined;\nvoid e;\n';
+    writeFileSync(join(dir, "main.ts"), src);
+    const base = { strict: true, noEmit: true, target: "ES2022", lib: ["ES2022", "DOM"], types: [], skipLibCheck: false };
+    for (const opts of [
+      { module: "ESNext", moduleResolution: "bundler" },
+      { module: "node16", moduleResolution: "node16" },
+      { module: "nodenext", moduleResolution: "nodenext" },
+    ]) {
+      writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { ...base, ...opts }, files: ["main.ts"] }));
+      const { code, out } = await runTsc(["-p", dir]);
+      assert.equal(code, 0, `${opts.moduleResolution}: tsc reported:\n${out}\n${src}`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,7 +1,7 @@
 // Without type arguments: every event and argument is accepted, as with socket.io-client's
 // DefaultEventsMap; only what rtio refuses at run time (reserved names) is refused.
 import io, { connect, Manager, Socket, protocol } from "rtio";
-import type { DefaultEventsMap } from "rtio";
+import type { DefaultEventsMap, Emitter, Room } from "rtio";
 import { expectEqual, expectType } from "./util.js";
 
 const socket = io();
@@ -78,3 +78,23 @@ expectEqual<typeof io.Manager, typeof Manager>(true);
 // A typed socket is still a Socket.
 const typed = io<{ a: (n: number) => void }, { b: (s: string) => void }>();
 expectType<Socket<any, any>>(typed);
+
+// Emitter and Room are types only (index.js exports no such values), usable in annotations.
+function listen(e: Emitter<{ tick: (n: number) => void }>) {
+  e.on("tick", (n) => expectType<number>(n));
+  // @ts-expect-error: the map's events only
+  e.on("tock", () => {});
+}
+let lobby: Room | undefined = socket.room("lobby");
+void [listen, lobby];
+
+// Maps written as type aliases work like interfaces.
+type Events = { a: (n: number) => void; b: (s: string, ack: (ok: boolean) => void) => void };
+const aliased = io<Events>();
+aliased.on("a", (n) => expectType<number>(n));
+async function aliasAck() {
+  const ok: boolean = await aliased.emitWithAck("b", "s");
+  // @ts-expect-error: the alias's types apply
+  aliased.emit("a", "1");
+  return ok;
+}
