@@ -1,6 +1,19 @@
 // The event emitter every rtio client shares (component-emitter semantics, as socket.io-client),
 // and `Client`, what the Socket.IO socket and the SSE and plain-WebSocket clients have in common:
-// emit flags, `emitWithAck` and the catch-all listeners.
+// emit flags, `emitWithAck` and the catch-all listeners; and the debug switch they share.
+
+/**
+ * The debug log: `console.debug` prefixed with "rtio", when the `debug` option is true, or
+ * when it is left out and `localStorage.debug` names rtio the way socket.io's `debug` module
+ * reads it (`"rtio:*"`, `"rtio*"`, `"*"`, a comma-separated list holding one of them).
+ * Otherwise undefined, and logging costs one property read per frame.
+ */
+export function debug(on) {
+  try {
+    on ??= /(^|,)\s*(rtio|\*)/.test(localStorage.debug);
+  } catch {}
+  return on ? console.debug.bind(console, "rtio") : undefined;
+}
 
 /** Minimal event emitter of every rtio client (component-emitter semantics). */
 export class Emitter {

@@ -3,7 +3,7 @@
 // handshake and heartbeat, packet headers, namespace state, ack ids and timeouts, and the
 // pre-connect buffer. JS only holds the WebSocket and one timer for it (the `Engine`
 // class), (de)serialises payloads with the browser's JSON and dispatches to listeners.
-import { Client, Emitter, rm } from "./emitter.js";
+import { Client, Emitter, debug, rm } from "./emitter.js";
 import { Room } from "./rooms.js";
 
 // ---- the wasm's imports and exports (the tables are in src/front/js.rs) ----
@@ -233,19 +233,6 @@ const RESERVED = ["connect", "connect_error", "disconnect", "disconnecting", "ne
 const CONNECT = 0, DISCONNECT = 1, EVENT = 2, ACK = 3, CONNECT_ERROR = 4, ENGINE_OPEN = 6, AUTH = 12;
 const MANAGER_EVENTS = ["reconnect_attempt", "reconnect", "reconnect_error", "reconnect_failed"];
 const nspEvents = ["connect", "disconnect", , , "connect_error"];
-
-/**
- * The debug log: `console.debug` prefixed with "rtio", when the `debug` option is true, or
- * when it is left out and `localStorage.debug` names rtio the way socket.io's `debug` module
- * reads it (`"rtio:*"`, `"rtio*"`, `"*"`, a comma-separated list holding one of them).
- * Otherwise undefined, and logging costs one property read per frame.
- */
-function debug(on) {
-  try {
-    on ??= /(^|,)\s*(rtio|\*)/.test(localStorage.debug);
-  } catch {}
-  return on ? console.debug.bind(console, "rtio") : undefined;
-}
 
 const isBin = (v) => v instanceof ArrayBuffer || ArrayBuffer.isView(v);
 

@@ -3,7 +3,7 @@
 // src/front/js_stream.rs, whose tables this file follows), and `StreamClient`, the emitter
 // both modes are, with acks, buffering, rooms and presence. A mode adds its transport:
 // `_open()`, `_close()`, `_write(item)` and `_ping()`.
-import { Client } from "./emitter.js";
+import { Client, debug } from "./emitter.js";
 import { Room } from "./rooms.js";
 
 const dec = new TextDecoder();
@@ -63,6 +63,9 @@ if (globalThis.document) document.addEventListener("visibilitychange", () => doc
 /** Events of the client itself, which `emit` refuses and `onAny` never sees. */
 const RESERVED = ["connect", "connect_error", "disconnect", "reconnect_attempt", "reconnect", "reconnect_failed", "newListener", "removeListener"];
 
+/** The state changes the debug log names, by the wasm's output code less 4. */
+const STATES = ["connect", "disconnect", "connect_error", "reconnect_attempt", "reconnect_failed"];
+
 const timedOut = () => new Error("operation has timed out");
 
 /**
@@ -75,6 +78,8 @@ export class StreamClient extends Client {
     super();
     if (typeof url != "string" && !(url instanceof URL)) throw new TypeError("rtio: the URL must be a string or a URL");
     o = this.opts = { ...d, ...o };
+    /** The debug log, or undefined (see `debug` in emitter.js). */
+    this._d = debug(o.debug);
     /** What rooms need of a socket (see js/rooms.js). */
     this.io = { opts: o, _err: (e) => this.emitReserved("error", e) };
     this.url = new URL(url, globalThis.location?.href);
@@ -139,6 +144,8 @@ export class StreamClient extends Client {
 
   /** Carries out one output of the wasm (see the handler table in src/front/js_stream.rs). */
   _do(k, s, num, v) {
+    if (k == 2) this._d?.("send", v.raw ?? v.e, ...(v.a || []));
+    else if (k > 3 && k < 9) this._d?.(STATES[k - 4], s || num);
     if (k == 0) this._close(), (this._err = undefined), this._open();
     else if (k == 1) this._close();
     else if (k == 2) this._write(v);
@@ -173,6 +180,7 @@ export class StreamClient extends Client {
 
   /** An event arrived (`args` its arguments; `ack` to answer it, if asked). */
   _in(ev, args, ack) {
+    this._d?.("receive", ev, ...args);
     this._alive();
     if (typeof ev == "string" && ev.startsWith("rtio:")) return this._rtio(ev, args);
     if (ack) args.push(ack);

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { after, describe, it } from "node:test";
 import { suite } from "./harness.mjs";
+import { modesPage, startNodeServer } from "./modes-pages.mjs";
 
 // The debug switch: `localStorage.debug = "rtio:*"` (socket.io's convention) or the `debug`
 // option log frames and state changes through console.debug; nothing is logged otherwise.
@@ -58,4 +60,58 @@ suite("debug", ({ test }) => {
       has(/^rtio send 41/, "the DISCONNECT sent");
     }
   });
+});
+
+// The same switch in the SSE and plain-WebSocket modes (`rtio/ws`, `rtio/sse`), against their
+// bare test servers.
+describe("debug [rtio/ws and rtio/sse]", () => {
+  const servers = [];
+  after(() => Promise.all(servers.map((s) => s.stop())));
+
+  for (const kind of ["ws", "sse"]) {
+    it(`${kind}: off by default; localStorage.debug logs what is sent and received and the states`, { timeout: 20_000 }, async () => {
+      const s = await startNodeServer(kind, kind == "sse" ? ["--ping-interval", "100"] : []);
+      servers.push(s);
+      const p = await modesPage(s.url);
+      try {
+        const r = await p.run(async ({ kind }) => {
+          const logs = [];
+          const original = console.debug;
+          console.debug = (...args) => logs.push(args.map((a) => (typeof a == "string" ? a : JSON.stringify(a))).join(" "));
+          const session = async () => {
+            logs.length = 0;
+            const c = kind == "ws" ? ws("/ws") : sse("/events", { emitUrl: "/emit" });
+            await next(c, "connect");
+            await c.emitWithAck("echo", 5);
+            // Something received: the ws server's echo of an event, the SSE server's heartbeat.
+            if (kind == "ws") {
+              const echoed = next(c, "echo");
+              c.emit("echo", 6);
+              await echoed;
+            } else await next(c, "ping");
+            c.disconnect();
+            return logs.slice();
+          };
+          try {
+            localStorage.removeItem("debug");
+            const off = await session();
+            localStorage.debug = "rtio:*";
+            const on = await session();
+            return { off, on };
+          } finally {
+            console.debug = original;
+            localStorage.removeItem("debug");
+          }
+        }, { kind });
+        assert.deepEqual(r.off, [], "nothing logged by default");
+        const has = (re, why) => assert.ok(r.on.some((l) => re.test(l)), `${why}; logged:\n${r.on.join("\n")}`);
+        has(/^rtio connect\b/, "the connection opening");
+        has(/^rtio send echo 5$/, "the emit");
+        has(kind == "ws" ? /^rtio receive echo 6$/ : /^rtio receive ping\b/, "an event received");
+        has(/^rtio disconnect io client disconnect$/, "the disconnection");
+      } finally {
+        await p.close();
+      }
+    });
+  }
 });
