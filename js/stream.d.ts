@@ -81,6 +81,12 @@ export interface StreamOptions {
   meta?: unknown;
   /** More query parameters. */
   query?: Record<string, string>;
+  /**
+   * Logs what is sent and received and state changes to the console (also on when
+   * `localStorage.debug` matches `rtio:*`, as with socket.io's `debug`); off by default and
+   * costs nothing when off.
+   */
+  debug?: boolean;
 }
 
 /**

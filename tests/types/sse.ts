@@ -119,6 +119,9 @@ sse("/e", { transport: "websocket" });
 sse("/e", { headers: { n: 1 } });
 // @ts-expect-error: a URL is needed
 sse();
+sse("/e", { debug: true });
+// @ts-expect-error: debug is a boolean
+sse("/e", { debug: "rtio:*" });
 
 // Untyped use.
 const raw = sseDefault("/events");

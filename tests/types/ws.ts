@@ -91,6 +91,9 @@ wsDefault("/ws", opts);
 ws("/ws", { envelope: "json" });
 // @ts-expect-error: an unknown option
 ws("/ws", { transport: "fetch" });
+ws("/ws", { debug: false });
+// @ts-expect-error: debug is a boolean
+ws("/ws", { debug: 1 });
 
 // Untyped use.
 const raw = ws(new URL("ws://localhost/ws"));
