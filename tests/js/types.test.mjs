@@ -4,7 +4,8 @@
 // tests prove the check can fail: with the directives taken out every marked line, and only
 // those, is an error; a directive on a correct call, or a wrong call without one, is reported.
 // Last, the declarations are checked as the package ships them: every export of the JS entries
-// is declared as a value, through package.json's `exports`, with bundler and Node resolution.
+// is declared as a value, through package.json's `exports`, with bundler and Node resolution;
+// and the READMEs' TypeScript snippets type-check.
 //
 // Run: node --test tests/js/types.test.mjs (needs `npm install` in tests/ for typescript).
 import { test } from "node:test";
@@ -229,6 +230,31 @@ test("the package's declarations: every JS export, through `exports`, with bundl
       const { code, out } = await runTsc(["-p", dir]);
       assert.equal(code, 0, `${opts.moduleResolution}: tsc reported:\n${out}\n${src}`);
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the TypeScript snippets of the READMEs type-check against js/*.d.ts, their `// error` lines as errors", async (t) => {
+  const snippets = [];
+  for (const file of ["README.md", "pkg-template/README.md"]) {
+    const md = readFileSync(join(root, file), "utf8");
+    for (const m of md.matchAll(/```ts\n([\s\S]*?)\n```/g))
+      // A line whose comment says `error` must be one: it gets a directive.
+      snippets.push(m[1].replace(/^(.*\/\/ error\b.*)$/gm, "// @ts-expect-error\n$1"));
+  }
+  t.diagnostic(`${snippets.length} snippets`);
+  if (!snippets.length) return;
+  const dir = mkdtempSync(join(tmpdir(), "rtio-types-readme-"));
+  try {
+    // Each snippet a module of its own (they may use top-level await).
+    const names = snippets.map((src, i) => {
+      writeFileSync(join(dir, `readme${i}.ts`), src + "\nexport {};\n");
+      return `readme${i}.ts`;
+    });
+    tsconfig(dir, names);
+    const { code, out } = await runTsc(["-p", dir]);
+    assert.equal(code, 0, "tsc reported:\n" + out);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
