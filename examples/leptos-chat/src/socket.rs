@@ -13,7 +13,7 @@ use std::cell::RefCell;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use rtio::{ConnectError, Member, ManagerEvent, PresenceEvent, Room, Socket, WeakSocket};
+use rtio::{ConnectError, ManagerEvent, Member, PresenceEvent, Room, Socket, WeakSocket};
 use send_wrapper::SendWrapper;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -213,6 +213,10 @@ pub fn listener_count() -> usize {
             .as_ref()
             .and_then(WeakSocket::upgrade)
             .map_or(0, |s| s.listener_count());
-        socket + r.rooms.iter().map(|(_, room)| room.listener_count()).sum::<usize>()
+        socket
+            + r.rooms
+                .iter()
+                .map(|(_, room)| room.listener_count())
+                .sum::<usize>()
     })
 }
