@@ -256,6 +256,24 @@ export interface ManagerOptions {
    * @default false
    */
   debug?: boolean;
+  // socket.io-client options that have no effect here, accepted so that code written for it
+  // compiles unchanged after switching the import.
+  /** No effect: WebSocket handshakes carry the page's cookies for the server's site anyway. */
+  withCredentials?: boolean;
+  /** No effect: browsers cannot set WebSocket headers (socket.io-client ignores them there too). */
+  extraHeaders?: Record<string, string>;
+  /** No effect: there is no long-polling transport to upgrade from. */
+  upgrade?: boolean;
+  /** No effect: there is no long-polling transport to upgrade from. */
+  rememberUpgrade?: boolean;
+  /** No effect: there is no long-polling transport to try first. */
+  tryAllTransports?: boolean;
+  /** No effect: the WebSocket URL carries no timestamp. */
+  timestampRequests?: boolean;
+  /** No effect: the WebSocket URL carries no timestamp. */
+  timestampParam?: string;
+  /** No effect: the browser closes the WebSocket when the page goes away. */
+  closeOnBeforeunload?: boolean;
 }
 
 /** Options of a Socket (one namespace). */

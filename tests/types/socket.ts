@@ -291,6 +291,10 @@ io({ path: "/rt", transports: ["websocket"], reconnectionAttempts: 5, ackTimeout
 io({ debug: true, query: { v: 1, beta: true }, maxBuffer: 100, addTrailingSlash: false });
 io("https://example.com", { auth: (cb) => cb({ token: "x" }) });
 io({ auth: () => Promise.resolve({ token: "x" }) });
+// socket.io-client options that have no effect here still compile after switching the import.
+io("https://example.com", { withCredentials: true, extraHeaders: { "x-a": "b" }, upgrade: false, closeOnBeforeunload: true });
+// @ts-expect-error: extraHeaders are strings
+io({ extraHeaders: { "x-a": 1 } });
 // @ts-expect-error: debug is a boolean
 io({ debug: "rtio:*" });
 // @ts-expect-error: a misspelt option
