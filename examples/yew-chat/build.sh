@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Yew chat example into OUT_DIR (default: examples/yew-chat/dist): cargo (wasm32,
-# the dev profile of Cargo.toml: light optimisation, no debug info), then wasm-bindgen
-# --target web, then the page and its stylesheet. Uses $CARGO_TARGET_DIR if set.
+# the release profile of Cargo.toml: opt-level "s", no LTO), then wasm-bindgen --target web,
+# then the page and its stylesheet. Uses $CARGO_TARGET_DIR if set.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 OUT="${1:-$HERE/dist}"
@@ -12,9 +12,9 @@ command -v wasm-bindgen >/dev/null || {
   exit 1
 }
 
-cargo build --manifest-path "$HERE/Cargo.toml" --target wasm32-unknown-unknown
+cargo build --manifest-path "$HERE/Cargo.toml" --target wasm32-unknown-unknown --release
 mkdir -p "$OUT"
 wasm-bindgen --target web --no-typescript --out-dir "$OUT" \
-  "$TARGET_DIR/wasm32-unknown-unknown/debug/rtio_yew_chat.wasm"
+  "$TARGET_DIR/wasm32-unknown-unknown/release/rtio_yew_chat.wasm"
 cp "$HERE/index.html" "$HERE/style.css" "$OUT/"
 echo "built $OUT"
