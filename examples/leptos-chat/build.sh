@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Leptos chat example into OUT_DIR (default: examples/leptos-chat/dist):
-# cargo (wasm32, the dev profile of Cargo.toml: light optimisation, no debug info), then
-# wasm-bindgen --target web, then the page and its stylesheet. Uses $CARGO_TARGET_DIR if set.
+# cargo (wasm32, the dev profile of Cargo.toml: no debug info, dependencies unoptimised, this
+# crate at opt-level 1), then wasm-bindgen --target web, then the page and its stylesheet.
+# Uses $CARGO_TARGET_DIR if set.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 OUT="${1:-$HERE/dist}"
