@@ -227,6 +227,7 @@ for (const app of APPS) {
         mounted > unmounted,
         `the mounted chat registers listeners: ${mounted} mounted, ${unmounted} unmounted`,
       );
+      console.log(`${app}: window.rtioListeners() is ${mounted} with the chat mounted, ${unmounted} without`);
       assert.equal((await snapshot(ada)).status, "connected", "the socket (at the root) stays connected");
 
       for (let i = 1; i <= TOGGLES; i++) {
