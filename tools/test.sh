@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Sets up what is missing, then runs every test: lints (fmt, clippy for host and wasm32),
-# native tests (codec, session, property tests, example server), the npm package build with
-# its size budget, and the browser tests (Rust API through wasm-bindgen-test, JS API through
+# Sets up what is missing, then runs every test: lints (fmt, clippy for host and wasm32, and
+# for the Leptos and Yew examples), native tests (codec, session, property tests, example
+# server), the npm package build with its size budget, the Leptos and Yew chat examples' wasm
+# builds, and the browser tests (Rust API through wasm-bindgen-test, JS API through
 # playwright-core) against the Node socket.io server and the Rust socketioxide server, and for
 # the SSE and plain-WebSocket modes against their own test servers and the Rust server's
 # endpoints, all started here on 127.0.0.1 with ephemeral ports and stopped by PID.
@@ -19,8 +20,12 @@ START=$(date +%s)
 step "setup"
 bash tools/setup.sh
 
+# The Leptos and Yew chat examples: workspaces of their own (own lock files), built for wasm32.
+EXAMPLES=(leptos-chat yew-chat)
+
 step "lint: rustfmt"
 cargo fmt --all --check
+for ex in "${EXAMPLES[@]}"; do cargo fmt --manifest-path "examples/$ex/Cargo.toml" --check; done
 
 step "lint: clippy (host, all targets)"
 cargo clippy --workspace --all-targets -- -D warnings
@@ -31,6 +36,11 @@ cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --featu
 step "lint: clippy (wasm32, npm build of the SSE and WebSocket modes)"
 cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features js-stream -- -D warnings
 
+step "lint: clippy (wasm32, the Leptos and Yew examples)"
+for ex in "${EXAMPLES[@]}"; do
+  cargo clippy --manifest-path "examples/$ex/Cargo.toml" --target wasm32-unknown-unknown -- -D warnings
+done
+
 step "native tests: codec, session, property tests, example server"
 cargo test --workspace
 
@@ -39,6 +49,13 @@ bash tools/build.sh
 
 step "build the Rust server"
 cargo build -p rtio-example-server
+
+step "build the Leptos and Yew chat examples (wasm32, wasm-bindgen)"
+for ex in "${EXAMPLES[@]}"; do
+  t0=$(date +%s)
+  bash "examples/$ex/build.sh"
+  echo "$ex built in $(( $(date +%s) - t0 )) s"
+done
 
 source tools/servers.sh
 trap stop_servers EXIT

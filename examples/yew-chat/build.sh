@@ -1,20 +1,7 @@
 #!/usr/bin/env bash
-# Builds the Yew chat example into OUT_DIR (default: examples/yew-chat/dist): cargo (wasm32,
-# the release profile of Cargo.toml: opt-level "s", no LTO), then wasm-bindgen --target web,
-# then the page and its stylesheet. Uses $CARGO_TARGET_DIR if set.
+# Builds the Yew chat example into OUT_DIR (default: examples/yew-chat/dist) with the release
+# profile of its Cargo.toml (opt-level "s", no LTO: the shortest cold build measured, and a
+# smaller wasm than the dev profile's). See tools/build-example.sh.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-OUT="${1:-$HERE/dist}"
-TARGET_DIR="${CARGO_TARGET_DIR:-$HERE/target}"
-
-command -v wasm-bindgen >/dev/null || {
-  echo "wasm-bindgen not found: cargo install wasm-bindgen-cli --version 0.2.130" >&2
-  exit 1
-}
-
-cargo build --manifest-path "$HERE/Cargo.toml" --target wasm32-unknown-unknown --release
-mkdir -p "$OUT"
-wasm-bindgen --target web --no-typescript --out-dir "$OUT" \
-  "$TARGET_DIR/wasm32-unknown-unknown/release/rtio_yew_chat.wasm"
-cp "$HERE/index.html" "$HERE/style.css" "$OUT/"
-echo "built $OUT"
+exec bash "$HERE/../../tools/build-example.sh" "$HERE" rtio_yew_chat release "$@"
