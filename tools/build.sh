@@ -25,7 +25,7 @@ wasm_build() {
   CARGO_PROFILE_RELEASE_OPT_LEVEL=s \
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-cpu=mvp -C target-feature=+bulk-memory,+sign-ext,+nontrapping-fptoint,+mutable-globals -C llvm-args=-inline-threshold=25" \
     CARGO_PROFILE_RELEASE_STRIP=true \
-    cargo build --release --lib --target wasm32-unknown-unknown --no-default-features --features "$1"
+    cargo rustc --release --lib --crate-type cdylib --target wasm32-unknown-unknown --no-default-features --features "$1"
   # The linker's __heap_base and __data_end exports are of no use to the JS. The low 1 KB of
   # memory is never used (the stack starts at 1 MB and the data above it), which lets wasm-opt
   # fold constant offsets into addresses.
