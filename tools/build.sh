@@ -15,15 +15,15 @@ OUT="$ROOT/pkg"
 # MVP code plus the few post-MVP features every current browser has (bulk memory for memcpy,
 # sign extension, saturating float conversion). No reference types: the prebuilt standard
 # library declares them, so wasm-opt strips the `target_features` section.
-# opt-level "s" rather than the profile's "z": once wasm-opt -Oz has run, the package comes out
-# smaller (13,637 against 13,964 B gzipped when last compared). LLVM's inline threshold at 25
-# (its -Oz value) instead of -Os's: 139 B less gzipped wasm (10,948 against 11,087), measured
-# over 0-200; values from 20 to 30 all win, above 33 lose.
+# The profile's opt-level "z", with LLVM's own inline threshold for it: measured after wasm-opt
+# -Oz (gzipped rtio.wasm / rtio-stream.wasm), 9,053 / 6,439 B against 9,340 / 6,769 B with
+# opt-level "s" and the threshold at 25 that won before the crate was built as a cdylib alone
+# (when its rlib was built alongside, LTO did less, and "s" with 25 came out ahead); thresholds
+# from 0 to 35 with "z" are all larger or equal.
 # wasm_build FEATURE OUT: one npm wasm, the crate built with FEATURE (`js`: the Socket.IO
 # bridge; `js-stream`: the SSE and plain-WebSocket modes' bridge), optimised into OUT.
 wasm_build() {
-  CARGO_PROFILE_RELEASE_OPT_LEVEL=s \
-    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-cpu=mvp -C target-feature=+bulk-memory,+sign-ext,+nontrapping-fptoint,+mutable-globals -C llvm-args=-inline-threshold=25" \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-cpu=mvp -C target-feature=+bulk-memory,+sign-ext,+nontrapping-fptoint,+mutable-globals" \
     CARGO_PROFILE_RELEASE_STRIP=true \
     cargo rustc --release --lib --crate-type cdylib --target wasm32-unknown-unknown --no-default-features --features "$1"
   # The linker's __heap_base and __data_end exports are of no use to the JS. The low 1 KB of
