@@ -45,7 +45,7 @@ pub trait Event: 'static {
 /// Declares an [`Event`]: `event!(pub Name = "wire-name", Payload => Ack);`, or without
 /// `=> Ack` for an event that takes no ack (its `Ack` is `()`). It defines a unit struct
 /// `Name` (with the attributes and doc comments written before it) that implements
-/// [`Event`]; see the [module docs](crate::event) for an example.
+/// [`Event`]; see the [module docs](mod@crate::event) for an example.
 #[macro_export]
 macro_rules! event {
     ($(#[$attr:meta])* $vis:vis $name:ident = $wire:literal, $payload:ty $(=> $ack:ty)? $(,)?) => {
