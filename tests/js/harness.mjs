@@ -371,8 +371,9 @@ async function runPageTest(server, body) {
 //   suite("acks", ({ test, server }) => {
 //     test("name", async (page) => { const r = await page.run(async ({ url }) => ..., {}); });
 //   });
-export function suite(title, define) {
-  for (const server of ["node", "rust"]) {
+// `servers` narrows it to some of them (a scenario that needs the Rust server's demo events).
+export function suite(title, define, { servers = ["node", "rust"] } = {}) {
+  for (const server of servers) {
     const skip = server === "rust" && SKIP_RUST ? "RTIO_SKIP_RUST=1" : false;
     describe(`${title} [${server} server]`, { skip }, () => {
       const test = (name, body, { timeout = DEFAULT_TEST_MS } = {}) =>

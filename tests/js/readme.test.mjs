@@ -42,8 +42,8 @@ describe("README snippets", () => {
   }
 });
 
-suite("README JavaScript snippet", ({ test, server }) => {
-  if (server !== "rust") return; // the `chat` event is the Rust server's (examples/server)
+// The `chat` event is the Rust server's (examples/server).
+suite("README JavaScript snippet", ({ test }) => {
   test("runs: connects, sends a chat message with an ack, logs what others send", async (page) => {
     const { code } = readmeSnippet("run");
     assert.match(code, /from "rtio"/);
@@ -77,4 +77,4 @@ suite("README JavaScript snippet", ({ test, server }) => {
     assert.ok(logs.some((l) => /^delivered at \d+$/.test(l)), logs.join("\n"));
     assert.ok(logs.includes("Bob: hi Ada"), logs.join("\n"));
   });
-});
+}, { servers: ["rust"] });
