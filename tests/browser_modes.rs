@@ -1385,3 +1385,52 @@ async fn modes_server_sse_bridge() {
     sleep(SETTLE).await;
     assert_eq!(*ticks.borrow(), vec![1, 2, 3]);
 }
+
+rtio::event!(
+    /// The WebSocket server's `echo`: sent back as an event, and acknowledged with the same
+    /// argument.
+    WsEcho = "echo", String => String
+);
+rtio::event!(
+    /// The SSE server's `echo`: its POST answers with the arguments.
+    SseEcho = "echo", String => Vec<String>
+);
+
+/// Declared events over both modes: typed emit, listener and ack; the listener counts follow
+/// the subscriptions.
+#[wasm_bindgen_test]
+async fn typed_events_and_listener_counts() {
+    let (ws, _states) = ws_connected(WsOptions::default()).await;
+    let base = ws.listener_count();
+    let (echoes, e) = collector::<String>();
+    let sub = ws.on_typed::<WsEcho>(move |s| e.borrow_mut().push(s));
+    assert_eq!(ws.listener_count(), base + 1, "one more listener");
+    ws.emit_typed::<WsEcho>(&"typed".to_string()).expect("emit");
+    until("the typed echo", || !echoes.borrow().is_empty()).await;
+    assert_eq!(*echoes.borrow(), vec!["typed".to_string()]);
+    let acked = within(
+        WAIT,
+        "typed ack",
+        ws.emit_typed_with_ack::<WsEcho>(&"x".to_string()),
+    )
+    .await
+    .expect("typed ack");
+    assert_eq!(acked, "x");
+    drop(sub);
+    assert_eq!(ws.listener_count(), base, "released on drop");
+
+    let (sse, _states) = sse_connected(SseOptions::default()).await;
+    let acked = within(
+        WAIT,
+        "typed POST ack",
+        sse.emit_typed_with_ack::<SseEcho>(&"y".to_string()),
+    )
+    .await
+    .expect("typed POST ack");
+    assert_eq!(acked, vec!["y".to_string()]);
+    let base = sse.listener_count();
+    let sub = sse.on_typed::<SseEcho>(|_| {});
+    assert_eq!(sse.listener_count(), base + 1);
+    drop(sub);
+    assert_eq!(sse.listener_count(), base);
+}
