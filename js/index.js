@@ -232,7 +232,7 @@ const RESERVED = ["connect", "connect_error", "disconnect", "disconnecting", "ne
 // reconnection events (MANAGER_EVENTS) and 12 AUTH_REQUEST.
 const CONNECT = 0, DISCONNECT = 1, EVENT = 2, ACK = 3, CONNECT_ERROR = 4, ENGINE_OPEN = 6, AUTH = 12;
 const MANAGER_EVENTS = ["reconnect_attempt", "reconnect", "reconnect_error", "reconnect_failed"];
-const nspEvents = ["connect", "disconnect", , , "connect_error"];
+const NSP_EVENTS = ["connect", "disconnect", , , "connect_error"];
 
 const isBin = (v) => v instanceof ArrayBuffer || ArrayBuffer.isView(v);
 
@@ -611,7 +611,7 @@ export class Socket extends Client {
         return this.io._bad(this.nsp, err);
       }
     }
-    if (kind < EVENT || kind == CONNECT_ERROR) e.d?.(nspEvents[kind], this.nsp, a);
+    if (kind < EVENT || kind == CONNECT_ERROR) e.d?.(NSP_EVENTS[kind], this.nsp, a);
     if (kind == CONNECT) {
       // With connection-state recovery, the reply has the session's private id: the next
       // CONNECTs carry it, with the offset of the last event, so are made at each connect.
