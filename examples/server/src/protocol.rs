@@ -36,9 +36,17 @@
 //! The closure body itself runs in the task that reads the connection, in
 //! packet order. So the handlers below register, record, emit and ack in the
 //! closure body and return [`std::future::ready`]; only `ask` keeps a future,
-//! to wait for the client's reply. Registering the message handlers in the
-//! body of the connect handler also means they exist before any event the
-//! client sends after seeing CONNECT is read.
+//! to wait for the client's reply.
+//!
+//! # Why the message handlers are registered by a connect middleware
+//!
+//! socketioxide 0.18.9 sends CONNECT, then calls the connect handler, in a task
+//! of its own, while another task goes on reading the connection. A client that
+//! emits as soon as it sees CONNECT can have that event read before the handler
+//! has registered its listener, and the event is dropped: no handler, no ack.
+//! A loaded machine widens that window. The middlewares run (and are awaited)
+//! before CONNECT is sent, so they register everything, and the connect
+//! handler itself has nothing left to do.
 
 use std::convert::Infallible;
 use std::fmt;
@@ -67,9 +75,9 @@ pub const LONG_NAMESPACE: &str =
 /// (the namespace exists once it resolves).
 pub fn register<A: Adapter + DefinedAdapter>(io: &SocketIo<A>) -> Vec<A::InitRes> {
     vec![
-        io.ns("/", on_main_connect::<A>),
-        io.ns("/second", on_second_connect::<A>),
-        io.ns(LONG_NAMESPACE, on_second_connect::<A>),
+        io.ns("/", connected.with(register_main::<A>)),
+        io.ns("/second", connected.with(register_second::<A>)),
+        io.ns(LONG_NAMESPACE, connected.with(register_second::<A>)),
         io.ns("/forbidden", on_forbidden_connect.with(reject_namespace)),
     ]
 }
@@ -102,10 +110,16 @@ struct WhoAmI<'a> {
     auth: &'a Option<serde_json::Value>,
 }
 
-fn on_main_connect<A: Adapter>(
-    socket: SocketRef<A>,
-    HandshakeAuth(auth): HandshakeAuth,
-) -> Ready<()> {
+/// The connect handler of `/`, `/second` and [`LONG_NAMESPACE`]: everything is set up by the
+/// middlewares below, before the client is told it is connected.
+fn connected() -> Ready<()> {
+    ready(())
+}
+
+/// What a socket of a namespace may do, set up before its CONNECT is sent.
+type Setup = Ready<Result<(), Infallible>>;
+
+fn register_main<A: Adapter>(socket: SocketRef<A>, HandshakeAuth(auth): HandshakeAuth) -> Setup {
     register_common(&socket, auth);
 
     socket.on("emit-back", on_emit_back::<A>);
@@ -135,15 +149,12 @@ fn on_main_connect<A: Adapter>(
 
     chat::register(&socket);
     rooms::register(&socket, rooms::demo_authorize::<A>);
-    ready(())
+    ready(Ok(()))
 }
 
-fn on_second_connect<A: Adapter>(
-    socket: SocketRef<A>,
-    HandshakeAuth(auth): HandshakeAuth,
-) -> Ready<()> {
+fn register_second<A: Adapter>(socket: SocketRef<A>, HandshakeAuth(auth): HandshakeAuth) -> Setup {
     register_common(&socket, auth);
-    ready(())
+    ready(Ok(()))
 }
 
 /// `whoami` and `echo`, shared by `/` and `/second`.
