@@ -156,7 +156,7 @@ for (const [name, T] of Object.entries(TARGETS)) {
       });
 
       if (name == "examples/server")
-        it("room handles: members and presence across transports; a refused room rejects the join", { timeout: 20_000 }, async () => {
+        it("room handles: members and presence across transports; a refused room rejects the join", { timeout: 60_000 }, async () => {
           const s = await server();
           const r = await withPages(s, 2, async ([a, b]) => {
             const go = ({ url, opts, name }) =>
@@ -172,11 +172,11 @@ for (const [name, T] of Object.entries(TARGETS)) {
               })();
             const first = await a.run(go, { url: s.url + T.stream, opts: opts(), name: "A" });
             const second = await b.run(go, { url: s.url + T.stream, opts: opts(), name: "B" });
-            await a.run(() => until(() => seen.length == 1, 3000, "B's join"));
+            await a.run(() => until(() => seen.length == 1, 10_000, "B's join"));
             await b.run(() => room.emit("hi", 1));
-            await a.run(() => until(() => seen.length == 2, 3000, "B's hi"));
+            await a.run(() => until(() => seen.length == 2, 10_000, "B's hi"));
             await b.run(() => c.disconnect());
-            await a.run(() => until(() => seen.length == 3, 3000, "B's leave"));
+            await a.run(() => until(() => seen.length == 3, 10_000, "B's leave"));
             const refused = await a.run(() => c.room("locked:x").join().then(() => "joined", (e) => e.message));
             return { first, second, seen: await a.run(() => seen), refused, rooms: await a.run(() => c.rooms) };
           });
