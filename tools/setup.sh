@@ -46,7 +46,7 @@ if ! command -v redis-server >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null
 fi
 
-# npm packages: build tools (binaryen's wasm-opt, esbuild) and test servers/drivers.
+# npm packages: build tools (binaryen's wasm-opt, esbuild, terser) and test servers/drivers.
 for dir in tools tests; do
   if ! [ -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
     say "npm ci in $dir/"
