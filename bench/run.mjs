@@ -318,7 +318,7 @@ async function main() {
     for (;;) {
       try {
         const ok = await evaluate(
-          `location.search.includes("nav=${nav}") && window.benchReady ? window.benchReady.then(() => [bench.connectMs, bench.importMs]) : null`,
+          `location.search.includes("nav=${nav}") && window.benchReady ? window.benchReady.then(() => [bench.connectMs, bench.importMs, bench.moduleMs, bench.wasmMs, bench.wasmAskedMs]) : null`,
           30000,
         );
         if (ok !== null && ok !== false) return ok;
@@ -361,12 +361,15 @@ async function main() {
   for (let rep = 0; rep < CFG.reps; rep++) {
     for (const c of CLIENTS) {
       const t0 = Date.now();
-      const r = { connectMs: [], importMs: [] };
+      const r = { connectMs: [], importMs: [], moduleMs: [], wasmMs: [], wasmAskedMs: [] };
       for (let i = 0; i <= CFG.connects; i++) {
         // the last load is the page the scenarios run in
-        const [connect, imported] = await load(c);
+        const [connect, imported, module, wasm, wasmAsked] = await load(c);
         r.connectMs.push(connect);
         r.importMs.push(imported);
+        r.moduleMs.push(module);
+        r.wasmMs.push(wasm);
+        r.wasmAskedMs.push(wasmAsked);
       }
       r.memStart = await mem();
       if (CFG.down) r.down = await timed(`bench.down(${CFG.down}, "small")`, c, "down");
@@ -428,6 +431,9 @@ async function main() {
   }
   add("connect_ms", "connect (import + wasm + handshake), fresh page", "ms", "lower", (r) => median(r.connectMs));
   add("import_ms", "  of which loading the module (rtio: and its wasm)", "ms", "lower", (r) => median(r.importMs));
+  add("module_ms", "    of which until the module file arrived", "ms", "lower", (r) => median(r.moduleMs));
+  add("wasm_asked_ms", "    the module asks for its wasm at", "ms", "lower", (r) => median(r.wasmAskedMs));
+  add("wasm_fetch_ms", "    of which fetching the wasm", "ms", "lower", (r) => median(r.wasmMs));
   if (CFG.down || CFG.down1k) {
     add("heap_down", "JS heap after downstream (after GC)", "KB", "lower", (r) => r.memDown.heap / 1024);
     add("wasm_down", "wasm memory after downstream", "KB", "lower", (r) => r.memDown.wasm / 1024);

@@ -23,6 +23,14 @@ async function main() {
   ({ io } = await import(MODULES[kind]));
   // Loaded (rtio: including its wasm) and ready to be called.
   const importMs = performance.now() - t0;
+  // Where the load went (Resource Timing): until the client's module file arrived, and the
+  // fetch of the wasm it asks for (rtio only).
+  const entry = (end) => performance.getEntriesByType("resource").findLast((e) => e.name.endsWith(end));
+  const mod = entry(MODULES[kind]);
+  const wasm = kind == "rtio" ? entry(".wasm") : undefined;
+  const moduleMs = mod ? mod.responseEnd - t0 : NaN;
+  const wasmMs = wasm ? wasm.responseEnd - wasm.startTime : 0;
+  const wasmAskedMs = wasm ? wasm.startTime - t0 : 0;
   const socket = await connectOnce();
   const connectMs = performance.now() - t0;
 
@@ -30,6 +38,9 @@ async function main() {
     kind,
     connectMs,
     importMs,
+    moduleMs,
+    wasmMs,
+    wasmAskedMs,
     wasmBytes() {
       let n = 0;
       for (const inst of window.__wasmInstances)
