@@ -45,7 +45,10 @@ async function load() {
   const url = new URL("rtio-stream.wasm", import.meta.url);
   const res = await fetch(url);
   if (!res.ok) throw new Error("rtio: cannot load " + url + ": HTTP " + res.status);
-  return WebAssembly.instantiate(await res.arrayBuffer(), imports);
+  // As in index.js: compiled as it streams in when served as application/wasm.
+  return res.headers.get("content-type") == "application/wasm"
+    ? WebAssembly.instantiateStreaming(res, imports)
+    : WebAssembly.instantiate(await res.arrayBuffer(), imports);
 }
 W = (await load()).instance.exports;
 
