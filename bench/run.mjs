@@ -359,7 +359,9 @@ async function main() {
 
   const runs = Object.fromEntries(CLIENTS.map((c) => [c, []]));
   for (let rep = 0; rep < CFG.reps; rep++) {
-    for (const c of CLIENTS) {
+    // The order rotates with each repetition (A B C, B C A, C A B, …), so no client always
+    // comes first, right after the previous repetition's heaviest scenarios.
+    for (const c of CLIENTS.map((_, i) => CLIENTS[(i + rep) % CLIENTS.length])) {
       const t0 = Date.now();
       const r = { connectMs: [], importMs: [], moduleMs: [], wasmMs: [], wasmAskedMs: [] };
       for (let i = 0; i <= CFG.connects; i++) {
@@ -525,8 +527,8 @@ ratios within one run.
   WebSocket, using only Runtime, Page and HeapProfiler. The Network domain is never enabled
   (a Playwright Page enables it, and Chromium then copies every WebSocket frame into DevTools
   events, which cuts throughput about 3×). Each scenario is one \`Runtime.evaluate\` with
-  \`awaitPromise\`. Clients are interleaved A B C A B C … and every figure is the median over the
-  repetitions.
+  \`awaitPromise\`. Clients are interleaved A B C, B C A, C A B … (the order rotates, so none
+  always runs first) and every figure is the median over the repetitions.
 - **Server.** \`bench/server.mjs\`: socket.io 4.8, websocket transport. Downstream packets are
   encoded once (\`2["tick",{…}]\`, a 16-byte string plus three numbers, or a ~1 KB string) and
   written straight to the engine with \`socket.conn.write\` in batches of 2,000, yielding with
