@@ -135,26 +135,34 @@ export class SseClient extends StreamClient {
     this._in(name, name.startsWith("rtio:") && Array.isArray(v) ? v : [v]);
   }
 
-  /** POSTs an emit; the answer is its ack. */
+  /**
+   * POSTs an emit; the answer is its ack. One POST at a time: the next goes once this one is
+   * answered (or failed), since requests in flight together may reach the server in any order.
+   */
   _write(item) {
-    const o = this.opts,
-      body = { event: item.e, args: item.a };
-    if (item.r !== undefined) body.room = item.r;
-    if (this.id !== undefined) body.id = this.id;
-    fetch(new URL(o.emitUrl || this.url, this.url), {
-      method: "POST",
-      headers: { "Content-Type": "application/json", ...o.headers },
-      body: JSON.stringify(body),
-      credentials: o.withCredentials ? "include" : "same-origin",
-    }).then(
-      async (res) => {
-        const text = await res.text();
-        const data = text ? parse(text) : undefined;
-        if (res.ok) item.f?.(null, data);
-        else item.f?.(Object.assign(new Error("rtio: HTTP " + res.status), { status: res.status, data }));
-      },
-      (err) => item.f?.(err),
-    );
+    this._posts = (this._posts || Promise.resolve()).then(() => {
+      const o = this.opts,
+        body = { event: item.e, args: item.a };
+      if (item.r !== undefined) body.room = item.r;
+      if (this.id !== undefined) body.id = this.id;
+      const res = fetch(new URL(o.emitUrl || this.url, this.url), {
+        method: "POST",
+        headers: { "Content-Type": "application/json", ...o.headers },
+        body: JSON.stringify(body),
+        credentials: o.withCredentials ? "include" : "same-origin",
+      });
+      res.then(
+        async (res) => {
+          const text = await res.text();
+          const data = text ? parse(text) : undefined;
+          if (res.ok) item.f?.(null, data);
+          else item.f?.(Object.assign(new Error("rtio: HTTP " + res.status), { status: res.status, data }));
+        },
+        (err) => item.f?.(err),
+      );
+      // The answer's status is enough: the server has taken the emit.
+      return res.catch(() => {});
+    }).catch((err) => item.f?.(err));
   }
 }
 SseClient.prototype.addEventListener = SseClient.prototype.on;

@@ -642,6 +642,46 @@ async fn sse_emit_with_ack_and_http_errors() {
 
 /// Rooms are query parameters; joining reconnects with the new set; `emit_to` posts with the
 /// room, which the server relays to the room's streams.
+/// Emits are POSTed one at a time, in order: the second waits for the answer to the first,
+/// which the server gives after 400 ms.
+#[wasm_bindgen_test]
+async fn sse_emits_are_posted_one_at_a_time() {
+    let (sse, _states) = sse_connected(SseOptions::default()).await;
+    let mark = unique("order");
+    let t0 = js_sys::Date::now();
+    // Both are sent (or queued) when made; the second's answer is timed on its own.
+    let slow = sse.emit_many_with_ack::<Value>("slow", &[&400, &mark]);
+    let after = sse.emit_with_ack::<Value, _>("echo", &mark);
+    let answered: Shared<(Result<Value, StreamError>, f64)> = Rc::default();
+    let put = Rc::clone(&answered);
+    wasm_bindgen_futures::spawn_local(async move {
+        let r = after.await;
+        put.borrow_mut().push((r, js_sys::Date::now() - t0));
+    });
+    let slow = within(WAIT, "slow ack", slow).await;
+    assert_eq!(slow.expect("slow ack"), json!([400, mark]));
+    until("the echo's answer", || !answered.borrow().is_empty()).await;
+    let (after, after_ms) = answered.borrow_mut().remove(0);
+    assert_eq!(after.expect("echo ack"), json!([mark]));
+    assert!(
+        after_ms >= 390.0,
+        "the second emit was answered {after_ms} ms after both were made"
+    );
+    let emitted = get(&format!("{}/emitted", sse_server())).await;
+    let mine: Vec<Value> = emitted
+        .as_array()
+        .expect("emitted")
+        .iter()
+        .filter(|e| {
+            e["args"]
+                .as_array()
+                .is_some_and(|a| a.contains(&json!(mark)))
+        })
+        .map(|e| e["event"].clone())
+        .collect();
+    assert_eq!(mine, vec![json!("slow"), json!("echo")]);
+}
+
 #[wasm_bindgen_test]
 async fn sse_rooms() {
     let a = unique("room-a");

@@ -294,6 +294,27 @@ for (const [name, T] of Object.entries(TARGETS)) {
         });
       });
 
+      if (name == "independent")
+        it("emits are POSTed one at a time: the next waits for the answer to the previous one", { timeout: 20_000 }, async () => {
+          const s = await server();
+          await page(s, async (p) => {
+            const mark = "order-" + Math.random().toString(36).slice(2);
+            const r = await p.run(async ({ url, opts, mark }) => {
+              const c = sse(url, opts);
+              await next(c, "connect");
+              const t0 = Date.now();
+              // The server answers "slow" after 400 ms, "echo" at once.
+              const slow = c.emitWithAck("slow", 400, mark);
+              const after = c.emitWithAck("echo", mark).then(() => Date.now() - t0);
+              await slow;
+              return { afterMs: await after };
+            }, { url: s.url + T.stream, opts: opts(), mark });
+            assert.ok(r.afterMs >= 390, `the second emit was answered ${r.afterMs} ms after both were made`);
+            const got = (await get(s.url + "/emitted")).filter((e) => e.args.includes(mark));
+            assert.deepEqual(got.map((e) => e.event), ["slow", "echo"]);
+          });
+        });
+
       it("emits made while disconnected are held and sent in order; volatile ones are dropped", { timeout: 20_000 }, async () => {
         const s = await server();
         await page(s, async (p) => {

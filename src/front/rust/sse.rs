@@ -14,6 +14,7 @@
 //! ```
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
@@ -317,11 +318,55 @@ struct SseInner {
     last_event_id: RefCell<Option<String>>,
     id: RefCell<Option<String>>,
     post: Post,
+    /// Emits waiting for the `POST` in flight: one goes at a time (see `write`).
+    posts: RefCell<VecDeque<Emit>>,
+    /// A `POST` of an emit is in flight.
+    posting: Cell<bool>,
     /// A reconnection for new rooms is scheduled.
     rejoin: Cell<bool>,
 }
 
 impl SseInner {
+    /// Sends the oldest waiting emit, if any.
+    fn post_next(self: &Rc<Self>) {
+        let Some(mut emit) = self.posts.borrow_mut().pop_front() else {
+            self.posting.set(false);
+            return;
+        };
+        self.posting.set(true);
+        let body = self.body(&emit);
+        let answer = self.post.send(
+            &self.emit_url,
+            &body,
+            &self.opts.headers,
+            self.opts.with_credentials,
+        );
+        let reply = emit.reply.take();
+        let weak = Rc::downgrade(self);
+        wasm_bindgen_futures::spawn_local(async move {
+            let answer = answer.await;
+            if let Some(inner) = weak.upgrade() {
+                inner.post_next();
+            }
+            let Some(reply) = reply else { return };
+            let result = match answer {
+                // The Sse was dropped: its requests were cancelled.
+                Err(_) if weak.strong_count() == 0 => Err(Error::Disconnected),
+                Err(e) => Err(Error::Network(e)),
+                Ok(a) => {
+                    let status = a.status;
+                    let data = answer_data(a);
+                    if (200..300).contains(&status) {
+                        Ok(data)
+                    } else {
+                        Err(Error::Http { status, data })
+                    }
+                }
+            };
+            reply.0.complete(result);
+        });
+    }
+
     /// Whether `name` is listened to whatever the listeners.
     fn always(&self, name: &str) -> bool {
         name == "message" || name == HELLO || name == self.opts.ping
@@ -570,35 +615,13 @@ impl StreamHost for SseInner {
         self.connect_error.borrow_mut().take();
     }
 
-    fn write(self: &Rc<Self>, mut emit: Emit) -> bool {
-        let body = self.body(&emit);
-        let answer = self.post.send(
-            &self.emit_url,
-            &body,
-            &self.opts.headers,
-            self.opts.with_credentials,
-        );
-        let reply = emit.reply.take();
-        let weak = Rc::downgrade(self);
-        wasm_bindgen_futures::spawn_local(async move {
-            let answer = answer.await;
-            let Some(reply) = reply else { return };
-            let result = match answer {
-                // The Sse was dropped: its requests were cancelled.
-                Err(_) if weak.strong_count() == 0 => Err(Error::Disconnected),
-                Err(e) => Err(Error::Network(e)),
-                Ok(a) => {
-                    let status = a.status;
-                    let data = answer_data(a);
-                    if (200..300).contains(&status) {
-                        Ok(data)
-                    } else {
-                        Err(Error::Http { status, data })
-                    }
-                }
-            };
-            reply.0.complete(result);
-        });
+    /// POSTs an emit; the answer is its ack. One `POST` at a time: the next goes once this one is
+    /// answered (or failed), since requests in flight together may reach the server in any order.
+    fn write(self: &Rc<Self>, emit: Emit) -> bool {
+        self.posts.borrow_mut().push_back(emit);
+        if !self.posting.get() {
+            self.post_next();
+        }
         true
     }
 
@@ -735,6 +758,8 @@ impl Sse {
             last_event_id: RefCell::new(opts.last_event_id.clone()),
             id: RefCell::new(None),
             post: Post::new(),
+            posts: RefCell::new(VecDeque::new()),
+            posting: Cell::new(false),
             rejoin: Cell::new(false),
             opts,
         });
@@ -855,7 +880,8 @@ impl Sse {
 
     /// Emits `event` with one argument: `POST`s `{"event", "args": [payload], "id"?}` to the
     /// emit URL. While the stream is down the emit is held (up to
-    /// [`SseOptions::max_buffer`]) and sent once it is up.
+    /// [`SseOptions::max_buffer`]) and sent once it is up. Emits are `POST`ed one at a time, in
+    /// the order they were made: the next goes once the previous one is answered.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, payload: &T) -> Result<(), Error> {
         self.send(event, &[&payload], None, None)
     }
