@@ -3,7 +3,7 @@
 // handshake and heartbeat, packet headers, namespace state, ack ids and timeouts, and the
 // pre-connect buffer. JS only holds the WebSocket and one timer for it (the `Engine`
 // class), (de)serialises payloads with the browser's JSON and dispatches to listeners.
-import { Client, Emitter, debug, rm } from "./emitter.js";
+import { Client, Emitter, debug, loadWasm, rm } from "./emitter.js";
 import { Room } from "./rooms.js";
 
 // ---- the wasm's imports and exports (the tables are in src/front/js.rs) ----
@@ -96,20 +96,9 @@ const imports = {
   },
 };
 
-/** Fetches and instantiates the wasm beside this module (bundlers follow this URL). */
-async function load() {
-  const url = new URL("rtio.wasm", import.meta.url);
-  const res = await fetch(url);
-  if (!res.ok) throw new Error("rtio: cannot load " + url + ": HTTP " + res.status);
-  // Compiled as it streams in when served as application/wasm (which streaming requires): one
-  // step less than reading the bytes first. Any other type is instantiated from the bytes.
-  return res.headers.get("content-type") == "application/wasm"
-    ? WebAssembly.instantiateStreaming(res, imports)
-    : WebAssembly.instantiate(await res.arrayBuffer(), imports);
-}
-
-// Top-level await: importing this module is enough, users never call an init function.
-W = (await load()).instance.exports;
+// Top-level await: importing this module is enough, users never call an init function. The
+// wasm sits beside this module (bundlers follow this URL).
+W = (await loadWasm(new URL("rtio.wasm", import.meta.url), imports)).instance.exports;
 M = new Uint8Array(W.memory.buffer);
 
 /** Reports a page signal to every open connection: op 14 (network; num 1 online) or 15 (visible). */

@@ -3,7 +3,7 @@
 // src/front/js_stream.rs, whose tables this file follows), and `StreamClient`, the emitter
 // both modes are, with acks, buffering, rooms and presence. A mode adds its transport:
 // `_open()`, `_close()`, `_write(item)` and `_ping()`.
-import { Client, debug } from "./emitter.js";
+import { Client, debug, loadWasm } from "./emitter.js";
 import { Room } from "./rooms.js";
 
 const dec = new TextDecoder();
@@ -41,16 +41,7 @@ const imports = {
   },
 };
 
-async function load() {
-  const url = new URL("rtio-stream.wasm", import.meta.url);
-  const res = await fetch(url);
-  if (!res.ok) throw new Error("rtio: cannot load " + url + ": HTTP " + res.status);
-  // As in index.js: compiled as it streams in when served as application/wasm.
-  return res.headers.get("content-type") == "application/wasm"
-    ? WebAssembly.instantiateStreaming(res, imports)
-    : WebAssembly.instantiate(await res.arrayBuffer(), imports);
-}
-W = (await load()).instance.exports;
+W = (await loadWasm(new URL("rtio-stream.wasm", import.meta.url), imports)).instance.exports;
 
 /** Runs op `op` of stream `h` (see src/front/js_stream.rs). */
 const c = (h, op, num = 0, data) => W.c(h, op, num, ref(data));
