@@ -1,7 +1,8 @@
 // What the SSE and plain-WebSocket test servers (sse/server.mjs, ws/server.mjs) share: option
 // parsing, CORS headers, JSON answers and bodies, the static files under /pkg/ and
 // /tests/pages/, and the HTTP server's lifecycle (bind 127.0.0.1, print the LISTENING line, exit
-// with status 0 on SIGTERM/SIGINT).
+// with status 0 on SIGTERM/SIGINT). The Node socket.io test server takes its content types from
+// here too.
 
 import { createServer } from "node:http";
 import { createReadStream, promises as fsp } from "node:fs";
@@ -156,7 +157,8 @@ const MOUNTS = [
   ["/pkg/", path.join(REPO, "pkg")],
   ["/tests/pages/", path.join(TESTS, "pages")],
 ];
-const TYPES = {
+/** Content types of the static files every test server serves, by extension. */
+export const TYPES = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
   ".mjs": "text/javascript; charset=utf-8",
@@ -166,6 +168,9 @@ const TYPES = {
   ".css": "text/css; charset=utf-8",
   ".ts": "text/plain; charset=utf-8",
   ".txt": "text/plain; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".ico": "image/x-icon",
 };
 
 export const isStatic = (urlPath) => MOUNTS.some(([prefix]) => urlPath.startsWith(prefix));

@@ -17,6 +17,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Server } from "socket.io";
 import { attachRooms } from "../../../js/server.js";
+import { TYPES } from "../common.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const TESTS = path.resolve(HERE, "../..");
@@ -64,21 +65,6 @@ const MOUNTS = [
   ["/tests/pages/", path.join(TESTS, "pages")],
   ["/vendor/socket.io-client/", path.join(TESTS, "node_modules", "socket.io-client", "dist")],
 ];
-
-const TYPES = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".mjs": "text/javascript; charset=utf-8",
-  ".wasm": "application/wasm",
-  ".json": "application/json; charset=utf-8",
-  ".map": "application/json; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".ts": "text/plain; charset=utf-8",
-  ".txt": "text/plain; charset=utf-8",
-  ".svg": "image/svg+xml",
-  ".png": "image/png",
-  ".ico": "image/x-icon",
-};
 
 function notFound(res) {
   res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
