@@ -84,7 +84,8 @@ const imports = {
       list ? R[list].push(x) : (list = ref([x]));
       return list;
     },
-    n: Date.now,
+    // Read at each call, so a clock installed after the import (fake timers) is followed.
+    n: () => Date.now(),
     // Member `key` of the JSON object at offset `at` of string `r` (handshakes, CONNECT replies).
     j(r, at, kp, kn) {
       let v;
@@ -117,25 +118,31 @@ if (globalThis.document) document.addEventListener("visibilitychange", () => doc
  * thrown by the handler are reported, not propagated.
  */
 class Engine {
-  /** `o` holds the Manager's options; see export `o` in src/front/js.rs for their order. */
-  constructor(url, handler, o) {
+  /**
+   * `url()` gives the URL of each new WebSocket (the options may change between attempts); `o`
+   * holds the Manager's options, see export `o` in src/front/js.rs for their order.
+   */
+  constructor(url, handler, o, tunables) {
     this.url = url;
     /** The debug log (see {@link debug}), or undefined: every use is `d?.(...)`, whose arguments are not evaluated when it is off. */
     this.d = debug(o.debug);
     /** Namespace names by index. */
     this.names = [];
-    this.h = W.o(
+    this.h = W.o(o.retries, o.maxBuffer ?? 1e3, Math.random() * 2 ** 53);
+    this.tune(tunables);
+    H[this.h] = (k, n, s, v, at, id, bins) =>
+      k < 16 ? handler(k, this.names[n], s, v, at, id, bins) : this.io(k, s, v, at, id, bins);
+  }
+  /** Sets the reconnection tunables and the connect timeout from options `o`. */
+  tune(o) {
+    W.t(
+      this.h,
       o.reconnection === false ? -1 : o.reconnectionAttempts ?? 1 / 0,
       o.reconnectionDelay ?? 1e3,
       o.reconnectionDelayMax ?? 5e3,
       o.randomizationFactor ?? 0.5,
       o.timeout ?? 2e4,
-      o.retries,
-      o.maxBuffer ?? 1e3,
-      Math.random() * 2 ** 53,
     );
-    H[this.h] = (k, n, s, v, at, id, bins) =>
-      k < 16 ? handler(k, this.names[n], s, v, at, id, bins) : this.io(k, s, v, at, id, bins);
   }
   /** Carries out a request of the wasm: 16 open the socket, 17 close it, 18 send, 19 arm the timer. */
   io(k, s, v, at, id, bins) {
@@ -156,7 +163,7 @@ class Engine {
       this.drop();
       if (k == 16)
         try {
-          const w = (this.ws = new WebSocket(this.url));
+          const w = (this.ws = new WebSocket(this.url()));
           w.binaryType = "arraybuffer";
           w.onopen = () => this.c(6);
           w.onmessage = ({ data: f }) => {
@@ -166,7 +173,10 @@ class Engine {
             else if (this.f(f, 64) == 1) this.f(f);
           };
           w.onclose = () => this.c(8, 0);
-          w.onerror = () => this.c(8, 1);
+          w.onerror = (ev) => {
+            this.ev = ev;
+            this.c(8, 1);
+          };
         } catch {
           this.c(8, 1);
         }
@@ -227,6 +237,8 @@ const MANAGER_EVENTS = ["reconnect_attempt", "reconnect", "reconnect_error", "re
 const NSP_EVENTS = ["connect", "disconnect", , , "connect_error"];
 
 const isBin = (v) => v instanceof ArrayBuffer || ArrayBuffer.isView(v);
+/** What is sent as a binary attachment: what `isBin` accepts, and a `Blob` (a `File`), which the WebSocket sends as binary in order with the rest. */
+const isOutBin = (v) => isBin(v) || (globalThis.Blob && v instanceof Blob);
 
 /**
  * Replaces every ArrayBuffer / ArrayBufferView in `v` by `{_placeholder: true, num}` and
@@ -236,7 +248,7 @@ const isBin = (v) => v instanceof ArrayBuffer || ArrayBuffer.isView(v);
  */
 function strip(v, bins) {
   if (v === null || typeof v != "object") return v;
-  if (isBin(v)) return { _placeholder: true, num: bins.push(v) - 1 };
+  if (isOutBin(v)) return { _placeholder: true, num: bins.push(v) - 1 };
   if (typeof v.toJSON == "function") return v;
   let out = v;
   // Indexed loop for arrays: measurably faster than an iterator on the hot emit path.
@@ -264,7 +276,11 @@ function fill(v, atts) {
     if (!isBin(atts[v.num])) throw new Error("illegal attachments");
     return atts[v.num];
   }
-  for (const k in v) v[k] = fill(v[k], atts);
+  for (const k in v) {
+    const x = fill(v[k], atts);
+    // Defined, not assigned: a key "__proto__" stays an own property.
+    if (x !== v[k]) Object.defineProperty(v, k, { value: x, writable: true, enumerable: true, configurable: true });
+  }
   return v;
 }
 
@@ -293,11 +309,27 @@ function target(uri, opts) {
 }
 
 /**
+ * socket.io-client options accepted for compatibility that have no effect here (see the
+ * README's migration notes); named once in the debug log when given.
+ */
+const IGNORED = ["withCredentials", "extraHeaders", "upgrade", "rememberUpgrade", "tryAllTransports", "timestampRequests", "timestampParam", "closeOnBeforeunload", "parser", "protocols", "transportOptions", "agent", "useNativeTimers", "autoUnref"];
+
+/** The Manager's tunables that have getters and setters, with their defaults. */
+const TUNABLES = { reconnection: true, reconnectionAttempts: 1 / 0, reconnectionDelay: 1e3, reconnectionDelayMax: 5e3, randomizationFactor: 0.5, timeout: 2e4 };
+
+/**
+ * An Error as engine.io-client reports a failed transport: `type` "TransportError", the
+ * WebSocket's error event as `description`, no `context`.
+ */
+const transportError = (e) => Object.assign(new Error("websocket error"), { type: "TransportError", description: e?.ev, context: undefined });
+
+/**
  * One connection to a server (one WebSocket), shared by the {@link Socket}s of its namespaces.
- * It reconnects by itself after the link is lost (not after `disconnect()`, a server-side
- * disconnect or a refused CONNECT), with exponential backoff and jitter.
- * Events: `open`, `close` (reason), `error` (Error), `reconnect_attempt` (n), `reconnect` (n),
- * `reconnect_error` (Error), `reconnect_failed`.
+ * With autoConnect (the default) it opens at once. It reconnects by itself after the link is
+ * lost (not after `disconnect()`, a server-side disconnect or a refused CONNECT), with
+ * exponential backoff and jitter.
+ * Events: `open`, `close` (reason), `error` (Error, once per failed attempt), `reconnect_attempt`
+ * (n), `reconnect` (n), `reconnect_error` (Error), `reconnect_failed`.
  */
 export class Manager extends Emitter {
   /**
@@ -312,16 +344,27 @@ export class Manager extends Emitter {
     if (t && !t.includes("websocket"))
       throw new Error("rtio: only the websocket transport is supported (got " + t + ")");
     this.uri = uri;
+    /** The options; `query` and `path` are read again at every connection attempt. */
     this.opts = opts;
     /** Sockets by namespace. */
     this.nsps = {};
-    this._url = target(uri, opts).url;
     this._auto = opts.autoConnect !== false;
-    this._rec = opts.reconnection !== false;
+    this._t = {};
+    for (const k in TUNABLES) this._t[k] = k == "reconnection" ? opts[k] !== false : opts[k] ?? TUNABLES[k];
     this._e = null;
     this._up = false;
-    /** Compatibility view of engine.io-client's socket: `id`, `transport.name`, `open`/`close` events. */
-    this.engine = Object.assign(new Emitter(), { transport: { name: "websocket" } });
+    /**
+     * Compatibility view of engine.io-client's socket: `id`, `transport.name`, `open`/`close`
+     * events, and `close()`, which closes the transport as a lost network would (the Manager
+     * reconnects).
+     */
+    this.engine = Object.assign(new Emitter(), {
+      transport: { name: "websocket" },
+      close: () => (this._e?.c(8, 2), this.engine),
+    });
+    const d = debug(opts.debug);
+    for (const k of IGNORED) if (k in opts) d?.("option " + k + " has no effect");
+    if (this._auto) this.open();
   }
 
   /** Returns the Socket of namespace `nsp`, creating it (and connecting it with autoConnect) if needed. */
@@ -332,11 +375,34 @@ export class Manager extends Emitter {
     return s;
   }
 
+  /**
+   * Opens the connection if it is not open; `fn` is called once it opens, or with the Error if
+   * the attempt fails. The connection stays open until {@link Manager#close}, or until its
+   * last Socket disconnects.
+   */
+  open(fn) {
+    if (!this._up) {
+      if (fn) {
+        const ok = () => (this.off("error", bad), fn());
+        const bad = (err) => (this.off("open", ok), fn(err));
+        this.once("open", ok).once("error", bad);
+      }
+      this._eng().x(19);
+    }
+    return this;
+  }
+
+  /** Alias of {@link Manager#open}. */
+  connect(fn) {
+    return this.open(fn);
+  }
+
   /** Closes the connection: every connected Socket gets `disconnect` ("io client disconnect"). */
   close() {
     const e = this._e;
     // Cleared first so that a listener reconnecting during close() gets a fresh engine.
     this._e = null;
+    this._up = false;
     for (const n in this.nsps) this.nsps[n].disconnect();
     if (e) {
       e.x(4);
@@ -354,10 +420,29 @@ export class Manager extends Emitter {
   /** The wasm engine, created on first use. */
   _eng() {
     if (!this._e) {
-      const e = (this._e = new Engine(this._url, (k, nsp, s, v, at, id, bins) => this._on(e, k, nsp, s, v, at, id, bins), this.opts));
+      const e = (this._e = new Engine(
+        () => target(this.uri, this.opts).url,
+        (k, nsp, s, v, at, id, bins) => this._on(e, k, nsp, s, v, at, id, bins),
+        this.opts,
+        this._t,
+      ));
       e._acks = new Map();
+      this._fail = null;
     }
     return this._e;
+  }
+
+  /**
+   * The Error of the attempt that just failed (`"timeout"` when the connect timeout elapsed,
+   * else a transport error), made once per attempt and emitted as the Manager's `error`; the
+   * Sockets' `connect_error` and the `reconnect_error` get the same.
+   */
+  _failure(e, reason) {
+    if (!this._fail) {
+      this._fail = reason == "timeout" ? new Error(reason) : transportError(e);
+      this.emitReserved("error", this._fail);
+    }
+    return this._fail;
   }
 
   /**
@@ -372,16 +457,22 @@ export class Manager extends Emitter {
     } else if (e === this._e || !this._e) {
       e.d?.(kind > 7 ? MANAGER_EVENTS[kind - 8] : kind == ENGINE_OPEN ? "open" : "close", s || id);
       if (kind > 7) {
+        if (kind == 8) this._fail = null;
         if (kind == 11) for (const n in this.nsps) this.nsps[n]._act = false;
-        this.emitReserved(MANAGER_EVENTS[kind - 8], kind == 10 ? new Error(s) : id);
+        this.emitReserved(MANAGER_EVENTS[kind - 8], kind == 10 ? this._fail || new Error(s) : id);
         return kind == 11 && this._idle();
       }
-      const open = kind == ENGINE_OPEN;
-      this._up = open;
-      if (open) this.engine.id = s;
-      else if (s == "transport error") this.emitReserved("error", new Error("websocket error"));
-      this.engine.emitReserved(open ? "open" : "close", s);
-      this.emitReserved(open ? "open" : "close", s);
+      const was = this._up;
+      this._up = kind == ENGINE_OPEN;
+      if (this._up) {
+        this._fail = null;
+        this.engine.id = s;
+      } else if (!was) {
+        // An attempt that failed before the connection opened: `error`, no `close`.
+        return this._failure(e, s);
+      } else if (s == "transport error") this.emitReserved("error", transportError(e));
+      this.engine.emitReserved(this._up ? "open" : "close", s);
+      this.emitReserved(this._up ? "open" : "close", s);
     }
   }
 
@@ -396,6 +487,7 @@ export class Manager extends Emitter {
       const e = this._e;
       if (e && !Object.values(this.nsps).some((s) => s._act || s.connected) && e.x(10) == 1) {
         this._e = null;
+        this._up = false;
         e.x(4);
         e.free();
       }
@@ -404,7 +496,7 @@ export class Manager extends Emitter {
 
   /** Reports a malformed packet that was dropped. */
   _bad(nsp, cause) {
-    this._err(new Error("rtio: dropped a malformed packet on namespace " + nsp, { cause }));
+    this._err(new Error("rtio: dropped a malformed packet on namespace " + nsp + ": " + cause.message, { cause }));
   }
 
   /** Emits `error`, or logs `err` when nobody listens: never silent. */
@@ -412,6 +504,15 @@ export class Manager extends Emitter {
     this.hasListeners("error") ? this.emitReserved("error", err) : console.error(err);
   }
 }
+for (const k in TUNABLES)
+  /** Without argument, the tunable's value; with one, sets it (taking effect at the next attempt) and returns the Manager. */
+  Manager.prototype[k] = function (v) {
+    const t = this._t;
+    if (!arguments.length) return t[k];
+    t[k] = k == "reconnection" ? !!v : v;
+    this._e?.tune(t);
+    return this;
+  };
 Manager.prototype.emit = Emitter.prototype.emitReserved;
 
 /** The client side of one namespace. */
@@ -457,15 +558,14 @@ export class Socket extends Client {
   }
 
   /**
-   * Connects the namespace with `auth`. A function `auth` is called on every (re)connect, with
-   * a callback to pass the payload to; it may instead return it, or a promise of it.
+   * Connects the namespace with `auth`, read at every (re)connect as socket.io-client does: an
+   * object may be changed in between; a function is called with a callback to pass the payload
+   * to, and may instead return it, or a promise of it.
    */
   connect() {
     if (!this.connected && !this._act) {
       this._act = true;
-      // Asked for at each connect when it must be made then: a function, or a session to recover.
-      const f = typeof this.auth == "function" || !!this._pid;
-      this.io._eng().x(0, this.nsp, f || this.auth === undefined ? "" : JSON.stringify(this.auth), +f);
+      this.io._eng().x(0, this.nsp, "", 1);
     }
     return this;
   }
@@ -490,13 +590,18 @@ export class Socket extends Client {
     return this.connect();
   }
 
-  /** Disconnects the namespace; `disconnect` ("io client disconnect") fires if it was connected. */
+  /**
+   * Disconnects the namespace. When it returns, `connected` is false, `disconnect` ("io client
+   * disconnect") has fired if it was connected, and nothing more is delivered to this socket
+   * until it connects again, even when called from a listener.
+   */
   disconnect() {
     if (this._act || this.connected) {
       this._act = false;
-      if (this.io._e) this.io._e.x(1, this.nsp);
+      const e = this.io._e;
+      if (e) e.x(1, this.nsp);
       // Called from a listener, the engine's DISCONNECT comes later: report it now, as socket.io-client does.
-      this._on(null, DISCONNECT, "io client disconnect");
+      this._on(e, DISCONNECT, "io client disconnect");
       this.io._idle();
     }
     return this;
@@ -518,24 +623,25 @@ export class Socket extends Client {
     this.flags = {};
     const fn = typeof args[args.length - 1] == "function" ? args.pop() : null;
     args.unshift(ev);
-    let t = -1;
-    if (fn) {
-      t = f.timeout ?? this._opts.ackTimeout;
-      t = t == null ? 0 : Math.max(1, t);
+    const timeout = f.timeout ?? this._opts.ackTimeout;
+    // With retries, every emit but a volatile one asks for an ack, as socket.io-client's queue does.
+    let t = fn || (this.io.opts.retries && !f.volatile) ? (timeout == null ? 0 : Math.max(1, timeout)) : -1;
+    // A volatile emit is dropped when not connected; its ack, if any, can only time out.
+    if (f.volatile && !this.connected) {
+      if (fn && t > 0) setTimeout(() => fn.call(this, new Error("operation has timed out")), t);
+    } else {
+      const e = this.io._eng();
+      const bins = [];
+      // Attachments only when there are any (an ArrayBuffer is never falsy).
+      const id = e.x(2, this.nsp, "", t, encode(args, bins), bins[0] && bins);
+      if (id == -2) {
+        // The buffer is full: this packet is refused (the buffer keeps the older ones).
+        const err = new Error("rtio: send buffer is full while disconnected");
+        err.data = args;
+        if (fn && (fn.withError || t > 0)) fn.call(this, err);
+        this.io._err(err);
+      } else if (fn) e._acks.set(id + this.nsp, [fn, fn.withError || t > 0]);
     }
-    // A volatile emit is dropped when not connected (with an ack callback, it is a normal emit).
-    if (f.volatile && !fn && !this.connected) return this;
-    const e = this.io._eng();
-    const bins = [];
-    // Attachments only when there are any (an ArrayBuffer is never falsy).
-    const id = e.x(2, this.nsp, "", t, encode(args, bins), bins[0] && bins);
-    if (id == -2) {
-      // The buffer is full: this packet is refused (the buffer keeps the older ones).
-      const err = new Error("rtio: send buffer is full while disconnected");
-      err.data = args;
-      if (fn && (fn.withError || t > 0)) fn.call(this, err);
-      this.io._err(err);
-    } else if (fn) e._acks.set(id + this.nsp, [fn, fn.withError || t > 0]);
     if (this._out.length) for (const l of this._out.slice()) l.apply(this, args);
     return this;
   }
@@ -597,20 +703,25 @@ export class Socket extends Client {
     if (kind >= EVENT && kind <= CONNECT_ERROR) {
       try {
         // A connection that failed before the namespace connected has a message, no payload.
-        d = v === undefined ? { message: a } : decode(v, at, c);
-        if (kind != CONNECT_ERROR && !(Array.isArray(d) && (d.length || kind == ACK))) throw new Error("not an array");
+        d = v === undefined ? this.io._failure(e, a) : decode(v, at, c);
+        if (kind == ACK && !Array.isArray(d)) throw new Error("not an array");
+        // As socket.io-client's parser: an event name is a string that no lifecycle event
+        // has (a server must not fake a `disconnect`), or a number.
+        if (kind == EVENT && !(Array.isArray(d) && (typeof d[0] == "number" || (typeof d[0] == "string" && !RESERVED.includes(d[0])))))
+          throw new Error(Array.isArray(d) && d.length ? "invalid event name " + JSON.stringify(d[0]) : "not an event");
       } catch (err) {
-        return this.io._bad(this.nsp, err);
+        // A malformed answer settles its ack: the caller learns of it now, not at a timeout.
+        return kind == ACK ? this._settle(e, b, Error("rtio: the server's acknowledgement was malformed", { cause: err })) : this.io._bad(this.nsp, err);
       }
     }
-    if (kind < EVENT || kind == CONNECT_ERROR) e.d?.(NSP_EVENTS[kind], this.nsp, a);
+    if (kind < EVENT || kind == CONNECT_ERROR) e?.d?.(NSP_EVENTS[kind], this.nsp, a);
     if (kind == CONNECT) {
       // With connection-state recovery, the reply has the session's private id: the next
-      // CONNECTs carry it, with the offset of the last event, so are made at each connect.
+      // CONNECTs carry it, with the offset of the last event.
       // (The wasm read the socket id with JSON.parse already: this parse succeeds.)
       const pid = JSON.parse(v.slice(at)).pid;
       this.recovered = !!pid && pid === this._pid;
-      if ((this._pid = pid)) e.x(0, this.nsp, "", 1);
+      this._pid = pid;
       this.id = a;
       this.connected = true;
       // Rooms are joined again before the listeners run, unless the server kept them.
@@ -620,7 +731,7 @@ export class Socket extends Client {
     } else if (kind == DISCONNECT) {
       this.connected = false;
       // Still active while the Manager reconnects: after a loss, not an "io ..." disconnect.
-      this._act = this.io._rec && a[0] != "i";
+      this._act = this.io._t.reconnection && a[0] != "i";
       this.id = undefined;
       if (this._rooms) for (const r of this._rooms.values()) r.joined = false;
       this.emitReserved("disconnect", a);
@@ -636,30 +747,36 @@ export class Socket extends Client {
         if (this._pid && b == null && typeof d[d.length - 1] == "string") d.pop();
         return this._rooms?.get(d[1])?._in(d);
       }
-      if (this._any.length) for (const l of this._any.slice()) l.apply(this, d);
-      this.emitReserved(...d);
+      for (const l of this._any.slice()) if (this.connected) l.apply(this, d);
+      // A catch-all listener may have disconnected the socket: then nothing more is delivered.
+      if (this.connected) this.emitReserved(...d);
     } else if (kind == CONNECT_ERROR) {
-      const err = new Error(d?.message ?? d);
-      err.data = d?.data;
-      // Transport failures reach the Manager too, as in socket.io-client.
-      if (!this.io._up && err.message == "websocket error" && e === this.io._e) this.io.emitReserved("error", err);
+      let err = d;
+      if (v !== undefined) {
+        err = new Error(d?.message ?? d);
+        err.data = d?.data;
+      }
       // A failed transport is retried; a refusal by the server is final.
-      this._act = this.io._rec && v === undefined;
+      this._act = this.io._t.reconnection && v === undefined;
       this.emitReserved("connect_error", err);
       this.io._idle();
-    } else {
-      const k = b + this.nsp;
-      const ack = e._acks.get(k);
-      if (!ack) return;
-      e._acks.delete(k);
-      const [fn, withError] = ack;
-      if (kind == ACK) {
-        if (withError) d.unshift(null);
-        fn.apply(this, d);
-      } else if (withError) {
-        fn.call(this, new Error(a == "timeout" ? "operation has timed out" : "socket has been disconnected"));
-      }
-    }
+    } else this._settle(e, b, kind == ACK ? d : Error(a == "timeout" ? "operation has timed out" : "socket has been disconnected"));
+  }
+
+  /**
+   * Settles the ack `id` of engine `e` with the server's answer `d` (an array), or with an
+   * Error: error-first callbacks get it; a plain callback cannot be told, so the error goes to
+   * the Manager's `error` event instead (or the console).
+   */
+  _settle(e, id, d) {
+    const k = id + this.nsp;
+    const ack = e._acks.get(k);
+    if (!ack) return;
+    e._acks.delete(k);
+    const [fn, withError] = ack;
+    if (Array.isArray(d)) fn.apply(this, withError ? [null, ...d] : d);
+    else if (withError) fn.call(this, d);
+    else if (d.cause) this.io._err(d);
   }
 
   /**

@@ -343,37 +343,19 @@ fn drain(conn: &Conn) {
 
 /// Opens a connection; see the module docs.
 ///
-/// The arguments are the session's tunables: reconnection attempts (`-1`: no reconnection;
-/// infinity: unlimited), first and largest delay (ms), randomization factor, connect timeout
-/// (ms), ack retries, buffer size (packets), and the seed of the jitter.
+/// The arguments are ack retries, buffer size (packets) and the seed of the jitter; the
+/// reconnection tunables are set by [`tune`].
 #[export_name = "o"]
-#[allow(clippy::too_many_arguments)]
-pub extern "C" fn open(
-    attempts: f64,
-    initial: f64,
-    max: f64,
-    randomization: f64,
-    connect_timeout: f64,
-    retries: f64,
-    max_buffer: f64,
-    seed: f64,
-) -> u32 {
+pub extern "C" fn open(retries: f64, max_buffer: f64, seed: f64) -> u32 {
     SLOTS.insert(|handle| Conn {
         handle,
         state: RefCell::new(State {
             // Float-to-int casts saturate: infinity is the largest value, NaN 0.
             session: Session::new(SessionConfig {
-                connect_timeout: connect_timeout as Millis,
                 max_buffer: max_buffer as usize,
-                reconnection: attempts >= 0.0,
-                reconnection_attempts: attempts as u32,
-                backoff: BackoffConfig {
-                    initial: initial as Millis,
-                    max: max as Millis,
-                    randomization,
-                },
                 seed: seed as u64,
                 retries: retries as u32,
+                ..SessionConfig::default()
             }),
             names: Vec::new(),
             last_now: 0,
@@ -381,6 +363,36 @@ pub extern "C" fn open(
         }),
         draining: Cell::new(false),
     })
+}
+
+/// Sets the reconnection tunables of connection `handle`: attempts (`-1`: no reconnection;
+/// infinity: unlimited), first and largest delay (ms), randomization factor and connect
+/// timeout (ms). They apply from the next attempt on.
+#[export_name = "t"]
+pub extern "C" fn tune(
+    handle: u32,
+    attempts: f64,
+    initial: f64,
+    max: f64,
+    randomization: f64,
+    connect_timeout: f64,
+) {
+    let Some(conn) = SLOTS.get(handle) else {
+        return;
+    };
+    if let Ok(mut st) = conn.state.try_borrow_mut() {
+        // Float-to-int casts saturate: infinity is the largest value, NaN 0.
+        st.session.set_reconnection(
+            attempts >= 0.0,
+            attempts as u32,
+            BackoffConfig {
+                initial: initial as Millis,
+                max: max as Millis,
+                randomization,
+            },
+            connect_timeout as Millis,
+        );
+    };
 }
 
 /// Makes room for `len` bytes of text for the next `cmd` and returns where to write them.
@@ -446,7 +458,7 @@ fn run(st: &mut State, op: u32, nsp: u32, text: &str, data: Ref, bins: Bins, num
         session: s,
         names,
         armed,
-        ..
+        last_now,
     } = st;
     if op == 12 {
         return match names.iter().position(|n| *n == *text) {
@@ -505,7 +517,9 @@ fn run(st: &mut State, op: u32, nsp: u32, text: &str, data: Ref, bins: Bins, num
             }
         }
         (8, _) => {
-            let how = if num > 0.0 {
+            let how = if num == 2.0 {
+                TransportClosed::Forced
+            } else if num > 0.0 {
                 TransportClosed::Error
             } else {
                 TransportClosed::Closed
@@ -513,9 +527,13 @@ fn run(st: &mut State, op: u32, nsp: u32, text: &str, data: Ref, bins: Bins, num
             s.handle_transport_close(now, how);
         }
         (9, _) => {
-            *armed = None;
+            // The timer's deadline has come, whatever the clock says: a clock replaced after
+            // the import (fake timers) may stand behind the one the deadline was set on.
+            let now = now.max(armed.take().unwrap_or(0));
+            *last_now = now;
             s.handle_timeout(now);
         }
+        (19, _) => s.open(now),
         (10, _) => return f64::from(u8::from(s.is_idle())),
         (11, _) => s.handle_binary(now, payload.v),
         _ => return -4.0,

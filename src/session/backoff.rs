@@ -52,6 +52,11 @@ impl Backoff {
         }
     }
 
+    /// Changes how the delays grow, from the next one on (the attempt count is kept).
+    pub fn set_config(&mut self, config: BackoffConfig) {
+        self.config = config;
+    }
+
     /// How many delays were handed out since the last [`reset`](Self::reset).
     pub fn attempts(&self) -> u32 {
         self.attempts

@@ -104,6 +104,12 @@ pub enum DisconnectReason {
     TransportError,
     /// The server sent a frame that could not be decoded.
     ParseError,
+    /// The transport did not open, or the server did not hand-shake, within
+    /// [`SessionConfig::connect_timeout`] (only for a connection that never opened).
+    Timeout,
+    /// The client closed the transport as a lost network would
+    /// ([`TransportClosed::Forced`]); the session reconnects as after any loss.
+    ForcedClose,
 }
 
 impl DisconnectReason {
@@ -116,6 +122,8 @@ impl DisconnectReason {
             DisconnectReason::TransportClose => "transport close",
             DisconnectReason::TransportError => "transport error",
             DisconnectReason::ParseError => "parse error",
+            DisconnectReason::Timeout => "timeout",
+            DisconnectReason::ForcedClose => "forced close",
         }
     }
 }
@@ -136,6 +144,9 @@ pub enum TransportClosed {
     Closed,
     /// The transport failed with an error.
     Error,
+    /// The client closed it to simulate a lost connection (engine.io-client's
+    /// `socket.io.engine.close()`): reported as [`DisconnectReason::ForcedClose`].
+    Forced,
 }
 
 /// Errors of [`Session::emit`]. None of them is fatal to the session.
@@ -450,6 +461,8 @@ pub struct Session<A, P = String> {
     backoff: Backoff,
     /// The number of the reconnection attempt under way, 0 when not reconnecting.
     attempt: u32,
+    /// Whether the link is wanted without any namespace ([`open`](Self::open)).
+    keep_open: bool,
 }
 
 impl<A: Attachments + Clone, P: Clone> Session<A, P> {
@@ -458,6 +471,7 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
         Session {
             backoff: Backoff::new(config.backoff, config.seed),
             attempt: 0,
+            keep_open: false,
             config,
             link: Link::Closed,
             ping_deadline: None,
@@ -504,6 +518,7 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
     /// no ack awaited. An idle session can be dropped without losing anything.
     pub fn is_idle(&self) -> bool {
         self.acks.len() == 0
+            && !self.keep_open
             && self
                 .namespaces
                 .iter()
@@ -574,6 +589,33 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
         }
     }
 
+    /// Opens the link without connecting a namespace (socket.io-client's `Manager#open`); it
+    /// then stays open, and reconnects after a loss, until [`close`](Self::close) or until a
+    /// namespace disconnects and none is left.
+    pub fn open(&mut self, now: Millis) {
+        self.keep_open = true;
+        if self.link == Link::Closed {
+            self.open_link(now);
+        }
+    }
+
+    /// Changes the reconnection tunables and the connect timeout; they apply from the next
+    /// attempt on.
+    pub fn set_reconnection(
+        &mut self,
+        reconnection: bool,
+        attempts: u32,
+        backoff: BackoffConfig,
+        connect_timeout: Millis,
+    ) {
+        let c = &mut self.config;
+        c.reconnection = reconnection;
+        c.reconnection_attempts = attempts;
+        c.backoff = backoff;
+        c.connect_timeout = connect_timeout;
+        self.backoff.set_config(backoff);
+    }
+
     /// Asks the shell for a transport and gives it `connect_timeout` to open and handshake.
     fn open_link(&mut self, now: Millis) {
         self.link = Link::Opening {
@@ -637,6 +679,10 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
                 DisconnectReason::IoClientDisconnect,
             );
         }
+        // As socket.io-client's Manager: once its last socket is gone, the link goes too.
+        if self.namespaces.iter().all(|n| n.state == NspState::Idle) {
+            self.keep_open = false;
+        }
         self.close_if_unused();
     }
 
@@ -644,6 +690,7 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
     /// with [`DisconnectReason::IoClientDisconnect`], buffered packets are dropped, every
     /// pending ack fails with [`AckFailure::Disconnected`] and the transport is closed.
     pub fn close(&mut self, now: Millis) {
+        self.keep_open = false;
         let mut i = 0;
         while let Some(n) = self.namespaces.get(i) {
             i += 1;
@@ -809,6 +856,7 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
         let reason = match how {
             TransportClosed::Closed => DisconnectReason::TransportClose,
             TransportClosed::Error => DisconnectReason::TransportError,
+            TransportClosed::Forced => DisconnectReason::ForcedClose,
         };
         self.link_lost(reason, false, now);
     }
@@ -817,7 +865,7 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
     pub fn handle_timeout(&mut self, now: Millis) {
         match self.link {
             Link::Opening { deadline } | Link::Handshaking { deadline } if now >= deadline => {
-                self.link_lost(DisconnectReason::TransportClose, true, now);
+                self.link_lost(DisconnectReason::Timeout, true, now);
             }
             Link::Waiting { at } if now >= at => self.attempt_now(now),
             _ => self.check_heartbeat(now),
@@ -1313,6 +1361,7 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
             .iter()
             .filter(|n| n.state != NspState::Idle)
             .count()
+            + usize::from(self.keep_open)
     }
 
     fn shut_link(&mut self, reason: DisconnectReason) {
@@ -1378,8 +1427,10 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
         }
         if !retry || self.wanted() == 0 {
             self.attempt = 0;
+            self.keep_open = false;
         } else if self.backoff.attempts() >= self.config.reconnection_attempts {
             self.attempt = 0;
+            self.keep_open = false;
             self.backoff.reset();
             for n in &mut self.namespaces {
                 n.state = NspState::Idle;
@@ -1400,10 +1451,11 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
     }
 }
 
-/// The message of a connection that failed: `"websocket error"` when the transport never
-/// opened, else the reason.
+/// The message of a connection that failed, as socket.io-client words it: `"timeout"` when the
+/// connect timeout elapsed, `"websocket error"` when the transport never opened, else the
+/// reason.
 fn failure(never_opened: bool, reason: DisconnectReason) -> String {
-    if never_opened {
+    if never_opened && reason != DisconnectReason::Timeout {
         "websocket error"
     } else {
         reason.as_str()

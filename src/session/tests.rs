@@ -644,13 +644,84 @@ fn handshake_has_a_deadline() {
     assert_eq!(s.poll_timeout(), Some(1000));
     s.handle_timeout(1000);
     assert_eq!(commands(&mut s), vec![TransportCommand::Close]);
-    assert!(matches!(
-        events(&mut s).first(),
-        Some(SessionEvent {
-            kind: EventKind::ConnectError,
-            ..
-        })
-    ));
+    // Worded as socket.io-client words an elapsed connect timeout.
+    assert_eq!(
+        events(&mut s)[..2],
+        [
+            failed_to_connect("/", "timeout", DisconnectReason::Timeout),
+            engine_close(DisconnectReason::Timeout)
+        ]
+    );
+}
+
+#[test]
+fn open_keeps_the_link_without_a_namespace_until_its_last_namespace_leaves() {
+    let mut s = S::new(SessionConfig::default());
+    s.open(0);
+    assert_eq!(commands(&mut s), vec![TransportCommand::Open]);
+    s.handle_transport_open(1);
+    s.handle_text(1, OPEN);
+    assert_eq!(events(&mut s), vec![engine_open("eio1")]);
+    assert!(!s.is_idle(), "held open by open()");
+    // Lost, it reconnects like a link that namespaces use.
+    s.handle_transport_close(10, TransportClosed::Closed);
+    events(&mut s);
+    wait_attempt(&mut s);
+    assert_eq!(commands(&mut s), vec![TransportCommand::Open]);
+    reopen(&mut s, 2000, "s1");
+    s.connect("/", None, 2001);
+    s.handle_text(2002, r#"40{"sid":"s1"}"#);
+    events(&mut s);
+    texts(&mut s);
+    // Its last namespace gone, the link closes, as socket.io-client's Manager does.
+    s.disconnect("/", 3000);
+    assert_eq!(commands(&mut s), vec![TransportCommand::Close]);
+    assert!(s.is_idle());
+}
+
+#[test]
+fn a_forced_close_is_a_loss_that_reconnects() {
+    let mut s = connected();
+    s.handle_transport_close(5, TransportClosed::Forced);
+    assert_eq!(
+        events(&mut s),
+        vec![
+            disconnected("/", DisconnectReason::ForcedClose),
+            engine_close(DisconnectReason::ForcedClose)
+        ]
+    );
+    assert!(s.is_reconnecting());
+}
+
+#[test]
+fn reconnection_tunables_apply_from_the_next_attempt() {
+    let mut s = connected();
+    s.set_reconnection(
+        true,
+        1,
+        BackoffConfig {
+            initial: 50,
+            max: 50,
+            randomization: 0.0,
+        },
+        300,
+    );
+    s.handle_transport_close(100, TransportClosed::Closed);
+    events(&mut s);
+    assert_eq!(s.poll_timeout(), Some(150));
+    s.handle_timeout(150);
+    commands(&mut s);
+    // The new connect timeout bounds the attempt; one attempt was allowed: it gives up.
+    assert_eq!(s.poll_timeout(), Some(450));
+    s.handle_timeout(450);
+    assert!(kinds(&mut s).contains(&EventKind::ReconnectFailed));
+    s.set_reconnection(false, 0, BackoffConfig::default(), 300);
+    s.connect("/", None, 500);
+    reopen(&mut s, 501, "s2");
+    events(&mut s);
+    s.handle_transport_close(600, TransportClosed::Closed);
+    events(&mut s);
+    assert!(!s.is_reconnecting(), "reconnection turned off");
 }
 
 #[test]

@@ -59,6 +59,19 @@ const INIT_SCRIPT = `(() => {
     }
   };
 
+  // The memories of the wasm instances the page makes, in order, so tests can check that
+  // hostile input leaves them bounded.
+  const memories = (window.__wasmMemories = []);
+  for (const name of ["instantiate", "instantiateStreaming"]) {
+    const native = WebAssembly[name];
+    WebAssembly[name] = async function (...args) {
+      const out = await native.apply(this, args);
+      const memory = (out.instance || out).exports?.memory;
+      if (memory instanceof WebAssembly.Memory) memories.push(memory);
+      return out;
+    };
+  }
+
   window.sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
   // Resolves with the listener's arguments on the next \`event\`.
