@@ -169,8 +169,8 @@ class Engine {
           w.onmessage = ({ data: f }) => {
             this.d?.("receive", f);
             if (typeof f != "string") this.c(11, 0, "", f);
-            // Long frames: the wasm reads the header from the start, or asks for all of it.
-            else if (this.f(f, 64) == 1) this.f(f);
+            // Long frames: the wasm reads the header from the start, or asks for more of it.
+            else if (this.f(f, 64) == 1) this.f(f, 4096);
           };
           w.onclose = () => this.c(8, 0);
           w.onerror = (ev) => {
@@ -187,10 +187,14 @@ class Engine {
     if (op == 8) this.drop();
     return cmd(this.h, op, 0, text, data, bins, num);
   }
-  /** Reports text frame `f`, or only its first `n` characters when it is longer (op 7). */
-  f(f, n = f.length) {
-    const start = f.length > n;
-    return W.c(this.h, 7, 0, put(f, W.b, start ? n : f.length), ref(f), 0, 0, +start);
+  /**
+   * Reports text frame `f` (op 7): its first 64 characters, marked as a start when it is longer;
+   * asked again, its first 4,096 as if they were all of it. The wasm reads headers from them,
+   * payloads and JSON members from the frame itself, so no frame is ever copied into its
+   * memory whole: a huge or garbage frame costs the wasm nothing.
+   */
+  f(f, n) {
+    return W.c(this.h, 7, 0, put(f, W.b, Math.min(n, f.length)), ref(f), 0, 0, +(n == 64 && f.length > n));
   }
   /** Removes the socket's listeners and closes it. */
   drop() {

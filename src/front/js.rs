@@ -8,9 +8,11 @@
 //!
 //! Payloads never enter wasm memory. A received frame stays a JS string: the wasm reads its
 //! header (from the whole frame if short, else from its first 64 characters: enough for an
-//! event's header with a namespace of up to about 40 characters; a longer header costs one more
-//! call) and hands the string back with the offset where the payload begins, for the
-//! browser's `JSON.parse`.
+//! event's header with a namespace of up to about 40 characters; a longer header, or a packet
+//! read whole, costs one more call with the first 4,096 characters, taken as the whole text)
+//! and hands the string back with the offset where the payload begins, for the browser's
+//! `JSON.parse`. JSON members (handshakes, CONNECT replies) are read from the JS string too, so
+//! no frame, however large or malformed, is copied into wasm memory beyond 4,096 characters.
 //! An emitted payload is the string `JSON.stringify` made; the wasm adds the header in front.
 //! Binary attachments stay `ArrayBuffer`s. Namespaces cross as small indices.
 //!
@@ -23,9 +25,11 @@
 //!
 //! Exports:
 //! - `a(len) -> pointer`: a buffer for the string import `j` returns.
-//! - `o(attempts, delay, delayMax, randomization, timeout, retries, maxBuffer, seed) -> handle`
-//!   opens a connection with these tunables (see [`open`]); nothing connects until a namespace
-//!   does. Its outputs go to the handler `index.js` registers under the handle.
+//! - `o(retries, maxBuffer, seed) -> handle` opens a connection with these tunables (see
+//!   [`open`]); nothing connects until a namespace does (or op 19). Its outputs go to the
+//!   handler `index.js` registers under the handle.
+//! - `t(handle, attempts, delay, delayMax, randomization, timeout)` sets its reconnection
+//!   tunables and connect timeout (see [`tune`]).
 //! - `b(len) -> pointer`: the scratch buffer for the text of the next `c`.
 //! - `c(handle, op, nsp, len, data, bins, count, num) -> number` runs one command or input;
 //!   `nsp` is a namespace index from op 12, `len` the length of the text in the scratch buffer,
@@ -40,8 +44,8 @@
 //! | 4 | close the connection | | | | | |
 //! | 5 | release the handle (after `close`) | | | | | |
 //! | 6 | the WebSocket opened | | | | | |
-//! | 7 | a text frame arrived | the frame, or its start | the frame | | `1` if the text is only the start | `1`: call again with the whole frame as text |
-//! | 8 | the WebSocket closed | | | | `0` closed, `1` error | |
+//! | 7 | a text frame arrived | the frame, or its start | the frame | | `1` if the text is only the start | `1`: call again with more of it (taken as whole) |
+//! | 8 | the WebSocket closed | | | | `0` closed, `1` error, `2` closed by the client as a loss (`engine.close()`) | |
 //! | 9 | the timer fired | | | | | |
 //! | 10 | is the session idle (nothing connected, buffered or awaited)? | | | | | `1` or `0` |
 //! | 11 | a binary frame arrived | | the `ArrayBuffer` | | | |
@@ -51,6 +55,7 @@
 //! | 15 | the page became visible | | | | | |
 //! | 17 | payload `num` of `nsp`'s send buffer | | | | index | its ref, or `-1` |
 //! | 18 | clear `nsp`'s send buffer | | | | | |
+//! | 19 | open the connection without a namespace (`Manager#open`) | | | | | |
 //!
 //! Every other op, or an unknown handle or namespace, returns `-4`.
 //!

@@ -11,7 +11,10 @@
 // 127.0.0.1, port 0: a socket.io server with a few events of its own (below), a TCP server that
 // accepts and never answers, a WebSocket server that accepts the upgrade and never sends the
 // Engine.IO handshake, and a port nobody listens on. Pages come from the Node test server, so
-// the socket.io server allows every origin.
+// the socket.io server allows every origin. The tests run once, against the Node test server:
+// what they check is the client's. socket.io-client starts with HTTP long-polling; where a
+// result depends on the transport (an error message), the test asks for `transports:
+// ["websocket"]`.
 import { after } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";

@@ -220,7 +220,7 @@ function pageLib() {
     } else if (ack == "callback") {
       L.ack = { settled: false, calls: [] };
       s.timeout(10000).emit("go", (...a) => {
-        L.ack.calls.push(a.map((x) => (x instanceof Error ? { isError: true, message: x.message } : H.describe(x))));
+        L.ack.calls.push(a.map((x) => (x instanceof Error ? { isError: true, message: x.message } : x === null ? null : H.describe(x))));
         Object.assign(L.ack, { settled: true, ms: performance.now() - L.sentAt });
       });
     } else {
