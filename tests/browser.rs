@@ -1472,3 +1472,81 @@ async fn readme_rust_snippet() {
         .unwrap_or_else(|e| panic!("README snippet failed: {e}"));
     assert!(ok, "the server accepted the message");
 }
+
+/// What a broken server can send, on the Node server (its `raw` hook writes any packet): an
+/// event under a lifecycle name is dropped and reported as [`ManagerEvent::Error`] (the
+/// socket's own listeners are not called and the connection stays up), and a malformed answer
+/// settles its ack at once.
+#[wasm_bindgen_test]
+async fn malformed_packets_from_the_server() {
+    let [(server, url), _] = servers();
+    let manager = Manager::new(url, Options::default()).unwrap();
+    let errors: Rc<RefCell<Vec<String>>> = Rc::default();
+    let e = errors.clone();
+    let _errors = manager.on_event(move |ev| {
+        if let ManagerEvent::Error(m) = ev {
+            e.borrow_mut().push(m.clone());
+        }
+    });
+    let socket = manager.socket("/");
+    within(WAIT, "connect", socket.wait_connected())
+        .await
+        .unwrap_or_else(|e| panic!("[{server}] did not connect: {e}"));
+    let lifecycle = Rc::new(Cell::new(0u32));
+    let (l1, l2) = (lifecycle.clone(), lifecycle.clone());
+    let _d = socket.on_disconnect(move |_| l1.set(l1.get() + 1));
+    let _c = socket.on_connect(move || l2.set(l2.get() + 1));
+    let fine = Rc::new(Cell::new(false));
+    let f = fine.clone();
+    let _fine = socket.on("fine", move |_: Value| f.set(true));
+    for frame in [r#"2["disconnect","fake"]"#, r#"2["connect"]"#] {
+        socket.emit("raw", frame).unwrap();
+    }
+    socket
+        .emit_args("emit-back", &[json!("fine"), json!(1)])
+        .unwrap();
+    until(&format!("[{server}] the event after them arrives"), || {
+        fine.get()
+    })
+    .await;
+    let errors = errors.borrow().clone();
+    assert_eq!(errors.len(), 2, "[{server}] reported: {errors:?}");
+    assert!(
+        errors.iter().all(|m| m.contains("reserved event name")),
+        "[{server}] {errors:?}"
+    );
+    assert_eq!(lifecycle.get(), 0, "[{server}] lifecycle listeners called");
+    assert!(socket.connected(), "[{server}] still connected");
+
+    // The first ack of this connection has id 0; its answer comes back unreadable.
+    let pending = socket.emit_with_ack::<Value, _>("no-such-event", &1);
+    socket.emit("raw", "30[not json").unwrap();
+    let answer = within(WAIT, "the malformed answer settles the ack", pending).await;
+    assert!(
+        matches!(answer, Err(AckError::Decode(_))),
+        "[{server}] {answer:?}"
+    );
+    socket.disconnect();
+}
+
+/// With retries, an emit without an ack still asks for one, as socket.io-client's retry queue
+/// does: the server's handler gets an ack function (the Node server's `has-ack` hook).
+#[wasm_bindgen_test]
+async fn retries_ask_for_an_ack_on_every_emit() {
+    let [(server, url), _] = servers();
+    let socket = connected(server, url, Options::default().retries(2)).await;
+    let seen: Rc<RefCell<Vec<bool>>> = Rc::default();
+    let s = seen.clone();
+    let _seen = socket.on("has-ack", move |v: bool| s.borrow_mut().push(v));
+    socket.emit("has-ack", &1).unwrap();
+    until(&format!("[{server}] has-ack comes back"), || {
+        !seen.borrow().is_empty()
+    })
+    .await;
+    assert_eq!(
+        *seen.borrow(),
+        [true],
+        "[{server}] the server got an ack function"
+    );
+    socket.disconnect();
+}

@@ -221,6 +221,10 @@ pub enum ManagerEvent {
     /// The manager gave up after [`Options::reconnection_attempts`]; [`Socket::open`] starts
     /// again.
     ReconnectFailed,
+    /// The server sent a packet that was malformed (unreadable JSON, an event without a name,
+    /// an event under one of the reserved names such as `disconnect`) and was dropped; the
+    /// connection stays up. The message says what was wrong.
+    Error(String),
 }
 
 fn ms(d: Duration) -> u64 {
@@ -443,11 +447,11 @@ fn manager_event(ev: &Event) -> Option<ManagerEvent> {
     })
 }
 
-fn dispatch(manager: &Weak<ManagerInner>, ev: Event) {
-    let Some(m) = manager.upgrade() else { return };
-    if let Some(me) = manager_event(&ev) {
+impl ManagerInner {
+    /// Calls the [`Manager::on_event`] listeners with `me`.
+    fn notify(&self, me: &ManagerEvent) {
         // Cloned out, so a listener may add or drop listeners.
-        let listeners: Vec<_> = m
+        let listeners: Vec<_> = self
             .listeners
             .borrow()
             .iter()
@@ -455,10 +459,16 @@ fn dispatch(manager: &Weak<ManagerInner>, ev: Event) {
             .collect();
         for f in listeners {
             if let Ok(mut f) = f.try_borrow_mut() {
-                f(&me);
+                f(me);
             }
         }
-        return;
+    }
+}
+
+fn dispatch(manager: &Weak<ManagerInner>, ev: Event) {
+    let Some(m) = manager.upgrade() else { return };
+    if let Some(me) = manager_event(&ev) {
+        return m.notify(&me);
     }
     let nsp = &*ev.nsp;
     let socket = m
@@ -846,6 +856,11 @@ impl Socket {
         ack: Option<Option<u64>>,
     ) -> Result<Option<u64>, EmitError> {
         Self::check_name(event)?;
+        // With retries every emit asks for an ack, which the retry queue needs, as
+        // socket.io-client sends an id whenever retries are on; an answer nobody awaits is
+        // dropped.
+        let opts = &self.inner.manager.inner.opts;
+        let ack = ack.or_else(|| (opts.retries > 0).then(|| opts.ack_timeout.map(ms)));
         let mut all: Vec<&dyn Arg> = Vec::with_capacity(args.len() + 1);
         all.push(&event);
         all.extend_from_slice(args);
@@ -1035,11 +1050,15 @@ impl SocketInner {
                 let bins = received(&attachments);
                 let mut values = match payload::decode(&data, &bins) {
                     Ok(v) => v,
-                    Err(e) => return warn(&format!("rtio: malformed event ignored: {e}")),
+                    Err(e) => return self.malformed(&format!("unreadable event: {e}")),
                 };
                 let name = match values.first() {
+                    // As socket.io-client's parser: a server cannot fake a lifecycle event.
+                    Some(Value::String(s)) if RESERVED.contains(&s.as_str()) => {
+                        return self.malformed(&format!("reserved event name \"{s}\""));
+                    }
                     Some(Value::String(s)) => s.clone(),
-                    _ => return warn("rtio: event without a name ignored"),
+                    _ => return self.malformed("event without a name"),
                 };
                 let mut args = values.split_off(1);
                 // The server appends its offset to the events it keeps for recovery (those
@@ -1098,6 +1117,17 @@ impl SocketInner {
             // Manager events are dispatched before reaching a socket.
             _ => {}
         }
+    }
+
+    /// Reports a malformed packet that was dropped: on the console and as
+    /// [`ManagerEvent::Error`].
+    fn malformed(&self, what: &str) {
+        let message = format!(
+            "rtio: dropped a malformed packet on namespace {}: {what}",
+            self.nsp
+        );
+        warn(&message);
+        self.manager.inner.notify(&ManagerEvent::Error(message));
     }
 
     /// The rooms held on this socket that still have a handle.

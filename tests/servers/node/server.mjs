@@ -203,6 +203,15 @@ io.of("/").on("connection", (socket) => {
     if (typeof sid === "string" && typeof event === "string") io.of("/").to(sid).emit(event, ...args);
   });
   socket.on("kick", () => socket.disconnect());
+  // Node server only: hooks for the tests of what a client does with bad input.
+  socket.on("raw", (frame) => {
+    if (typeof frame === "string") socket.conn.write(frame);
+  });
+  socket.on("has-ack", (...args) => {
+    const acked = lastIsAck(args);
+    if (acked) args.pop()("ok");
+    socket.emit("has-ack", acked);
+  });
   socket.on("tally", (key, ack) => {
     const n = (tally.get(key) || 0) + 1;
     tally.set(key, n);
