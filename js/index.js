@@ -102,6 +102,9 @@ const imports = {
 W = (await loadWasm(new URL("rtio.wasm", import.meta.url), imports)).instance.exports;
 M = new Uint8Array(W.memory.buffer);
 
+/** The timer functions at import, for `useNativeTimers` (others read the global ones at each call, so fake timers installed later are followed). */
+const NATIVE_TIMERS = [setTimeout, clearTimeout];
+
 /** Reports a page signal to every open connection: op 14 (network; num 1 online) or 15 (visible). */
 const each = (op, num) => H.forEach((f, h) => f && W.c(h, op, 0, 0, 0, 0, 0, num));
 // One listener each for the whole page, whatever the number of connections.
@@ -129,6 +132,7 @@ class Engine {
     /** Namespace names by index. */
     this.names = [];
     this.h = W.o(o.retries, o.maxBuffer ?? 1e3, Math.random() * 2 ** 53);
+    this.tm = o.useNativeTimers && NATIVE_TIMERS;
     this.tune(tunables);
     H[this.h] = (k, n, s, v, at, id, bins) =>
       k < 16 ? handler(k, this.names[n], s, v, at, id, bins) : this.io(k, s, v, at, id, bins);
@@ -148,8 +152,9 @@ class Engine {
   io(k, s, v, at, id, bins) {
     const ws = this.ws;
     if (k == 19) {
-      clearTimeout(this.t);
-      if (id !== undefined) this.t = setTimeout(() => this.c(9), id);
+      const [set, clear] = this.tm || [setTimeout, clearTimeout];
+      clear(this.t);
+      if (id !== undefined) this.t = set(() => this.c(9), id);
     } else if (k == 18) {
       if (ws)
         try {
@@ -220,7 +225,7 @@ class Engine {
   }
   free() {
     this.drop();
-    clearTimeout(this.t);
+    (this.tm ? this.tm[1] : clearTimeout)(this.t);
     cmd(this.h, 5, 0, "");
     H[this.h] = undefined;
     // Handles are reused: a freed wrapper must not reach the next connection.
@@ -316,7 +321,7 @@ function target(uri, opts) {
  * socket.io-client options accepted for compatibility that have no effect here (see the
  * README's migration notes); named once in the debug log when given.
  */
-const IGNORED = ["withCredentials", "extraHeaders", "upgrade", "rememberUpgrade", "tryAllTransports", "timestampRequests", "timestampParam", "closeOnBeforeunload", "parser", "protocols", "transportOptions", "agent", "useNativeTimers", "autoUnref"];
+const IGNORED = ["withCredentials", "extraHeaders", "upgrade", "rememberUpgrade", "tryAllTransports", "timestampRequests", "timestampParam", "closeOnBeforeunload", "parser", "protocols", "transportOptions", "agent", "autoUnref"];
 
 /** The Manager's tunables that have getters and setters, with their defaults. */
 const TUNABLES = { reconnection: true, reconnectionAttempts: 1 / 0, reconnectionDelay: 1e3, reconnectionDelayMax: 5e3, randomizationFactor: 0.5, timeout: 2e4 };
@@ -381,14 +386,25 @@ export class Manager extends Emitter {
 
   /**
    * Opens the connection if it is not open; `fn` is called once it opens, or with the Error if
-   * the attempt fails. The connection stays open until {@link Manager#close}, or until its
-   * last Socket disconnects.
+   * the attempt fails, and then, as in socket.io-client, no reconnection follows: what to do
+   * is the caller's. The connection stays open until {@link Manager#close}, or until its last
+   * Socket disconnects.
    */
   open(fn) {
     if (!this._up) {
       if (fn) {
         const ok = () => (this.off("error", bad), fn());
-        const bad = (err) => (this.off("open", ok), fn(err));
+        const bad = (err) => {
+          this.off("open", ok);
+          const e = this._e;
+          if (e) {
+            this._e = null;
+            for (const n in this.nsps) this.nsps[n]._act = false;
+            e.x(4);
+            queueMicrotask(() => e.free());
+          }
+          fn(err);
+        };
         this.once("open", ok).once("error", bad);
       }
       this._eng().x(19);

@@ -21,7 +21,11 @@ import net from "node:net";
 import { createServer } from "node:http";
 import { Server } from "socket.io";
 import { WebSocketServer } from "ws";
-import { suite } from "./harness.mjs";
+import { CLIENT_URL, suite } from "./harness.mjs";
+
+// Whether the client under test is the reference; where rtio documents a difference (README,
+// "Migrating from socket.io-client"), a test holds each client to its own documented behaviour.
+const REFERENCE = CLIENT_URL.includes("/vendor/socket.io-client/");
 
 // ---------------------------------------------------------------------------------------------
 // Servers of this file
@@ -769,17 +773,26 @@ suite(
         { timeout: 15000 },
       );
       // After the last try the callback gets the server's first argument, as its error.
+      // Documented difference: rtio takes an answer for the answer, whatever its first
+      // argument, so each emit is sent once; the ack ids (`fn`) are the same.
       assert.deepEqual(r, {
-        hits: [
-          ["null-1", true],
-          ["value-2", true],
-          ["value-2", true],
-          ["value-2", true],
-          ["value-3", true],
-          ["value-3", true],
-          ["value-3", true],
-          ["null-4", true],
-        ],
+        hits: REFERENCE
+          ? [
+              ["null-1", true],
+              ["value-2", true],
+              ["value-2", true],
+              ["value-2", true],
+              ["value-3", true],
+              ["value-3", true],
+              ["value-3", true],
+              ["null-4", true],
+            ]
+          : [
+              ["null-1", true],
+              ["value-2", true],
+              ["value-3", true],
+              ["null-4", true],
+            ],
         cbArgs: ["done"],
       });
     });

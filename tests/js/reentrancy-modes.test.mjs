@@ -169,9 +169,14 @@ for (const transport of ["eventsource", "fetch"]) {
           return { log, state, later: snap(c) };
         });
         await checkOneChunk(p, from, "burst", 5);
-        assert.deepEqual(r.log, ["any:1", "burst:1", "before", "disconnect:io client disconnect", "after"]);
-        assert.deepEqual(r.state, { same: true, connected: false, active: false });
-        assert.deepEqual(r.later, { connected: false, active: false });
+        assert.deepEqual(
+          { log: r.log, state: r.state, later: r.later },
+          {
+            log: ["any:1", "burst:1", "before", "disconnect:io client disconnect", "after"],
+            state: { same: true, connected: false, active: false },
+            later: { connected: false, active: false },
+          },
+        );
       });
     });
 
@@ -297,9 +302,14 @@ for (const transport of ["eventsource", "fetch"]) {
           await sleep(QUIET);
           return { log, state, later: snap(c) };
         }, { opts: options(room) });
-        assert.deepEqual(r.log, ["connect_error", "before", "after"]);
-        assert.deepEqual(r.state, { same: true, connected: false, active: false });
-        assert.deepEqual(r.later, { connected: false, active: false });
+        assert.deepEqual(
+          { log: r.log, state: r.state, later: r.later },
+          {
+            log: ["connect_error", "before", "after"],
+            state: { same: true, connected: false, active: false },
+            later: { connected: false, active: false },
+          },
+        );
       });
     });
 
@@ -323,9 +333,14 @@ for (const transport of ["eventsource", "fetch"]) {
           await sleep(QUIET);
           return { log, state, later: snap(c) };
         }, { opts: options(room) });
-        assert.deepEqual(r.log, ["connect_error", "before", "after", "connect"]);
-        assert.deepEqual(r.state, { same: true, connected: false, active: true });
-        assert.deepEqual(r.later, { connected: true, active: true });
+        assert.deepEqual(
+          { log: r.log, state: r.state, later: r.later },
+          {
+            log: ["connect_error", "before", "after", "connect"],
+            state: { same: true, connected: false, active: true },
+            later: { connected: true, active: true },
+          },
+        );
       });
     });
 
@@ -354,9 +369,14 @@ for (const transport of ["eventsource", "fetch"]) {
           return { log, state, later: snap(c) };
         });
         // Which of the two a drop is (close or error) is not what this test is about.
-        assert.deepEqual(r.log.map(lost), ["disconnect:transport", "before", "after"]);
-        assert.deepEqual(r.state, { same: true, connected: false, active: false });
-        assert.deepEqual(r.later, { connected: false, active: false });
+        assert.deepEqual(
+          { log: r.log.map(lost), state: r.state, later: r.later },
+          {
+            log: ["disconnect:transport", "before", "after"],
+            state: { same: true, connected: false, active: false },
+            later: { connected: false, active: false },
+          },
+        );
         assert.deepEqual(await openAfterClose(base, room), [], "no stream open");
       });
     });
@@ -384,8 +404,13 @@ for (const transport of ["eventsource", "fetch"]) {
           await sleep(QUIET);
           return { log, state, outer, later: snap(c) };
         }, { opts: options(room) });
-        assert.deepEqual(r.log, ["outer before", "disconnect:io client disconnect", "before", "after", "outer after", "connect"]);
-        assert.deepEqual(r.state, { same: true, connected: false, active: true });
+        assert.deepEqual(
+          { log: r.log, state: r.state },
+          {
+            log: ["outer before", "disconnect:io client disconnect", "before", "after", "outer after", "connect"],
+            state: { same: true, connected: false, active: true },
+          },
+        );
         assert.deepEqual(r.outer, { connected: false, active: true });
         assert.deepEqual(r.later, { connected: true, active: true });
         assert.equal((await clientsIn(base, room)).length, 1, "one stream open");
@@ -555,9 +580,14 @@ describe("re-entrancy of ws()", () => {
         return { control, log, state, later: snap(c) };
       }, { opts: options(tag) });
       assert.deepEqual(r.control, [1, 2, 3, 4, 5].flatMap((n) => [`any:${n}`, `burst:${n}`]));
-      assert.deepEqual(r.log, ["any:1", "burst:1", "before", "disconnect:io client disconnect", "after"]);
-      assert.deepEqual(r.state, { same: true, connected: false, active: false });
-      assert.deepEqual(r.later, { connected: false, active: false });
+      assert.deepEqual(
+        { log: r.log, state: r.state, later: r.later },
+        {
+          log: ["any:1", "burst:1", "before", "disconnect:io client disconnect", "after"],
+          state: { same: true, connected: false, active: false },
+          later: { connected: false, active: false },
+        },
+      );
       assert.deepEqual(await openAfterClose(base, tag), [], "no socket open");
     });
   });
@@ -580,9 +610,14 @@ describe("re-entrancy of ws()", () => {
         await sleep(QUIET);
         return { log, state, later: snap(c) };
       }, { opts: options(tag) });
-      assert.deepEqual(r.log, ["connect", "before", "disconnect:io client disconnect", "after"]);
-      assert.deepEqual(r.state, { same: true, connected: false, active: false });
-      assert.deepEqual(r.later, { connected: false, active: false });
+      assert.deepEqual(
+        { log: r.log, state: r.state, later: r.later },
+        {
+          log: ["connect", "before", "disconnect:io client disconnect", "after"],
+          state: { same: true, connected: false, active: false },
+          later: { connected: false, active: false },
+        },
+      );
       assert.deepEqual(await openAfterClose(base, tag), [], "no socket open");
     });
   });
@@ -610,8 +645,13 @@ describe("re-entrancy of ws()", () => {
         await sleep(QUIET);
         return { log, state, rejected };
       }, { opts: options(tag) });
-      assert.deepEqual(r.log, ["ack:a", "before", "disconnect:io client disconnect", "after"]);
-      assert.deepEqual(r.state, { same: true, connected: false, active: false });
+      assert.deepEqual(
+        { log: r.log, state: r.state },
+        {
+          log: ["ack:a", "before", "disconnect:io client disconnect", "after"],
+          state: { same: true, connected: false, active: false },
+        },
+      );
       assert.equal(r.rejected, "disconnected");
     });
   });
@@ -636,9 +676,14 @@ describe("re-entrancy of ws()", () => {
         await sleep(QUIET);
         return { log, state, later: snap(c) };
       }, { opts: options(tag) });
-      assert.deepEqual(r.log, ["connect_error", "before", "after"]);
-      assert.deepEqual(r.state, { same: true, connected: false, active: false });
-      assert.deepEqual(r.later, { connected: false, active: false });
+      assert.deepEqual(
+        { log: r.log, state: r.state, later: r.later },
+        {
+          log: ["connect_error", "before", "after"],
+          state: { same: true, connected: false, active: false },
+          later: { connected: false, active: false },
+        },
+      );
       assert.deepEqual(await openAfterClose(base, tag), [], "no socket open");
     });
   });
@@ -667,9 +712,14 @@ describe("re-entrancy of ws()", () => {
         c.disconnect();
         return { log: seen, state, later, sum };
       }, { opts: options(tag) });
-      assert.deepEqual(r.log, ["connect_error", "before", "after", "connect"]);
-      assert.deepEqual(r.state, { same: true, connected: false, active: true });
-      assert.deepEqual(r.later, { connected: true, active: true });
+      assert.deepEqual(
+        { log: r.log, state: r.state, later: r.later },
+        {
+          log: ["connect_error", "before", "after", "connect"],
+          state: { same: true, connected: false, active: true },
+          later: { connected: true, active: true },
+        },
+      );
       assert.equal(r.sum, 3);
     });
   });
@@ -699,9 +749,14 @@ describe("re-entrancy of ws()", () => {
         return { log, state, later: snap(c) };
       });
       // Which of the two a drop is (close or error) is not what this test is about.
-      assert.deepEqual(r.log.map(lost), ["disconnect:transport", "before", "after"]);
-      assert.deepEqual(r.state, { same: true, connected: false, active: false });
-      assert.deepEqual(r.later, { connected: false, active: false });
+      assert.deepEqual(
+        { log: r.log.map(lost), state: r.state, later: r.later },
+        {
+          log: ["disconnect:transport", "before", "after"],
+          state: { same: true, connected: false, active: false },
+          later: { connected: false, active: false },
+        },
+      );
       assert.deepEqual(await openAfterClose(base, tag), [], "no socket open");
     });
   });
@@ -730,8 +785,13 @@ describe("re-entrancy of ws()", () => {
         const sum = await c.emitWithAck("add", 2, 3);
         return { log, state, outer, sum };
       }, { opts: options(tag) });
-      assert.deepEqual(r.log, ["outer before", "disconnect:io client disconnect", "before", "after", "outer after", "connect"]);
-      assert.deepEqual(r.state, { same: true, connected: false, active: true });
+      assert.deepEqual(
+        { log: r.log, state: r.state },
+        {
+          log: ["outer before", "disconnect:io client disconnect", "before", "after", "outer after", "connect"],
+          state: { same: true, connected: false, active: true },
+        },
+      );
       assert.deepEqual(r.outer, { connected: false, active: true });
       assert.equal(r.sum, 5);
       assert.equal((await clientsOf(base, tag)).length, 1, "one socket open");

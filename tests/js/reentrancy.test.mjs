@@ -153,9 +153,14 @@ suite("re-entrancy of io()", ({ test: plainTest, server }) => {
       await sleep(QUIET);
       return { log, state, later: snap(s), managerAfter: m.slice(mAtCall), other: await checkBystander(other) };
     }, {}, RUN);
-    assert.deepEqual(r.log, ["connect", "before", "disconnect:io client disconnect", "after"]);
-    assert.deepEqual(r.state, { same: true, connected: false, disconnected: true, active: false });
-    assert.deepEqual(r.later, { connected: false, disconnected: true, active: false });
+    assert.deepEqual(
+      { log: r.log, state: r.state, later: r.later },
+      {
+        log: ["connect", "before", "disconnect:io client disconnect", "after"],
+        state: { same: true, connected: false, disconnected: true, active: false },
+        later: { connected: false, disconnected: true, active: false },
+      },
+    );
     assert.deepEqual(retried(r.managerAfter), [], "no reconnection");
     assert.deepEqual(r.other, BYSTANDER_OK);
   });
@@ -186,8 +191,13 @@ suite("re-entrancy of io()", ({ test: plainTest, server }) => {
       return { control, log, state, other: await checkBystander(other) };
     }, {}, RUN);
     assert.deepEqual(r.control, [1, 2, 3, 4, 5].flatMap((n) => [`any:burst:${n}`, `burst:${n}`]));
-    assert.deepEqual(r.log, ["any:burst:1", "burst:1", "before", "disconnect:io client disconnect", "after"]);
-    assert.deepEqual(r.state, { same: true, connected: false, disconnected: true, active: false });
+    assert.deepEqual(
+      { log: r.log, state: r.state },
+      {
+        log: ["any:burst:1", "burst:1", "before", "disconnect:io client disconnect", "after"],
+        state: { same: true, connected: false, disconnected: true, active: false },
+      },
+    );
     assert.deepEqual(r.other, BYSTANDER_OK);
   });
 
@@ -216,8 +226,13 @@ suite("re-entrancy of io()", ({ test: plainTest, server }) => {
     }, {}, RUN);
     assert.deepEqual(r.control, [1, 2, 3, 4, 5].flatMap((n) => [`any:burst:${n}`, `burst:${n}`]));
     // The event being delivered may still reach its own listeners (socket.io-client calls them); no later one.
-    assert.deepEqual(r.log.filter((x) => x != "burst:1"), ["any:burst:1", "before", "disconnect:io client disconnect", "after"]);
-    assert.deepEqual(r.state, { same: true, connected: false, disconnected: true, active: false });
+    assert.deepEqual(
+      { log: r.log.filter((x) => x != "burst:1"), state: r.state },
+      {
+        log: ["any:burst:1", "before", "disconnect:io client disconnect", "after"],
+        state: { same: true, connected: false, disconnected: true, active: false },
+      },
+    );
   });
 
   test("disconnect() in an ack callback: reported before it returns, the other pending acks fail, later events are not delivered", async (page) => {
@@ -242,8 +257,13 @@ suite("re-entrancy of io()", ({ test: plainTest, server }) => {
       await sleep(QUIET);
       return { log, state, rejected };
     }, {}, RUN);
-    assert.deepEqual(r.log, ["ack:a", "before", "disconnect:io client disconnect", "after"]);
-    assert.deepEqual(r.state, { same: true, connected: false, disconnected: true, active: false });
+    assert.deepEqual(
+      { log: r.log, state: r.state },
+      {
+        log: ["ack:a", "before", "disconnect:io client disconnect", "after"],
+        state: { same: true, connected: false, disconnected: true, active: false },
+      },
+    );
     assert.equal(r.rejected, "socket has been disconnected");
   });
 
@@ -264,9 +284,14 @@ suite("re-entrancy of io()", ({ test: plainTest, server }) => {
       await sleep(QUIET);
       return { log, state, later: snap(s) };
     }, {}, RUN);
-    assert.deepEqual(r.log, ["connect_error:forbidden namespace", "before", "after"]);
-    assert.deepEqual(r.state, { same: true, connected: false, disconnected: true, active: false });
-    assert.deepEqual(r.later, { connected: false, disconnected: true, active: false });
+    assert.deepEqual(
+      { log: r.log, state: r.state, later: r.later },
+      {
+        log: ["connect_error:forbidden namespace", "before", "after"],
+        state: { same: true, connected: false, disconnected: true, active: false },
+        later: { connected: false, disconnected: true, active: false },
+      },
+    );
   });
 
   test("disconnect() in a connect_error listener (server unreachable) stops the reconnection", async (page) => {
@@ -288,9 +313,14 @@ suite("re-entrancy of io()", ({ test: plainTest, server }) => {
       await sleep(QUIET);
       return { log, state, later: snap(s), managerAfter: m.slice(mAtCall), other: await checkBystander(other) };
     }, { nowhere: await unreachable() }, RUN);
-    assert.deepEqual(r.log, ["connect_error", "before", "after"]);
-    assert.deepEqual(r.state, { same: true, connected: false, disconnected: true, active: false });
-    assert.deepEqual(r.later, { connected: false, disconnected: true, active: false });
+    assert.deepEqual(
+      { log: r.log, state: r.state, later: r.later },
+      {
+        log: ["connect_error", "before", "after"],
+        state: { same: true, connected: false, disconnected: true, active: false },
+        later: { connected: false, disconnected: true, active: false },
+      },
+    );
     assert.deepEqual(retried(r.managerAfter), [], "no reconnection");
     assert.deepEqual(r.other, BYSTANDER_OK);
   });
@@ -313,9 +343,14 @@ suite("re-entrancy of io()", ({ test: plainTest, server }) => {
       await sleep(QUIET);
       return { log, state, later: snap(s) };
     }, {}, RUN);
-    assert.deepEqual(r.log, ["disconnect:io server disconnect", "before", "after"]);
-    assert.deepEqual(r.state, { same: true, connected: false, disconnected: true, active: false });
-    assert.deepEqual(r.later, { connected: false, disconnected: true, active: false });
+    assert.deepEqual(
+      { log: r.log, state: r.state, later: r.later },
+      {
+        log: ["disconnect:io server disconnect", "before", "after"],
+        state: { same: true, connected: false, disconnected: true, active: false },
+        later: { connected: false, disconnected: true, active: false },
+      },
+    );
   });
 
   test("disconnect() in a disconnect listener (link cut) stops the reconnection", async (page) => {
@@ -345,9 +380,14 @@ suite("re-entrancy of io()", ({ test: plainTest, server }) => {
       witness.disconnect();
       return { log, state, later: snap(s), managerAfter: m.slice(mAtCall), echo };
     }, {}, RUN);
-    assert.deepEqual(r.log, ["disconnect:transport close", "before", "after"]);
-    assert.deepEqual(r.state, { same: true, connected: false, disconnected: true, active: false });
-    assert.deepEqual(r.later, { connected: false, disconnected: true, active: false });
+    assert.deepEqual(
+      { log: r.log, state: r.state, later: r.later },
+      {
+        log: ["disconnect:transport close", "before", "after"],
+        state: { same: true, connected: false, disconnected: true, active: false },
+        later: { connected: false, disconnected: true, active: false },
+      },
+    );
     assert.deepEqual(retried(r.managerAfter), [], "no reconnection");
     assert.equal(r.echo, "back", "the witness reconnected through the proxy");
   });
@@ -584,8 +624,13 @@ suite("re-entrancy of io()", ({ test: plainTest, server }) => {
       const who = await s.timeout(WAIT).emitWithAck("whoami");
       return { log, state, newId: typeof s.id == "string" && s.id != firstId && who.id == s.id };
     }, {}, RUN);
-    assert.deepEqual(r.log, ["connect", "before", "disconnect:io client disconnect", "after", "connect"]);
-    assert.deepEqual(r.state, { same: true, connected: false, disconnected: true, active: true });
+    assert.deepEqual(
+      { log: r.log, state: r.state },
+      {
+        log: ["connect", "before", "disconnect:io client disconnect", "after", "connect"],
+        state: { same: true, connected: false, disconnected: true, active: true },
+      },
+    );
     assert.equal(r.newId, true);
   });
 
@@ -636,8 +681,13 @@ suite("re-entrancy of io()", ({ test: plainTest, server }) => {
       await sleep(QUIET);
       return { log, state, echo: await s.timeout(WAIT).emitWithAck("echo", "back") };
     }, {}, RUN);
-    assert.deepEqual(r.log, ["disconnect:io server disconnect", "before", "after", "connect"]);
-    assert.deepEqual(r.state, { same: true, connected: false, disconnected: true, active: true });
+    assert.deepEqual(
+      { log: r.log, state: r.state },
+      {
+        log: ["disconnect:io server disconnect", "before", "after", "connect"],
+        state: { same: true, connected: false, disconnected: true, active: true },
+      },
+    );
     assert.equal(r.echo, "back");
   });
 
@@ -662,8 +712,13 @@ suite("re-entrancy of io()", ({ test: plainTest, server }) => {
       await sleep(QUIET);
       return { log, state, outer, echo: await s.timeout(WAIT).emitWithAck("echo", "back") };
     }, {}, RUN);
-    assert.deepEqual(r.log, ["outer before", "disconnect:io client disconnect", "before", "after", "outer after", "connect"]);
-    assert.deepEqual(r.state, { same: true, connected: false, disconnected: true, active: true });
+    assert.deepEqual(
+      { log: r.log, state: r.state },
+      {
+        log: ["outer before", "disconnect:io client disconnect", "before", "after", "outer after", "connect"],
+        state: { same: true, connected: false, disconnected: true, active: true },
+      },
+    );
     assert.deepEqual(r.outer, { connected: false, disconnected: true, active: true });
     assert.equal(r.echo, "back");
   });
@@ -684,8 +739,13 @@ suite("re-entrancy of io()", ({ test: plainTest, server }) => {
       await sleep(QUIET);
       return { log, state };
     }, {}, RUN);
-    assert.deepEqual(r.log, ["connect_error:forbidden namespace", "before", "after", "connect_error:forbidden namespace"]);
-    assert.deepEqual(r.state, { same: true, active: true });
+    assert.deepEqual(
+      { log: r.log, state: r.state },
+      {
+        log: ["connect_error:forbidden namespace", "before", "after", "connect_error:forbidden namespace"],
+        state: { same: true, active: true },
+      },
+    );
   });
 
   // ---------------------------------------------------------------------------------------------

@@ -372,7 +372,7 @@ export const CASES = {
   },
 
   // Rooms convention (ROOMS.md) with answers of the wrong shape
-  "rooms-join-garbage": { join: (c, id) => c.text("43" + id + '[{"ok":true,"members":"everyone"}]') },
+  "rooms-join-garbage": { join: (c, id) => c.text("43" + id + '[{"ok":true,"members":"everyone"}]'), go: () => {} },
   "rooms-presence-garbage": {
     go: (c) => {
       for (const args of [
