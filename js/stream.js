@@ -57,6 +57,9 @@ if (globalThis.document) document.addEventListener("visibilitychange", () => doc
 /** Events of the client itself, which `emit` refuses and `onAny` never sees. */
 const RESERVED = ["connect", "connect_error", "disconnect", "reconnect_attempt", "reconnect", "reconnect_failed", "newListener", "removeListener"];
 
+/** Names a server cannot send: the client's own events, and `error`, where malformed input is reported. */
+const LIFECYCLE = [...RESERVED, "error"];
+
 /** The state changes the debug log names, by the wasm's output code less 4. */
 const STATES = ["connect", "disconnect", "connect_error", "reconnect_attempt", "reconnect_failed"];
 
@@ -123,13 +126,27 @@ export class StreamClient extends Client {
     return this.connect();
   }
 
-  /** Disconnects for good (until `connect()`); emits held while disconnected are dropped. */
+  /**
+   * Disconnects for good (until `connect()`); emits held while disconnected are dropped. When
+   * it returns, `connected` is false and `disconnect` has fired, also when called from a
+   * listener, and nothing more is delivered until the client connects again.
+   */
   disconnect() {
     this._act = false;
     c(this.h, 1);
     c(this.h, 14);
     this._gone();
+    // Called from a listener, the stream's own report comes later: make it now.
+    if (this.connected) this._down("io client disconnect");
     return this;
+  }
+
+  /** The connection is gone: state first, then the `disconnect` listeners. */
+  _down(reason) {
+    this.connected = false;
+    this._gone();
+    for (const r of this._rooms.values()) r.joined = false;
+    this.emitReserved("disconnect", reason);
   }
 
   close() {
@@ -150,10 +167,8 @@ export class StreamClient extends Client {
       if (num) this.emitReserved("reconnect", num);
       this.emitReserved("connect");
     } else if (k == 5) {
-      this.connected = false;
-      this._gone();
-      for (const r of this._rooms.values()) r.joined = false;
-      this.emitReserved("disconnect", s);
+      // Already reported when disconnect() was called from a listener.
+      if (this.connected) this._down(s);
     } else if (k == 6) {
       const err = this._err || new Error(s);
       this._err = undefined;
@@ -174,12 +189,16 @@ export class StreamClient extends Client {
 
   /** An event arrived (`args` its arguments; `ack` to answer it, if asked). */
   _in(ev, args, ack) {
+    // Left by disconnect() in a listener: the rest of what arrived with it is not delivered.
+    if (!this.connected) return;
     this._d?.("receive", ev, ...args);
     this._alive();
+    // A server must not fake the client's own events.
+    if (LIFECYCLE.includes(ev)) return this.emitReserved("error", new Error("rtio: dropped a server event under the reserved name " + JSON.stringify(ev)));
     if (typeof ev == "string" && ev.startsWith("rtio:")) return this._rtio(ev, args);
     if (ack) args.push(ack);
-    if (this._any.length) for (const l of this._any.slice()) l.call(this, ev, ...args);
-    this.emitReserved(ev, ...args);
+    for (const l of this._any.slice()) if (this.connected) l.call(this, ev, ...args);
+    if (this.connected) this.emitReserved(ev, ...args);
   }
 
   /** The rooms convention's events (MODES.md): the id, the members, presence, room messages. */

@@ -54,12 +54,16 @@ export class WsClient extends StreamClient {
       if (typeof v[0] == "string") return this._in(v[0], v.slice(1));
       const n = v[0];
       if (Number.isInteger(n) && n >= 0 && typeof v[1] == "string") {
+        // The answer goes on the connection the request came on, or nowhere.
+        const w = this._ws;
         let done;
-        return this._in(v[1], v.slice(2), (...args) => done || ((done = 1), this._send(JSON.stringify({ ack: n, args }))));
+        return this._in(v[1], v.slice(2), (...args) => done || ((done = 1), w === this._ws && this._send(JSON.stringify({ ack: n, args }))));
       }
-    } else if (v && Number.isInteger(v.ack) && Array.isArray(v.args)) {
+    } else if (v && Number.isInteger(v.ack) && (Array.isArray(v.args) || this._acks.has(v.ack))) {
+      // An answer for an emit waiting for it; a malformed one settles it at once.
       this._alive();
-      return this._acks.get(v.ack)?.f?.(null, ...v.args);
+      const ok = Array.isArray(v.args);
+      return this._acks.get(v.ack)?.f?.(ok ? null : new Error("rtio: the server's acknowledgement was malformed"), ...(ok ? v.args : []));
     }
     this._in("message", [d]);
   }

@@ -251,9 +251,11 @@ impl<T> Stream<T> {
         }
     }
 
-    /// The server set the least delay before a reconnection (SSE `retry:`), in ms.
+    /// The server set the least delay before a reconnection (SSE `retry:`), in ms. It is
+    /// clamped to the backoff's largest delay (`reconnectionDelayMax`): a server cannot keep a
+    /// client away longer than the client allows (`retry: 99999999999` would be days).
     pub fn handle_retry(&mut self, floor: Millis) {
-        self.floor = floor;
+        self.floor = floor.min(self.config.backoff.max);
     }
 
     /// The transport closed or failed (`error`: an error rather than an orderly end).
@@ -488,11 +490,19 @@ mod tests {
         drain(&mut s);
         s.handle_opened(420);
         assert_eq!(drain(&mut s), vec![Output::Connected { attempts: 2 }]);
-        // The server asks for at least 3 s between attempts.
-        s.handle_retry(3000);
+        // The server asks for at least 300 ms between attempts.
+        s.handle_retry(300);
         s.handle_closed(false, 500);
         drain(&mut s);
-        assert_eq!(s.poll_timeout(), Some(3500));
+        assert_eq!(s.poll_timeout(), Some(800));
+        // A floor above the largest delay is clamped to it (400 ms here), not days away.
+        s.handle_timeout(800);
+        s.handle_opened(810);
+        drain(&mut s);
+        s.handle_retry(99_999_999_999);
+        s.handle_closed(false, 900);
+        drain(&mut s);
+        assert_eq!(s.poll_timeout(), Some(1300));
     }
 
     #[test]

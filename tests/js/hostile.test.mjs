@@ -577,6 +577,8 @@ suite("hostile server", ({ test }) => {
     "binary-ack-placeholder-out-of-range",
     "binary-ack-placeholder-proto",
     "binary-ack-placeholder-fraction",
+    "binary-ack-placeholder-string-num",
+    "binary-ack-count-zero-placeholder",
   ]) {
     onGo(name, { ack: "promise", check: rejectedMalformed, title: name + " (emitWithAck)" });
   }

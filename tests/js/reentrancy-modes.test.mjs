@@ -60,6 +60,12 @@ function setup({ wait, quiet }) {
     mark("after");
     return ret;
   };
+  // A wait that times out says what the log held.
+  const plainUntil = window.until;
+  window.until = (pred, ms, what) =>
+    plainUntil(pred, ms, what).catch((e) => {
+      throw new Error(e.message + "; log: " + JSON.stringify(log));
+    });
   window.snap = (c) => ({ connected: c.connected, active: c.active });
   // Asks the WebSocket server for `n` events `name` back to back (`emit-back`), numbered from `from`.
   window.burst = (c, name, n, from = 1) => {

@@ -73,6 +73,12 @@ function setup({ wait, quiet }) {
     mark("after");
     return ret;
   };
+  // A wait that times out says what the log held.
+  const plainUntil = window.until;
+  window.until = (pred, ms, what) =>
+    plainUntil(pred, ms, what).catch((e) => {
+      throw new Error(e.message + "; log: " + JSON.stringify(log));
+    });
   window.snap = (s) => ({ connected: s.connected, disconnected: s.disconnected, active: s.active });
   // The Manager's events, in order, into a list of their own.
   window.managerEvents = (m) => {

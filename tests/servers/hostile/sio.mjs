@@ -190,8 +190,8 @@ export const CASES = {
   // Acks
   "ack-unknown-id": {
     go: (c, { id }) => {
-      c.text("3" + (id + 1000) + '["stray"]');
-      c.text('399999["stray"]');
+      c.text("43" + (id + 1000) + '["stray"]');
+      c.text('4399999["stray"]');
       c.text("43" + id + '["ok"]');
     },
   },
@@ -228,6 +228,13 @@ export const CASES = {
       c.bin([1, 2, 3]);
     },
   },
+  "binary-ack-placeholder-string-num": {
+    go: (c, { id }) => {
+      c.text("461-" + id + JSON.stringify([ph("0")]));
+      c.bin([1, 2, 3]);
+    },
+  },
+  "binary-ack-count-zero-placeholder": { go: (c, { id }) => c.text("460-" + id + JSON.stringify([ph(0)])) },
   "binary-ack-too-few": {
     go: (c, { id }) => {
       c.text("462-" + id + JSON.stringify([ph(0), ph(1)]));
