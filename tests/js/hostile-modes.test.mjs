@@ -177,6 +177,7 @@ async function checkInvariants(page, { mode, transport, sse, ws, key }) {
     { mode, transport, sse, ws, key },
     { timeout: 25_000 },
   );
+  if (process.env.HOSTILE_DEBUG) console.log("grown", key, JSON.stringify(r.grown));
   const fails = [];
   const check = (ok, msg) => ok || fails.push(msg);
   check(r.problems.length == 0, `page problems: ${JSON.stringify(r.problems)}`);
