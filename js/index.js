@@ -238,6 +238,9 @@ export const protocol = 5;
 
 const RESERVED = ["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"];
 
+/** The most arguments a received event may have; more is refused as malformed. */
+const MAX_ARGS = 1e4;
+
 // Event kinds passed by the engine to its handler (kind, nsp, s, v, at, id, bins); 5 is
 // ACK_ERROR (s = "timeout" | "disconnected"), 7 ENGINE_CLOSE (s = reason), 8-11 the Manager's
 // reconnection events (MANAGER_EVENTS) and 12 AUTH_REQUEST.
@@ -282,7 +285,7 @@ const encode = (args, bins) => JSON.stringify(strip(args, bins));
 function fill(v, atts) {
   if (v === null || typeof v != "object") return v;
   if (v._placeholder === true) {
-    if (!isBin(atts[v.num])) throw new Error("illegal attachments");
+    if (typeof v.num != "number" || !isBin(atts[v.num])) throw new Error("illegal attachments");
     return atts[v.num];
   }
   for (const k in v) {
@@ -417,13 +420,13 @@ export class Manager extends Emitter {
     return this.open(fn);
   }
 
-  /** Closes the connection: every connected Socket gets `disconnect` ("io client disconnect"). */
+  /** Closes the connection: every connected Socket gets `disconnect` ("forced close", as in socket.io-client). */
   close() {
     const e = this._e;
     // Cleared first so that a listener reconnecting during close() gets a fresh engine.
     this._e = null;
     this._up = false;
-    for (const n in this.nsps) this.nsps[n].disconnect();
+    for (const n in this.nsps) this.nsps[n]._leave("forced close");
     if (e) {
       e.x(4);
       // Deferred: close() may run inside an engine callback, where the engine must not be freed.
@@ -459,7 +462,7 @@ export class Manager extends Emitter {
    */
   _failure(e, reason) {
     if (!this._fail) {
-      this._fail = reason == "timeout" ? new Error(reason) : transportError(e);
+      this._fail = reason == "timeout" || reason == "parse error" ? new Error(reason) : transportError(e);
       this.emitReserved("error", this._fail);
     }
     return this._fail;
@@ -616,12 +619,17 @@ export class Socket extends Client {
    * until it connects again, even when called from a listener.
    */
   disconnect() {
+    return this._leave("io client disconnect");
+  }
+
+  /** Disconnects for `reason` ("forced close" when the Manager closes, as in socket.io-client). */
+  _leave(reason) {
     if (this._act || this.connected) {
       this._act = false;
       const e = this.io._e;
       if (e) e.x(1, this.nsp);
       // Called from a listener, the engine's DISCONNECT comes later: report it now, as socket.io-client does.
-      this._on(e, DISCONNECT, "io client disconnect");
+      this._on(e, DISCONNECT, reason);
       this.io._idle();
     }
     return this;
@@ -729,6 +737,8 @@ export class Socket extends Client {
         // has (a server must not fake a `disconnect`), or a number.
         if (kind == EVENT && !(Array.isArray(d) && (typeof d[0] == "number" || (typeof d[0] == "string" && !RESERVED.includes(d[0])))))
           throw new Error(Array.isArray(d) && d.length ? "invalid event name " + JSON.stringify(d[0]) : "not an event");
+        // More than a listener call can take (and than any application sends).
+        if (d.length > MAX_ARGS) throw new Error("more than " + MAX_ARGS + " arguments");
       } catch (err) {
         // A malformed answer settles its ack: the caller learns of it now, not at a timeout.
         return kind == ACK ? this._settle(e, b, Error("rtio: the server's acknowledgement was malformed", { cause: err })) : this.io._bad(this.nsp, err);
@@ -750,8 +760,9 @@ export class Socket extends Client {
       this.emitReserved("connect");
     } else if (kind == DISCONNECT) {
       this.connected = false;
-      // Still active while the Manager reconnects: after a loss, not an "io ..." disconnect.
-      this._act = this.io._t.reconnection && a[0] != "i";
+      // Still active while the Manager reconnects: after a loss, not an "io ..." disconnect
+      // nor a disconnect() (which made it inactive first).
+      this._act &&= this.io._t.reconnection && a[0] != "i";
       this.id = undefined;
       if (this._rooms) for (const r of this._rooms.values()) r.joined = false;
       this.emitReserved("disconnect", a);
@@ -773,7 +784,8 @@ export class Socket extends Client {
     } else if (kind == CONNECT_ERROR) {
       let err = d;
       if (v !== undefined) {
-        err = new Error(d?.message ?? d);
+        const m = d?.message ?? d;
+        err = new Error(typeof m == "string" ? m : "rtio: the server refused the namespace");
         err.data = d?.data;
       }
       // A failed transport is retried; a refusal by the server is final.

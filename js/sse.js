@@ -69,7 +69,9 @@ export class SseClient extends StreamClient {
     es.onmessage = es._f;
     // An EventSource that is CLOSED after an error will not retry (an HTTP error, a wrong
     // Content-Type); one that is CONNECTING lost its stream. rtio reconnects after both.
-    es.onerror = () => {
+    es.onerror = (e) => {
+      // A server event named "error" comes here too: it is an event (refused as reserved), not a failure.
+      if (e instanceof MessageEvent) return es._f(e);
       if (es.readyState != 2 || es._o) return this._closed(false);
       // It never opened: EventSource hides the HTTP status, so one GET asks for it (and for the
       // server's reason, which a refused room join reports). The attempt stays open until then.
@@ -91,10 +93,12 @@ export class SseClient extends StreamClient {
     const ac = (this._ac = new AbortController()),
       o = this.opts,
       headers = { Accept: "text/event-stream", ...o.headers };
-    if (last != null) headers["Last-Event-ID"] = last;
+    // A header holds Latin-1 only: another id goes in the query, as with EventSource.
+    const latin1 = last != null && !/[^\0-\xff]/.test(last);
+    if (latin1) headers["Last-Event-ID"] = last;
     const live = () => ac === this._ac;
     try {
-      const res = await fetch(this._url(), {
+      const res = await fetch(this._url(last != null && !latin1 ? { lastEventId: last } : {}), {
         headers,
         signal: ac.signal,
         cache: "no-store",
@@ -129,6 +133,8 @@ export class SseClient extends StreamClient {
 
   /** An SSE event: its data as JSON if it is, else the text; `rtio:` events spread their array. */
   _event(name, data, id) {
+    // Left by disconnect() in a listener: not delivered, so the resume point stays before it.
+    if (!this.connected) return;
     // Only a non-empty id moves the resume point: a new stream's events without one report "".
     if (id) this._last = id;
     const v = parse(data);

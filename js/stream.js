@@ -195,6 +195,8 @@ export class StreamClient extends Client {
     this._alive();
     // A server must not fake the client's own events.
     if (LIFECYCLE.includes(ev)) return this.emitReserved("error", new Error("rtio: dropped a server event under the reserved name " + JSON.stringify(ev)));
+    // More than a listener call can take (and than any application sends).
+    if (args.length > 1e4) return this.emitReserved("error", new Error("rtio: dropped a server event with more than 10000 arguments"));
     if (typeof ev == "string" && ev.startsWith("rtio:")) return this._rtio(ev, args);
     if (ack) args.push(ack);
     for (const l of this._any.slice()) if (this.connected) l.call(this, ev, ...args);

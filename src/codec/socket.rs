@@ -96,6 +96,7 @@ impl<'a> SocketPacket<'a> {
         let mut attachments = 0;
         if kind.is_binary() {
             let (n, len) = read_u64(b.get(i..).unwrap_or(&[]), MAX_ATTACHMENTS)
+                .filter(|&(n, _)| n > 0)
                 .ok_or(DecodeError::BadAttachments)?;
             i += len;
             if b.get(i) != Some(&b'-') {
@@ -140,7 +141,9 @@ impl<'a> SocketPacket<'a> {
             SocketKind::Connect => first.is_none() || first == Some(b'{'),
             SocketKind::Disconnect => first.is_none(),
             SocketKind::Event | SocketKind::BinaryEvent => first == Some(b'['),
-            SocketKind::Ack | SocketKind::BinaryAck => first == Some(b'[') && self.id.is_some(),
+            // Any data: an answer of the wrong shape still settles its ack (as malformed),
+            // rather than costing the connection.
+            SocketKind::Ack | SocketKind::BinaryAck => first.is_some() && self.id.is_some(),
             SocketKind::ConnectError => matches!(first, Some(b'{' | b'"')),
         };
         if ok {

@@ -30,6 +30,9 @@ use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+/// Buffers larger than this are released once used rather than kept for the next line.
+const KEEP: usize = 1 << 16;
+
 /// The default for [`SseConfig::max_len`]: 1 MiB.
 pub const DEFAULT_MAX_LEN: usize = 1 << 20;
 
@@ -264,12 +267,20 @@ impl SseParser {
         if self.discarding || bytes.is_empty() {
             return;
         }
-        if self.line.len().saturating_add(bytes.len()) > self.config.max_len {
+        let max = self.config.max_len;
+        if self.line.len().saturating_add(bytes.len()) > max {
             let comment = self.line.first().or(bytes.first()) == Some(&b':');
-            self.line.clear();
+            // Its memory goes too, not only its bytes.
+            self.line = Vec::new();
             self.discarding = true;
             self.report(SseError::LineTooLong, !comment);
         } else {
+            let need = self.line.len() + bytes.len();
+            if need > self.line.capacity() {
+                // Doubling, but never past the limit: a long line holds at most `max_len`.
+                let want = need.max(self.line.capacity().saturating_mul(2)).min(max);
+                self.line.reserve_exact(want - self.line.len());
+            }
             self.line.extend_from_slice(bytes);
         }
     }
@@ -292,7 +303,10 @@ impl SseParser {
         let mut line = core::mem::take(&mut self.line);
         self.process(&line);
         line.clear();
-        self.line = line;
+        // A long line's buffer is not kept for the short ones that usually follow.
+        if line.capacity() <= KEEP {
+            self.line = line;
+        }
     }
 
     /// Processes one complete line, without its line end.
@@ -329,7 +343,11 @@ impl SseParser {
                 if self.data.len().saturating_add(value.len()) >= max {
                     self.report(SseError::EventTooLong, true);
                 } else {
-                    self.data.reserve(value.len() + 1);
+                    let need = self.data.len() + value.len() + 1;
+                    if need > self.data.capacity() {
+                        let want = need.max(self.data.capacity().saturating_mul(2)).min(max);
+                        self.data.reserve_exact(want - self.data.len());
+                    }
                     self.data.push_str(&value);
                     super::push_ascii(&mut self.data, b'\n');
                 }
@@ -371,6 +389,9 @@ impl SseParser {
         self.last_event_id = Rc::clone(&self.id_buffer);
         let poisoned = core::mem::replace(&mut self.poisoned, false);
         if poisoned || self.data.is_empty() {
+            if self.data.capacity() > KEEP {
+                self.data = String::new();
+            }
             self.data.clear();
             self.event.clear();
             return;

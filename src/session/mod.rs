@@ -1452,10 +1452,15 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
 }
 
 /// The message of a connection that failed, as socket.io-client words it: `"timeout"` when the
-/// connect timeout elapsed, `"websocket error"` when the transport never opened, else the
-/// reason.
+/// connect timeout elapsed, `"parse error"` when the server's handshake was malformed,
+/// `"websocket error"` when the transport never opened, else the reason.
 fn failure(never_opened: bool, reason: DisconnectReason) -> String {
-    if never_opened && reason != DisconnectReason::Timeout {
+    if never_opened
+        && !matches!(
+            reason,
+            DisconnectReason::Timeout | DisconnectReason::ParseError
+        )
+    {
         "websocket error"
     } else {
         reason.as_str()

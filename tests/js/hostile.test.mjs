@@ -18,8 +18,9 @@
 // `disconnect` / `connect_error` with a reason; or nothing reached any listener and the event
 // the peer sends after the hostile frames (`after`) arrived. Either way the socket then still
 // completes an `echo` ack round trip with the peer (reconnecting first if it was disconnected).
-// Broken handshakes must end in `connect_error` / `disconnect` with a non-empty message, or,
-// for the harmless ones, in a working connection.
+// Broken handshakes must end in `connect_error` / `disconnect` with a message, or, for the
+// harmless ones, in a working connection. A message counts when it says something: not empty,
+// not "undefined", not "[object Object]".
 //
 // Run: node --test --test-concurrency=1 tests/js/hostile.test.mjs
 
@@ -135,6 +136,8 @@ function pageLib() {
     if (x === undefined) return { $undefined: true };
     return x;
   };
+  /** Whether an error message or reason says something: not empty, not "undefined" nor "[object Object]". */
+  H.meaningful = (m) => typeof m == "string" && m != "" && m != "undefined" && !/^\[object \w+\]$/.test(m);
   H.json = (v) => JSON.stringify(v, replacer);
   /** A JSON text of `v` for the report (binary as {$ab}, long strings and deep values summarized). */
   H.describe = (v) => {
@@ -245,9 +248,9 @@ function pageLib() {
     const calls = Object.fromEntries(RESERVED.map((n) => [n, L.calls[n].slice(b.calls[n]).map((x) => (x && x.err ? { ...x, err: undefined } : x))]));
     const errors = L.errors.slice(b.errors);
     const clearError =
-      errors.some((e) => e.isError && e.message) ||
-      calls.disconnect.some((r) => r) ||
-      calls.connect_error.some((e) => e.isError && e.message);
+      errors.some((e) => e.isError && H.meaningful(e.message)) ||
+      calls.disconnect.some(H.meaningful) ||
+      calls.connect_error.some((e) => e.isError && H.meaningful(e.message));
     return {
       errors,
       calls,
@@ -255,7 +258,7 @@ function pageLib() {
       marker: L.markers > b.markers,
       clearError,
       connectedAfter: L.socket.connected,
-      ack: L.ack,
+      ack: L.ack && ("value" in L.ack ? { ...L.ack, value: H.describe(L.ack.value) } : L.ack),
       listenerErrors: H.listenerErrors || 0,
     };
   };
@@ -299,6 +302,9 @@ async function hostile(page, body) {
   assert.deepEqual(consoleErrors, [], "no console error in the page");
   return result;
 }
+
+/** Whether an error message or reason says something (the page's H.meaningful). */
+const meaningful = (m) => typeof m == "string" && m != "" && m != "undefined" && !/^\[object \w+\]$/.test(m);
 
 const show = (r) => JSON.stringify(r, null, 1).slice(0, 3000);
 
@@ -357,7 +363,7 @@ suite("hostile server", ({ test }) => {
   /**
    * A case that acts at once (handshake, CONNECT reply): waits for the first of connect,
    * connect_error and disconnect; if connected, tries an echo round trip.
-   *   expect "refused":  connect_error or disconnect with a non-empty message, never connect;
+   *   expect "refused":  connect_error or disconnect with a message (see `meaningful`), never connect;
    *   expect "either":   that, or a connection that works;
    *   expect "connects": a connection that works.
    */
@@ -377,21 +383,22 @@ suite("hostile server", ({ test }) => {
               }
             }
             const postOut = post ? await (0, eval)("(" + post + ")")(L, arg) : undefined;
-            L.socket.disconnect();
+            // What the peer caused, before this page's own disconnect adds to it.
             const calls = {};
             for (const [k, v] of Object.entries(L.calls)) calls[k] = v.map((x) => (x && x.err ? { ...x, err: undefined } : x));
+            L.socket.disconnect();
             return { first, usable, calls, errors: L.errors, events: L.events, post: postOut, listenerErrors: H.listenerErrors || 0 };
           },
           { peer: url, name, post: post && post.toString(), arg },
           { timeout: RUN_MS },
         );
         const messages = [...r.calls.connect_error.map((e) => e.message), ...r.calls.disconnect];
-        const refused = r.first !== "connect" && r.first !== "nothing" && messages.length > 0 && messages.every((m) => m && m !== "undefined");
+        const refused = r.first !== "connect" && r.first !== "nothing" && messages.length > 0 && messages.every(meaningful);
         const works = r.first === "connect" && r.usable.ok;
         // A connection that came up and then went away with a reason (a heartbeat it cannot keep).
-        const lost = r.first === "connect" && r.calls.disconnect.some((m) => m);
+        const lost = r.first === "connect" && r.calls.disconnect.some(meaningful);
         if (expect === "refused") {
-          assert.ok(refused, "expected connect_error or disconnect with a non-empty message, and no connect; got " + show(r));
+          assert.ok(refused, "expected connect_error or disconnect with a message that says something, and no connect; got " + show(r));
           assert.deepEqual(r.calls.connect, [], "never connects; got " + show(r));
         } else if (expect === "either") {
           assert.ok(refused || works || lost, "expected a refusal with a message or a working connection; got " + show(r));
@@ -578,10 +585,22 @@ suite("hostile server", ({ test }) => {
     "binary-ack-placeholder-proto",
     "binary-ack-placeholder-fraction",
     "binary-ack-placeholder-string-num",
-    "binary-ack-count-zero-placeholder",
   ]) {
     onGo(name, { ack: "promise", check: rejectedMalformed, title: name + " (emitWithAck)" });
   }
+  // An attachment count of 0 makes the packet's header malformed (socket.io-parser refuses it
+  // the same way): the connection closes with "parse error", so the pending ack fails at once
+  // as disconnected, and the socket reconnects.
+  onGo("binary-ack-count-zero-placeholder", {
+    ack: "promise",
+    title: "binary-ack-count-zero-placeholder (emitWithAck)",
+    check: (r) => {
+      assert.equal(r.ack.settled, true, "the pending ack settles without waiting for its 10 s timeout; got " + show(r));
+      assert.equal(r.ack.isError, true, show(r));
+      assert.match(r.ack.message, /disconnected|malformed/i, show(r));
+      assert.ok(r.usable.ok, "then the socket still completes an echo round trip; got " + show(r));
+    },
+  });
   onGo("ack-invalid-json", { ack: "callback", check: rejectedMalformed, title: "ack-invalid-json (callback)" });
   onGo("binary-ack-placeholder-out-of-range", {
     ack: "callback",
@@ -615,7 +634,7 @@ suite("hostile server", ({ test }) => {
     check: (r) => errorOrIgnore(r, { allow: [JSON.stringify(["bin", { $ab: INVALID_UTF8 }])] }),
   });
   const cutMidPacket = (r) => {
-    assert.ok(r.calls.disconnect.some((m) => m), "disconnect with a reason; got " + show(r));
+    assert.ok(r.calls.disconnect.some(meaningful), "disconnect with a reason; got " + show(r));
     assert.deepEqual(r.delivered, [], "the incomplete packet is not delivered; got " + show(r));
     assert.ok(r.usable.ok, "usable after reconnecting; got " + show(r));
   };

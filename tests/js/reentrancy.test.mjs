@@ -115,7 +115,7 @@ const BYSTANDER_OK = { wasConnected: true, echo: "still here", got: [1, 2, 3] };
 // The Manager events that mean a reconnection was tried.
 const retried = (events) => events.filter((e) => e == "open" || e == "reconnect_attempt");
 
-suite("re-entrancy of io()", ({ test: plainTest, server }) => {
+suite("re-entrancy of io()", ({ test: plainTest }) => {
   // Every test starts with the page helpers installed.
   const test = (name, body, opts) =>
     plainTest(

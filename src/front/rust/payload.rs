@@ -105,36 +105,38 @@ pub(crate) fn decode(text: &str, attachments: &[Vec<u8>]) -> Result<Vec<Value>, 
     let mut values: Vec<Value> = serde_json::from_str(text).map_err(|e| e.to_string())?;
     if !attachments.is_empty() {
         for v in &mut values {
-            fill_placeholders(v, attachments);
+            fill_placeholders(v, attachments)?;
         }
     }
     Ok(values)
 }
 
-fn fill_placeholders(v: &mut Value, attachments: &[Vec<u8>]) {
+fn fill_placeholders(v: &mut Value, attachments: &[Vec<u8>]) -> Result<(), String> {
     match v {
         Value::Object(map) => {
             if map.get("_placeholder") == Some(&Value::Bool(true)) {
-                if let Some(bytes) = map
+                // As socket.io-parser: `num` is the index of an attachment, or the packet is
+                // malformed.
+                let bytes = map
                     .get("num")
                     .and_then(Value::as_u64)
-                    .and_then(|n| attachments.get(n as usize))
-                {
-                    *v = Value::Array(bytes.iter().map(|&b| Value::from(b)).collect());
-                    return;
-                }
+                    .and_then(|n| attachments.get(usize::try_from(n).ok()?))
+                    .ok_or("illegal attachments")?;
+                *v = Value::Array(bytes.iter().map(|&b| Value::from(b)).collect());
+                return Ok(());
             }
             for item in map.values_mut() {
-                fill_placeholders(item, attachments);
+                fill_placeholders(item, attachments)?;
             }
         }
         Value::Array(items) => {
             for item in items {
-                fill_placeholders(item, attachments);
+                fill_placeholders(item, attachments)?;
             }
         }
         _ => {}
     }
+    Ok(())
 }
 
 /// Reads listener arguments as `T`: no argument reads as `null`, one argument as itself,
