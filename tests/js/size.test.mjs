@@ -11,11 +11,13 @@ const pkg = fileURLToPath(new URL("../../pkg/", import.meta.url));
 // connection-state recovery) took the package past it, to 15.1 KB by this count, and rooms with
 // presence (which socket.io-client does not have) to 16.0 KB; building the wasm as a cdylib
 // alone (full LTO) at opt-level "z" brought it back to 14.2 KB, and terser after esbuild and
-// binaryen's relooper after -Oz to 14.1 KB (rooms with presence are about 790 B of it). Until
-// the size work wins the rest, this holds the package near where it is, so that nothing grows
-// unnoticed.
+// binaryen's relooper after -Oz to 14.1 KB (rooms with presence are about 790 B of it).
+// socket.io-client's behaviour where apps notice it (the Manager's own opening, accessors and
+// errors, calls from listeners, malformed and reserved packets from the server, Blob arguments,
+// options named in the debug log) added about 1 KB, to 15.1 KB. Until the size work wins it
+// back, this holds the package near where it is, so that nothing grows unnoticed.
 const GOAL = 13.5 * 1024;
-const BUDGET = 14.25 * 1024;
+const BUDGET = 15.25 * 1024;
 
 /** gzip -9 sizes of `files` in pkg/, logged, and their total. */
 function measure(files) {
