@@ -1474,3 +1474,57 @@ async fn typed_events_and_listener_counts() {
     drop(sub);
     assert_eq!(sse.listener_count(), base);
 }
+
+/// A server cannot fake the client's own events: an SSE event or a WebSocket envelope event
+/// under a lifecycle name reaches no listener and changes no state; the connection stays up
+/// and the next event arrives. A WebSocket ack answer of the wrong shape settles its ack.
+#[wasm_bindgen_test]
+async fn server_events_under_lifecycle_names_are_dropped() {
+    // SSE, fetch transport (every event name reaches the client).
+    let fine = unique("fine");
+    let (sse, states) = sse_connected(SseOptions::default().transport(SseTransport::Fetch)).await;
+    let (anys, a) = collector::<String>();
+    let _any = sse.on_any(move |name, _| a.borrow_mut().push(name.to_string()));
+    let (named, n) = collector::<String>();
+    let _named = sse.on_raw("disconnect", move |s| n.borrow_mut().push(s));
+    let before = states.list().len();
+    for name in ["disconnect", "connect", "error", "reconnect_failed"] {
+        publish(name, json!("fake"), None).await;
+    }
+    publish(&fine, json!(1), None).await;
+    until("the SSE event after them", || anys.borrow().contains(&fine)).await;
+    assert_eq!(
+        *anys.borrow(),
+        vec![fine.clone()],
+        "on_any saw only the real event"
+    );
+    assert!(
+        named.borrow().is_empty(),
+        "no listener of \"disconnect\" called"
+    );
+    assert_eq!(states.list().len(), before, "no state change");
+    assert!(sse.connected());
+
+    // WebSocket envelope.
+    let (ws, states) = ws_connected(WsOptions::default()).await;
+    let (anys, a) = collector::<String>();
+    let _any = ws.on_any(move |name, _| a.borrow_mut().push(name.to_string()));
+    let before = states.list().len();
+    ws.emit("raw", &r#"["disconnect","fake"]"#).expect("raw");
+    ws.emit("raw", &r#"[7,"connect"]"#).expect("raw");
+    ws.emit_many("emit-back", &[&"fine", &1])
+        .expect("emit-back");
+    until("the WebSocket event after them", || {
+        anys.borrow().iter().any(|n| n == "fine")
+    })
+    .await;
+    assert_eq!(*anys.borrow(), vec!["fine".to_string()]);
+    assert_eq!(states.list().len(), before, "no state change");
+    assert!(ws.connected());
+
+    // This client's first ack has id 0; its answer comes back of the wrong shape.
+    let pending = ws.emit_with_ack::<Value, _>("never", &());
+    ws.emit("raw", &r#"{"ack":0,"args":"no"}"#).expect("raw");
+    let answer = within(WAIT, "the malformed answer settles the ack", pending).await;
+    assert!(matches!(answer, Err(StreamError::Decode(_))), "{answer:?}");
+}

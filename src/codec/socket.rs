@@ -278,9 +278,22 @@ mod tests {
             "4",
             "29999999999999999999[\"a\"]",
             "2/nsp,",
+            // A binary packet announces at least one attachment.
+            "50-[\"a\",{\"_placeholder\":true,\"num\":0}]",
+            "60-1[]",
         ] {
             assert!(SocketPacket::decode(text).is_err(), "{text:?}");
         }
+    }
+
+    #[test]
+    fn an_ack_of_any_shape_is_read_so_that_it_can_settle() {
+        // The front door settles the pending ack as malformed; the connection stays up.
+        for text in ["31{\"a\":1}", "31\"x\"", "31[not json"] {
+            let p = SocketPacket::decode(text).unwrap();
+            assert_eq!((p.kind, p.id), (SocketKind::Ack, Some(1)), "{text}");
+        }
+        assert!(SocketPacket::decode("31").is_err(), "an ack carries data");
     }
 
     #[test]

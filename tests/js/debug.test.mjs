@@ -60,6 +60,34 @@ suite("debug", ({ test }) => {
       has(/^rtio send 41/, "the DISCONNECT sent");
     }
   });
+
+  test("socket.io-client options without effect here are named once in the debug log", async (page) => {
+    const r = await page.run(async ({ url }) => {
+      const logs = [];
+      const original = console.debug;
+      console.debug = (...args) => logs.push(args.join(" "));
+      try {
+        const opts = { forceNew: true, withCredentials: true, extraHeaders: { a: "b" }, upgrade: false };
+        const quiet = io(url, opts);
+        await connected(quiet);
+        quiet.disconnect();
+        const none = logs.filter((l) => l.includes("no effect"));
+        const loud = io(url, { ...opts, debug: true });
+        await connected(loud);
+        await loud.emitWithAck("echo", 1);
+        loud.disconnect();
+        return { none, named: logs.filter((l) => l.includes("no effect")) };
+      } finally {
+        console.debug = original;
+      }
+    });
+    assert.deepEqual(r.none, [], "nothing without the debug switch");
+    assert.deepEqual(r.named, [
+      "rtio option withCredentials has no effect",
+      "rtio option extraHeaders has no effect",
+      "rtio option upgrade has no effect",
+    ]);
+  });
 });
 
 // The same switch in the SSE and plain-WebSocket modes (`rtio/ws`, `rtio/sse`), against their

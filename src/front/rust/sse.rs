@@ -54,6 +54,17 @@ const RESERVED: [&str; 6] = [
     "removeListener",
 ];
 
+/// Whether a server event named `name` must be dropped: a lifecycle name of the client (the
+/// ones `emit` refuses, and those of the JS door: `error`, `reconnect*`), which a server must
+/// not fake.
+pub(super) fn lifecycle(name: &str) -> bool {
+    RESERVED.contains(&name)
+        || matches!(
+            name,
+            "error" | "reconnect" | "reconnect_attempt" | "reconnect_failed"
+        )
+}
+
 /// The rooms convention's event that gives this client its id.
 const HELLO: &str = "rtio:hello";
 
@@ -633,6 +644,11 @@ impl StreamHost for SseInner {
         match delivery {
             Delivery::State(e) => self.call_state(&e),
             Delivery::Event { name, data } => {
+                if lifecycle(&name) {
+                    return warn(&format!(
+                        "rtio: dropped a server event under the reserved name \"{name}\""
+                    ));
+                }
                 let value: Value =
                     serde_json::from_str(&data).unwrap_or_else(|_| Value::String(data.clone()));
                 if name == HELLO {

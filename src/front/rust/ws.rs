@@ -39,7 +39,7 @@ use serde_json::Value;
 use super::event::typed_events;
 use super::payload::erased::Arg;
 use super::socket::{warn, Listeners};
-use super::sse::{check_name, deadline, encode_args, hello_id, json_str, ms};
+use super::sse::{check_name, deadline, encode_args, hello_id, json_str, lifecycle, ms};
 use super::stream::{common_handle, common_options, StreamCommon};
 use crate::session::stream::StreamConfig;
 use crate::shell::http;
@@ -285,15 +285,20 @@ impl WsInner {
         }
     }
 
-    fn complete_ack(&self, id: u64, args: Vec<Value>) {
+    /// Settles the pending ack `id` with the server's answer; an unknown id is ignored.
+    fn complete_ack(&self, id: u64, answer: Result<Vec<Value>, Error>) {
         let pending = {
             let mut acks = self.acks.borrow_mut();
             let at = acks.iter().position(|a| a.id == id);
             at.map(|at| acks.remove(at))
         };
         if let Some(a) = pending {
-            a.reply.complete(Ok(args));
+            a.reply.complete(answer);
         }
+    }
+
+    fn is_pending(&self, id: u64) -> bool {
+        self.acks.borrow().iter().any(|a| a.id == id)
     }
 
     /// Reads one text frame as the envelope, or as a raw message.
@@ -329,7 +334,14 @@ impl WsInner {
             Ok(Value::Object(mut map)) => {
                 let id = map.get("ack").and_then(Value::as_u64);
                 match (id, map.remove("args")) {
-                    (Some(id), Some(Value::Array(args))) => self.complete_ack(id, args),
+                    (Some(id), Some(Value::Array(args))) => self.complete_ack(id, Ok(args)),
+                    // An answer of the wrong shape for an emit waiting for it settles it.
+                    (Some(id), _) if self.is_pending(id) => self.complete_ack(
+                        id,
+                        Err(Error::Decode(
+                            "the server's acknowledgement was malformed".into(),
+                        )),
+                    ),
                     _ => self.message(Message::Text(text)),
                 }
             }
@@ -338,6 +350,11 @@ impl WsInner {
     }
 
     fn event(&self, name: &str, args: &[Value], ack: Option<&AckSender>) {
+        if lifecycle(name) {
+            return warn(&format!(
+                "rtio: dropped a server event under the reserved name \"{name}\""
+            ));
+        }
         if name == "rtio:hello" {
             if let Some(id) = args.first().and_then(hello_id) {
                 *self.id.borrow_mut() = Some(id);
