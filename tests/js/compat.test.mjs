@@ -203,11 +203,13 @@ suite(
     // ------------------------------------------------------------------------------------------
     // 2. The connect timeout.
 
-    test('a server that accepts TCP and never answers gives connect_error "timeout" (and Manager error)', async (page) => {
-      const silent = await startSilentServer();
-      const r = await page.run(
-        async ({ silent }) => {
-          const s = io(silent, { forceNew: true, reconnection: false, timeout: 1000 });
+    // Connects to `target` with a 1 s connect timeout and no reconnection; returns the messages
+    // of the Manager's `error` and the socket's `connect_error` events, and how many
+    // WebSockets the page made.
+    const connectTimeout = (page, target, opts) =>
+      page.run(
+        async ({ target, opts }) => {
+          const s = io(target, { forceNew: true, reconnection: false, timeout: 1000, ...opts });
           const errors = [];
           const connectErrors = [];
           s.io.on("error", (err) => errors.push(err.message));
@@ -215,32 +217,26 @@ suite(
           await until(() => connectErrors.length > 0, 6000, "connect_error");
           await sleep(1500);
           s.close();
-          return { errors, connectErrors, connected: s.connected };
+          return { errors, connectErrors, connected: s.connected, sockets: __ws.count };
         },
-        { silent },
+        { target, opts },
         { timeout: 12000 },
       );
-      assert.deepEqual(r, { errors: ["timeout"], connectErrors: ["timeout"], connected: false });
+
+    test('a server that accepts TCP and never answers gives connect_error "timeout" (and Manager error)', async (page) => {
+      const r = await connectTimeout(page, await startSilentServer(), {});
+      assert.deepEqual(
+        { errors: r.errors, connectErrors: r.connectErrors, connected: r.connected },
+        { errors: ["timeout"], connectErrors: ["timeout"], connected: false },
+      );
     });
 
     test('a WebSocket accepted without an Engine.IO handshake gives connect_error "timeout"', async (page) => {
-      const mute = await startMuteWebSocketServer();
-      const r = await page.run(
-        async ({ mute }) => {
-          const s = io(mute, { forceNew: true, reconnection: false, timeout: 1000, transports: ["websocket"] });
-          const errors = [];
-          const connectErrors = [];
-          s.io.on("error", (err) => errors.push(err.message));
-          s.on("connect_error", (err) => connectErrors.push(err.message));
-          await until(() => connectErrors.length > 0, 6000, "connect_error");
-          await sleep(1500);
-          s.close();
-          return { errors, connectErrors, sockets: __ws.count };
-        },
-        { mute },
-        { timeout: 12000 },
+      const r = await connectTimeout(page, await startMuteWebSocketServer(), { transports: ["websocket"] });
+      assert.deepEqual(
+        { errors: r.errors, connectErrors: r.connectErrors, sockets: r.sockets },
+        { errors: ["timeout"], connectErrors: ["timeout"], sockets: 1 },
       );
-      assert.deepEqual(r, { errors: ["timeout"], connectErrors: ["timeout"], sockets: 1 });
     });
 
     // ------------------------------------------------------------------------------------------

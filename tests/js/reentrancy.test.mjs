@@ -8,23 +8,26 @@
 // in the same listener, `emit`/`emitWithAck`, `off`/`offAny`, `io(url, { forceNew: true })`, and
 // a new Manager replacing the old one. The callbacks: `connect`, an event listener, an `onAny`
 // listener, an ack callback, `connect_error`, `disconnect`, and the Manager's `open`, `close`,
-// `reconnect_attempt`, `reconnect` and `error`.
+// `reconnect_attempt`, `reconnect` and `error`. Where the same call is tested from several
+// callbacks, or several calls from the same callback, the tests are one loop over the cases.
 //
 // How: the page records markers in `log` — "before" and "after" around the call, and one per
 // event the listeners see — so the order shows whether the call took effect before it returned
 // (the `disconnect` listener's marker must sit between "before" and "after"). An exception from
 // the call is a marker too ("threw: ..."), and an uncaught page error fails the test (harness).
-// "Nothing is delivered later" is checked with bursts: the client asks the server for five
-// events back to back (`emit-back`, PROTOCOL.md) and acts on the first; a round without the call
-// first shows the five do arrive. A bystander socket of its own Manager, connected before, must
-// still work at the end. Lost links come from tests/servers/proxy.mjs (cut, blackhole); an
-// unreachable server is a port nobody listens on. Every socket uses the WebSocket transport
-// (what rtio speaks; socket.io-client would otherwise start with long-polling) and short
-// reconnection delays.
+// The page helpers for this (the log, `callOnce`, `settled`) are shared with
+// reentrancy-modes.test.mjs, in reentrancy-helpers.mjs. "Nothing is delivered later" is checked
+// with bursts: the client asks the server for five events back to back (`emit-back`,
+// PROTOCOL.md) and acts on the first; a round without the call first shows the five do arrive.
+// A bystander socket of its own Manager, connected before, must still work at the end. Lost
+// links come from tests/servers/proxy.mjs (cut, blackhole); an unreachable server is a port
+// nobody listens on. Every socket uses the WebSocket transport (what rtio speaks;
+// socket.io-client would otherwise start with long-polling) and short reconnection delays.
 //
 // Closing a Manager: socket.io-client 4.8's Manager has no public close(); closing is its
 // disconnect() (`_close()`), which rtio also has, as an alias of its close(). The page's
-// `closeManager` calls close() where there is one, disconnect() otherwise.
+// `closeManager` calls close() where there is one, disconnect() otherwise. The tests that close
+// it mark `disconnect` events without their reason.
 //
 // What socket.io-client does and these tests leave unasserted: when a listener disconnects, the
 // other listeners of the event being delivered still get that event (the list is copied before
@@ -36,19 +39,12 @@ import assert from "node:assert/strict";
 import { suite } from "./harness.mjs";
 import { freePort } from "./demo-pages.mjs";
 import { startProxy } from "../servers/proxy.mjs";
+import { QUIET, WAIT, burstLog, pageHelpers } from "./reentrancy-helpers.mjs";
 
-// How long things that must happen may take (a loaded machine), and how long the page waits to
-// see that something that must not happen does not.
-const WAIT = 5000;
-const QUIET = 800;
 const RUN = { timeout: 15_000 };
 
-// Installed in the page before each test: the log, the markers and small helpers.
-function setup({ wait, quiet }) {
-  window.WAIT = wait;
-  window.QUIET = quiet;
-  window.log = [];
-  window.mark = (x) => log.push(x);
+// Installed in the page after the shared helpers (reentrancy-helpers.mjs).
+function setup() {
   // A socket of its own Manager, over WebSocket, reconnecting quickly.
   window.fresh = (target, opts) =>
     io(target, {
@@ -61,25 +57,8 @@ function setup({ wait, quiet }) {
       ...opts,
     });
   window.closeManager = (m) => (typeof m.close == "function" ? m.close() : m.disconnect());
-  // Calls `call` between the markers "before" and "after"; an exception becomes a marker.
-  window.around = (call) => {
-    mark("before");
-    let ret;
-    try {
-      ret = call();
-    } catch (e) {
-      mark("threw: " + (e && e.message));
-    }
-    mark("after");
-    return ret;
-  };
-  // A wait that times out says what the log held.
-  const plainUntil = window.until;
-  window.until = (pred, ms, what) =>
-    plainUntil(pred, ms, what).catch((e) => {
-      throw new Error(e.message + "; log: " + JSON.stringify(log));
-    });
-  window.snap = (s) => ({ connected: s.connected, disconnected: s.disconnected, active: s.active });
+  // The calls the tests make from callbacks (reentrancy-helpers.mjs), and closing the Manager.
+  calls.close = (s) => closeManager(s.io);
   // The Manager's events, in order, into a list of their own.
   window.managerEvents = (m) => {
     const out = [];
@@ -88,9 +67,53 @@ function setup({ wait, quiet }) {
     }
     return out;
   };
-  // Asks the server for `n` events `name` back to back, numbered from `from`.
-  window.burst = (s, name, n, from = 1) => {
-    for (let i = from; i < from + n; i++) s.emit("emit-back", name, i);
+  // Keeps the events of `s`'s Manager in `m`: then callOnce notes how many there were at the
+  // call, and settled() returns those after it (`managerAfter`).
+  window.watchManager = (s) => (window.m = managerEvents(s.io));
+  const callOnce = window.callOnce;
+  window.callOnce = (s, call) => callOnce(s, call) && ((window.mAtCall = window.m?.length), true);
+  // With a bystander `other`, settled() also returns what checkBystander(other) saw.
+  const settled = window.settled;
+  window.settled = async (s, what, other) => ({
+    ...(await settled(s, what)),
+    managerAfter: window.m?.slice(window.mAtCall),
+    other: other && (await checkBystander(other)),
+  });
+  // Once `s` is connected: what the server recorded of its `record` emits, and what the promise
+  // `acked` gave.
+  window.records = async (s, acked) => {
+    await connected(s, WAIT);
+    return { recorded: await s.timeout(WAIT).emitWithAck("recorded"), acked: await acked };
+  };
+  // A first burst of five events, all seen (its log is returned, and taken out of `log`); then,
+  // with `armed` set, a second one, whose first event the test's listener acts on.
+  window.twoBursts = async (s) => {
+    burst(s, "burst", 5);
+    await until(() => log.length == 10, WAIT, "the first burst");
+    const control = log.splice(0);
+    window.armed = true;
+    burst(s, "burst", 5);
+    return control;
+  };
+  // Replaces the Manager of `s` (the first time only): makes a new one, closes the old one
+  // between the markers, keeps the state of `s` then, and makes `s2`, a socket of the new one.
+  window.replaceManager = (s, url) => {
+    if (window.acted) return;
+    window.acted = true;
+    const m2 = new io.Manager(url, { transports: ["websocket"], reconnectionDelay: 100, reconnectionDelayMax: 300 });
+    around(() => closeManager(s.io));
+    window.state = snap(s);
+    window.mAtCall = window.m?.length;
+    window.s2 = m2.socket("/");
+  };
+  // Then: `s2` connects and answers, and after QUIET ms, what the page saw of `s`.
+  window.replaced = async (s, what) => {
+    await until(() => window.s2, WAIT, what);
+    await connected(s2, WAIT);
+    const echo = await s2.timeout(WAIT).emitWithAck("echo", "new");
+    await sleep(QUIET);
+    s2.disconnect();
+    return { log, state, later: snap(s), managerAfter: window.m?.slice(mAtCall), echo };
   };
   // A socket of another Manager, connected, that must keep working whatever the test does.
   window.bystander = async (target) => {
@@ -114,6 +137,24 @@ function setup({ wait, quiet }) {
 const BYSTANDER_OK = { wasConnected: true, echo: "still here", got: [1, 2, 3] };
 // The Manager events that mean a reconnection was tried.
 const retried = (events) => events.filter((e) => e == "open" || e == "reconnect_attempt");
+// The socket's state after a disconnect() that stays, and while it connects again.
+const DOWN = { connected: false, disconnected: true, active: false };
+const COMING_BACK = { connected: false, disconnected: true, active: true };
+// What the log holds from a disconnect() made in a listener: its own disconnect event in between.
+const CALL = ["before", "disconnect:io client disconnect", "after"];
+// The call returned the socket, which was disconnected by then and stayed so.
+const stayedDown = (log) => ({ log, state: { same: true, ...DOWN }, later: DOWN });
+const outcome = ({ log, state, later }) => ({ log, state, later });
+// No reconnection (no Manager event that means one) after the call, and the bystander still works.
+const quietAfter = (r, noRetry = "no reconnection") => {
+  assert.deepEqual(retried(r.managerAfter), [], noRetry);
+  assert.deepEqual(r.other, BYSTANDER_OK);
+};
+// After closing the Manager: not connected at the call, nor later.
+const notConnected = (r) => {
+  assert.equal(r.state.connected, false);
+  assert.equal(r.later.connected, false);
+};
 
 suite("re-entrancy of io()", ({ test: plainTest }) => {
   // Every test starts with the page helpers installed.
@@ -121,7 +162,8 @@ suite("re-entrancy of io()", ({ test: plainTest }) => {
     plainTest(
       name,
       async (page) => {
-        await page.run(setup, { wait: WAIT, quiet: QUIET });
+        await page.run(pageHelpers, { wait: WAIT, quiet: QUIET, fields: ["connected", "disconnected", "active"] });
+        await page.run(setup);
         await body(page);
       },
       opts,
@@ -139,107 +181,125 @@ suite("re-entrancy of io()", ({ test: plainTest }) => {
   // A URL where nothing listens.
   const unreachable = async () => `http://127.0.0.1:${await freePort()}`;
 
+  // Through the proxy: `s`, with its Manager's events watched and its connects marked, and
+  // (with `witness`) a second socket, left alone: it reconnects, which shows the link came back.
+  // Then `listen(arg)` runs in the page (it adds the test's listener) and the link is cut.
+  const cutWith = async (page, { witness }, listen, arg = {}) => {
+    const p = await proxied(page);
+    await page.run(async ({ via, witness }) => {
+      window.s = fresh(via);
+      if (witness) window.witness = fresh(via);
+      await Promise.all([connected(s, WAIT), witness && connected(window.witness, WAIT)]);
+      watchManager(s);
+      s.on("connect", () => mark("connect"));
+    }, { via: p.url, witness });
+    await page.run(listen, arg);
+    assert.ok(p.cut() >= (witness ? 2 : 1));
+  };
+  // Once the listener made its call, the witness (if any) reconnected and QUIET ms passed: what
+  // the page saw, and the witness's echo.
+  const afterCut = (page, what) =>
+    page.run(async ({ what }) => {
+      await until(() => window.state, WAIT, what);
+      if (window.witness) await connected(witness, WAIT);
+      await sleep(QUIET);
+      const r = { log, state, later: snap(s), managerAfter: m.slice(mAtCall) };
+      if (window.witness) {
+        r.echo = await witness.timeout(WAIT).emitWithAck("echo", "back");
+        witness.disconnect();
+      }
+      return r;
+    }, { what }, RUN);
+
   // ---------------------------------------------------------------------------------------------
-  // socket.disconnect()
+  // socket.disconnect() and closing the Manager (socket.io.close(); socket.io-client:
+  // socket.io.disconnect()), from the socket's listeners
 
-  test("disconnect() in a connect listener returns the socket, disconnected and reported before it returns, and it stays so", async (page) => {
-    const r = await page.run(async ({ url }) => {
-      const other = await bystander(url);
-      const s = fresh(url);
-      const m = managerEvents(s.io);
-      s.on("disconnect", (reason) => mark("disconnect:" + reason));
-      let state, mAtCall;
-      s.on("connect", () => {
-        mark("connect");
-        const ret = around(() => s.disconnect());
-        state = { same: ret === s, ...snap(s) };
-        mAtCall = m.length;
-      });
-      await until(() => state, WAIT, "the connect listener");
-      await sleep(QUIET);
-      return { log, state, later: snap(s), managerAfter: m.slice(mAtCall), other: await checkBystander(other) };
-    }, {}, RUN);
-    assert.deepEqual(
-      { log: r.log, state: r.state, later: r.later },
-      {
-        log: ["connect", "before", "disconnect:io client disconnect", "after"],
-        state: { same: true, connected: false, disconnected: true, active: false },
-        later: { connected: false, disconnected: true, active: false },
+  for (const { call, name, check } of [
+    {
+      call: "disconnect",
+      name: "disconnect() in a connect listener returns the socket, disconnected and reported before it returns, and it stays so",
+      check: (r) => assert.deepEqual(outcome(r), stayedDown(["connect", ...CALL])),
+    },
+    {
+      call: "close",
+      name: "closing the Manager in a connect listener: the socket is disconnected and told before it returns, no reconnection",
+      check: (r) => {
+        assert.deepEqual(r.log, ["connect", "before", "disconnect", "after"]);
+        notConnected(r);
       },
-    );
-    assert.deepEqual(retried(r.managerAfter), [], "no reconnection");
-    assert.deepEqual(r.other, BYSTANDER_OK);
-  });
+    },
+  ]) {
+    test(name, async (page) => {
+      const r = await page.run(async ({ url, call }) => {
+        const other = await bystander(url);
+        const s = fresh(url);
+        watchManager(s);
+        s.on("disconnect", (reason) => mark(call == "close" ? "disconnect" : "disconnect:" + reason));
+        s.on("connect", () => {
+          mark("connect");
+          callOnce(s, () => calls[call](s));
+        });
+        return settled(s, "the connect listener", other);
+      }, { call }, RUN);
+      check(r);
+      quietAfter(r);
+    });
+  }
 
-  test("disconnect() in an event listener: the events the server sent after it reach no listener, nor onAny", async (page) => {
-    const r = await page.run(async ({ url }) => {
-      const other = await bystander(url);
-      const s = fresh(url);
-      await connected(s, WAIT);
-      s.on("disconnect", (reason) => mark("disconnect:" + reason));
-      s.onAny((ev, n) => mark(`any:${ev}:${n}`));
-      let act = false, state;
-      s.on("burst", (n) => {
-        mark("burst:" + n);
-        if (act && n == 1) {
-          const ret = around(() => s.disconnect());
-          state = { same: ret === s, ...snap(s) };
-        }
-      });
-      // First without the call: the five events arrive.
-      burst(s, "burst", 5);
-      await until(() => log.length == 10, WAIT, "the first burst");
-      const control = log.splice(0);
-      act = true;
-      burst(s, "burst", 5);
-      await until(() => state, WAIT, "the listener's call");
-      await sleep(QUIET);
-      return { control, log, state, other: await checkBystander(other) };
-    }, {}, RUN);
-    assert.deepEqual(r.control, [1, 2, 3, 4, 5].flatMap((n) => [`any:burst:${n}`, `burst:${n}`]));
-    assert.deepEqual(
-      { log: r.log, state: r.state },
-      {
-        log: ["any:burst:1", "burst:1", "before", "disconnect:io client disconnect", "after"],
-        state: { same: true, connected: false, disconnected: true, active: false },
+  for (const { call, where, name, check } of [
+    {
+      call: "disconnect",
+      where: "event",
+      name: "disconnect() in an event listener: the events the server sent after it reach no listener, nor onAny",
+      check: (r) =>
+        assert.deepEqual({ log: r.log, state: r.state }, { log: ["any:burst:1", "burst:1", ...CALL], state: { same: true, ...DOWN } }),
+    },
+    {
+      call: "disconnect",
+      where: "onAny",
+      name: "disconnect() in an onAny listener: the events the server sent after it reach no listener, nor onAny",
+      // The event being delivered may still reach its own listeners (socket.io-client calls them); no later one.
+      check: (r) =>
+        assert.deepEqual(
+          { log: r.log.filter((x) => x != "burst:1"), state: r.state },
+          { log: ["any:burst:1", ...CALL], state: { same: true, ...DOWN } },
+        ),
+    },
+    {
+      call: "close",
+      where: "event",
+      name: "closing the Manager in an event listener: the events the server sent after it are not delivered",
+      check: (r) => {
+        assert.deepEqual(r.log, ["any:burst:1", "burst:1", "before", "disconnect", "after"]);
+        assert.equal(r.state.connected, false);
       },
-    );
-    assert.deepEqual(r.other, BYSTANDER_OK);
-  });
-
-  test("disconnect() in an onAny listener: the events the server sent after it reach no listener, nor onAny", async (page) => {
-    const r = await page.run(async ({ url }) => {
-      const s = fresh(url);
-      await connected(s, WAIT);
-      s.on("disconnect", (reason) => mark("disconnect:" + reason));
-      let act = false, state;
-      s.onAny((ev, n) => {
-        mark(`any:${ev}:${n}`);
-        if (act && n == 1) {
-          const ret = around(() => s.disconnect());
-          state = { same: ret === s, ...snap(s) };
-        }
-      });
-      s.on("burst", (n) => mark("burst:" + n));
-      burst(s, "burst", 5);
-      await until(() => log.length == 10, WAIT, "the first burst");
-      const control = log.splice(0);
-      act = true;
-      burst(s, "burst", 5);
-      await until(() => state, WAIT, "the listener's call");
-      await sleep(QUIET);
-      return { control, log, state };
-    }, {}, RUN);
-    assert.deepEqual(r.control, [1, 2, 3, 4, 5].flatMap((n) => [`any:burst:${n}`, `burst:${n}`]));
-    // The event being delivered may still reach its own listeners (socket.io-client calls them); no later one.
-    assert.deepEqual(
-      { log: r.log.filter((x) => x != "burst:1"), state: r.state },
-      {
-        log: ["any:burst:1", "before", "disconnect:io client disconnect", "after"],
-        state: { same: true, connected: false, disconnected: true, active: false },
-      },
-    );
-  });
+    },
+  ]) {
+    test(name, async (page) => {
+      const r = await page.run(async ({ url, call, where }) => {
+        const other = await bystander(url);
+        const s = fresh(url);
+        await connected(s, WAIT);
+        watchManager(s);
+        s.on("disconnect", (reason) => mark(call == "close" ? "disconnect" : "disconnect:" + reason));
+        const act = (n) => window.armed && n == 1 && callOnce(s, () => calls[call](s));
+        s.onAny((ev, n) => {
+          mark(`any:${ev}:${n}`);
+          if (where == "onAny") act(n);
+        });
+        s.on("burst", (n) => {
+          mark("burst:" + n);
+          if (where == "event") act(n);
+        });
+        const control = await twoBursts(s);
+        return { control, ...(await settled(s, "the listener's call", other)) };
+      }, { call, where }, RUN);
+      assert.deepEqual(r.control, burstLog((n) => `any:burst:${n}`));
+      check(r);
+      quietAfter(r);
+    });
+  }
 
   test("disconnect() in an ack callback: reported before it returns, the other pending acks fail, later events are not delivered", async (page) => {
     const r = await page.run(async ({ url }) => {
@@ -248,326 +308,167 @@ suite("re-entrancy of io()", ({ test: plainTest }) => {
       s.on("disconnect", (reason) => mark("disconnect:" + reason));
       s.onAny((ev) => mark("any:" + ev));
       s.on("late", () => mark("late"));
-      let state;
       s.emit("echo", "a", (x) => {
         mark("ack:" + x);
-        const ret = around(() => s.disconnect());
-        state = { same: ret === s, ...snap(s) };
+        callOnce(s, () => s.disconnect());
       });
       // The server answers these after the echo: an event, and acks that never come.
       s.emit("emit-back", "late", 1);
       const pending = s.emitWithAck("nobody-handles-this").then(() => "resolved", (e) => e.message);
       s.emit("nobody-handles-this", () => mark("plain ack called"));
-      await until(() => state, WAIT, "the ack callback");
-      const rejected = await pending;
-      await sleep(QUIET);
-      return { log, state, rejected };
+      const seen = await settled(s, "the ack callback");
+      return { ...seen, rejected: await pending };
     }, {}, RUN);
     assert.deepEqual(
       { log: r.log, state: r.state },
-      {
-        log: ["ack:a", "before", "disconnect:io client disconnect", "after"],
-        state: { same: true, connected: false, disconnected: true, active: false },
-      },
+      { log: ["ack:a", ...CALL], state: { same: true, ...DOWN } },
     );
     assert.equal(r.rejected, "socket has been disconnected");
   });
 
+  // From a connect_error listener: the namespace refuses the socket, or the server is unreachable.
   test("disconnect() in a connect_error listener (refused namespace): returns the socket, no disconnect event, no new attempt", async (page) => {
     const r = await page.run(async ({ url }) => {
       const s = fresh(url + "/forbidden");
       s.on("disconnect", (reason) => mark("disconnect:" + reason));
       s.on("connect", () => mark("connect"));
-      let state;
       s.on("connect_error", (err) => {
         mark("connect_error:" + err.message);
-        if (window.acted) return;
-        window.acted = true;
-        const ret = around(() => s.disconnect());
-        state = { same: ret === s, ...snap(s) };
+        callOnce(s, () => s.disconnect());
       });
-      await until(() => state, WAIT, "connect_error");
-      await sleep(QUIET);
-      return { log, state, later: snap(s) };
+      return settled(s, "connect_error");
     }, {}, RUN);
-    assert.deepEqual(
-      { log: r.log, state: r.state, later: r.later },
-      {
-        log: ["connect_error:forbidden namespace", "before", "after"],
-        state: { same: true, connected: false, disconnected: true, active: false },
-        later: { connected: false, disconnected: true, active: false },
-      },
-    );
+    assert.deepEqual(outcome(r), stayedDown(["connect_error:forbidden namespace", "before", "after"]));
   });
 
   test("disconnect() in a connect_error listener (server unreachable) stops the reconnection", async (page) => {
     const r = await page.run(async ({ url, nowhere }) => {
       const other = await bystander(url);
       const s = fresh(nowhere);
-      const m = managerEvents(s.io);
+      watchManager(s);
       s.on("disconnect", (reason) => mark("disconnect:" + reason));
-      let state, mAtCall;
       s.on("connect_error", () => {
         mark("connect_error");
-        if (window.acted) return;
-        window.acted = true;
-        const ret = around(() => s.disconnect());
-        state = { same: ret === s, ...snap(s) };
-        mAtCall = m.length;
+        callOnce(s, () => s.disconnect());
       });
-      await until(() => state, WAIT, "connect_error");
-      await sleep(QUIET);
-      return { log, state, later: snap(s), managerAfter: m.slice(mAtCall), other: await checkBystander(other) };
+      return settled(s, "connect_error", other);
     }, { nowhere: await unreachable() }, RUN);
-    assert.deepEqual(
-      { log: r.log, state: r.state, later: r.later },
-      {
-        log: ["connect_error", "before", "after"],
-        state: { same: true, connected: false, disconnected: true, active: false },
-        later: { connected: false, disconnected: true, active: false },
-      },
-    );
-    assert.deepEqual(retried(r.managerAfter), [], "no reconnection");
-    assert.deepEqual(r.other, BYSTANDER_OK);
+    assert.deepEqual(outcome(r), stayedDown(["connect_error", "before", "after"]));
+    quietAfter(r);
   });
 
-  test("disconnect() in a disconnect listener (kicked by the server): no second disconnect, stays disconnected", async (page) => {
-    const r = await page.run(async ({ url }) => {
-      const s = fresh(url);
-      await connected(s, WAIT);
-      s.on("connect", () => mark("connect"));
-      let state;
-      s.on("disconnect", (reason) => {
-        mark("disconnect:" + reason);
-        if (window.acted) return;
-        window.acted = true;
-        const ret = around(() => s.disconnect());
-        state = { same: ret === s, ...snap(s) };
-      });
-      s.emit("kick");
-      await until(() => state, WAIT, "the disconnect listener");
-      await sleep(QUIET);
-      return { log, state, later: snap(s) };
-    }, {}, RUN);
-    assert.deepEqual(
-      { log: r.log, state: r.state, later: r.later },
-      {
-        log: ["disconnect:io server disconnect", "before", "after"],
-        state: { same: true, connected: false, disconnected: true, active: false },
-        later: { connected: false, disconnected: true, active: false },
-      },
-    );
-  });
+  // From a disconnect listener: the server kicked the socket, or the socket's own disconnect().
+  for (const { call, cause, name, check } of [
+    {
+      call: "disconnect",
+      cause: "kick",
+      name: "disconnect() in a disconnect listener (kicked by the server): no second disconnect, stays disconnected",
+      check: (r) => assert.deepEqual(outcome(r), stayedDown(["disconnect:io server disconnect", "before", "after"])),
+    },
+    {
+      call: "connect",
+      cause: "kick",
+      name: "connect() in a disconnect listener (kicked by the server) connects again",
+      check: (r) =>
+        assert.deepEqual(
+          { log: r.log, state: r.state, echo: r.echo },
+          { log: ["disconnect:io server disconnect", "before", "after", "connect"], state: { same: true, ...COMING_BACK }, echo: "back" },
+        ),
+    },
+    {
+      call: "connect",
+      cause: "own",
+      name: "connect() in the disconnect listener of the socket's own disconnect() connects again",
+      check: (r) =>
+        assert.deepEqual(
+          { log: r.log, state: r.state, outer: r.outer, echo: r.echo },
+          {
+            log: ["outer before", "disconnect:io client disconnect", "before", "after", "outer after", "connect"],
+            state: { same: true, ...COMING_BACK },
+            outer: COMING_BACK,
+            echo: "back",
+          },
+        ),
+    },
+  ]) {
+    test(name, async (page) => {
+      const r = await page.run(async ({ url, call, cause }) => {
+        const s = fresh(url);
+        await connected(s, WAIT);
+        s.on("connect", () => mark("connect"));
+        s.on("disconnect", (reason) => {
+          mark("disconnect:" + reason);
+          callOnce(s, () => calls[call](s));
+        });
+        let outer;
+        if (cause == "kick") s.emit("kick");
+        else {
+          mark("outer before");
+          s.disconnect();
+          mark("outer after");
+          outer = snap(s);
+        }
+        if (call == "connect") await until(() => log.includes("connect"), WAIT, "the new connection");
+        const seen = await settled(s, "the disconnect listener");
+        if (call != "connect") return seen;
+        return { ...seen, outer, echo: await s.timeout(WAIT).emitWithAck("echo", "back") };
+      }, { call, cause }, RUN);
+      check(r);
+    });
+  }
 
   test("disconnect() in a disconnect listener (link cut) stops the reconnection", async (page) => {
-    const p = await proxied(page);
-    await page.run(async ({ url, via }) => {
-      window.s = fresh(via);
-      // Through the same proxy, left alone: it reconnects, which shows the link came back.
-      window.witness = fresh(via);
-      await Promise.all([connected(s, WAIT), connected(witness, WAIT)]);
-      window.m = managerEvents(s.io);
-      s.on("connect", () => mark("connect"));
+    await cutWith(page, { witness: true }, () => {
       s.on("disconnect", (reason) => {
         mark("disconnect:" + reason);
-        if (window.acted) return;
-        window.acted = true;
-        const ret = around(() => s.disconnect());
-        window.state = { same: ret === s, ...snap(s) };
-        window.mAtCall = m.length;
+        callOnce(s, () => s.disconnect());
       });
-    }, { via: p.url });
-    assert.ok(p.cut() >= 2);
-    const r = await page.run(async () => {
-      await until(() => window.state, WAIT, "the disconnect listener");
-      await connected(witness, WAIT);
-      await sleep(QUIET);
-      const echo = await witness.timeout(WAIT).emitWithAck("echo", "back");
-      witness.disconnect();
-      return { log, state, later: snap(s), managerAfter: m.slice(mAtCall), echo };
-    }, {}, RUN);
-    assert.deepEqual(
-      { log: r.log, state: r.state, later: r.later },
-      {
-        log: ["disconnect:transport close", "before", "after"],
-        state: { same: true, connected: false, disconnected: true, active: false },
-        later: { connected: false, disconnected: true, active: false },
-      },
-    );
+    });
+    const r = await afterCut(page, "the disconnect listener");
+    assert.deepEqual(outcome(r), stayedDown(["disconnect:transport close", "before", "after"]));
     assert.deepEqual(retried(r.managerAfter), [], "no reconnection");
     assert.equal(r.echo, "back", "the witness reconnected through the proxy");
   });
 
   // ---------------------------------------------------------------------------------------------
-  // Closing the Manager (socket.io.close(); socket.io-client: socket.io.disconnect())
-
-  test("closing the Manager in a connect listener: the socket is disconnected and told before it returns, no reconnection", async (page) => {
-    const r = await page.run(async ({ url }) => {
-      const other = await bystander(url);
-      const s = fresh(url);
-      const m = managerEvents(s.io);
-      s.on("disconnect", () => mark("disconnect"));
-      let state, mAtCall;
-      s.on("connect", () => {
-        mark("connect");
-        around(() => closeManager(s.io));
-        state = snap(s);
-        mAtCall = m.length;
-      });
-      await until(() => state, WAIT, "the connect listener");
-      await sleep(QUIET);
-      return { log, state, later: snap(s), managerAfter: m.slice(mAtCall), other: await checkBystander(other) };
-    }, {}, RUN);
-    assert.deepEqual(r.log, ["connect", "before", "disconnect", "after"]);
-    assert.equal(r.state.connected, false);
-    assert.equal(r.later.connected, false);
-    assert.deepEqual(retried(r.managerAfter), [], "no reconnection");
-    assert.deepEqual(r.other, BYSTANDER_OK);
-  });
-
-  test("closing the Manager in an event listener: the events the server sent after it are not delivered", async (page) => {
-    const r = await page.run(async ({ url }) => {
-      const s = fresh(url);
-      await connected(s, WAIT);
-      const m = managerEvents(s.io);
-      s.on("disconnect", () => mark("disconnect"));
-      s.onAny((ev, n) => mark(`any:${ev}:${n}`));
-      let act = false, state, mAtCall;
-      s.on("burst", (n) => {
-        mark("burst:" + n);
-        if (act && n == 1) {
-          around(() => closeManager(s.io));
-          state = snap(s);
-          mAtCall = m.length;
-        }
-      });
-      burst(s, "burst", 5);
-      await until(() => log.length == 10, WAIT, "the first burst");
-      const control = log.splice(0);
-      act = true;
-      burst(s, "burst", 5);
-      await until(() => state, WAIT, "the listener's call");
-      await sleep(QUIET);
-      return { control, log, state, managerAfter: m.slice(mAtCall) };
-    }, {}, RUN);
-    assert.deepEqual(r.control, [1, 2, 3, 4, 5].flatMap((n) => [`any:burst:${n}`, `burst:${n}`]));
-    assert.deepEqual(r.log, ["any:burst:1", "burst:1", "before", "disconnect", "after"]);
-    assert.equal(r.state.connected, false);
-    assert.deepEqual(retried(r.managerAfter), [], "no reconnection");
-  });
+  // Closing the Manager from its own listeners
 
   test("closing the Manager in its open listener: the socket never connects, no reconnection", async (page) => {
     const r = await page.run(async ({ url }) => {
       const s = fresh(url);
-      const m = managerEvents(s.io);
+      watchManager(s);
       s.on("connect", () => mark("connect"));
-      let state, mAtCall;
-      s.io.on("open", () => {
-        if (window.acted) return;
-        window.acted = true;
-        around(() => closeManager(s.io));
-        state = snap(s);
-        mAtCall = m.length;
-      });
-      await until(() => state, WAIT, "the open listener");
-      await sleep(QUIET);
-      return { log, state, later: snap(s), managerAfter: m.slice(mAtCall) };
+      s.io.on("open", () => callOnce(s, () => closeManager(s.io)));
+      return settled(s, "the open listener");
     }, {}, RUN);
     assert.deepEqual(r.log.filter((x) => x != "disconnect"), ["before", "after"], "no connect");
-    assert.equal(r.state.connected, false);
-    assert.equal(r.later.connected, false);
+    notConnected(r);
     assert.deepEqual(retried(r.managerAfter), [], "no reconnection");
   });
 
-  test("closing the Manager in its close listener (link cut): no reconnection", async (page) => {
-    const p = await proxied(page);
-    await page.run(async ({ via }) => {
-      window.s = fresh(via);
-      window.witness = fresh(via);
-      await Promise.all([connected(s, WAIT), connected(witness, WAIT)]);
-      window.m = managerEvents(s.io);
-      s.on("connect", () => mark("connect"));
-      s.io.on("close", () => {
-        if (window.acted) return;
-        window.acted = true;
-        around(() => closeManager(s.io));
-        window.state = snap(s);
-        window.mAtCall = m.length;
-      });
-    }, { via: p.url });
-    assert.ok(p.cut() >= 2);
-    const r = await page.run(async () => {
-      await until(() => window.state, WAIT, "the close listener");
-      await connected(witness, WAIT);
-      await sleep(QUIET);
-      const echo = await witness.timeout(WAIT).emitWithAck("echo", "back");
-      witness.disconnect();
-      return { log, state, later: snap(s), managerAfter: m.slice(mAtCall), echo };
-    }, {}, RUN);
-    assert.deepEqual(r.log, ["before", "after"], "no connect");
-    assert.equal(r.state.connected, false);
-    assert.equal(r.later.connected, false);
-    assert.deepEqual(retried(r.managerAfter), [], "no reconnection");
-    assert.equal(r.echo, "back", "the witness reconnected through the proxy");
-  });
+  // The link is cut, then the Manager is closed from the listener of `ev`.
+  const closeIn = ({ ev }) => void s.io.on(ev, () => callOnce(s, () => closeManager(s.io)));
 
-  test("closing the Manager in its reconnect_attempt listener: no attempt is made, the socket stays disconnected", async (page) => {
-    const p = await proxied(page);
-    await page.run(async ({ via }) => {
-      window.s = fresh(via);
-      window.witness = fresh(via);
-      await Promise.all([connected(s, WAIT), connected(witness, WAIT)]);
-      window.m = managerEvents(s.io);
-      s.on("connect", () => mark("connect"));
-      s.io.on("reconnect_attempt", () => {
-        if (window.acted) return;
-        window.acted = true;
-        around(() => closeManager(s.io));
-        window.state = snap(s);
-        window.mAtCall = m.length;
-      });
-    }, { via: p.url });
-    assert.ok(p.cut() >= 2);
-    const r = await page.run(async () => {
-      await until(() => window.state, WAIT, "the reconnect_attempt listener");
-      await connected(witness, WAIT);
-      await sleep(QUIET);
-      const echo = await witness.timeout(WAIT).emitWithAck("echo", "back");
-      witness.disconnect();
-      return { log, state, later: snap(s), managerAfter: m.slice(mAtCall), echo };
-    }, {}, RUN);
-    assert.deepEqual(r.log, ["before", "after"], "no connect");
-    assert.equal(r.state.connected, false);
-    assert.equal(r.later.connected, false);
-    assert.deepEqual(retried(r.managerAfter), [], "no open, no further attempt");
-    assert.equal(r.echo, "back", "the witness reconnected through the proxy");
-  });
+  for (const [ev, name, noRetry] of [
+    ["close", "closing the Manager in its close listener (link cut): no reconnection", "no reconnection"],
+    ["reconnect_attempt", "closing the Manager in its reconnect_attempt listener: no attempt is made, the socket stays disconnected", "no open, no further attempt"],
+  ]) {
+    test(name, async (page) => {
+      await cutWith(page, { witness: true }, closeIn, { ev });
+      const r = await afterCut(page, `the ${ev} listener`);
+      assert.deepEqual(r.log, ["before", "after"], "no connect");
+      notConnected(r);
+      assert.deepEqual(retried(r.managerAfter), [], noRetry);
+      assert.equal(r.echo, "back", "the witness reconnected through the proxy");
+    });
+  }
 
   test("closing the Manager in its reconnect listener: the socket does not connect, no further attempt", async (page) => {
-    const p = await proxied(page);
-    await page.run(async ({ via }) => {
-      window.s = fresh(via);
-      await connected(s, WAIT);
-      window.m = managerEvents(s.io);
-      s.on("connect", () => mark("connect"));
-      s.io.on("reconnect", () => {
-        if (window.acted) return;
-        window.acted = true;
-        around(() => closeManager(s.io));
-        window.state = snap(s);
-        window.mAtCall = m.length;
-      });
-    }, { via: p.url });
-    assert.ok(p.cut() >= 1);
-    const r = await page.run(async () => {
-      await until(() => window.state, WAIT, "the reconnect listener");
-      await sleep(QUIET);
-      return { log, state, later: snap(s), managerAfter: m.slice(mAtCall) };
-    }, {}, RUN);
+    await cutWith(page, { witness: false }, closeIn, { ev: "reconnect" });
+    const r = await afterCut(page, "the reconnect listener");
     const call = r.log.indexOf("before");
     assert.deepEqual(r.log.slice(call), ["before", "after"], "no connect after the call");
-    assert.equal(r.state.connected, false);
-    assert.equal(r.later.connected, false);
+    notConnected(r);
     assert.deepEqual(retried(r.managerAfter), [], "no further attempt");
   });
 
@@ -575,26 +476,16 @@ suite("re-entrancy of io()", ({ test: plainTest }) => {
     const r = await page.run(async ({ url, nowhere }) => {
       const other = await bystander(url);
       const s = fresh(nowhere);
-      const m = managerEvents(s.io);
+      watchManager(s);
       s.on("connect_error", () => mark("connect_error"));
-      let state, mAtCall;
-      s.io.on("error", () => {
-        if (window.acted) return;
-        window.acted = true;
-        around(() => closeManager(s.io));
-        state = snap(s);
-        mAtCall = m.length;
-      });
-      await until(() => state, WAIT, "the error listener");
-      await sleep(QUIET);
-      return { log, state, later: snap(s), managerAfter: m.slice(mAtCall), other: await checkBystander(other) };
+      s.io.on("error", () => callOnce(s, () => closeManager(s.io)));
+      return settled(s, "the error listener", other);
     }, { nowhere: await unreachable() }, RUN);
     // One connect_error for the failed attempt (the Manager's error comes with it), none after.
     assert.ok(r.log.filter((x) => x == "connect_error").length <= 1, JSON.stringify(r.log));
     assert.deepEqual(r.log.filter((x) => x != "connect_error"), ["before", "after"]);
     assert.equal(r.state.connected, false);
-    assert.deepEqual(retried(r.managerAfter), [], "no further attempt");
-    assert.deepEqual(r.other, BYSTANDER_OK);
+    quietAfter(r, "no further attempt");
   });
 
   test("closing the Manager tells its connected socket 'forced close', as socket.io-client 4.8 does", async (page) => {
@@ -616,14 +507,11 @@ suite("re-entrancy of io()", ({ test: plainTest }) => {
     const r = await page.run(async ({ url }) => {
       const s = fresh(url);
       s.on("disconnect", (reason) => mark("disconnect:" + reason));
-      let state, firstId;
+      let firstId;
       s.on("connect", () => {
         mark("connect");
-        if (window.acted) return;
-        window.acted = true;
-        firstId = s.id;
-        const ret = around(() => [s.disconnect(), s.connect()]);
-        state = { same: ret && ret[0] === s && ret[1] === s, ...snap(s) };
+        firstId ??= s.id;
+        callOnce(s, () => [s.disconnect(), s.connect()]);
       });
       await until(() => log.filter((x) => x == "connect").length == 2, WAIT, "the second connect");
       await sleep(QUIET);
@@ -632,10 +520,7 @@ suite("re-entrancy of io()", ({ test: plainTest }) => {
     }, {}, RUN);
     assert.deepEqual(
       { log: r.log, state: r.state },
-      {
-        log: ["connect", "before", "disconnect:io client disconnect", "after", "connect"],
-        state: { same: true, connected: false, disconnected: true, active: true },
-      },
+      { log: ["connect", ...CALL, "connect"], state: { same: true, ...COMING_BACK } },
     );
     assert.equal(r.newId, true);
   });
@@ -647,103 +532,28 @@ suite("re-entrancy of io()", ({ test: plainTest }) => {
       s.on("disconnect", (reason) => mark("disconnect:" + reason));
       s.on("connect", () => mark("connect"));
       s.onAny((ev, n) => mark(`any:${ev}:${n}`));
-      let state;
       s.on("burst", (n) => {
         mark("burst:" + n);
-        if (!window.acted && n == 1) {
-          window.acted = true;
-          const ret = around(() => [s.disconnect(), s.connect()]);
-          state = { same: ret && ret[0] === s && ret[1] === s, ...snap(s) };
-        }
+        if (n == 1) callOnce(s, () => [s.disconnect(), s.connect()]);
       });
-      burst(s, "burst", 5);
-      await until(() => log.includes("connect"), WAIT, "the new connection");
-      await sleep(QUIET);
-      const first = log.splice(0);
-      burst(s, "burst", 2, 6);
-      await until(() => log.length == 4, WAIT, "events on the new connection");
-      return { first, log, state };
+      return burstAcrossReconnect(s);
     }, {}, RUN);
-    assert.deepEqual(r.first, ["any:burst:1", "burst:1", "before", "disconnect:io client disconnect", "after", "connect"]);
-    assert.deepEqual(r.state, { same: true, connected: false, disconnected: true, active: true });
-    assert.deepEqual(r.log, ["any:burst:6", "burst:6", "any:burst:7", "burst:7"]);
-  });
-
-  test("connect() in a disconnect listener (kicked by the server) connects again", async (page) => {
-    const r = await page.run(async ({ url }) => {
-      const s = fresh(url);
-      await connected(s, WAIT);
-      s.on("connect", () => mark("connect"));
-      let state;
-      s.on("disconnect", (reason) => {
-        mark("disconnect:" + reason);
-        if (window.acted) return;
-        window.acted = true;
-        const ret = around(() => s.connect());
-        state = { same: ret === s, ...snap(s) };
-      });
-      s.emit("kick");
-      await until(() => log.includes("connect"), WAIT, "the new connection");
-      await sleep(QUIET);
-      return { log, state, echo: await s.timeout(WAIT).emitWithAck("echo", "back") };
-    }, {}, RUN);
-    assert.deepEqual(
-      { log: r.log, state: r.state },
-      {
-        log: ["disconnect:io server disconnect", "before", "after", "connect"],
-        state: { same: true, connected: false, disconnected: true, active: true },
-      },
-    );
-    assert.equal(r.echo, "back");
-  });
-
-  test("connect() in the disconnect listener of the socket's own disconnect() connects again", async (page) => {
-    const r = await page.run(async ({ url }) => {
-      const s = fresh(url);
-      await connected(s, WAIT);
-      s.on("connect", () => mark("connect"));
-      let state;
-      s.on("disconnect", (reason) => {
-        mark("disconnect:" + reason);
-        if (window.acted) return;
-        window.acted = true;
-        const ret = around(() => s.connect());
-        state = { same: ret === s, ...snap(s) };
-      });
-      mark("outer before");
-      s.disconnect();
-      mark("outer after");
-      const outer = snap(s);
-      await until(() => log.includes("connect"), WAIT, "the new connection");
-      await sleep(QUIET);
-      return { log, state, outer, echo: await s.timeout(WAIT).emitWithAck("echo", "back") };
-    }, {}, RUN);
-    assert.deepEqual(
-      { log: r.log, state: r.state },
-      {
-        log: ["outer before", "disconnect:io client disconnect", "before", "after", "outer after", "connect"],
-        state: { same: true, connected: false, disconnected: true, active: true },
-      },
-    );
-    assert.deepEqual(r.outer, { connected: false, disconnected: true, active: true });
-    assert.equal(r.echo, "back");
+    assert.deepEqual(r.first, ["any:burst:1", "burst:1", ...CALL, "connect"]);
+    assert.deepEqual(r.state, { same: true, ...COMING_BACK });
+    assert.deepEqual(r.log, burstLog((n) => `any:burst:${n}`, [6, 7]));
   });
 
   test("connect() in a connect_error listener (refused namespace) tries again at once", async (page) => {
     const r = await page.run(async ({ url }) => {
       const s = fresh(url + "/forbidden");
       s.on("connect", () => mark("connect"));
-      let state;
       s.on("connect_error", (err) => {
         mark("connect_error:" + err.message);
-        if (window.acted) return;
-        window.acted = true;
-        const ret = around(() => s.connect());
-        state = { same: ret === s, active: s.active };
+        callOnce(s, () => s.connect());
       });
       await until(() => log.length >= 4, WAIT, "the second connect_error");
       await sleep(QUIET);
-      return { log, state };
+      return { log, state: { same: state.same, active: state.active } };
     }, {}, RUN);
     assert.deepEqual(
       { log: r.log, state: r.state },
@@ -768,11 +578,9 @@ suite("re-entrancy of io()", ({ test: plainTest }) => {
       });
       await connected(s, WAIT);
       s.emit("record", "after");
-      const recorded = await s.timeout(WAIT).emitWithAck("recorded");
-      return { recorded, acked: await acked };
+      return records(s, acked);
     }, {}, RUN);
-    assert.deepEqual(r.recorded, [["buffered"], ["in-connect"], ["after"]]);
-    assert.equal(r.acked, "acked in connect");
+    assert.deepEqual(r, { recorded: [["buffered"], ["in-connect"], ["after"]], acked: "acked in connect" });
   });
 
   test("emits in event, onAny and ack callbacks go out in call order; emitWithAck in a listener resolves", async (page) => {
@@ -789,12 +597,9 @@ suite("re-entrancy of io()", ({ test: plainTest }) => {
       s.emit("echo", 0, () => s.emit("record", "ack"));
       burst(s, "burst", 2);
       await until(() => acked, WAIT, "the second event");
-      const value = await acked;
-      const recorded = await s.timeout(WAIT).emitWithAck("recorded");
-      return { recorded, value };
+      return records(s, acked);
     }, {}, RUN);
-    assert.deepEqual(r.recorded, [["ack"], ["any1"], ["event1"], ["any2"], ["event2"]]);
-    assert.equal(r.value, "acked in a listener");
+    assert.deepEqual(r, { recorded: [["ack"], ["any1"], ["event1"], ["any2"], ["event2"]], acked: "acked in a listener" });
   });
 
   test("emits in a disconnect listener are buffered and sent on the next connect; their acks survive the disconnection", async (page) => {
@@ -809,12 +614,9 @@ suite("re-entrancy of io()", ({ test: plainTest }) => {
       s.disconnect();
       await sleep(200);
       s.connect();
-      await connected(s, WAIT);
-      const recorded = await s.timeout(WAIT).emitWithAck("recorded");
-      return { recorded, acked: await pending };
+      return records(s, pending);
     }, {}, RUN);
-    assert.deepEqual(r.recorded, [["from-disconnect"]]);
-    assert.equal(r.acked, "kept");
+    assert.deepEqual(r, { recorded: [["from-disconnect"]], acked: "kept" });
   });
 
   test("emits in a connect_error listener (attempt timed out) are sent once connected", async (page) => {
@@ -831,13 +633,8 @@ suite("re-entrancy of io()", ({ test: plainTest }) => {
       await until(() => window.emitted, WAIT, "connect_error");
     }, { via: p.url });
     p.restore();
-    const r = await page.run(async () => {
-      await connected(s, WAIT);
-      const recorded = await s.timeout(WAIT).emitWithAck("recorded");
-      return { recorded, acked: await acked };
-    }, {}, RUN);
-    assert.deepEqual(r.recorded, [["from-connect-error"]]);
-    assert.equal(r.acked, "acked after connect_error");
+    const r = await page.run(() => records(s, acked), {}, RUN);
+    assert.deepEqual(r, { recorded: [["from-connect-error"]], acked: "acked after connect_error" });
   });
 
   // ---------------------------------------------------------------------------------------------
@@ -847,20 +644,7 @@ suite("re-entrancy of io()", ({ test: plainTest }) => {
     const r = await page.run(async ({ url }) => {
       const s = fresh(url);
       await connected(s, WAIT);
-      const seen = { self: [], any: [], kept: [], byAck: [] };
-      const self = (n) => {
-        seen.self.push(n);
-        s.off("burst", self);
-      };
-      const any = (ev, n) => {
-        seen.any.push(n);
-        s.offAny(any);
-      };
-      const byAck = (n) => seen.byAck.push(n);
-      s.on("burst", self);
-      s.onAny(any);
-      s.on("burst", (n) => seen.kept.push(n));
-      s.on("burst", byAck);
+      const { seen, byAck } = offListeners(s);
       // Answered before the server sends the burst.
       s.emit("echo", 0, () => s.off("burst", byAck));
       burst(s, "burst", 5);
@@ -938,26 +722,14 @@ suite("re-entrancy of io()", ({ test: plainTest }) => {
   test("a new Manager replacing the old one from a connect listener: the new socket works, the old one is gone", async (page) => {
     const r = await page.run(async ({ url }) => {
       const s = fresh(url);
-      s.on("connect", () => mark("old connect"));
-      let s2, state;
       s.on("connect", () => {
-        if (window.acted) return;
-        window.acted = true;
-        const m2 = new io.Manager(url, { transports: ["websocket"], reconnectionDelay: 100, reconnectionDelayMax: 300 });
-        around(() => closeManager(s.io));
-        state = snap(s);
-        s2 = m2.socket("/");
+        mark("old connect");
+        replaceManager(s, url);
       });
-      await until(() => s2, WAIT, "the connect listener");
-      await connected(s2, WAIT);
-      const echo = await s2.timeout(WAIT).emitWithAck("echo", "new");
-      await sleep(QUIET);
-      s2.disconnect();
-      return { log, state, later: snap(s), echo };
+      return replaced(s, "the connect listener");
     }, {}, RUN);
     assert.deepEqual(r.log, ["old connect", "before", "after"]);
-    assert.equal(r.state.connected, false);
-    assert.equal(r.later.connected, false);
+    notConnected(r);
     assert.equal(r.echo, "new");
   });
 
@@ -966,60 +738,23 @@ suite("re-entrancy of io()", ({ test: plainTest }) => {
       const s = fresh(url);
       await connected(s, WAIT);
       s.onAny((ev, n) => mark(`any:${ev}:${n}`));
-      let s2, state;
       s.on("burst", (n) => {
         mark("burst:" + n);
-        if (window.acted) return;
-        window.acted = true;
-        const m2 = new io.Manager(url, { transports: ["websocket"], reconnectionDelay: 100, reconnectionDelayMax: 300 });
-        around(() => closeManager(s.io));
-        state = snap(s);
-        s2 = m2.socket("/");
+        replaceManager(s, url);
       });
       burst(s, "burst", 5);
-      await until(() => s2, WAIT, "the event listener");
-      await connected(s2, WAIT);
-      const echo = await s2.timeout(WAIT).emitWithAck("echo", "new");
-      await sleep(QUIET);
-      s2.disconnect();
-      return { log, state, later: snap(s), echo };
+      return replaced(s, "the event listener");
     }, {}, RUN);
     assert.deepEqual(r.log, ["any:burst:1", "burst:1", "before", "after"]);
-    assert.equal(r.state.connected, false);
-    assert.equal(r.later.connected, false);
+    notConnected(r);
     assert.equal(r.echo, "new");
   });
 
   test("a new Manager replacing the old one from its reconnect_attempt listener (failover): the old one makes no attempt", async (page) => {
-    const p = await proxied(page);
-    await page.run(async ({ via }) => {
-      window.s = fresh(via);
-      await connected(s, WAIT);
-      window.m = managerEvents(s.io);
-      s.on("connect", () => mark("old connect"));
-    }, { via: p.url });
-    assert.ok(p.cut() >= 1);
-    const r = await page.run(async ({ url }) => {
-      let s2, state, mAtCall;
-      s.io.on("reconnect_attempt", () => {
-        if (window.acted) return;
-        window.acted = true;
-        const m2 = new io.Manager(url, { transports: ["websocket"], reconnectionDelay: 100, reconnectionDelayMax: 300 });
-        around(() => closeManager(s.io));
-        state = snap(s);
-        mAtCall = m.length;
-        s2 = m2.socket("/");
-      });
-      await until(() => s2, WAIT, "the reconnect_attempt listener");
-      await connected(s2, WAIT);
-      const echo = await s2.timeout(WAIT).emitWithAck("echo", "new");
-      await sleep(QUIET);
-      s2.disconnect();
-      return { log, state, later: snap(s), managerAfter: m.slice(mAtCall), echo };
-    }, {}, RUN);
+    await cutWith(page, { witness: false }, ({ url }) => void s.io.on("reconnect_attempt", () => replaceManager(s, url)));
+    const r = await page.run(() => replaced(s, "the reconnect_attempt listener"), {}, RUN);
     assert.deepEqual(r.log, ["before", "after"], "the old socket does not connect");
-    assert.equal(r.state.connected, false);
-    assert.equal(r.later.connected, false);
+    notConnected(r);
     assert.deepEqual(retried(r.managerAfter), [], "the old Manager makes no attempt");
     assert.equal(r.echo, "new");
   });
