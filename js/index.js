@@ -403,6 +403,7 @@ export class Manager extends Emitter {
           if (e) {
             this._e = null;
             for (const n in this.nsps) this.nsps[n]._act = false;
+            e._closed = 1;
             e.x(4);
             queueMicrotask(() => e.free());
           }
@@ -428,6 +429,7 @@ export class Manager extends Emitter {
     this._up = false;
     for (const n in this.nsps) this.nsps[n]._leave("forced close");
     if (e) {
+      e._closed = 1;
       e.x(4);
       // Deferred: close() may run inside an engine callback, where the engine must not be freed.
       queueMicrotask(() => e.free());
@@ -477,7 +479,10 @@ export class Manager extends Emitter {
     if (kind < ENGINE_OPEN || kind == AUTH) {
       const socket = this.nsps[nsp];
       if (socket) socket._on(e, kind, s, v, at, id, bins);
-    } else if (e === this._e || !this._e) {
+    } else if (e._closed) {
+      // Closed by close() or when unused: its end is told as socket.io-client tells it.
+      if (kind == 7) this.engine.emitReserved("close", "forced close"), this.emitReserved("close", "forced close");
+    } else if (e === this._e) {
       e.d?.(kind > 7 ? MANAGER_EVENTS[kind - 8] : kind == ENGINE_OPEN ? "open" : "close", s || id);
       if (kind > 7) {
         if (kind == 8) this._fail = null;
@@ -511,6 +516,7 @@ export class Manager extends Emitter {
       if (e && !Object.values(this.nsps).some((s) => s._act || s.connected) && e.x(10) == 1) {
         this._e = null;
         this._up = false;
+        e._closed = 1;
         e.x(4);
         e.free();
       }

@@ -625,6 +625,28 @@ suite(
       assert.equal(r.newId, true, "a new session");
     });
 
+    test('closing the Manager (its disconnect()) tells the socket and the Manager "forced close", with no error and no reconnection', async (page) => {
+      const r = await page.run(
+        async ({ url, FAST }) => {
+          const s = io(url, FAST);
+          await connected(s, 5000);
+          const events = [];
+          s.io.on("close", (reason) => events.push("manager close " + reason));
+          s.io.on("error", (err) => events.push("manager error " + err.message));
+          s.io.on("reconnect_attempt", (n) => events.push("reconnect_attempt " + n));
+          s.on("disconnect", (reason) => events.push("disconnect " + reason));
+          s.io.disconnect();
+          await sleep(1500);
+          return { events, connected: s.connected };
+        },
+        { FAST },
+        { timeout: 15000 },
+      );
+      // (socket.io-client leaves `socket.active` true here, though it will not reconnect; rtio
+      // makes it false. Not asserted.)
+      assert.deepEqual(r, { events: ["disconnect forced close", "manager close forced close"], connected: false });
+    });
+
     // ------------------------------------------------------------------------------------------
     // 9. The fields of connect_error errors.
 
