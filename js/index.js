@@ -523,8 +523,9 @@ export class Manager extends Emitter {
     });
   }
 
-  /** Reports a malformed packet that was dropped. */
+  /** Reports a malformed packet that was dropped: in the debug log, and as an `error`. */
   _bad(nsp, cause) {
+    this._e?.d?.("dropped a malformed packet", nsp, cause.message);
     this._err(new Error("rtio: dropped a malformed packet on namespace " + nsp + ": " + cause.message, { cause }));
   }
 

@@ -6,7 +6,7 @@ import { modesPage, startNodeServer } from "./modes-pages.mjs";
 // The debug switch: `localStorage.debug = "rtio:*"` (socket.io's convention) or the `debug`
 // option log frames and state changes through console.debug; nothing is logged otherwise.
 
-suite("debug", ({ test }) => {
+suite("debug", ({ test, server }) => {
   test("off by default; localStorage.debug or { debug: true } log frames and states; { debug: false } wins", async (page) => {
     const r = await page.run(async ({ url }) => {
       const logs = [];
@@ -61,8 +61,8 @@ suite("debug", ({ test }) => {
     }
   });
 
-  test("socket.io-client options without effect here are named once in the debug log", async (page) => {
-    const r = await page.run(async ({ url }) => {
+  test("socket.io-client options without effect here are named once in the debug log, and so are dropped packets", async (page) => {
+    const r = await page.run(async ({ url, node }) => {
       const logs = [];
       const original = console.debug;
       console.debug = (...args) => logs.push(args.join(" "));
@@ -73,15 +73,29 @@ suite("debug", ({ test }) => {
         quiet.disconnect();
         const none = logs.filter((l) => l.includes("no effect"));
         const loud = io(url, { ...opts, debug: true });
+        const errors = [];
+        loud.io.on("error", (err) => errors.push(err.message));
         await connected(loud);
         await loud.emitWithAck("echo", 1);
+        // The Node test server's `raw` hook: a server event under a reserved name.
+        if (node) loud.emit("raw", '2["disconnect","fake"]');
+        await loud.emitWithAck("echo", 2);
         loud.disconnect();
-        return { none, named: logs.filter((l) => l.includes("no effect")) };
+        return {
+          none,
+          named: logs.filter((l) => l.includes("no effect")),
+          dropped: logs.filter((l) => l.includes("dropped")),
+          errors,
+        };
       } finally {
         console.debug = original;
       }
-    });
+    }, { node: server == "node" });
     assert.deepEqual(r.none, [], "nothing without the debug switch");
+    if (server == "node") {
+      assert.deepEqual(r.dropped, ['rtio dropped a malformed packet / invalid event name "disconnect"'], "a packet under a reserved name, in the debug log");
+      assert.equal(r.errors.length, 1, "and as the Manager's error");
+    }
     assert.deepEqual(r.named, [
       "rtio option withCredentials has no effect",
       "rtio option extraHeaders has no effect",
