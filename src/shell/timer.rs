@@ -1,29 +1,29 @@
-//! A re-armable one-shot timer on `setTimeout`, with one closure for its whole life.
+//! A re-armable one-shot timer on gloo-timers' `Timeout` (`setTimeout`), calling the same
+//! function each time it fires.
 
-use wasm_bindgen::prelude::*;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo_timers::callback::Timeout;
 
 use crate::session::Millis;
 
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(handler: &JsValue, ms: f64) -> JsValue;
-    #[wasm_bindgen(js_name = clearTimeout)]
-    fn clear_timeout(id: &JsValue);
-}
+/// The longest delay `setTimeout` takes (a longer one would fire at once); a later deadline is
+/// met by firing early, finding nothing due, and arming again.
+const LONGEST: Millis = i32::MAX as Millis;
 
-/// A one-shot timer. Dropping it cancels the pending timeout and frees the closure.
+/// A one-shot timer. Dropping it cancels the pending timeout.
 #[must_use = "dropping a Timer cancels it"]
 pub(crate) struct Timer {
-    callback: Closure<dyn FnMut()>,
-    pending: Option<(JsValue, Millis)>,
+    callback: Rc<RefCell<dyn FnMut()>>,
+    pending: Option<(Timeout, Millis)>,
 }
 
 impl Timer {
     /// A disarmed timer that calls `f` when it fires.
     pub fn new(f: impl FnMut() + 'static) -> Timer {
         Timer {
-            callback: Closure::new(f),
+            callback: Rc::new(RefCell::new(f)),
             pending: None,
         }
     }
@@ -36,25 +36,25 @@ impl Timer {
     /// Fires at `at` (clock time), replacing any earlier arming.
     pub fn arm(&mut self, at: Millis, now: Millis) {
         self.disarm();
-        let id = set_timeout(self.callback.as_ref(), at.saturating_sub(now) as f64);
-        self.pending = Some((id, at));
+        let callback = Rc::clone(&self.callback);
+        let delay = at.saturating_sub(now).min(LONGEST) as u32;
+        let timeout = Timeout::new(delay, move || {
+            // A timer armed again from its own callback is a new Timeout: no re-entry here.
+            if let Ok(mut f) = callback.try_borrow_mut() {
+                f();
+            }
+        });
+        self.pending = Some((timeout, at));
     }
 
-    /// Cancels the pending timeout, if any.
+    /// Cancels the pending timeout, if any (dropping a `Timeout` clears it).
     pub fn disarm(&mut self) {
-        if let Some((id, _)) = self.pending.take() {
-            clear_timeout(&id);
-        }
-    }
-
-    /// Notes that the timeout fired (so no `clearTimeout` is needed).
-    pub fn fired(&mut self) {
         self.pending = None;
     }
-}
 
-impl Drop for Timer {
-    fn drop(&mut self) {
-        self.disarm();
+    /// Notes that the timeout fired. Its `Timeout` goes: clearing a fired timeout does nothing,
+    /// and wasm-bindgen frees a closure dropped while it runs once it returns.
+    pub fn fired(&mut self) {
+        self.pending = None;
     }
 }
