@@ -706,25 +706,19 @@ suite("hostile server", ({ test }) => {
       bin: !!v && Object.prototype.hasOwnProperty.call(v, "__proto__") && v["__proto__"].bin instanceof ArrayBuffer,
     }));
   };
-  onGo("proto-event", {
-    post: protoShape,
-    arg: { expected: PROTO_TEXT },
-    check: (r) => {
-      assert.equal(r.clearError, false, show(r));
-      assert.deepEqual(r.post, [{ json: "same", ownProto: true, plainProto: true, nestedOwnProto: true, bin: false }], show(r));
-      assert.ok(r.usable.ok);
-    },
-  });
-  onGo("ack-proto", {
-    ack: "promise",
-    post: protoShape,
-    arg: { expected: PROTO_TEXT },
-    check: (r) => {
-      assert.equal(r.clearError, false, show(r));
-      assert.deepEqual(r.post, [{ json: "same", ownProto: true, plainProto: true, nestedOwnProto: true, bin: false }], show(r));
-      assert.ok(r.usable.ok);
-    },
-  });
+  // The same payload as an event and as an ack's answer.
+  for (const [name, extra] of [["proto-event", {}], ["ack-proto", { ack: "promise" }]]) {
+    onGo(name, {
+      ...extra,
+      post: protoShape,
+      arg: { expected: PROTO_TEXT },
+      check: (r) => {
+        assert.equal(r.clearError, false, show(r));
+        assert.deepEqual(r.post, [{ json: "same", ownProto: true, plainProto: true, nestedOwnProto: true, bin: false }], show(r));
+        assert.ok(r.usable.ok);
+      },
+    });
+  }
   onGo("proto-event-binary", {
     post: protoShape,
     arg: {
