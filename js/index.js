@@ -1,237 +1,44 @@
 // rtio: Socket.IO v5 client whose protocol engine runs in WebAssembly.
-// This entry mirrors socket.io-client 4.8's public API; the wasm owns the Engine.IO
-// handshake and heartbeat, packet headers, namespace state, ack ids and timeouts, and the
-// pre-connect buffer. JS only holds the WebSocket and one timer for it (the `Engine`
-// class), (de)serialises payloads with the browser's JSON and dispatches to listeners.
-import { Client, Emitter, debug, loadWasm, rm } from "./emitter.js";
+// This entry mirrors socket.io-client 4.8's public API over the wasm's `Connection`
+// (src/front/js.rs): the wasm holds the WebSocket, the timer and the page's listeners and owns
+// the Engine.IO handshake and heartbeat, packet headers, namespace state, ack ids and timeouts,
+// and the pre-connect buffer. JS (de)serialises payloads with the browser's JSON and dispatches
+// to listeners. Importing it defines things and does nothing else: the wasm loads with the
+// first connection (or `init()`).
+import { Client, Emitter, debug, rm } from "./emitter.js";
 import { Room } from "./rooms.js";
+import { TRAPPED, wasmLoader } from "./bridge.js";
+import { createModule } from "./generated/rtio.js";
 
-// ---- the wasm's imports and exports (the tables are in src/front/js.rs) ----
-
-const enc = new TextEncoder();
-const dec = new TextDecoder();
-/** JS values the wasm holds, by ref (0 is `undefined`); released slots are reused. */
-const R = [undefined];
-const FREE = [];
-/** Output handlers of the open connections, by handle. */
-const H = [];
-/** The wasm's exports, and a view of its memory (renewed when the memory grows). */
-let W, M;
-
-const ref = (x) => {
-  if (x === undefined) return 0;
-  const i = FREE.length ? FREE.pop() : R.length;
-  R[i] = x;
-  return i;
-};
-const take = (i) => {
-  const x = R[i];
-  if (i) (R[i] = undefined), FREE.push(i);
-  return x;
-};
-const mem = () => (M.byteLength ? M : (M = new Uint8Array(W.memory.buffer)));
-
-/** The UTF-8 string of `n` bytes at `p` in the wasm's memory (ASCII ones, all short, without TextDecoder). */
-function str(p, n) {
-  const m = mem();
-  let s = "";
-  for (let i = 0; i < n; i++) {
-    if (m[p + i] > 127) return dec.decode(m.subarray(p, p + n));
-    s += String.fromCharCode(m[p + i]);
-  }
-  return s;
-}
+/** The wasm (rtio.wasm beside this module: bundlers follow this URL), loaded on first use. */
+const wasm = wasmLoader(new URL("rtio.wasm", import.meta.url), createModule);
 
 /**
- * Writes the first `n` characters of `s` as UTF-8 into the wasm buffer that `alloc(size)` makes;
- * returns the byte length. The wasm trusts this to be well-formed UTF-8: ASCII bytes, or what
- * `encodeInto` writes (which replaces lone surrogates), nothing else.
+ * Loads the wasm now rather than at the first connection (optional: `io()` loads it when
+ * needed). `source`: where from (a URL, a Response, the bytes or a compiled
+ * WebAssembly.Module); by default the rtio.wasm beside this module.
+ * @returns {Promise<void>}
  */
-function put(s, alloc, n = s.length) {
-  let p = alloc(n),
-    m = mem(),
-    i = 0;
-  for (; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 127) break;
-    m[p + i] = c;
-  }
-  if (i < n) {
-    p = alloc(n * 3);
-    i = enc.encodeInto(n < s.length ? s.slice(0, n) : s, mem().subarray(p, p + n * 3)).written;
-  }
-  return i;
-}
+export const init = (source) => wasm.init(source);
 
-/** Runs command `op` of connection `h` (see the table in src/front/js.rs). */
-const cmd = (h, op, nsp, text, data, bins, num = 0) =>
-  W.c(h, op, nsp, text ? put(text, W.b) : 0, ref(data), ref(bins), bins ? bins.length : 0, num);
+/**
+ * Instantiates the wasm synchronously from its bytes (or a compiled WebAssembly.Module): for
+ * workers, Node and tests, where there is nothing to fetch it from.
+ */
+export const initSync = (bytes) => wasm.initSync(bytes);
 
-const imports = {
-  r: {
-    // The handler call: reports, never throws into the wasm.
-    o(h, kind, nsp, sp, sn, v, at, id, bins) {
-      try {
-        H[h](kind, nsp, sn ? str(sp, sn) : undefined, take(v), at, id < 0 ? undefined : id, take(bins));
-      } catch (e) {
-        reportError(e);
-      }
-    },
-    d: take,
-    k: (r) => ref(R[r]),
-    p(list, x) {
-      x = take(x);
-      list ? R[list].push(x) : (list = ref([x]));
-      return list;
-    },
-    // Read at each call, so a clock installed after the import (fake timers) is followed.
-    n: () => Date.now(),
-    // Member `key` of the JSON object at offset `at` of string `r` (handshakes, CONNECT replies).
-    j(r, at, kp, kn) {
-      let v;
-      try {
-        v = JSON.parse(R[r].slice(at))[str(kp, kn)];
-      } catch {}
-      return typeof v == "string" ? -2 - put(v, W.a) : Number.isInteger(v) && v >= 0 ? v : -1;
-    },
-  },
-};
-
-// Top-level await: importing this module is enough, users never call an init function. The
-// wasm sits beside this module (bundlers follow this URL).
-W = (await loadWasm(new URL("rtio.wasm", import.meta.url), imports)).instance.exports;
-M = new Uint8Array(W.memory.buffer);
+/** Calls `f`, reporting what it throws instead of letting it into the wasm. */
+const guard = (f) =>
+  function (...args) {
+    try {
+      f(...args);
+    } catch (e) {
+      reportError(e);
+    }
+  };
 
 /** The timer functions at import, for `useNativeTimers` (others read the global ones at each call, so fake timers installed later are followed). */
 const NATIVE_TIMERS = [setTimeout, clearTimeout];
-
-/** Reports a page signal to every open connection: op 14 (network; num 1 online) or 15 (visible). */
-const each = (op, num) => H.forEach((f, h) => f && W.c(h, op, 0, 0, 0, 0, 0, num));
-// One listener each for the whole page, whatever the number of connections.
-if (globalThis.addEventListener) {
-  addEventListener("online", () => each(14, 1));
-  addEventListener("offline", () => each(14, 0));
-}
-if (globalThis.document) document.addEventListener("visibilitychange", () => document.hidden || each(15));
-
-/**
- * One Engine.IO connection: the session in the wasm (a handle and the commands of `cmd`, see
- * the tables in src/front/js.rs) and the WebSocket and timer it asks for, owned here and
- * released by `free()`. Payloads stay JS strings: the wasm reads headers only. Exceptions
- * thrown by the handler are reported, not propagated.
- */
-class Engine {
-  /**
-   * `url()` gives the URL of each new WebSocket (the options may change between attempts); `o`
-   * holds the Manager's options, see export `o` in src/front/js.rs for their order.
-   */
-  constructor(url, handler, o, tunables) {
-    this.url = url;
-    /** The debug log (see {@link debug}), or undefined: every use is `d?.(...)`, whose arguments are not evaluated when it is off. */
-    this.d = debug(o.debug);
-    /** Namespace names by index. */
-    this.names = [];
-    this.h = W.o(o.retries, o.maxBuffer ?? 1e3, Math.random() * 2 ** 53);
-    this.tm = o.useNativeTimers && NATIVE_TIMERS;
-    this.tune(tunables);
-    H[this.h] = (k, n, s, v, at, id, bins) =>
-      k < 16 ? handler(k, this.names[n], s, v, at, id, bins) : this.io(k, s, v, at, id, bins);
-  }
-  /** Sets the reconnection tunables and the connect timeout from options `o`. */
-  tune(o) {
-    W.t(
-      this.h,
-      o.reconnection === false ? -1 : o.reconnectionAttempts ?? 1 / 0,
-      o.reconnectionDelay ?? 1e3,
-      o.reconnectionDelayMax ?? 5e3,
-      o.randomizationFactor ?? 0.5,
-      o.timeout ?? 2e4,
-    );
-  }
-  /** Carries out a request of the wasm: 16 open the socket, 17 close it, 18 send, 19 arm the timer. */
-  io(k, s, v, at, id, bins) {
-    const ws = this.ws;
-    if (k == 19) {
-      const [set, clear] = this.tm || [setTimeout, clearTimeout];
-      clear(this.t);
-      if (id !== undefined) this.t = set(() => this.c(9), id);
-    } else if (k == 18) {
-      if (ws)
-        try {
-          ws.send((s = v === undefined ? s : s + v.slice(at)));
-          this.d?.("send", s, ...(bins || []));
-          if (bins) for (const x of bins) ws.send(x);
-        } catch {
-          this.c(8, 1);
-        }
-    } else {
-      this.drop();
-      if (k == 16)
-        try {
-          const w = (this.ws = new WebSocket(this.url()));
-          w.binaryType = "arraybuffer";
-          w.onopen = () => this.c(6);
-          w.onmessage = ({ data: f }) => {
-            this.d?.("receive", f);
-            if (typeof f != "string") this.c(11, 0, "", f);
-            // Long frames: the wasm reads the header from the start, or asks for more of it.
-            else if (this.f(f, 64) == 1) this.f(f, 4096);
-          };
-          w.onclose = () => this.c(8, 0);
-          w.onerror = (ev) => {
-            this.ev = ev;
-            this.c(8, 1);
-          };
-        } catch {
-          this.c(8, 1);
-        }
-    }
-  }
-  /** Reports what the socket or the timer did (ops 6-9, 11); a closed or failed socket is dropped first. */
-  c(op, num, text = "", data, bins) {
-    if (op == 8) this.drop();
-    return cmd(this.h, op, 0, text, data, bins, num);
-  }
-  /**
-   * Reports text frame `f` (op 7): its first 64 characters, marked as a start when it is longer;
-   * asked again, its first 4,096 as if they were all of it. The wasm reads headers from them,
-   * payloads and JSON members from the frame itself, so no frame is ever copied into its
-   * memory whole: a huge or garbage frame costs the wasm nothing.
-   */
-  f(f, n) {
-    return W.c(this.h, 7, 0, put(f, W.b, Math.min(n, f.length)), ref(f), 0, 0, +(n == 64 && f.length > n));
-  }
-  /** Removes the socket's listeners and closes it. */
-  drop() {
-    const ws = this.ws;
-    if (ws) {
-      this.ws = ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
-      ws.close();
-    }
-  }
-  /** The index of namespace `nsp` in the wasm. */
-  n(nsp) {
-    let i = this.names.indexOf(nsp);
-    if (i < 0) this.names[(i = cmd(this.h, 12, 0, nsp))] = nsp;
-    return i;
-  }
-  /**
-   * Runs command `op` (0 connect, 1 disconnect, 2 emit, 3 ack, 4 close, 10 idle?, 13 auth,
-   * 17 read and 18 clear the send buffer) on namespace `nsp`; see the table
-   * in src/front/js.rs.
-   */
-  x(op, nsp, text, num, data, bins) {
-    return cmd(this.h, op, nsp ? this.n(nsp) : 0, text, data, bins, num);
-  }
-  free() {
-    this.drop();
-    (this.tm ? this.tm[1] : clearTimeout)(this.t);
-    cmd(this.h, 5, 0, "");
-    H[this.h] = undefined;
-    // Handles are reused: a freed wrapper must not reach the next connection.
-    this.h = -1;
-  }
-}
 
 /** Socket.IO protocol revision spoken by this client. */
 export const protocol = 5;
@@ -241,12 +48,6 @@ const RESERVED = ["connect", "connect_error", "disconnect", "disconnecting", "ne
 /** The most arguments a received event may have; more is refused as malformed. */
 const MAX_ARGS = 1e4;
 
-// Event kinds passed by the engine to its handler (kind, nsp, s, v, at, id, bins); 5 is
-// ACK_ERROR (s = "timeout" | "disconnected"), 7 ENGINE_CLOSE (s = reason), 8-11 the Manager's
-// reconnection events (MANAGER_EVENTS) and 12 AUTH_REQUEST.
-const CONNECT = 0, DISCONNECT = 1, EVENT = 2, ACK = 3, CONNECT_ERROR = 4, ENGINE_OPEN = 6, AUTH = 12;
-const MANAGER_EVENTS = ["reconnect_attempt", "reconnect", "reconnect_error", "reconnect_failed"];
-const NSP_EVENTS = ["connect", "disconnect", , , "connect_error"];
 
 const isBin = (v) => v instanceof ArrayBuffer || ArrayBuffer.isView(v);
 /** What is sent as a binary attachment: what `isBin` accepts, and a `Blob` (a `File`), which the WebSocket sends as binary in order with the rest. */
@@ -333,7 +134,7 @@ const TUNABLES = { reconnection: true, reconnectionAttempts: 1 / 0, reconnection
  * An Error as engine.io-client reports a failed transport: `type` "TransportError", the
  * WebSocket's error event as `description`, no `context`.
  */
-const transportError = (e) => Object.assign(new Error("websocket error"), { type: "TransportError", description: e?.ev, context: undefined });
+const transportError = (e) => Object.assign(new Error("websocket error"), { type: "TransportError", description: e?.c.lastError(), context: undefined });
 
 /**
  * One connection to a server (one WebSocket), shared by the {@link Socket}s of its namespaces.
@@ -372,7 +173,7 @@ export class Manager extends Emitter {
      */
     this.engine = Object.assign(new Emitter(), {
       transport: { name: "websocket" },
-      close: () => (this._e?.c(8, 2), this.engine),
+      close: () => (this._e && this._use((e) => e.c.dropTransport()), this.engine),
     });
     const d = debug(opts.debug);
     for (const k of IGNORED) if (k in opts) d?.("option " + k + " has no effect");
@@ -400,18 +201,14 @@ export class Manager extends Emitter {
         const bad = (err) => {
           this.off("open", ok);
           const e = this._e;
-          if (e) {
-            this._e = null;
-            for (const n in this.nsps) this.nsps[n]._act = false;
-            e._closed = 1;
-            e.x(4);
-            queueMicrotask(() => e.free());
-          }
+          this._e = null;
+          for (const n in this.nsps) this.nsps[n]._act = false;
+          if (e) this._end(e);
           fn(err);
         };
         this.once("open", ok).once("error", bad);
       }
-      this._eng().x(19);
+      this._use((e) => e.c.open());
     }
     return this;
   }
@@ -428,12 +225,7 @@ export class Manager extends Emitter {
     this._e = null;
     this._up = false;
     for (const n in this.nsps) this.nsps[n]._leave("forced close");
-    if (e) {
-      e._closed = 1;
-      e.x(4);
-      // Deferred: close() may run inside an engine callback, where the engine must not be freed.
-      queueMicrotask(() => e.free());
-    }
+    if (e) this._end(e);
     return this;
   }
 
@@ -442,19 +234,64 @@ export class Manager extends Emitter {
     return this.close();
   }
 
-  /** The wasm engine, created on first use. */
-  _eng() {
-    if (!this._e) {
-      const e = (this._e = new Engine(
-        () => target(this.uri, this.opts).url,
-        (k, nsp, s, v, at, id, bins) => this._on(e, k, nsp, s, v, at, id, bins),
-        this.opts,
-        this._t,
-      ));
-      e._acks = new Map();
-      this._fail = null;
+  /**
+   * Runs `fn(e)` on the connection, `e.c` being the wasm's Connection: at once when the wasm is
+   * ready, else once it is (calls wait in order). The connection is made on first use, and
+   * again after the last one was freed (see {@link Manager#_idle}).
+   */
+  _use(fn) {
+    wasm.use(
+      (glue) => {
+        if (this._e?.g !== glue) this._e = null;
+        fn(this._e || this._connect(glue));
+      },
+      (err) => this._lost(err),
+    );
+  }
+
+  /** A new connection of `glue`'s wasm, with its ack callbacks and namespace indices. */
+  _connect(glue) {
+    const d = debug(this.opts.debug);
+    const e = (this._e = { g: glue, acks: new Map(), ns: {}, d });
+    this._fail = null;
+    // Reported to the Manager only while it is its connection (see _lifecycle).
+    e.c = new glue.Connection(
+      { ...this.opts, ...this._t, debug: !!d, timers: this.opts.useNativeTimers ? NATIVE_TIMERS : undefined },
+      {
+        _url: () => target(this.uri, this.opts).url,
+        _lifecycle: guard((name, detail) => this._lifecycle(e, name, detail)),
+        _log: (sent, frame) => d?.(sent ? "send" : "receive", frame),
+      },
+    );
+    return e;
+  }
+
+  /** Closes connection `e` and frees it once the current call returns (it may be inside one of its callbacks). */
+  _end(e) {
+    e.closed = 1;
+    e.c.close();
+    queueMicrotask(() => e.c.free());
+  }
+
+  /**
+   * The wasm failed to load, or trapped: every Socket that is connected or trying to be gets
+   * `err` (a `disconnect` or a `connect_error`), the Manager an `error`. A trapped module is
+   * replaced at the next attempt, which reconnection makes as it would after a lost network.
+   */
+  _lost(err) {
+    const e = this._e;
+    this._e = null;
+    this._up = false;
+    if (e) e.closed = 1;
+    this._err(err);
+    for (const n in this.nsps) {
+      const s = this.nsps[n];
+      if (s.connected) s._onDisconnect(null, "transport error", err);
+      else if (s._act) {
+        s._act = false;
+        s.emitReserved("connect_error", err);
+      }
     }
-    return this._e;
   }
 
   /**
@@ -471,36 +308,34 @@ export class Manager extends Emitter {
   }
 
   /**
-   * Engine handler. A listener that throws is reported by the engine (reportError), which
-   * then goes on delivering. Events raised by a call made from a listener are delivered
-   * after that listener returns.
+   * A lifecycle event of connection `e`, named as the Manager's events are: `open`, `close`,
+   * `reconnect_attempt`, `reconnect`, `reconnect_error`, `reconnect_failed`. A listener that
+   * throws is reported (reportError), and delivery goes on. Events raised by a call made from a
+   * listener are delivered after that listener returns.
    */
-  _on(e, kind, nsp, s, v, at, id, bins) {
-    if (kind < ENGINE_OPEN || kind == AUTH) {
-      const socket = this.nsps[nsp];
-      if (socket) socket._on(e, kind, s, v, at, id, bins);
-    } else if (e._closed) {
+  _lifecycle(e, name, detail) {
+    if (e.closed) {
       // Closed by close() or when unused: its end is told as socket.io-client tells it.
-      if (kind == 7) this.engine.emitReserved("close", "forced close"), this.emitReserved("close", "forced close");
+      if (name == "close") this.engine.emitReserved("close", "forced close"), this.emitReserved("close", "forced close");
     } else if (e === this._e) {
-      e.d?.(kind > 7 ? MANAGER_EVENTS[kind - 8] : kind == ENGINE_OPEN ? "open" : "close", s || id);
-      if (kind > 7) {
-        if (kind == 8) this._fail = null;
-        if (kind == 11) for (const n in this.nsps) this.nsps[n]._act = false;
-        this.emitReserved(MANAGER_EVENTS[kind - 8], kind == 10 ? this._fail || new Error(s) : id);
-        return kind == 11 && this._idle();
+      e.d?.(name, detail);
+      if (name[0] == "r") {
+        if (name == "reconnect_attempt") this._fail = null;
+        if (name == "reconnect_failed") for (const n in this.nsps) this.nsps[n]._act = false;
+        this.emitReserved(name, name == "reconnect_error" ? this._fail || new Error(detail) : detail);
+        return name == "reconnect_failed" && this._idle();
       }
       const was = this._up;
-      this._up = kind == ENGINE_OPEN;
+      this._up = name == "open";
       if (this._up) {
         this._fail = null;
-        this.engine.id = s;
+        this.engine.id = detail;
       } else if (!was) {
         // An attempt that failed before the connection opened: `error`, no `close`.
-        return this._failure(e, s);
-      } else if (s == "transport error") this.emitReserved("error", transportError(e));
-      this.engine.emitReserved(this._up ? "open" : "close", s);
-      this.emitReserved(this._up ? "open" : "close", s);
+        return this._failure(e, detail);
+      } else if (detail == "transport error") this.emitReserved("error", transportError(e));
+      this.engine.emitReserved(name, detail);
+      this.emitReserved(name, detail);
     }
   }
 
@@ -513,12 +348,10 @@ export class Manager extends Emitter {
   _idle() {
     queueMicrotask(() => {
       const e = this._e;
-      if (e && !Object.values(this.nsps).some((s) => s._act || s.connected) && e.x(10) == 1) {
+      if (e && !e.closed && !Object.values(this.nsps).some((s) => s._act || s.connected) && e.c.isIdle()) {
         this._e = null;
         this._up = false;
-        e._closed = 1;
-        e.x(4);
-        e.free();
+        this._end(e);
       }
     });
   }
@@ -540,7 +373,7 @@ for (const k in TUNABLES)
     const t = this._t;
     if (!arguments.length) return t[k];
     t[k] = k == "reconnection" ? !!v : v;
-    this._e?.tune(t);
+    this._e?.c.tune(t);
     return this;
   };
 Manager.prototype.emit = Emitter.prototype.emitReserved;
@@ -595,9 +428,28 @@ export class Socket extends Client {
   connect() {
     if (!this.connected && !this._act) {
       this._act = true;
-      this.io._eng().x(0, this.nsp, "", 1);
+      this.io._use((e) => this._act && e.c.connect(this._ns(e)));
     }
     return this;
+  }
+
+  /** The index of this namespace on connection `e`, which reports its events to this socket. */
+  _ns(e) {
+    let i = e.ns[this.nsp];
+    if (i === undefined) {
+      const on = (f) => guard((...a) => !e.closed && f.apply(this, [e, ...a]));
+      i = e.ns[this.nsp] = e.c.namespace(this.nsp, {
+        _connected: on(this._onConnect),
+        _disconnected: on(this._onDisconnect),
+        _event: on(this._onEvent),
+        _ack: on(this._onAck),
+        _ackFailed: on(this._onAckFailed),
+        _refused: on(this._onRefused),
+        _failed: on(this._onFailed),
+        _authRequest: on(this._auth),
+      });
+    }
+    return i;
   }
 
   /**
@@ -605,14 +457,12 @@ export class Socket extends Client {
    * arguments as placeholders). Assign `[]` to drop them (their acknowledgements fail).
    */
   get sendBuffer() {
-    const out = [],
-      e = this.io._e;
-    for (let i = 0, r; e && (r = e.x(17, this.nsp, "", i++)) > 0; ) out.push(JSON.parse(take(r)));
-    return out;
+    const e = this.io._e;
+    return e && !e.closed ? e.c.buffered(this._ns(e)).map((p) => JSON.parse(p)) : [];
   }
 
   set sendBuffer(v) {
-    if (!v.length && this.io._e) this.io._e.x(18, this.nsp);
+    if (!v.length) this.io._use((e) => e.c.clearBuffer(this._ns(e)));
   }
 
   /** Alias of {@link Socket#connect}. */
@@ -634,9 +484,9 @@ export class Socket extends Client {
     if (this._act || this.connected) {
       this._act = false;
       const e = this.io._e;
-      if (e) e.x(1, this.nsp);
-      // Called from a listener, the engine's DISCONNECT comes later: report it now, as socket.io-client does.
-      this._on(e, DISCONNECT, reason);
+      if (e && !e.closed) e.c.disconnect(this._ns(e));
+      // Called from a listener, the connection's own report comes later: report it now, as socket.io-client does.
+      this._onDisconnect(e, reason);
       this.io._idle();
     }
     return this;
@@ -665,17 +515,22 @@ export class Socket extends Client {
     if (f.volatile && !this.connected) {
       if (fn && t > 0) setTimeout(() => fn.call(this, new Error("operation has timed out")), t);
     } else {
-      const e = this.io._eng();
       const bins = [];
-      // Attachments only when there are any (an ArrayBuffer is never falsy).
-      const id = e.x(2, this.nsp, "", t, encode(args, bins), bins[0] && bins);
-      if (id == -2) {
-        // The buffer is full: this packet is refused (the buffer keeps the older ones).
-        const err = new Error("rtio: send buffer is full while disconnected");
-        err.data = args;
-        if (fn && (fn.withError || t > 0)) fn.call(this, err);
-        this.io._err(err);
-      } else if (fn) e._acks.set(id + this.nsp, [fn, fn.withError || t > 0]);
+      const payload = encode(args, bins);
+      this.io._use((e) => {
+        let id;
+        try {
+          // Attachments only when there are any (an ArrayBuffer is never falsy).
+          id = e.c.emit(this._ns(e), payload, bins[0] && bins, t < 0 ? undefined : t);
+        } catch (err) {
+          if (err instanceof WebAssembly.RuntimeError) throw err;
+          // The buffer is full: this packet is refused (the buffer keeps the older ones).
+          err.data = args;
+          if (fn && (fn.withError || t > 0)) fn.call(this, err);
+          return this.io._err(err);
+        }
+        if (fn) e.acks.set(id + this.nsp, [fn, fn.withError || t > 0]);
+      });
     }
     if (this._out.length) for (const l of this._out.slice()) l.apply(this, args);
     return this;
@@ -727,79 +582,118 @@ export class Socket extends Client {
     return r;
   }
 
-  /** Handles one engine event for this namespace (see the handler table in src/front/js.rs). */
-  _on(e, kind, a, v, at, b, c) {
-    if (kind == AUTH) return this._auth(e);
-    // disconnect() reports the disconnection itself; drop what the engine had queued behind it.
-    if ((kind == DISCONNECT || kind == EVENT) && !this.connected) return;
-    // Disconnected by the user while the CONNECT was on its way.
-    if (kind == CONNECT && !this._act) return e.x(1, this.nsp);
-    let d;
-    if (kind >= EVENT && kind <= CONNECT_ERROR) {
-      try {
-        // A connection that failed before the namespace connected has a message, no payload.
-        d = v === undefined ? this.io._failure(e, a) : decode(v, at, c);
-        if (kind == ACK && !Array.isArray(d)) throw new Error("not an array");
-        // As socket.io-client's parser: an event name is a string that no lifecycle event
-        // has (a server must not fake a `disconnect`), or a number.
-        if (kind == EVENT && !(Array.isArray(d) && (typeof d[0] == "number" || (typeof d[0] == "string" && !RESERVED.includes(d[0])))))
-          throw new Error(Array.isArray(d) && d.length ? "invalid event name " + JSON.stringify(d[0]) : "not an event");
-        // More than a listener call can take (and than any application sends).
-        if (d.length > MAX_ARGS) throw new Error("more than " + MAX_ARGS + " arguments");
-      } catch (err) {
-        // A malformed answer settles its ack: the caller learns of it now, not at a timeout.
-        return kind == ACK ? this._settle(e, b, Error("rtio: the server's acknowledgement was malformed", { cause: err })) : this.io._bad(this.nsp, err);
-      }
+  /**
+   * Parses a payload of connection `e` (`v` from UTF-16 offset `at`, with attachments `bins`);
+   * what is malformed is reported (see {@link Manager#_bad}) and gives undefined.
+   */
+  _parse(v, at, bins, check) {
+    try {
+      const d = decode(v, at, bins);
+      check?.(d);
+      return d;
+    } catch (err) {
+      this.io._bad(this.nsp, err);
     }
-    if (kind < EVENT || kind == CONNECT_ERROR) e?.d?.(NSP_EVENTS[kind], this.nsp, a);
-    if (kind == CONNECT) {
-      // With connection-state recovery, the reply has the session's private id: the next
-      // CONNECTs carry it, with the offset of the last event.
-      // (The wasm read the socket id with JSON.parse already: this parse succeeds.)
-      const pid = JSON.parse(v.slice(at)).pid;
-      this.recovered = !!pid && pid === this._pid;
-      this._pid = pid;
-      this.id = a;
-      this.connected = true;
-      // Rooms are joined again before the listeners run, unless the server kept them.
-      if (this._rooms)
-        for (const r of this._rooms.values()) if (r._me) this.recovered ? r._ok() : r._join(1).catch(() => {});
-      this.emitReserved("connect");
-    } else if (kind == DISCONNECT) {
-      this.connected = false;
-      // Still active while the Manager reconnects: after a loss, not an "io ..." disconnect
-      // nor a disconnect() (which made it inactive first).
-      this._act &&= this.io._t.reconnection && a[0] != "i";
-      this.id = undefined;
-      if (this._rooms) for (const r of this._rooms.values()) r.joined = false;
-      this.emitReserved("disconnect", a);
-      this.io._idle();
-    } else if (kind == EVENT) {
-      // The server appends the offset to the events it keeps for recovery (those without an
-      // ack); like socket.io-client, listeners see it too.
-      if (this._pid && b == null && d.length > 1 && typeof d[d.length - 1] == "string") this._lo = d[d.length - 1];
-      if (b != null) d.push(this._ack(e, b));
-      // The rooms convention's own events go to their room (ROOMS.md), not to listeners.
-      // (Without the recovery offset, which only the session needs.)
-      if (d[0] == "rtio:room" || d[0] == "rtio:presence") {
-        if (this._pid && b == null && typeof d[d.length - 1] == "string") d.pop();
-        return this._rooms?.get(d[1])?._in(d);
-      }
-      for (const l of this._any.slice()) if (this.connected) l.apply(this, d);
-      // A catch-all listener may have disconnected the socket: then nothing more is delivered.
-      if (this.connected) this.emitReserved(...d);
-    } else if (kind == CONNECT_ERROR) {
-      let err = d;
-      if (v !== undefined) {
-        const m = d?.message ?? d;
-        err = new Error(typeof m == "string" ? m : "rtio: the server refused the namespace");
-        err.data = d?.data;
-      }
-      // A failed transport is retried; a refusal by the server is final.
-      this._act = this.io._t.reconnection && v === undefined;
-      this.emitReserved("connect_error", err);
-      this.io._idle();
-    } else this._settle(e, b, kind == ACK ? d : Error(a == "timeout" ? "operation has timed out" : "socket has been disconnected"));
+  }
+
+  /** Connected with id `sid`; the CONNECT payload is `v` from `at`. */
+  _onConnect(e, sid, v, at) {
+    // Disconnected by the user while the CONNECT was on its way.
+    if (!this._act) return e.c.disconnect(this._ns(e));
+    e.d?.("connect", this.nsp, sid);
+    // With connection-state recovery, the reply has the session's private id: the next
+    // CONNECTs carry it, with the offset of the last event.
+    // (The wasm read the socket id with JSON.parse already: this parse succeeds.)
+    const pid = JSON.parse(v.slice(at)).pid;
+    this.recovered = !!pid && pid === this._pid;
+    this._pid = pid;
+    this.id = sid;
+    this.connected = true;
+    // Rooms are joined again before the listeners run, unless the server kept them.
+    if (this._rooms)
+      for (const r of this._rooms.values()) if (r._me) this.recovered ? r._ok() : r._join(1).catch(() => {});
+    this.emitReserved("connect");
+  }
+
+  /** Disconnected for `reason` (`e` null when the wasm trapped: `cause` says how). */
+  _onDisconnect(e, reason, cause) {
+    // disconnect() reports the disconnection itself; drop what the connection had queued behind it.
+    if (!this.connected) return;
+    e?.d?.("disconnect", this.nsp, reason);
+    this.connected = false;
+    // Still active while the Manager reconnects: after a loss, not an "io ..." disconnect
+    // nor a disconnect() (which made it inactive first).
+    this._act &&= this.io._t.reconnection && reason[0] != "i";
+    this.id = undefined;
+    if (this._rooms) for (const r of this._rooms.values()) r.joined = false;
+    this.emitReserved("disconnect", reason, cause);
+    this.io._idle();
+  }
+
+  /** An event `[name, ...args]`: `v` from `at`, `id` the ack id if one is asked for. */
+  _onEvent(e, v, at, id, bins) {
+    if (!this.connected) return;
+    // As socket.io-client's parser: an event name is a string that no lifecycle event
+    // has (a server must not fake a `disconnect`), or a number; and no more arguments than a
+    // listener call can take (and than any application sends).
+    const d = this._parse(v, at, bins, (d) => {
+      if (!(Array.isArray(d) && (typeof d[0] == "number" || (typeof d[0] == "string" && !RESERVED.includes(d[0])))))
+        throw new Error(Array.isArray(d) && d.length ? "invalid event name " + JSON.stringify(d[0]) : "not an event");
+      if (d.length > MAX_ARGS) throw new Error("more than " + MAX_ARGS + " arguments");
+    });
+    if (!d) return;
+    // The server appends the offset to the events it keeps for recovery (those without an
+    // ack); like socket.io-client, listeners see it too.
+    if (this._pid && id == null && d.length > 1 && typeof d[d.length - 1] == "string") this._lo = d[d.length - 1];
+    if (id != null) d.push(this._ack(e, id));
+    // The rooms convention's own events go to their room (ROOMS.md), not to listeners.
+    // (Without the recovery offset, which only the session needs.)
+    if (d[0] == "rtio:room" || d[0] == "rtio:presence") {
+      if (this._pid && id == null && typeof d[d.length - 1] == "string") d.pop();
+      return this._rooms?.get(d[1])?._in(d);
+    }
+    for (const l of this._any.slice()) if (this.connected) l.apply(this, d);
+    // A catch-all listener may have disconnected the socket: then nothing more is delivered.
+    if (this.connected) this.emitReserved(...d);
+  }
+
+  /** The server's answer to ack `id`: an args array, `v` from `at`. */
+  _onAck(e, id, v, at, bins) {
+    let d;
+    try {
+      d = decode(v, at, bins);
+      if (!Array.isArray(d)) throw new Error("not an array");
+    } catch (err) {
+      // A malformed answer settles its ack: the caller learns of it now, not at a timeout.
+      d = Error("rtio: the server's acknowledgement was malformed", { cause: err });
+    }
+    this._settle(e, id, d);
+  }
+
+  /** The ack `id` will never come (`"timeout"` or `"disconnected"`). */
+  _onAckFailed(e, id, reason) {
+    this._settle(e, id, Error(reason == "timeout" ? "operation has timed out" : "socket has been disconnected"));
+  }
+
+  /** The server refused the namespace with error data `v` from `at`: final. */
+  _onRefused(e, v, at) {
+    const d = this._parse(v, at);
+    if (d === undefined) return;
+    e.d?.("connect_error", this.nsp);
+    const m = d?.message ?? d;
+    const err = new Error(typeof m == "string" ? m : "rtio: the server refused the namespace");
+    err.data = d?.data;
+    this._act = false;
+    this.emitReserved("connect_error", err);
+    this.io._idle();
+  }
+
+  /** The connection failed before the namespace connected (`reason`): retried with reconnection. */
+  _onFailed(e, reason) {
+    e.d?.("connect_error", this.nsp, reason);
+    this._act = this.io._t.reconnection;
+    this.emitReserved("connect_error", this.io._failure(e, reason));
+    this.io._idle();
   }
 
   /**
@@ -809,9 +703,9 @@ export class Socket extends Client {
    */
   _settle(e, id, d) {
     const k = id + this.nsp;
-    const ack = e._acks.get(k);
+    const ack = e.acks.get(k);
     if (!ack) return;
-    e._acks.delete(k);
+    e.acks.delete(k);
     const [fn, withError] = ack;
     if (Array.isArray(d)) fn.apply(this, withError ? [null, ...d] : d);
     else if (withError) fn.call(this, d);
@@ -825,7 +719,7 @@ export class Socket extends Client {
   _auth(e) {
     const go = (d) => {
       if (this._pid) d = { pid: this._pid, offset: this._lo, ...d };
-      e.x(13, this.nsp, d === undefined ? "" : JSON.stringify(d));
+      if (!e.closed) e.c.provideAuth(this._ns(e), d === undefined ? undefined : JSON.stringify(d));
     };
     if (typeof this.auth != "function") return go(this.auth);
     let r;
@@ -852,7 +746,10 @@ export class Socket extends Client {
       sent = true;
       // A reply for a previous connection would be meaningless: drop it.
       const bins = [];
-      if (e === this.io._e) e.x(3, this.nsp, "", id, encode(args, bins), bins[0] && bins);
+      if (e === this.io._e && !e.closed) {
+        const payload = encode(args, bins);
+        this.io._use((e) => e.c.ack(this._ns(e), id, payload, bins[0] && bins));
+      }
     };
   }
 }

@@ -17,8 +17,17 @@ mod shell;
 
 mod front;
 
+#[cfg(all(target_arch = "wasm32", feature = "js"))]
+pub use front::js::{Connection, ConnectionEvents, NamespaceEvents};
 #[cfg(feature = "rust-api")]
 pub use front::rust::*;
+
+// The npm package's wasm with the standard library: allocation goes to the small size-class
+// heap all the same.
+#[cfg(all(target_arch = "wasm32", feature = "js", not(feature = "rust-api")))]
+#[global_allocator]
+static HEAP: shell::heap::Heap<shell::heap::WasmPages> =
+    shell::heap::Heap::new(shell::heap::WasmPages);
 pub use session::DisconnectReason;
 
 // The npm build: no `std`, so a panic formats nothing (it cannot happen on network or user data:

@@ -1,5 +1,7 @@
-//! [`Link`]: one session wired to a WebSocket, a timer and the clock, delivering the session's
-//! events to a sink (the Rust front door; the JS one drives its session itself).
+//! [`Link`]: one session wired to a WebSocket, a timer, the page's signals and the clock,
+//! delivering the session's events to a sink. Both front doors use it; what differs between
+//! them, how a payload is held (a Rust `String`, or the JS string it arrived in), is the
+//! link's [`Wire`].
 //!
 //! Re-entrancy: sinks run user code, which may call back into the link (emit from a listener).
 //! The session is never borrowed while a sink runs, and events raised by a nested call are
@@ -12,53 +14,94 @@ use core::cell::{Cell, RefCell};
 
 use super::clock;
 use super::page::{PageSignal, PageWatch};
-use super::timer::Timer;
+use super::timer::{Timer, TimerFunctions};
 use super::websocket::{WsSignal, WsTransport};
 use crate::session::{
-    EmitError, Millis, Output, Session, SessionConfig, SessionEvent, TransportClosed,
+    EmitError, Millis, Output, Session, SessionConfig, SessionEvent, Transmit, TransportClosed,
     TransportCommand,
 };
+use wasm_bindgen::JsValue;
+use web_sys::WebSocket;
 
 pub(crate) use super::Bins;
 
-/// The event type the browser session produces.
-pub(crate) type Event = SessionEvent<Bins>;
+/// How a front door holds payloads: how a received text frame enters the session, and how a
+/// frame the session made is written.
+pub(crate) trait Wire: 'static {
+    /// An event's or ack's JSON payload as the session stores and forwards it.
+    type Payload: Clone + 'static;
+    /// Feeds text frame `text` (a JS string) to the session.
+    fn receive(session: &mut Session<Bins, Self::Payload>, now: Millis, text: &JsValue);
+    /// Writes one text frame and its attachments on `ws`; returns the text frame written (for
+    /// the debug log).
+    fn send(ws: &WebSocket, frame: &Transmit<Bins, Self::Payload>) -> Result<JsValue, JsValue>;
+}
 
-struct State {
-    session: Session<Bins>,
-    url: String,
+/// The event type the browser session produces.
+pub(crate) type Event<P> = SessionEvent<Bins, P>;
+
+/// Where the WebSocket of each attempt goes (the JS door reads its options again each time),
+/// `None` when there is no URL to be had (reported as a failed attempt).
+pub(crate) type UrlSource = Box<dyn Fn() -> Option<String>>;
+
+/// What the link reports besides the session's events: frames written and received, for a
+/// debug log.
+pub(crate) type Tap = Option<Box<dyn Fn(bool, &JsValue)>>;
+
+struct State<W: Wire> {
+    session: Session<Bins, W::Payload>,
+    url: UrlSource,
+    tap: Tap,
     ws: Option<WsTransport>,
+    /// The event of the WebSocket's last `error`, for the front door's error report.
+    last_error: JsValue,
     /// Set once the link exists (the timer's closure needs a weak handle to it).
     timer: Option<Timer>,
     /// The page's network and visibility listeners, set with the timer.
     page: Option<PageWatch>,
     last_now: Millis,
     /// Events taken from the session, waiting for the sink (oldest first).
-    events: Vec<Event>,
+    events: Vec<Event<W::Payload>>,
 }
 
-struct Inner {
-    state: RefCell<State>,
+struct Inner<W: Wire> {
+    state: RefCell<State<W>>,
     delivering: Cell<bool>,
-    sink: Box<dyn Fn(Event)>,
+    sink: Box<dyn Fn(Event<W::Payload>)>,
 }
 
 /// A cheap-to-clone handle on one connection. The connection (socket, listeners, timer) is
 /// released when the last handle is dropped.
-#[derive(Clone)]
-pub(crate) struct Link {
-    inner: Rc<Inner>,
+pub(crate) struct Link<W: Wire> {
+    inner: Rc<Inner<W>>,
 }
 
-impl Link {
-    /// A link to the Engine.IO endpoint at `url` (a complete `ws:`/`wss:` URL). Nothing is
-    /// opened until a namespace connects.
-    pub fn new(url: String, config: SessionConfig, sink: impl Fn(Event) + 'static) -> Link {
+impl<W: Wire> Clone for Link<W> {
+    fn clone(&self) -> Self {
+        Link {
+            inner: Rc::clone(&self.inner),
+        }
+    }
+}
+
+impl<W: Wire> Link<W> {
+    /// A link to the Engine.IO endpoint `url` gives (a complete `ws:`/`wss:` URL, asked at each
+    /// attempt), frames shown to `tap`, on the page's timers or on `timers`. Nothing is opened
+    /// until a namespace connects.
+    pub fn new(
+        url: UrlSource,
+        tap: Tap,
+        timers: Option<TimerFunctions>,
+        config: SessionConfig,
+        sink: impl Fn(Event<W::Payload>) + 'static,
+    ) -> Self {
         let inner = Rc::new(Inner {
             state: RefCell::new(State {
                 session: Session::new(config),
                 url,
+                tap,
                 ws: None,
+                last_error: JsValue::UNDEFINED,
                 timer: None,
                 page: None,
                 last_now: 0,
@@ -68,11 +111,14 @@ impl Link {
             sink: Box::new(sink),
         });
         let weak = Rc::downgrade(&inner);
-        let timer = Timer::new(move || {
-            if let Some(inner) = weak.upgrade() {
-                apply(&inner, Input::Timer);
-            }
-        });
+        let timer = Timer::new(
+            move || {
+                if let Some(inner) = weak.upgrade() {
+                    apply(&inner, Input::Timer);
+                }
+            },
+            timers,
+        );
         let weak = Rc::downgrade(&inner);
         let page = PageWatch::new(move |signal| {
             if let Some(inner) = weak.upgrade() {
@@ -87,8 +133,52 @@ impl Link {
     }
 
     /// Feeds one input to the session, then acts on its outputs.
-    pub fn input(&self, input: Input<'_>) -> Input<'static> {
+    pub fn input(&self, input: Input<'_, W::Payload>) -> Input<'static, W::Payload> {
         apply(&self.inner, input)
+    }
+
+    /// Runs `f` on the session (for reading it, or a command without outputs of its own), then
+    /// acts on what it produced. `None` when the session is busy (a call from inside `f`).
+    pub fn with<R>(
+        &self,
+        f: impl FnOnce(&mut Session<Bins, W::Payload>, Millis) -> R,
+    ) -> Option<R> {
+        let mut f = Some(f);
+        let mut r = None;
+        self.run(&mut |s, now| {
+            if let Some(f) = f.take() {
+                r = Some(f(s, now));
+            }
+        });
+        r
+    }
+
+    /// [`with`](Self::with), one copy for every caller.
+    #[inline(never)]
+    fn run(&self, f: &mut dyn FnMut(&mut Session<Bins, W::Payload>, Millis)) {
+        {
+            let Ok(mut st) = self.inner.state.try_borrow_mut() else {
+                return;
+            };
+            let now = clock::now(&mut st.last_now);
+            f(&mut st.session, now);
+            flush(&self.inner, &mut st);
+        }
+        pump(&self.inner);
+    }
+
+    /// The event of the WebSocket's last `error` (`undefined` if none).
+    pub fn last_error(&self) -> JsValue {
+        self.inner
+            .state
+            .try_borrow()
+            .map(|st| st.last_error.clone())
+            .unwrap_or(JsValue::UNDEFINED)
+    }
+
+    /// Closes the WebSocket as a lost connection would (the session reconnects).
+    pub fn drop_transport(&self) {
+        self.input(Input::Signal(WsSignal::Forced));
     }
 
     /// Connects namespace `nsp` (see [`Session::connect`]).
@@ -116,7 +206,7 @@ impl Link {
     pub fn emit(
         &self,
         nsp: &str,
-        data: String,
+        data: W::Payload,
         attachments: Bins,
         ack: Option<Option<Millis>>,
     ) -> Result<Option<u64>, EmitError> {
@@ -128,7 +218,7 @@ impl Link {
 
     /// Emits on `nsp` only if it is connected (see [`Session::emit_volatile`]); returns
     /// whether the packet was written.
-    pub fn emit_volatile(&self, nsp: &str, data: String, attachments: Bins) -> bool {
+    pub fn emit_volatile(&self, nsp: &str, data: W::Payload, attachments: Bins) -> bool {
         matches!(
             self.input(Input::EmitVolatile(nsp, data, attachments)),
             Input::Emitted(Ok(Some(_)))
@@ -136,7 +226,7 @@ impl Link {
     }
 
     /// Acknowledges the server's event `id` (see [`Session::ack`]).
-    pub fn ack(&self, nsp: &str, id: u64, data: String, attachments: Bins) {
+    pub fn ack(&self, nsp: &str, id: u64, data: W::Payload, attachments: Bins) {
         self.input(Input::Ack(nsp, id, data, attachments));
     }
 
@@ -148,14 +238,14 @@ impl Link {
 
 /// Everything that can happen to a link. One entry point for all of them keeps the borrow,
 /// clock and output handling in one place (and one copy in the wasm).
-pub(crate) enum Input<'a> {
+pub(crate) enum Input<'a, P> {
     Connect(&'a str, Option<String>),
     ConnectAsking(&'a str),
     ProvideAuth(&'a str, Option<String>),
     Disconnect(&'a str),
-    Emit(&'a str, String, Bins, Option<Option<Millis>>),
-    EmitVolatile(&'a str, String, Bins),
-    Ack(&'a str, u64, String, Bins),
+    Emit(&'a str, P, Bins, Option<Option<Millis>>),
+    EmitVolatile(&'a str, P, Bins),
+    Ack(&'a str, u64, P, Bins),
     SetAckTimeout(u64, Option<Millis>),
     CancelAck(&'a str, u64),
     Close,
@@ -167,7 +257,10 @@ pub(crate) enum Input<'a> {
 }
 
 #[inline(never)]
-fn apply(inner: &Rc<Inner>, input: Input<'_>) -> Input<'static> {
+fn apply<W: Wire>(
+    inner: &Rc<Inner<W>>,
+    input: Input<'_, W::Payload>,
+) -> Input<'static, W::Payload> {
     let mut out = Input::Emitted(Ok(None));
     {
         // Browser events are dispatched from the event loop, never while the state is
@@ -196,22 +289,27 @@ fn apply(inner: &Rc<Inner>, input: Input<'_>) -> Input<'static> {
             Input::CancelAck(nsp, id) => s.cancel_ack(nsp, id),
             Input::Close => s.close(now),
             Input::Signal(WsSignal::Open) => s.handle_transport_open(now),
-            Input::Signal(WsSignal::Message(data)) => match data.as_string() {
-                // Frames are passed whole here, so the session always takes them.
-                Some(text) => {
-                    s.handle_text(now, &text);
+            Input::Signal(WsSignal::Message(data)) => {
+                if let Some(tap) = &st.tap {
+                    tap(false, &data);
                 }
-                None => s.handle_binary(now, data),
-            },
-            Input::Signal(WsSignal::Closed) => {
-                st.ws = None;
-                st.session
-                    .handle_transport_close(now, TransportClosed::Closed);
+                if data.is_string() {
+                    W::receive(&mut st.session, now, &data);
+                } else {
+                    st.session.handle_binary(now, data);
+                }
             }
-            Input::Signal(WsSignal::Error) => {
+            Input::Signal(signal) => {
+                let how = match signal {
+                    WsSignal::Error(event) => {
+                        st.last_error = event;
+                        TransportClosed::Error
+                    }
+                    WsSignal::Forced => TransportClosed::Forced,
+                    _ => TransportClosed::Closed,
+                };
                 st.ws = None;
-                st.session
-                    .handle_transport_close(now, TransportClosed::Error);
+                st.session.handle_transport_close(now, how);
             }
             Input::Page(PageSignal::Network(online)) => s.handle_network(now, online),
             Input::Page(PageSignal::Visible) => s.handle_visible(now),
@@ -229,14 +327,15 @@ fn apply(inner: &Rc<Inner>, input: Input<'_>) -> Input<'static> {
     out
 }
 
-fn on_signal(weak: &Weak<Inner>, signal: WsSignal) {
+fn on_signal<W: Wire>(weak: &Weak<Inner<W>>, signal: WsSignal) {
     if let Some(inner) = weak.upgrade() {
         apply(&inner, Input::Signal(signal));
     }
 }
 
 /// Delivers the session's events (its other outputs were already acted on by `apply`).
-fn pump(inner: &Rc<Inner>) {
+#[inline(never)]
+fn pump<W: Wire>(inner: &Rc<Inner<W>>) {
     if inner.delivering.replace(true) {
         // An outer call is delivering; it will pick up what was queued.
         return;
@@ -255,19 +354,28 @@ fn pump(inner: &Rc<Inner>) {
     inner.delivering.set(false);
 }
 
-fn flush(inner: &Rc<Inner>, st: &mut State) {
+#[inline(never)]
+fn flush<W: Wire>(inner: &Rc<Inner<W>>, st: &mut State<W>) {
     while let Some(output) = st.session.poll_output() {
         let now = clock::now(&mut st.last_now);
         match output {
             Output::Transmit(frame) => {
-                let failed = match &st.ws {
-                    Some(ws) => ws.send(&frame).is_err(),
-                    None => false,
+                let sent = match &st.ws {
+                    Some(ws) => W::send(ws.socket(), &frame),
+                    None => Ok(JsValue::UNDEFINED),
                 };
-                if failed {
-                    st.ws = None;
-                    st.session
-                        .handle_transport_close(now, TransportClosed::Error);
+                match sent {
+                    Ok(text) => {
+                        if let (Some(tap), Some(_)) = (&st.tap, &st.ws) {
+                            tap(true, &text);
+                        }
+                    }
+                    Err(event) => {
+                        st.ws = None;
+                        st.last_error = event;
+                        st.session
+                            .handle_transport_close(now, TransportClosed::Error);
+                    }
                 }
             }
             Output::Transport(cmd) => {
@@ -275,9 +383,16 @@ fn flush(inner: &Rc<Inner>, st: &mut State) {
                 st.ws = None;
                 if cmd == TransportCommand::Open {
                     let weak = Rc::downgrade(inner);
-                    match WsTransport::open(&st.url, move |s| on_signal(&weak, s)) {
-                        Ok(ws) => st.ws = Some(ws),
-                        Err(_) => st
+                    let opened =
+                        (st.url)().map(|url| WsTransport::open(&url, move |s| on_signal(&weak, s)));
+                    match opened {
+                        Some(Ok(ws)) => st.ws = Some(ws),
+                        Some(Err(event)) => {
+                            st.last_error = event;
+                            st.session
+                                .handle_transport_close(now, TransportClosed::Error)
+                        }
+                        None => st
                             .session
                             .handle_transport_close(now, TransportClosed::Error),
                     }

@@ -17,11 +17,11 @@ pub(crate) mod event_source;
 pub(crate) mod heap;
 #[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
 pub(crate) mod http;
-#[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
+#[cfg(all(target_arch = "wasm32", any(feature = "rust-api", feature = "js")))]
 pub(crate) mod link;
-#[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
+#[cfg(all(target_arch = "wasm32", any(feature = "rust-api", feature = "js")))]
 pub(crate) mod listeners;
-#[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
+#[cfg(all(target_arch = "wasm32", any(feature = "rust-api", feature = "js")))]
 pub(crate) mod page;
 #[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
 pub(crate) mod plain_websocket;
@@ -29,15 +29,15 @@ pub(crate) mod plain_websocket;
 pub(crate) mod sse_fetch;
 #[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
 pub(crate) mod stream_link;
-#[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
+#[cfg(all(target_arch = "wasm32", any(feature = "rust-api", feature = "js")))]
 pub(crate) mod timer;
-#[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
+#[cfg(all(target_arch = "wasm32", any(feature = "rust-api", feature = "js")))]
 pub(crate) mod websocket;
 
-#[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
+#[cfg(all(target_arch = "wasm32", any(feature = "rust-api", feature = "js")))]
 pub(crate) use bins::Bins;
 
-#[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
+#[cfg(all(target_arch = "wasm32", any(feature = "rust-api", feature = "js")))]
 mod bins {
     use js_sys::Array;
     use wasm_bindgen::JsValue;

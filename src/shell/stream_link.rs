@@ -98,16 +98,19 @@ impl<H: StreamHost> StreamLink<H> {
     /// Installs the timer and the page listeners, which reach the host through a weak handle.
     pub fn start(host: &Rc<H>) {
         let weak = Rc::downgrade(host);
-        let timer = Timer::new(move || {
-            if let Some(host) = weak.upgrade() {
-                if let Ok(mut t) = host.link().timer.try_borrow_mut() {
-                    if let Some(t) = t.as_mut() {
-                        t.fired();
+        let timer = Timer::new(
+            move || {
+                if let Some(host) = weak.upgrade() {
+                    if let Ok(mut t) = host.link().timer.try_borrow_mut() {
+                        if let Some(t) = t.as_mut() {
+                            t.fired();
+                        }
                     }
+                    Self::apply(&host, |s, now| s.handle_timeout(now));
                 }
-                Self::apply(&host, |s, now| s.handle_timeout(now));
-            }
-        });
+            },
+            None,
+        );
         let weak: Weak<H> = Rc::downgrade(host);
         let page = PageWatch::new(move |signal| {
             if let Some(host) = weak.upgrade() {

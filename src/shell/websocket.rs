@@ -5,6 +5,11 @@ use web_sys::{BinaryType, MessageEvent, WebSocket};
 
 use super::link::Bins;
 use crate::session::Transmit;
+#[cfg(feature = "rust-api")]
+use {
+    super::link::Wire,
+    crate::session::{Millis, Session},
+};
 
 #[wasm_bindgen]
 extern "C" {
@@ -21,7 +26,10 @@ pub(crate) enum WsSignal {
     Open,
     Message(JsValue),
     Closed,
-    Error,
+    /// The socket failed; the `error` event.
+    Error(JsValue),
+    /// The client dropped the socket as if the connection were lost (`engine.close()`).
+    Forced,
 }
 
 /// An open (or opening) WebSocket and the four closures listening to it. Dropping it removes
@@ -32,7 +40,7 @@ pub(crate) struct WsTransport {
     _on_open: Closure<dyn FnMut()>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_close: Closure<dyn FnMut()>,
-    _on_error: Closure<dyn FnMut()>,
+    _on_error: Closure<dyn FnMut(JsValue)>,
 }
 
 impl WsTransport {
@@ -52,7 +60,7 @@ impl WsTransport {
         let f = on_signal.clone();
         let on_close = Closure::<dyn FnMut()>::new(move || f(WsSignal::Closed));
         let f = on_signal;
-        let on_error = Closure::<dyn FnMut()>::new(move || f(WsSignal::Error));
+        let on_error = Closure::<dyn FnMut(JsValue)>::new(move |e| f(WsSignal::Error(e)));
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
@@ -66,24 +74,52 @@ impl WsTransport {
         })
     }
 
-    /// Writes one text frame and its attachments.
-    pub fn send(&self, frame: &Transmit<Bins>) -> Result<(), JsValue> {
-        match &frame.data {
+    /// The socket.
+    pub fn socket(&self) -> &WebSocket {
+        &self.ws
+    }
+}
+
+/// Writes `text` and then each attachment of `frame` on `ws`; returns `text`.
+pub(crate) fn send(
+    ws: &WebSocket,
+    text: JsValue,
+    frame: &Transmit<Bins, impl Sized>,
+) -> Result<JsValue, JsValue> {
+    let ws = ws.unchecked_ref::<AnyWebSocket>();
+    ws.send_value(&text)?;
+    if let Some(bins) = &frame.attachments {
+        for i in 0..bins.length() {
+            ws.send_value(&bins.get(i))?;
+        }
+    }
+    Ok(text)
+}
+
+/// The Rust API's wire: payloads are Rust strings, frames read whole.
+#[cfg(feature = "rust-api")]
+pub(crate) struct Text;
+
+#[cfg(feature = "rust-api")]
+impl Wire for Text {
+    type Payload = String;
+    fn receive(session: &mut Session<Bins, String>, now: Millis, text: &JsValue) {
+        if let Some(text) = text.as_string() {
+            // Passed whole, so the session always takes it.
+            session.handle_text(now, &text);
+        }
+    }
+    fn send(ws: &WebSocket, frame: &Transmit<Bins, String>) -> Result<JsValue, JsValue> {
+        let text = match &frame.data {
             Some(data) => {
                 let mut text = String::with_capacity(frame.text.len() + data.len());
                 text.push_str(&frame.text);
                 text.push_str(data);
-                self.ws.send_with_str(&text)?;
+                text
             }
-            None => self.ws.send_with_str(&frame.text)?,
-        }
-        if let Some(bins) = &frame.attachments {
-            let ws = self.ws.unchecked_ref::<AnyWebSocket>();
-            for i in 0..bins.length() {
-                ws.send_value(&bins.get(i))?;
-            }
-        }
-        Ok(())
+            None => frame.text.clone(),
+        };
+        send(ws, JsValue::from(text), frame)
     }
 }
 

@@ -21,7 +21,12 @@ use super::room::RoomState;
 use super::url;
 use crate::session::backoff::BackoffConfig;
 use crate::session::{AckFailure, DisconnectReason, EventKind, SessionConfig, SessionEvent};
-use crate::shell::link::{Event, Input, Link};
+use crate::shell::link;
+use crate::shell::websocket::Text;
+
+type Link = link::Link<Text>;
+type Event = link::Event<String>;
+type Input<'a> = link::Input<'a, String>;
 
 const RESERVED: [&str; 6] = [
     "connect",
@@ -337,7 +342,13 @@ impl Manager {
         let inner = Rc::new_cyclic(|weak: &Weak<ManagerInner>| {
             let weak = weak.clone();
             ManagerInner {
-                link: Link::new(engine_url, config, move |ev| dispatch(&weak, ev)),
+                link: Link::new(
+                    Box::new(move || Some(engine_url.clone())),
+                    None,
+                    None,
+                    config,
+                    move |ev| dispatch(&weak, ev),
+                ),
                 opts,
                 sockets: RefCell::new(Vec::new()),
                 listeners: RefCell::new(Vec::new()),

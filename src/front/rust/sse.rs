@@ -993,9 +993,12 @@ pub(super) fn deadline<T: 'static>(
         return None;
     }
     let r = reply.clone();
-    let mut timer = Timer::new(move || {
-        r.complete(Err(Error::Timeout));
-    });
+    let mut timer = Timer::new(
+        move || {
+            r.complete(Err(Error::Timeout));
+        },
+        None,
+    );
     let mut last = 0;
     let now = clock::now(&mut last);
     timer.arm(now.saturating_add(ms(timeout)), now);

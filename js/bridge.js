@@ -1,0 +1,124 @@
+// How an entry reaches its wasm: loaded on first use (or by `init()`/`initSync()`), what is asked
+// before it is ready queued in order, and a module that trapped replaced by a fresh one.
+//
+// Each entry's wasm comes with the JS glue wasm-bindgen generates for it, built into a factory
+// (`createModule()`, see tools/build.sh): every call gives a new, independent instance of the
+// glue (its exported classes, its tables, its memory views), so a module that trapped can be
+// left behind whole and a fresh one instantiated from the same compiled code.
+
+/**
+ * An Error whose message names what went wrong, with `cause` the original error.
+ * @param {string} message
+ * @param {unknown} [cause]
+ */
+export const failure = (message, cause) => Object.assign(new Error(message, cause === undefined ? undefined : { cause }), { type: "WasmError" });
+
+/** The message of every error caused by a wasm trap. */
+export const TRAPPED = "rtio: the client failed internally; it starts again with the next connection attempt";
+
+/**
+ * The wasm of an entry: `url` where it is served, `createModule` the factory of its glue.
+ * `use(fn, fail)` runs `fn(glue)` once the module is ready (at once if it is; queued in order
+ * otherwise, and loading starts), or `fail(error)` if it cannot load. `onTrap(fn)` registers
+ * `fn(error)`, called once for every trap of a live module: its objects are dead, the next
+ * `use` gets a fresh module.
+ */
+export function wasmLoader(url, createModule) {
+  /** The glue of the live module; its compiled `WebAssembly.Module` once loaded. */
+  let glue, compiled, loading;
+  /** What waits for the module: [fn, fail] pairs, in call order. */
+  let queue = [];
+  const trapped = new Set();
+
+  /** Fetches `url`: a Response, or an Error naming the URL and the HTTP status (or the fetch's own error, a CSP refusal among them). */
+  const fetchWasm = async () => {
+    let res;
+    try {
+      res = await fetch(url);
+    } catch (e) {
+      throw failure("rtio: cannot load " + url + ": " + e.message, e);
+    }
+    if (!res.ok) throw failure("rtio: cannot load " + url + ": HTTP " + res.status);
+    // Compiled as it streams in when served as application/wasm (which streaming needs).
+    return res.headers.get("content-type") == "application/wasm" ? res : res.arrayBuffer();
+  };
+
+  /** Makes `g` the live module, its failure handler set. */
+  const adopt = (g) => {
+    glue = g;
+    compiled = g.module();
+    g.setFailureHandler(() => died(g));
+    return g;
+  };
+
+  /** A module trapped: everything made from it is dead; tell who asked, once. */
+  const died = (g, cause) => {
+    if (glue !== g) return;
+    glue = undefined;
+    const err = failure(TRAPPED, cause);
+    // Deferred: the wasm is still unwinding when its failure handler runs.
+    queueMicrotask(() => trapped.forEach((f) => f(err)));
+  };
+
+  const start = (source) =>
+    (loading ||= (async () => {
+      const g = createModule();
+      await g.init({ module_or_path: await (source ?? (compiled || fetchWasm())) });
+      // initSync() may have been quicker.
+      return glue || adopt(g);
+    })().then(
+      (g) => {
+        loading = undefined;
+        const q = queue;
+        queue = [];
+        for (const [fn] of q) run(fn);
+        return g;
+      },
+      (e) => {
+        loading = undefined;
+        const q = queue;
+        queue = [];
+        const err = e.type == "WasmError" ? e : failure("rtio: cannot load " + url + ": " + e.message, e);
+        for (const [, fail] of q) fail(err);
+        throw err;
+      },
+    ));
+
+  /** Runs `fn` on the live module; a trap in it kills the module (and is reported as such). */
+  const run = (fn) => {
+    const g = glue;
+    try {
+      fn(g);
+    } catch (e) {
+      if (e instanceof WebAssembly.RuntimeError) died(g, e);
+      else throw e;
+    }
+  };
+
+  return {
+    use(fn, fail) {
+      if (glue) return run(fn);
+      queue.push([fn, fail]);
+      start().catch(() => {});
+    },
+    onTrap(fn) {
+      trapped.add(fn);
+      return () => trapped.delete(fn);
+    },
+    /** Loads the module now (from `source`: a URL, Response, bytes or WebAssembly.Module; by default the wasm beside the entry). */
+    init(source) {
+      return glue ? Promise.resolve() : start(source).then(() => {});
+    },
+    /** Instantiates the module now from `bytes` (an ArrayBuffer, typed array or WebAssembly.Module), synchronously: for workers, Node and tests. */
+    initSync(bytes) {
+      if (!glue) {
+        const g = createModule();
+        g.initSync({ module: bytes });
+        adopt(g);
+        const q = queue;
+        queue = [];
+        for (const [fn] of q) run(fn);
+      }
+    },
+  };
+}
