@@ -489,6 +489,28 @@ export declare function io<ListenEvents extends EventsMap = DefaultEventsMap, Em
   uri?: string,
   opts?: IoOptions,
 ): Socket<ListenEvents, EmitEvents>;
+/**
+ * Where the wasm can be loaded from: its URL, a `fetch` Response (or a promise of one), its
+ * bytes, or a compiled `WebAssembly.Module`.
+ */
+export type WasmSource = string | URL | Response | PromiseLike<Response> | BufferSource | WebAssembly.Module;
+
+/**
+ * Loads the wasm now instead of at the first connection (which loads it when needed), from
+ * `source`, by default the `rtio.wasm` beside the module (`rtio/rtio.wasm` in the package's
+ * `exports`). Resolves once it is ready; rejects with an Error naming the URL and the HTTP
+ * status (or the cause, such as a Content-Security-Policy without `'wasm-unsafe-eval'`).
+ * @example await init(); // preload, e.g. while the page renders
+ */
+export declare function init(source?: WasmSource): Promise<void>;
+
+/**
+ * Instantiates the wasm synchronously from its bytes or a compiled `WebAssembly.Module`: for
+ * Node, workers and tests, where there is no URL to fetch it from.
+ * @example initSync(readFileSync(fileURLToPath(import.meta.resolve("rtio/rtio.wasm"))));
+ */
+export declare function initSync(bytes: BufferSource | WebAssembly.Module): void;
+
 type ManagerClass = typeof Manager;
 type SocketClass = typeof Socket;
 type IoFunction = typeof io;

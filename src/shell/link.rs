@@ -60,8 +60,9 @@ struct State<W: Wire> {
     /// The page's network and visibility listeners, set with the timer.
     page: Option<PageWatch>,
     last_now: Millis,
-    /// Events taken from the session, waiting for the sink (oldest first).
-    events: Vec<Event<W::Payload>>,
+    /// Events and transport commands taken from the session, waiting for `pump` (oldest
+    /// first).
+    events: Vec<Output<Bins, W::Payload>>,
 }
 
 struct Inner<W: Wire> {
@@ -162,7 +163,7 @@ impl<W: Wire> Link<W> {
             };
             let now = clock::now(&mut st.last_now);
             f(&mut st.session, now);
-            flush(&self.inner, &mut st);
+            flush(&mut st);
         }
         pump(&self.inner);
     }
@@ -321,7 +322,7 @@ fn apply<W: Wire>(
             }
             Input::Emitted(_) => {}
         }
-        flush(inner, &mut st);
+        flush(&mut st);
     }
     pump(inner);
     out
@@ -333,7 +334,10 @@ fn on_signal<W: Wire>(weak: &Weak<Inner<W>>, signal: WsSignal) {
     }
 }
 
-/// Delivers the session's events (its other outputs were already acted on by `apply`).
+/// Delivers the session's events and carries out its transport commands, in the order the
+/// session produced them (its frames were written by `flush`). A WebSocket opens after the
+/// events before it were delivered: a `reconnect_attempt` listener may change what the URL
+/// of that attempt is.
 #[inline(never)]
 fn pump<W: Wire>(inner: &Rc<Inner<W>>) {
     if inner.delivering.replace(true) {
@@ -343,7 +347,15 @@ fn pump<W: Wire>(inner: &Rc<Inner<W>>) {
     loop {
         // The session is borrowed only to take the event, never while the sink runs.
         let next = match inner.state.try_borrow_mut() {
-            Ok(mut st) if !st.events.is_empty() => Some(st.events.remove(0)),
+            Ok(mut st) if !st.events.is_empty() => match st.events.remove(0) {
+                Output::Event(ev) => Some(ev),
+                Output::Transport(cmd) => {
+                    transport(inner, &mut st, cmd);
+                    flush(&mut st);
+                    continue;
+                }
+                Output::Transmit(_) => continue,
+            },
             _ => None,
         };
         match next {
@@ -354,8 +366,30 @@ fn pump<W: Wire>(inner: &Rc<Inner<W>>) {
     inner.delivering.set(false);
 }
 
+/// Opens or closes the WebSocket as the session asked.
+fn transport<W: Wire>(inner: &Rc<Inner<W>>, st: &mut State<W>, cmd: TransportCommand) {
+    // Any previous transport is closed first (its listeners are removed on drop).
+    st.ws = None;
+    if cmd == TransportCommand::Open {
+        let now = clock::now(&mut st.last_now);
+        let weak = Rc::downgrade(inner);
+        let opened = (st.url)().map(|url| WsTransport::open(&url, move |s| on_signal(&weak, s)));
+        match opened {
+            Some(Ok(ws)) => st.ws = Some(ws),
+            Some(Err(event)) => {
+                st.last_error = event;
+                st.session
+                    .handle_transport_close(now, TransportClosed::Error)
+            }
+            None => st
+                .session
+                .handle_transport_close(now, TransportClosed::Error),
+        }
+    }
+}
+
 #[inline(never)]
-fn flush<W: Wire>(inner: &Rc<Inner<W>>, st: &mut State<W>) {
+fn flush<W: Wire>(st: &mut State<W>) {
     while let Some(output) = st.session.poll_output() {
         let now = clock::now(&mut st.last_now);
         match output {
@@ -378,28 +412,8 @@ fn flush<W: Wire>(inner: &Rc<Inner<W>>, st: &mut State<W>) {
                     }
                 }
             }
-            Output::Transport(cmd) => {
-                // Any previous transport is closed first (its listeners are removed on drop).
-                st.ws = None;
-                if cmd == TransportCommand::Open {
-                    let weak = Rc::downgrade(inner);
-                    let opened =
-                        (st.url)().map(|url| WsTransport::open(&url, move |s| on_signal(&weak, s)));
-                    match opened {
-                        Some(Ok(ws)) => st.ws = Some(ws),
-                        Some(Err(event)) => {
-                            st.last_error = event;
-                            st.session
-                                .handle_transport_close(now, TransportClosed::Error)
-                        }
-                        None => st
-                            .session
-                            .handle_transport_close(now, TransportClosed::Error),
-                    }
-                }
-            }
-            // Delivered by `pump`, once the session is no longer borrowed.
-            Output::Event(ev) => st.events.push(ev),
+            // Carried out by `pump`, in order with the events.
+            other => st.events.push(other),
         }
     }
     // Re-arm lazily: only when the next deadline is earlier than the armed one. A timer that

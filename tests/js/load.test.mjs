@@ -1,7 +1,9 @@
 // How each entry of the package loads its wasm, in headless Chromium, from a small server of
 // this test's own that serves pkg/ with the wasm as `application/wasm` (compiled as it streams
 // in), as `application/octet-stream` (instantiated from its bytes: WebAssembly's streaming
-// compile refuses other types), or not at all (the import rejects and says why).
+// compile refuses other types), or not at all (importing still succeeds; the connection
+// fails and says why). Importing an entry loads nothing: the wasm comes with the first
+// connection, or `init()`.
 
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -35,12 +37,16 @@ async function pkgServer(wasmType) {
 const servers = [];
 after(() => Promise.all(servers.map((s) => s.close())));
 
-/** A page of `base` that records which of WebAssembly's instantiate functions the entries call. */
+/**
+ * A page of `base` that records which of WebAssembly's instantiate functions the entries call
+ * (`calls`), and which wasm files they fetch (`wasmFetches`).
+ */
 async function page(base) {
   const context = await (await browser()).newContext();
   const p = await context.newPage();
   await p.addInitScript(() => {
     window.calls = [];
+    window.wasmFetches = [];
     for (const name of ["instantiate", "instantiateStreaming"]) {
       const f = WebAssembly[name];
       WebAssembly[name] = function (...args) {
@@ -48,19 +54,26 @@ async function page(base) {
         return f.apply(this, args);
       };
     }
+    const fetch0 = window.fetch;
+    window.fetch = function (input, ...rest) {
+      const url = String(input instanceof Request ? input.url : input);
+      if (url.endsWith(".wasm")) wasmFetches.push(url.slice(url.lastIndexOf("/") + 1));
+      return fetch0.call(this, input, ...rest);
+    };
   });
   await p.goto(base + "/");
   return { p, close: () => context.close() };
 }
 
 const socketIoUrl = () => process.env.RTIO_NODE_URL?.replace(/\/+$/, "") || startTestServer("node");
+const sseUrl = () => process.env.RTIO_SSE_URL.replace(/\/+$/, "");
 
 for (const [type, expected] of [
   ["application/wasm", "instantiateStreaming"],
   ["application/octet-stream", "instantiate"],
 ]) {
   describe(`the wasm served as ${type}`, () => {
-    it(`rtio loads through WebAssembly.${expected} and works`, { timeout: TEST_MS }, async () => {
+    it(`rtio: the import loads nothing; the first io() loads rtio.wasm once, through WebAssembly.${expected}, and works`, { timeout: TEST_MS }, async () => {
       const s = await pkgServer(type);
       servers.push(s);
       const target = await socketIoUrl();
@@ -68,29 +81,77 @@ for (const [type, expected] of [
       try {
         const r = await p.evaluate(async (target) => {
           const { io } = await import("/pkg/index.js");
+          const afterImport = { calls: [...calls], wasmFetches: [...wasmFetches] };
           const socket = io(target, { forceNew: true, reconnection: false });
+          // A second Manager before the wasm is ready: it waits for the same load.
+          const other = io(target, { forceNew: true, reconnection: false });
           const reply = await socket.timeout(10_000).emitWithAck("echo", "hi");
+          const reply2 = await other.timeout(10_000).emitWithAck("echo", "ho");
           socket.disconnect();
-          return { reply, calls };
+          other.disconnect();
+          return { afterImport, reply, reply2, calls, wasmFetches };
         }, target);
-        assert.deepEqual(r, { reply: "hi", calls: [expected] });
+        assert.deepEqual(r, {
+          afterImport: { calls: [], wasmFetches: [] },
+          reply: "hi",
+          reply2: "ho",
+          calls: [expected],
+          wasmFetches: ["rtio.wasm"],
+        });
       } finally {
         await close();
       }
     });
 
-    it(`rtio/sse and rtio/ws load through WebAssembly.${expected}`, { timeout: TEST_MS }, async () => {
+    it(`rtio/sse and rtio/ws: the import loads nothing; each loads rtio-stream.wasm once, through WebAssembly.${expected}`, { timeout: TEST_MS }, async () => {
       const s = await pkgServer(type);
       servers.push(s);
+      const target = await sseUrl();
       const { p, close } = await page(s.url);
       try {
-        const r = await p.evaluate(async () => {
+        const r = await p.evaluate(async (target) => {
           const { sse } = await import("/pkg/sse.js");
           const { ws } = await import("/pkg/ws.js");
-          return { sse: typeof sse, ws: typeof ws, calls };
+          const afterImport = { calls: [...calls], wasmFetches: [...wasmFetches] };
+          const client = sse(target + "/events", { reconnection: false });
+          await new Promise((resolve, reject) => {
+            client.once("connect", resolve);
+            client.once("connect_error", reject);
+          });
+          client.disconnect();
+          return { afterImport, sse: typeof sse, ws: typeof ws, calls, wasmFetches };
+        }, target);
+        // Each entry is bundled on its own, with its own instance of rtio-stream.wasm: only the
+        // one used loads it.
+        assert.deepEqual(r, {
+          afterImport: { calls: [], wasmFetches: [] },
+          sse: "function",
+          ws: "function",
+          calls: [expected],
+          wasmFetches: ["rtio-stream.wasm"],
         });
-        // Each entry is bundled on its own, with its own instance of rtio-stream.wasm.
-        assert.deepEqual(r, { sse: "function", ws: "function", calls: [expected, expected] });
+      } finally {
+        await close();
+      }
+    });
+
+    it("init() loads the wasm before the first connection; io() then uses it", { timeout: TEST_MS }, async () => {
+      const s = await pkgServer(type);
+      servers.push(s);
+      const target = await socketIoUrl();
+      const { p, close } = await page(s.url);
+      try {
+        const r = await p.evaluate(async (target) => {
+          const { io, init } = await import("/pkg/index.js");
+          await init();
+          const afterInit = [...calls];
+          await init();
+          const socket = io(target, { forceNew: true, reconnection: false });
+          const reply = await socket.timeout(10_000).emitWithAck("echo", "hi");
+          socket.disconnect();
+          return { afterInit, reply, calls, wasmFetches };
+        }, target);
+        assert.deepEqual(r, { afterInit: [expected], reply: "hi", calls: [expected], wasmFetches: ["rtio.wasm"] });
       } finally {
         await close();
       }
@@ -99,23 +160,43 @@ for (const [type, expected] of [
 }
 
 describe("the wasm missing", () => {
-  it("each entry's import rejects with the URL and the HTTP status", { timeout: TEST_MS }, async () => {
+  it("importing succeeds; the first connection fails with connect_error naming the URL and the HTTP status, and the page goes on", { timeout: TEST_MS }, async () => {
     const s = await pkgServer(null);
     servers.push(s);
+    const target = await socketIoUrl();
     const { p, close } = await page(s.url);
     try {
-      const r = await p.evaluate(async () => {
+      const r = await p.evaluate(async (target) => {
         const out = {};
+        const mods = {};
         for (const entry of ["index", "sse", "ws"])
-          out[entry] = await import(`/pkg/${entry}.js`).then(() => "loaded", (e) => e.message);
-        return { out, calls };
-      });
+          out[entry] = await import(`/pkg/${entry}.js`).then((m) => ((mods[entry] = m), "loaded"), (e) => e.message);
+        const failed = (client) =>
+          new Promise((resolve) => {
+            client.once("connect", () => resolve("connected"));
+            client.once("connect_error", (err) => resolve(err.message));
+          });
+        const socket = mods.index.io(target, { forceNew: true });
+        const managerErrors = [];
+        socket.io.on("error", (err) => managerErrors.push(err.message));
+        const connectError = await failed(socket);
+        const init = await mods.index.init().then(() => "loaded", (e) => e.message);
+        const streamErrors = {
+          sse: await failed(mods.sse.sse(target + "/events")),
+          ws: await failed(mods.ws.ws(target.replace(/^http/, "ws") + "/ws")),
+        };
+        // The page goes on: its own code still runs.
+        await new Promise((r) => setTimeout(r, 50));
+        return { out, connectError, managerErrors, active: socket.active, init, streamErrors, calls };
+      }, target);
+      const missing = (f) => `rtio: cannot load ${s.url}/pkg/${f}: HTTP 404`;
       assert.deepEqual(r, {
-        out: {
-          index: `rtio: cannot load ${s.url}/pkg/rtio.wasm: HTTP 404`,
-          sse: `rtio: cannot load ${s.url}/pkg/rtio-stream.wasm: HTTP 404`,
-          ws: `rtio: cannot load ${s.url}/pkg/rtio-stream.wasm: HTTP 404`,
-        },
+        out: { index: "loaded", sse: "loaded", ws: "loaded" },
+        connectError: missing("rtio.wasm"),
+        managerErrors: [missing("rtio.wasm")],
+        active: false,
+        init: missing("rtio.wasm"),
+        streamErrors: { sse: missing("rtio-stream.wasm"), ws: missing("rtio-stream.wasm") },
         calls: [],
       });
     } finally {
