@@ -20,8 +20,8 @@ export const TRAPPED = "rtio: the client failed internally; it starts again with
  * The wasm of an entry: `url` where it is served, `createModule` the factory of its glue.
  * `use(fn, fail)` runs `fn(glue)` once the module is ready (at once if it is; queued in order
  * otherwise, and loading starts), or `fail(error)` if it cannot load. `onTrap(fn)` registers
- * `fn(error)`, called once for every trap of a live module: its objects are dead, the next
- * `use` gets a fresh module.
+ * `fn(error, glue)`, called once for every trap of a live module (`glue`): its objects are
+ * dead, the next `use` gets a fresh module. It returns the function that unregisters `fn`.
  */
 export function wasmLoader(url, createModule) {
   /** The glue of the live module; its compiled `WebAssembly.Module` once loaded. */
@@ -36,7 +36,9 @@ export function wasmLoader(url, createModule) {
     try {
       res = await fetch(url);
     } catch (e) {
-      throw failure("rtio: cannot load " + url + ": " + e.message, e);
+      // Node's fetch reads no files: there, the bytes come through initSync().
+      const hint = url.protocol == "file:" ? " (outside a browser, pass the wasm's bytes to initSync() first)" : "";
+      throw failure("rtio: cannot load " + url + ": " + e.message + hint, e);
     }
     if (!res.ok) throw failure("rtio: cannot load " + url + ": HTTP " + res.status);
     // Compiled as it streams in when served as application/wasm (which streaming needs).
@@ -47,17 +49,30 @@ export function wasmLoader(url, createModule) {
   const adopt = (g) => {
     glue = g;
     compiled = g.module();
-    g.setFailureHandler(() => died(g));
+    g.setFailureHandler((message) => died(g, new Error(message)));
     return g;
   };
 
-  /** A module trapped: everything made from it is dead; tell who asked, once. */
+  /**
+   * A module trapped (or is about to: its failure handler runs before the trap): everything
+   * made from it is dead. Its browser objects are closed, its timers and listeners made to do
+   * nothing; who asked is told, once.
+   */
   const died = (g, cause) => {
     if (glue !== g) return;
     glue = undefined;
+    const table = g.kill();
+    for (let i = 0; i < table.length; i++) {
+      const v = table.get(i);
+      if (globalThis.WebSocket && v instanceof WebSocket) {
+        v.onopen = v.onmessage = v.onclose = v.onerror = null;
+        v.close();
+      } else if (globalThis.EventSource && v instanceof EventSource) v.close();
+      else if (globalThis.AbortController && v instanceof AbortController) v.abort();
+    }
     const err = failure(TRAPPED, cause);
-    // Deferred: the wasm is still unwinding when its failure handler runs.
-    queueMicrotask(() => trapped.forEach((f) => f(err)));
+    // Deferred: the wasm may still be unwinding.
+    queueMicrotask(() => trapped.forEach((f) => f(err, g)));
   };
 
   const start = (source) =>

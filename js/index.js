@@ -27,13 +27,13 @@ export const init = (source) => wasm.init(source);
  */
 export const initSync = (bytes) => wasm.initSync(bytes);
 
-/** Calls `f`, reporting what it throws instead of letting it into the wasm. */
+/** Calls `f`, reporting what it throws (as an uncaught error would be) instead of letting it into the wasm. */
 const guard = (f) =>
   function (...args) {
     try {
       f(...args);
     } catch (e) {
-      reportError(e);
+      (globalThis.reportError || console.error)(e);
     }
   };
 
@@ -254,6 +254,7 @@ export class Manager extends Emitter {
     const d = debug(this.opts.debug);
     const e = (this._e = { g: glue, acks: new Map(), ns: {}, d });
     this._fail = null;
+    this._untrap ||= wasm.onTrap((err, g) => this._e?.g === g && this._trapped(err));
     // Reported to the Manager only while it is its connection (see _lifecycle).
     e.c = new glue.Connection(
       { ...this.opts, ...this._t, debug: !!d, timers: this.opts.useNativeTimers ? NATIVE_TIMERS : undefined },
@@ -271,6 +272,37 @@ export class Manager extends Emitter {
     e.closed = 1;
     e.c.close();
     queueMicrotask(() => e.c.free());
+    if (!this._e) this._untrap = void this._untrap?.();
+  }
+
+  /**
+   * The wasm trapped (a bug): this Manager's connection is dead. Every Socket that was
+   * connected gets `disconnect` ("transport error", with `err` saying the client failed
+   * internally, the original error as its `cause`), every one trying to connect a
+   * `connect_error`; with reconnection they connect again on a fresh module (at most three
+   * times in a row without the connection opening in between).
+   */
+  _trapped(err) {
+    const e = this._e;
+    this._e = null;
+    this._up = false;
+    e.closed = 1;
+    this._untrap = void this._untrap?.();
+    this._err(err);
+    const again = this._t.reconnection && (this._traps = (this._traps || 0) + 1) <= 3;
+    for (const n in this.nsps) {
+      const s = this.nsps[n];
+      const want = s._act || s.connected;
+      if (s.connected) s._onDisconnect(null, "transport error", err);
+      else if (s._act) s.emitReserved("connect_error", err);
+      s._act = false;
+      if (want && again) s.connect();
+    }
+  }
+
+  /** For the tests of the recovery from a trap: makes the wasm fail (`"now"`, or `"receive"`: at the next frame received). */
+  [Symbol.for("rtio.failForTests")](when) {
+    this._use((e) => e.c.failForTests(when));
   }
 
   /**
@@ -329,6 +361,7 @@ export class Manager extends Emitter {
       this._up = name == "open";
       if (this._up) {
         this._fail = null;
+        this._traps = 0;
         this.engine.id = detail;
       } else if (!was) {
         // An attempt that failed before the connection opened: `error`, no `close`.

@@ -148,7 +148,7 @@ impl Wire for JsText {
 
     fn receive(session: &mut Session<Bins, Payload>, now: Millis, text: &JsValue) {
         if FAIL_ON_RECEIVE.with(|f| f.replace(false)) {
-            panic!();
+            panic!("failing on purpose (a test)");
         }
         let frame: &JsString = text.unchecked_ref();
         let len = frame.length();
@@ -489,9 +489,9 @@ thread_local! {
     static FAIL_ON_RECEIVE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Sets the function called when this module fails: a panic (a bug: no input is known to
-/// cause one) aborts the module with a trap, and everything made from it is dead. The JS side
-/// then starts a fresh module for the next connection.
+/// Sets the function called (with the panic's message) when this module fails: a panic (a
+/// bug: no input is known to cause one) aborts the module with a trap, and everything made
+/// from it is dead. The JS side then starts a fresh module for the next connection.
 #[wasm_bindgen(js_name = setFailureHandler)]
 pub fn set_failure_handler(f: js_sys::Function) {
     ON_FAILURE.with(|h| {
@@ -499,10 +499,16 @@ pub fn set_failure_handler(f: js_sys::Function) {
             *h = Some(f);
         }
     });
-    std::panic::set_hook(Box::new(|_| {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("panic");
         ON_FAILURE.with(|h| {
             if let Some(f) = h.try_borrow().ok().as_deref().and_then(Option::as_ref) {
-                let _ = f.call0(&JsValue::UNDEFINED);
+                let _ = f.call1(&JsValue::UNDEFINED, &JsValue::from_str(message));
             }
         })
     }));
@@ -515,7 +521,7 @@ impl Connection {
     #[wasm_bindgen(js_name = failForTests)]
     pub fn fail_for_tests(&self, when: &str) {
         if when == "now" {
-            panic!();
+            panic!("failing on purpose (a test)");
         }
         FAIL_ON_RECEIVE.with(|f| f.set(true));
     }

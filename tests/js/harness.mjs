@@ -201,7 +201,7 @@ process.on("exit", () => {
 
 const serverPromises = {};
 
-function serverUrl(which) {
+export function serverUrl(which) {
   if (!serverPromises[which]) {
     serverPromises[which] = (async () => {
       if (which === "node") {
