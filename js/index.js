@@ -262,6 +262,9 @@ export class Manager extends Emitter {
         _url: () => target(this.uri, this.opts).url,
         _lifecycle: guard((name, detail) => this._lifecycle(e, name, detail)),
         _log: (sent, frame) => d?.(sent ? "send" : "receive", frame),
+        // The start of a received text frame, where the wasm reads its header: no frame, however
+        // long, is copied into wasm memory whole.
+        _start: (data, n) => (typeof data != "string" ? undefined : data.length > n ? data.slice(0, n) : data),
       },
     );
     return e;

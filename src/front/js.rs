@@ -47,6 +47,10 @@ extern "C" {
     /// A frame written (`sent` true) or received, for the debug log.
     #[wasm_bindgen(method, js_name = _log)]
     fn log(this: &ConnectionEvents, sent: bool, frame: &JsValue);
+    /// The first `n` UTF-16 units of a received message if it is text (all of it if shorter),
+    /// else nothing (a binary message).
+    #[wasm_bindgen(method, js_name = _start)]
+    fn start(this: &ConnectionEvents, data: &JsValue, n: u32) -> Option<String>;
 
     /// What a namespace's Socket is told. `frame` and `at`: the JS string a payload is in and
     /// the UTF-16 offset where it starts.
@@ -133,8 +137,8 @@ impl Options {
 }
 
 /// The npm door's wire: a payload is the JS string it is in and the UTF-16 offset where it
-/// starts.
-struct JsText;
+/// starts. The start of each received frame comes from the Manager's `_start`.
+struct JsText(Rc<ConnectionEvents>);
 
 /// A payload: its JS string and where in it the payload starts.
 #[derive(Clone)]
@@ -146,15 +150,15 @@ struct Payload {
 impl Wire for JsText {
     type Payload = Payload;
 
-    fn receive(session: &mut Session<Bins, Payload>, now: Millis, text: &JsValue) {
+    fn receive(&self, session: &mut Session<Bins, Payload>, now: Millis, data: JsValue) {
         if FAIL_ON_RECEIVE.with(|f| f.replace(false)) {
             panic!("failing on purpose (a test)");
         }
-        let frame: &JsString = text.unchecked_ref();
-        let len = frame.length();
-        // Short frames whole; else the start, and once more a longer start if the session asks.
-        let take = |n: u32| frame.slice(0, n).as_string().unwrap_or_default();
-        let start = take(len.min(64));
+        // The start of a text frame; else it is binary.
+        let Some(start) = self.0.start(&data, 64) else {
+            return session.handle_binary(now, data);
+        };
+        let frame: &JsString = data.unchecked_ref();
         let mut read = |start: &str, whole: bool| {
             session.handle_text(
                 now,
@@ -165,8 +169,12 @@ impl Wire for JsText {
                 },
             )
         };
-        if !read(&start, len <= 64) {
-            read(&take(len.min(4096)), true);
+        // Under 64 UTF-16 units, the start is the whole frame; else a longer start is asked
+        // for if the session needs more, and taken as whole.
+        if !read(&start, utf16_len(&start) < 64) {
+            if let Some(start) = self.0.start(&data, 4096) {
+                read(&start, true);
+            }
         }
     }
 
@@ -179,6 +187,11 @@ impl Wire for JsText {
         };
         websocket::send(ws, text.into(), frame)
     }
+}
+
+/// The length of `s` in UTF-16 units.
+fn utf16_len(s: &str) -> usize {
+    s.chars().map(char::len_utf16).sum()
 }
 
 /// A received text frame: `start` copied into the wasm, the frame itself left a JS string.
@@ -235,7 +248,7 @@ impl Frame for Received<'_> {
 }
 
 /// The namespaces of a connection, by index, with the Socket each reports to.
-type Namespaces = Rc<RefCell<Vec<(String, NamespaceEvents)>>>;
+type Namespaces = Rc<RefCell<Vec<(Rc<str>, Rc<NamespaceEvents>)>>>;
 
 /// One Engine.IO connection (one WebSocket at a time) and its namespaces: the session, the
 /// browser objects it uses, and the JS objects it reports to. Nothing connects until a
@@ -268,6 +281,7 @@ impl Connection {
         let sink = Rc::clone(&events);
         let names = Rc::clone(&namespaces);
         let link = Link::new(
+            JsText(Rc::clone(&events)),
             Box::new(move || url.url()),
             o.debug
                 .then(|| Box::new(move |sent: bool, frame: &JsValue| tap.log(sent, frame)) as _),
@@ -306,13 +320,14 @@ impl Connection {
         let Ok(mut list) = self.namespaces.try_borrow_mut() else {
             return u32::MAX;
         };
-        match list.iter().position(|(n, _)| *n == name) {
+        let events = Rc::new(events);
+        match list.iter().position(|(n, _)| **n == *name) {
             Some(i) => {
                 list[i].1 = events;
                 i as u32
             }
             None => {
-                list.push((name, events));
+                list.push((name.into(), events));
                 list.len() as u32 - 1
             }
         }
@@ -326,7 +341,7 @@ impl Connection {
     ) -> R {
         let name = match self.namespaces.try_borrow() {
             Ok(list) => match list.get(ns as usize) {
-                Some((name, _)) => name.clone(),
+                Some((name, _)) => Rc::clone(name),
                 None => return R::default(),
             },
             Err(_) => return R::default(),
@@ -457,8 +472,8 @@ fn deliver(manager: &ConnectionEvents, namespaces: &Namespaces, ev: SessionEvent
     }
     // The Socket, looked up unborrowed: it may add namespaces while it runs.
     let socket = match namespaces.try_borrow() {
-        Ok(list) => match list.iter().find(|(name, _)| *name == *nsp) {
-            Some((_, s)) => JsValue::clone(s).unchecked_into::<NamespaceEvents>(),
+        Ok(list) => match list.iter().find(|(name, _)| **name == **nsp) {
+            Some((_, s)) => Rc::clone(s),
             None => return,
         },
         Err(_) => return,

@@ -30,8 +30,9 @@ pub(crate) use super::Bins;
 pub(crate) trait Wire: 'static {
     /// An event's or ack's JSON payload as the session stores and forwards it.
     type Payload: Clone + 'static;
-    /// Feeds text frame `text` (a JS string) to the session.
-    fn receive(session: &mut Session<Bins, Self::Payload>, now: Millis, text: &JsValue);
+    /// Feeds a received message to the session: a text frame (a JS string) or a binary one
+    /// (an `ArrayBuffer`).
+    fn receive(&self, session: &mut Session<Bins, Self::Payload>, now: Millis, data: JsValue);
     /// Writes one text frame and its attachments on `ws`; returns the text frame written (for
     /// the debug log).
     fn send(ws: &WebSocket, frame: &Transmit<Bins, Self::Payload>) -> Result<JsValue, JsValue>;
@@ -50,6 +51,7 @@ pub(crate) type Tap = Option<Box<dyn Fn(bool, &JsValue)>>;
 
 struct State<W: Wire> {
     session: Session<Bins, W::Payload>,
+    wire: W,
     url: UrlSource,
     tap: Tap,
     ws: Option<WsTransport>,
@@ -90,6 +92,7 @@ impl<W: Wire> Link<W> {
     /// attempt), frames shown to `tap`, on the page's timers or on `timers`. Nothing is opened
     /// until a namespace connects.
     pub fn new(
+        wire: W,
         url: UrlSource,
         tap: Tap,
         timers: Option<TimerFunctions>,
@@ -99,6 +102,7 @@ impl<W: Wire> Link<W> {
         let inner = Rc::new(Inner {
             state: RefCell::new(State {
                 session: Session::new(config),
+                wire,
                 url,
                 tap,
                 ws: None,
@@ -294,11 +298,8 @@ fn apply<W: Wire>(
                 if let Some(tap) = &st.tap {
                     tap(false, &data);
                 }
-                if data.is_string() {
-                    W::receive(&mut st.session, now, &data);
-                } else {
-                    st.session.handle_binary(now, data);
-                }
+                let st = &mut *st;
+                st.wire.receive(&mut st.session, now, data);
             }
             Input::Signal(signal) => {
                 let how = match signal {
@@ -390,8 +391,8 @@ fn transport<W: Wire>(inner: &Rc<Inner<W>>, st: &mut State<W>, cmd: TransportCom
 
 #[inline(never)]
 fn flush<W: Wire>(st: &mut State<W>) {
+    let now = clock::now(&mut st.last_now);
     while let Some(output) = st.session.poll_output() {
-        let now = clock::now(&mut st.last_now);
         match output {
             Output::Transmit(frame) => {
                 let sent = match &st.ws {
@@ -419,7 +420,6 @@ fn flush<W: Wire>(st: &mut State<W>) {
     // Re-arm lazily: only when the next deadline is earlier than the armed one. A timer that
     // fires early finds nothing due and is re-armed then, which keeps timer calls off the
     // per-message path.
-    let now = clock::now(&mut st.last_now);
     let want = st.session.poll_timeout();
     if let Some(timer) = st.timer.as_mut() {
         match (want, timer.armed_at()) {

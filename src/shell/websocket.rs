@@ -103,10 +103,13 @@ pub(crate) struct Text;
 #[cfg(feature = "rust-api")]
 impl Wire for Text {
     type Payload = String;
-    fn receive(session: &mut Session<Bins, String>, now: Millis, text: &JsValue) {
-        if let Some(text) = text.as_string() {
+    fn receive(&self, session: &mut Session<Bins, String>, now: Millis, data: JsValue) {
+        match data.as_string() {
             // Passed whole, so the session always takes it.
-            session.handle_text(now, &text);
+            Some(text) => {
+                session.handle_text(now, &text);
+            }
+            None => session.handle_binary(now, data),
         }
     }
     fn send(ws: &WebSocket, frame: &Transmit<Bins, String>) -> Result<JsValue, JsValue> {

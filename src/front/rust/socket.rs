@@ -343,6 +343,7 @@ impl Manager {
             let weak = weak.clone();
             ManagerInner {
                 link: Link::new(
+                    Text,
                     Box::new(move || Some(engine_url.clone())),
                     None,
                     None,
