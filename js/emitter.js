@@ -1,21 +1,6 @@
 // The event emitter every rtio client shares (component-emitter semantics, as socket.io-client),
 // and `Client`, what the Socket.IO socket and the SSE and plain-WebSocket clients have in common:
-// emit flags, `emitWithAck` and the catch-all listeners; the debug switch and the wasm loader
-// they share.
-
-/**
- * Fetches and instantiates the wasm at `url` with `imports`. Each entry names its wasm as
- * `new URL("….wasm", import.meta.url)` itself, the form bundlers follow. Compiled as it streams
- * in when served as application/wasm (which streaming requires): one step less than reading the
- * bytes first; any other type is instantiated from the bytes.
- */
-export async function loadWasm(url, imports) {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error("rtio: cannot load " + url + ": HTTP " + res.status);
-  return res.headers.get("content-type") == "application/wasm"
-    ? WebAssembly.instantiateStreaming(res, imports)
-    : WebAssembly.instantiate(await res.arrayBuffer(), imports);
-}
+// emit flags, `emitWithAck` and the catch-all listeners; the debug switch they share.
 
 /**
  * The debug log: `console.debug` prefixed with "rtio", when the `debug` option is true, or

@@ -549,7 +549,8 @@ export class Socket extends Client {
     let t = fn || (this.io.opts.retries && !f.volatile) ? (timeout == null ? 0 : Math.max(1, timeout)) : -1;
     // A volatile emit is dropped when not connected; its ack, if any, can only time out.
     if (f.volatile && !this.connected) {
-      if (fn && t > 0) setTimeout(() => fn.call(this, new Error("operation has timed out")), t);
+      // (On the wasm's timers, gloo-timers.)
+      if (fn && t > 0) wasm.use((g) => new g.Delay(t, guard(() => fn.call(this, new Error("operation has timed out")))), () => {});
     } else {
       const bins = [];
       const payload = encode(args, bins);

@@ -55,4 +55,15 @@ export declare function sse<ListenEvents extends EventsMap = DefaultEventsMap, E
   url: string | URL,
   opts?: SseOptions,
 ): SseClient<ListenEvents, EmitEvents>;
+/**
+ * Loads the mode's wasm (`rtio-stream.wasm`) now instead of at the first connection, from
+ * `source` (by default the file beside the module, `rtio/rtio-stream.wasm` in the package's
+ * `exports`). See `init` of "rtio".
+ */
+export declare function init(source?: WasmSource): Promise<void>;
+/** Instantiates the mode's wasm synchronously from its bytes or a compiled module (Node, workers, tests). */
+export declare function initSync(bytes: BufferSource | WebAssembly.Module): void;
+export type { WasmSource } from "./index.js";
+import type { WasmSource } from "./index.js";
+
 export default sse;

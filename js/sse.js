@@ -1,15 +1,8 @@
 // rtio/sse: the SSE mode (MODES.md). Events come from the browser's EventSource, or with
 // `transport: "fetch"` from a streaming fetch read by the wasm's SSE parser; emits are POSTs
 // whose answers are the acks. Reconnection, buffering and the watchdog are the wasm's stream.
-import { StreamClient } from "./stream.js";
-
-const parse = (d) => {
-  try {
-    return JSON.parse(d);
-  } catch {
-    return d;
-  }
-};
+import { StreamClient, parse } from "./stream.js";
+export { init, initSync } from "./stream.js";
 
 /** Names an EventSource always listens to, besides those that have listeners. */
 const ALWAYS = ["rtio:hello", "rtio:members", "rtio:presence", "rtio:room"];
@@ -37,8 +30,6 @@ export class SseClient extends StreamClient {
     return 0;
   }
 
-  _ping() {}
-
   /** Adds `fn` as a listener of `ev`; the EventSource then listens to `ev` too. */
   on(ev, fn) {
     super.on(ev, fn);
@@ -46,89 +37,40 @@ export class SseClient extends StreamClient {
     return this;
   }
 
+  /** Has the EventSource listen to `ev`, if it is an SSE event name (see StreamConnection#listen). */
   _sub(ev) {
-    const es = this._es;
-    if (es && typeof ev == "string" && !LOCAL.includes(ev) && !es._n.has(ev)) es._n.add(ev), es.addEventListener(ev, es._f);
+    if (this._c && typeof ev == "string" && !LOCAL.includes(ev)) this._c.listen(ev);
   }
 
-  _open() {
-    const o = this.opts,
-      last = this.lastEventId;
-    if (o.transport == "fetch") return this._fetch(last);
-    let es;
-    try {
-      es = this._es = new EventSource(this._url(last != null ? { lastEventId: last } : {}), {
-        withCredentials: !!o.withCredentials,
-      });
-    } catch (e) {
-      return this._closed(true, e);
-    }
-    es._n = new Set();
-    es._f = (e) => this._event(e.type, e.data, e.lastEventId);
-    es.onopen = () => ((es._o = 1), this._opened());
-    es.onmessage = es._f;
-    // An EventSource that is CLOSED after an error will not retry (an HTTP error, a wrong
-    // Content-Type); one that is CONNECTING lost its stream. rtio reconnects after both.
-    es.onerror = (e) => {
-      // A server event named "error" comes here too: it is an event (refused as reserved), not a failure.
-      if (e instanceof MessageEvent) return es._f(e);
-      if (es.readyState != 2 || es._o) return this._closed(false);
-      // It never opened: EventSource hides the HTTP status, so one GET asks for it (and for the
-      // server's reason, which a refused room join reports). The attempt stays open until then.
-      es.onerror = null;
-      const ac = new AbortController(),
-        fail = () => new Error("rtio: the event stream could not be opened");
-      fetch(es.url, { signal: ac.signal, credentials: es.withCredentials ? "include" : "same-origin", cache: "no-store" })
-        .then(async (r) => (r.ok ? fail() : Object.assign(new Error("rtio: HTTP " + r.status), { status: r.status, data: parse(await r.text()) })))
-        .catch(fail)
-        .then((err) => {
-          ac.abort();
-          if (this._es === es) this._closed(true, err);
-        });
-    };
-    for (const ev of [o.ping, ...ALWAYS, ...this._l.keys()]) this._sub(ev);
+  /** Once the connection exists: the names it listens to from the start. */
+  _listen() {
+    for (const ev of [this.opts.ping, ...ALWAYS, ...this._l.keys()]) this._sub(ev);
   }
 
-  async _fetch(last) {
-    const ac = (this._ac = new AbortController()),
-      o = this.opts,
-      headers = { Accept: "text/event-stream", ...o.headers };
-    // A header holds Latin-1 only: another id goes in the query, as with EventSource.
-    const latin1 = last != null && !/[^\0-\xff]/.test(last);
-    if (latin1) headers["Last-Event-ID"] = last;
-    const live = () => ac === this._ac;
-    try {
-      const res = await fetch(this._url(last != null && !latin1 ? { lastEventId: last } : {}), {
-        headers,
-        signal: ac.signal,
-        cache: "no-store",
-        credentials: o.withCredentials ? "include" : "same-origin",
-      });
-      if (!live()) return;
-      if (res.status != 200 || !/^text\/event-stream/i.test(res.headers.get("content-type") || "")) {
-        const data = parse(await res.text().catch(() => ""));
-        if (live()) this._closed(true, Object.assign(new Error("rtio: HTTP " + res.status), { status: res.status, data }));
-        return;
-      }
-      this._opened();
-      const rd = res.body.getReader();
-      for (;;) {
-        const { done, value } = await rd.read();
-        if (!live()) return;
-        if (done) break;
-        this._feed(value);
-      }
-      this._ended();
-      this._closed(false);
-    } catch (e) {
-      if (live()) this._ended(), this._closed(true, e);
-    }
+  _mode() {
+    return { mode: "sse" };
   }
 
-  _close() {
-    const es = this._es;
-    if (es) (this._es = es.onopen = es.onmessage = es.onerror = null), es.close();
-    if (this._ac) this._ac.abort(), (this._ac = null);
+  /**
+   * Whether the last event id goes as the `Last-Event-ID` header (the fetch transport, when it
+   * is Latin-1, as headers must be) rather than the `lastEventId` query parameter.
+   */
+  _idHeader() {
+    const last = this.lastEventId;
+    return last != null && this.opts.transport == "fetch" && !/[^\0-\xff]/.test(last);
+  }
+
+  /** The stream's URL for the next attempt. */
+  _target() {
+    const last = this.lastEventId;
+    return this._url(last != null && !this._idHeader() ? { lastEventId: last } : {});
+  }
+
+  /** The fetch transport's request headers. */
+  _headers() {
+    const h = { Accept: "text/event-stream", ...this.opts.headers };
+    if (this._idHeader()) h["Last-Event-ID"] = this.lastEventId;
+    return h;
   }
 
   /** An SSE event: its data as JSON if it is, else the text; `rtio:` events spread their array. */

@@ -1,58 +1,38 @@
-// What the SSE and plain-WebSocket modes (rtio/sse, rtio/ws; MODES.md) share: their wasm
-// (the reconnecting stream machine and the SSE parser, bridged by hand in
-// src/front/js_stream.rs, whose tables this file follows), and `StreamClient`, the emitter
-// both modes are, with acks, buffering, rooms and presence. A mode adds its transport:
-// `_open()`, `_close()`, `_write(item)` and `_ping()`.
-import { Client, debug, loadWasm } from "./emitter.js";
+// What the SSE and plain-WebSocket modes (rtio/sse, rtio/ws; MODES.md) share: their wasm's
+// `StreamConnection` (src/front/js_stream.rs: the reconnecting stream, its timer and the
+// page's listeners, and the transports, EventSource, fetch and WebSocket), and
+// `StreamClient`, the emitter both modes are, with acks, rooms and presence. A mode says how
+// its transport is reached (`_target()`, `_headers()`) and reads what arrives. Importing it
+// defines things and does nothing else: the wasm loads with the first connection (or
+// `init()`).
+import { Client, debug } from "./emitter.js";
 import { Room } from "./rooms.js";
+import { wasmLoader } from "./bridge.js";
+import { createModule } from "./generated/rtio-stream.js";
 
-const dec = new TextDecoder();
-/** JS values the wasm holds, by ref (0 is `undefined`); released slots are reused. */
-const R = [undefined];
-const FREE = [];
-/** Handlers of the open streams, by handle. */
-const H = [];
-let W;
+/** The wasm (rtio-stream.wasm beside this module: bundlers follow this URL), loaded on first use. */
+const wasm = wasmLoader(new URL("rtio-stream.wasm", import.meta.url), createModule);
 
-const ref = (x) => {
-  if (x === undefined) return 0;
-  const i = FREE.length ? FREE.pop() : R.length;
-  R[i] = x;
-  return i;
-};
-const take = (i) => {
-  const x = R[i];
-  if (i) (R[i] = undefined), FREE.push(i);
-  return x;
-};
+/**
+ * Loads the wasm now rather than at the first connection (optional: the first client loads
+ * it when needed). `source`: where from (a URL, a Response, the bytes or a compiled
+ * WebAssembly.Module); by default the rtio-stream.wasm beside this module.
+ * @returns {Promise<void>}
+ */
+export const init = (source) => wasm.init(source);
 
-const imports = {
-  r: {
-    // The handler call: reports, never throws into the wasm.
-    o(h, k, sp, sn, num, r) {
-      try {
-        H[h](k, sn ? dec.decode(new Uint8Array(W.memory.buffer, sp, sn)) : "", num, take(r));
-      } catch (e) {
-        reportError(e);
-      }
-    },
-    d: take,
-    n: Date.now,
-  },
-};
+/** Instantiates the wasm synchronously from its bytes (or a compiled WebAssembly.Module): for workers, Node and tests. */
+export const initSync = (bytes) => wasm.initSync(bytes);
 
-W = (await loadWasm(new URL("rtio-stream.wasm", import.meta.url), imports)).instance.exports;
-
-/** Runs op `op` of stream `h` (see src/front/js_stream.rs). */
-const c = (h, op, num = 0, data) => W.c(h, op, num, ref(data));
-
-/** Reports a page signal to every open stream: op 8 (network; num 1 online) or 9 (visible). */
-const each = (op, num) => H.forEach((f, h) => f && W.c(h, op, num, 0));
-if (globalThis.addEventListener) {
-  addEventListener("online", () => each(8, 1));
-  addEventListener("offline", () => each(8, 0));
-}
-if (globalThis.document) document.addEventListener("visibilitychange", () => document.hidden || each(9));
+/** Calls `f`, reporting what it throws (as an uncaught error would be) instead of letting it into the wasm. */
+const guard = (f) =>
+  function (...args) {
+    try {
+      f.apply(this, args);
+    } catch (e) {
+      (globalThis.reportError || console.error)(e);
+    }
+  };
 
 /** Events of the client itself, which `emit` refuses and `onAny` never sees. */
 const RESERVED = ["connect", "connect_error", "disconnect", "reconnect_attempt", "reconnect", "reconnect_failed", "newListener", "removeListener"];
@@ -60,10 +40,16 @@ const RESERVED = ["connect", "connect_error", "disconnect", "reconnect_attempt",
 /** Names a server cannot send: the client's own events, and `error`, where malformed input is reported. */
 const LIFECYCLE = [...RESERVED, "error"];
 
-/** The state changes the debug log names, by the wasm's output code less 4. */
-const STATES = ["connect", "disconnect", "connect_error", "reconnect_attempt", "reconnect_failed"];
-
 const timedOut = () => new Error("operation has timed out");
+
+/** `d` as JSON if it is, else the text itself. */
+export const parse = (d) => {
+  try {
+    return JSON.parse(d);
+  } catch {
+    return d;
+  }
+};
 
 /**
  * The emitter of the SSE and plain-WebSocket modes (see MODES.md). Subclasses provide the
@@ -89,20 +75,46 @@ export class StreamClient extends Client {
     /** Pending room joins and leaves: [room, resolve, "join" | "leave"]. */
     this._wait = [];
     this._meta = o.meta;
-    const t = (x, dflt) => (x == null ? dflt : x);
-    this.h = W.o(
-      o.reconnection === false ? -1 : t(o.reconnectionAttempts, 1 / 0),
-      t(o.reconnectionDelay, 1e3),
-      t(o.reconnectionDelayMax, 5e3),
-      t(o.randomizationFactor, 0.5),
-      t(o.timeout, 2e4),
-      this._idle(),
-      this._every(),
-      t(o.maxBuffer, 1e3),
-      Math.random() * 2 ** 53,
-    );
-    H[this.h] = (k, s, num, v) => this._do(k, s, num, v);
     if (o.autoConnect !== false) this.connect();
+  }
+
+  /**
+   * Runs `fn(c)` on the wasm's StreamConnection `c`, made on first use: at once when the wasm is
+   * ready, else once it is (calls wait in order). A wasm that cannot load is a `connect_error`.
+   */
+  _use(fn) {
+    wasm.use(
+      (glue) => {
+        if (this._g !== glue) this._c = null;
+        if (!this._c) {
+          this._g = glue;
+          this._c = new glue.StreamConnection({ ...this.opts, ...this._mode(), idleTimeout: this._idle(), pingInterval: this._every() }, this._events());
+          this._listen?.();
+        }
+        fn(this._c);
+      },
+      (err) => {
+        if (this._act) (this._act = false), this.emitReserved("connect_error", err);
+      },
+    );
+  }
+
+  /** What the wasm's connection reports to (see StreamEvents in src/front/js_stream.rs). */
+  _events() {
+    // (A mode has the methods of its own transport only.)
+    const on = (f) => f && guard(f.bind(this));
+    return {
+      _target: () => this._target(),
+      _headers: () => this._headers(),
+      _state: on(this._state),
+      _cause: on(this._cause),
+      _message: on((e) => this._event(e.type, e.data, e.lastEventId)),
+      _sse: on(this._event),
+      _malformed: on((m) => this.emitReserved("error", new Error("rtio: " + m))),
+      _frame: on(this._frame),
+      // Writes an item: what the WebSocket sends, or the SSE mode's POST.
+      _write: (item) => (this._d?.("send", item.raw ?? item.e ?? item, ...(item.a || [])), this._write(item)),
+    };
   }
 
   /** Whether the client connects or reconnects (false after `disconnect()` or giving up). */
@@ -118,7 +130,7 @@ export class StreamClient extends Client {
   /** Connects (nothing if already active). */
   connect() {
     this._act = true;
-    c(this.h, 0);
+    this._use((c) => c.connect());
     return this;
   }
 
@@ -133,8 +145,8 @@ export class StreamClient extends Client {
    */
   disconnect() {
     this._act = false;
-    c(this.h, 1);
-    c(this.h, 14);
+    // The sends held while disconnected are dropped: their acks fail.
+    this._use((c) => c.disconnect().forEach((item) => item.f?.(new Error("rtio: disconnected before it was sent"))));
     this._gone();
     // Called from a listener, the stream's own report comes later: make it now.
     if (this.connected) this._down("io client disconnect");
@@ -144,6 +156,7 @@ export class StreamClient extends Client {
   /** The connection is gone: state first, then the `disconnect` listeners. */
   _down(reason) {
     this.connected = false;
+    this._gen = (this._gen || 0) + 1;
     this._gone();
     for (const r of this._rooms.values()) r.joined = false;
     this.emitReserved("disconnect", reason);
@@ -153,38 +166,46 @@ export class StreamClient extends Client {
     return this.disconnect();
   }
 
-  /** Carries out one output of the wasm (see the handler table in src/front/js_stream.rs). */
-  _do(k, s, num, v) {
-    if (k == 2) this._d?.("send", v.raw ?? v.e, ...(v.a || []));
-    else if (k > 3 && k < 9) this._d?.(STATES[k - 4], s || num);
-    if (k == 0) this._close(), (this._err = undefined), this._open();
-    else if (k == 1) this._close();
-    else if (k == 2) this._write(v);
-    else if (k == 3) this._ping();
-    else if (k == 4) {
+  /**
+   * A state change of the connection: `connect` (after `detail` attempts), `disconnect` and
+   * `connect_error` (the reason), `reconnect_attempt` (its number), `reconnect_failed`.
+   */
+  _state(name, detail) {
+    this._d?.(name, detail);
+    if (name == "connect") {
       this.connected = true;
+      // Counts connections: what answers an event of an earlier one is not sent (see ws.js).
+      this._gen = (this._gen || 0) + 1;
       this._wait = this._wait.filter(([, done, how]) => how == "join" || done({ ok: true }));
-      if (num) this.emitReserved("reconnect", num);
+      if (detail) this.emitReserved("reconnect", detail);
       this.emitReserved("connect");
-    } else if (k == 5) {
+    } else if (name == "disconnect") {
       // Already reported when disconnect() was called from a listener.
-      if (this.connected) this._down(s);
-    } else if (k == 6) {
-      const err = this._err || new Error(s);
+      if (this.connected) this._down(detail);
+    } else if (name == "connect_error") {
+      const err = this._err || new Error(detail);
       this._err = undefined;
       // A refused join: the rooms that were being joined are given up.
       if (err.status >= 400 && err.status < 500) this._refused(err);
       this.emitReserved("connect_error", err);
-    } else if (k == 7) this.emitReserved("reconnect_attempt", num);
-    else if (k == 8) (this._act = false), this.emitReserved("reconnect_failed");
-    else if (k == 9) {
-      clearTimeout(this._t);
-      if (num >= 0) this._t = setTimeout(() => c(this.h, 7), num);
-    } else if (k == 10) v.f?.(new Error("rtio: disconnected before it was sent"));
-    else if (k == 11) this._id = s;
-    else if (k == 12) this._name = s;
-    else if (k == 13) this._event(this._name, s, this._id);
-    else if (k == 14) this.emitReserved("error", new Error("rtio: " + s));
+    } else {
+      if (name == "reconnect_failed") this._act = false;
+      this.emitReserved(name, detail);
+    }
+  }
+
+  /** Why the attempt that fails next failed (see `_cause` in src/front/js_stream.rs): kept for its `connect_error`. */
+  _cause(kind, a, b) {
+    this._err =
+      kind == "http"
+        ? Object.assign(new Error("rtio: HTTP " + a), { status: a, data: parse(b) })
+        : kind == "close"
+          ? Object.assign(new Error("rtio: websocket closed (" + a.code + ")"), { code: a.code, reason: a.reason })
+          : kind == "error"
+            ? new Error("rtio: websocket error")
+            : kind == "unopened"
+              ? new Error("rtio: the event stream could not be opened")
+              : a;
   }
 
   /** An event arrived (`args` its arguments; `ack` to answer it, if asked). */
@@ -192,7 +213,6 @@ export class StreamClient extends Client {
     // Left by disconnect() in a listener: the rest of what arrived with it is not delivered.
     if (!this.connected) return;
     this._d?.("receive", ev, ...args);
-    this._alive();
     // A server must not fake the client's own events.
     if (LIFECYCLE.includes(ev)) return this.emitReserved("error", new Error("rtio: dropped a server event under the reserved name " + JSON.stringify(ev)));
     // More than a listener call can take (and than any application sends).
@@ -244,9 +264,7 @@ export class StreamClient extends Client {
     this._soon = true;
     queueMicrotask(() => {
       this._soon = false;
-      if (!this._act) return;
-      c(this.h, 1);
-      c(this.h, 0);
+      if (this._act) this._use((c) => c.reconnect());
     });
   }
 
@@ -318,75 +336,41 @@ export class StreamClient extends Client {
     if (fn) {
       const t = f.timeout ?? this.opts.ackTimeout;
       const errs = fn.withError || t > 0;
-      let tm;
       item.f = (err, ...res) => {
         if (!item.f) return;
         item.f = undefined;
         this._settled(item);
-        clearTimeout(tm);
+        item.tm?.free();
         if (err) errs && fn.call(this, err);
         else errs ? fn.call(this, null, ...res) : fn.apply(this, res);
       };
-      if (t > 0) tm = setTimeout(() => item.f?.(timedOut()), t);
+      // The timeout runs on the wasm's timers (gloo-timers).
+      if (t > 0) wasm.use((g) => item.f && (item.tm = new g.Delay(t, guard(() => item.f?.(timedOut())))), () => {});
     }
     return this._push(item, f.volatile, [ev, ...args]);
   }
 
   /** Writes `item` now, or holds it while disconnected (drops it if `volatile`). */
   _push(item, volatile, data) {
-    if (volatile) c(this.h, 3, 0, item);
-    else if (c(this.h, 2, 0, item) == -2) {
-      const err = new Error("rtio: send buffer is full while disconnected");
-      err.data = data;
-      item.f?.(err);
-      this.emitReserved("error", err);
-    }
+    this._use((c) => {
+      if (volatile) return c.sendVolatile(item);
+      try {
+        c.send(item);
+      } catch (err) {
+        if (err instanceof WebAssembly.RuntimeError) throw err;
+        err.data = data;
+        item.f?.(err);
+        this.emitReserved("error", err);
+      }
+    });
     return this;
-  }
-
-  /** Something arrived: the watchdog starts again. */
-  _alive() {
-    c(this.h, 5);
-  }
-
-  /** Tells the stream that the transport opened (op 4), closed or failed (op 6), or sent bytes of SSE (op 12). */
-  _opened() {
-    c(this.h, 4);
-  }
-
-  _closed(error, err) {
-    this._close();
-    if (err) this._err = err;
-    c(this.h, 6, +error);
-  }
-
-  /** Feeds SSE bytes to the wasm's parser (fetch transport); its events come back as kinds 11-13. */
-  _feed(bytes) {
-    for (let i = 0; i < bytes.length; i += 65536) {
-      const part = bytes.subarray(i, i + 65536);
-      const p = W.b(part.length);
-      new Uint8Array(W.memory.buffer, p, part.length).set(part);
-      c(this.h, 12, part.length);
-    }
-  }
-
-  /** The SSE body ended: a partial event is dropped. */
-  _ended() {
-    c(this.h, 13);
-  }
-
-  /** The server's reconnect delay floor (ms). */
-  _floor(ms) {
-    c(this.h, 10, ms);
   }
 
   /** Frees the stream; the client cannot be used again. */
   free() {
     this.disconnect();
-    this._close();
-    clearTimeout(this._t);
-    c(this.h, 11);
-    H[this.h] = undefined;
-    this.h = -1;
+    const c = this._c;
+    this._c = null;
+    if (c) queueMicrotask(() => c.free());
   }
 }

@@ -57,4 +57,15 @@ export declare function ws<ListenEvents extends EventsMap = DefaultEventsMap, Em
   url: string | URL,
   opts?: WsOptions,
 ): WsClient<ListenEvents, EmitEvents>;
+/**
+ * Loads the mode's wasm (`rtio-stream.wasm`) now instead of at the first connection, from
+ * `source` (by default the file beside the module, `rtio/rtio-stream.wasm` in the package's
+ * `exports`). See `init` of "rtio".
+ */
+export declare function init(source?: WasmSource): Promise<void>;
+/** Instantiates the mode's wasm synchronously from its bytes or a compiled module (Node, workers, tests). */
+export declare function initSync(bytes: BufferSource | WebAssembly.Module): void;
+export type { WasmSource } from "./index.js";
+import type { WasmSource } from "./index.js";
+
 export default ws;

@@ -2,6 +2,7 @@
 // passed through as `message`, a client heartbeat; reconnection and buffering are the wasm's
 // stream.
 import { StreamClient } from "./stream.js";
+export { init, initSync } from "./stream.js";
 
 /** A plain-WebSocket client (see MODES.md); made by {@link ws}. */
 export class WsClient extends StreamClient {
@@ -21,24 +22,15 @@ export class WsClient extends StreamClient {
     return this.opts.pingInterval || 0;
   }
 
-  _open() {
-    try {
-      const u = new URL(this._url());
-      u.protocol = u.protocol.replace("http", "ws");
-      const w = (this._ws = new WebSocket(u, this.opts.protocols));
-      w.binaryType = "arraybuffer";
-      w.onopen = () => this._opened();
-      w.onmessage = (e) => this._frame(e.data);
-      w.onclose = (e) => this._closed(false, Object.assign(new Error("rtio: websocket closed (" + e.code + ")"), { code: e.code, reason: e.reason }));
-      w.onerror = () => this._closed(true, new Error("rtio: websocket error"));
-    } catch (e) {
-      this._closed(true, e);
-    }
+  _mode() {
+    return { mode: "ws", protocols: this.opts.protocols, ping: this.opts.ping };
   }
 
-  _close() {
-    const w = this._ws;
-    if (w) (this._ws = w.onopen = w.onmessage = w.onclose = w.onerror = null), w.close();
+  /** The socket's URL for the next attempt. */
+  _target() {
+    const u = new URL(this._url());
+    u.protocol = u.protocol.replace("http", "ws");
+    return u.href;
   }
 
   /** One received frame: an envelope event or ack, else a `message`. */
@@ -55,21 +47,23 @@ export class WsClient extends StreamClient {
       const n = v[0];
       if (Number.isInteger(n) && n >= 0 && typeof v[1] == "string") {
         // The answer goes on the connection the request came on, or nowhere.
-        const w = this._ws;
+        // The answer goes on the connection the event came on, if it is still the one.
+        const gen = this._gen;
         let done;
-        return this._in(v[1], v.slice(2), (...args) => done || ((done = 1), w === this._ws && this._send(JSON.stringify({ ack: n, args }))));
+        return this._in(v[1], v.slice(2), (...args) => done || ((done = 1), gen === this._gen && this._send(JSON.stringify({ ack: n, args }))));
       }
     } else if (v && Number.isInteger(v.ack) && (Array.isArray(v.args) || this._acks.has(v.ack))) {
       // An answer for an emit waiting for it; a malformed one settles it at once.
-      this._alive();
       const ok = Array.isArray(v.args);
       return this._acks.get(v.ack)?.f?.(ok ? null : new Error("rtio: the server's acknowledgement was malformed"), ...(ok ? v.args : []));
     }
     this._in("message", [d]);
   }
 
+  /** What the socket sends for `item`, as it is written: a raw frame, or the envelope (with an ack id when an answer is awaited). */
   _write(item) {
-    if ("raw" in item) return this._send(item.raw);
+    if (typeof item == "string") return item;
+    if ("raw" in item) return item.raw;
     const frame = item.r !== undefined ? ["rtio:to", item.r, item.e, ...item.a] : [item.e, ...item.a];
     if (item.f) {
       do this._n = (this._n + 1) % 2 ** 31;
@@ -77,19 +71,12 @@ export class WsClient extends StreamClient {
       this._acks.set((item.n = this._n), item);
       frame.unshift(item.n);
     }
-    this._send(JSON.stringify(frame));
+    return JSON.stringify(frame);
   }
 
+  /** Writes frame `x` now if connected (an ack's answer). */
   _send(x) {
-    try {
-      this._ws.send(x);
-    } catch {
-      this._closed(true);
-    }
-  }
-
-  _ping() {
-    this._send(this.opts.ping);
+    this._use((c) => c.sendVolatile(x));
   }
 
   _gone() {

@@ -19,12 +19,20 @@ mod front;
 
 #[cfg(all(target_arch = "wasm32", feature = "js"))]
 pub use front::js::{Connection, ConnectionEvents, NamespaceEvents};
+#[cfg(all(target_arch = "wasm32", any(feature = "js", feature = "js-stream")))]
+pub use front::js_shared::{set_failure_handler, Delay};
+#[cfg(all(target_arch = "wasm32", feature = "js-stream"))]
+pub use front::js_stream::{StreamConnection, StreamEvents};
 #[cfg(feature = "rust-api")]
 pub use front::rust::*;
 
 // The npm package's wasm with the standard library: allocation goes to the small size-class
 // heap all the same.
-#[cfg(all(target_arch = "wasm32", feature = "js", not(feature = "rust-api")))]
+#[cfg(all(
+    target_arch = "wasm32",
+    any(feature = "js", feature = "js-stream"),
+    not(feature = "rust-api")
+))]
 #[global_allocator]
 static HEAP: shell::heap::Heap<shell::heap::WasmPages> =
     shell::heap::Heap::new(shell::heap::WasmPages);

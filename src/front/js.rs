@@ -498,35 +498,8 @@ fn data_given(frame: &JsValue) -> bool {
 }
 
 thread_local! {
-    /// What JS asked to be called when this module fails (a panic, which then traps).
-    static ON_FAILURE: RefCell<Option<js_sys::Function>> = const { RefCell::new(None) };
     /// Set by [`Connection::fail_for_tests`]: the next received frame panics.
     static FAIL_ON_RECEIVE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Sets the function called (with the panic's message) when this module fails: a panic (a
-/// bug: no input is known to cause one) aborts the module with a trap, and everything made
-/// from it is dead. The JS side then starts a fresh module for the next connection.
-#[wasm_bindgen(js_name = setFailureHandler)]
-pub fn set_failure_handler(f: js_sys::Function) {
-    ON_FAILURE.with(|h| {
-        if let Ok(mut h) = h.try_borrow_mut() {
-            *h = Some(f);
-        }
-    });
-    std::panic::set_hook(Box::new(|info| {
-        let payload = info.payload();
-        let message = payload
-            .downcast_ref::<&str>()
-            .copied()
-            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-            .unwrap_or("panic");
-        ON_FAILURE.with(|h| {
-            if let Some(f) = h.try_borrow().ok().as_deref().and_then(Option::as_ref) {
-                let _ = f.call1(&JsValue::UNDEFINED, &JsValue::from_str(message));
-            }
-        })
-    }));
 }
 
 #[wasm_bindgen]

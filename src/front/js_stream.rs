@@ -1,307 +1,470 @@
-//! The bridge of the SSE and plain-WebSocket modes of the npm package (`rtio/sse`, `rtio/ws`):
-//! three exported functions and three imports, declared by hand and bound by `js/stream.js`.
+//! The JavaScript front door of the SSE and plain-WebSocket modes (`rtio/sse`, `rtio/ws`): the
+//! [`StreamConnection`], exported through wasm-bindgen and driven by the facade in
+//! `js/stream.js`, `js/sse.js` and `js/ws.js`.
 //!
-//! The wasm keeps what the two modes share, the reconnecting [`Stream`] (backoff with jitter
-//! and the server's floor, the bounded buffer of sends made while down, the connect timeout,
-//! the heartbeat watchdog and pings, offline, online and visibility), and the SSE parser of the
-//! fetch transport ([`SseParser`]). The JS shell owns the `EventSource`, `WebSocket` or `fetch`
-//! and one timer, and reports what they do.
-//!
-//! What is sent stays a JS value: the wasm holds its *ref* (an index into the shell's table;
-//! see [`super::js_shared`]) until the stream hands it back to be written.
-//!
-//! Exports:
-//! - `o(attempts, delay, delayMax, randomization, timeout, idle, ping, maxBuffer, seed) ->
-//!   handle` makes a stream (see [`open`]); it connects on op 0. Its outputs go to the
-//!   handler the shell registers under the handle.
-//! - `b(len) -> pointer`: where to write `len` bytes for op 12.
-//! - `c(handle, op, num, data) -> number` runs one command or input:
-//!
-//! | op | command or input | num | data | returns |
-//! |---|---|---|---|---|
-//! | 0 | connect | | | |
-//! | 1 | disconnect | | | |
-//! | 2 | send `data` (written now, or held while down) | | the value | `0`, `-2` buffer full (`data` is released) |
-//! | 3 | send `data` only if open | | the value | `1` sent, `0` dropped |
-//! | 4 | the transport opened | | | |
-//! | 5 | something arrived | | | |
-//! | 6 | the transport closed | `0` closed, `1` failed | | |
-//! | 7 | the timer fired | | | |
-//! | 8 | the network went away or came back | `0` offline, `1` online | | |
-//! | 9 | the page became visible | | | |
-//! | 10 | the server's reconnect delay floor (SSE `retry:`) | ms | | |
-//! | 11 | release the handle | | | |
-//! | 12 | `num` bytes of an SSE body, written at `b` | length | | |
-//! | 13 | the SSE body ended or was abandoned: forget a partial event | | | |
-//! | 14 | drop the held sends, each handed back as kind 10 | | | how many |
-//!
-//! Every other op, or an unknown handle, returns `-4`.
-//!
-//! Imports (module `r`): `o` the handler below, `d(ref)` release a ref, `n()` `Date.now()`.
-//!
-//! The handler `o(handle, kind, sPtr, sLen, num, ref)` gets a string `s` (UTF-8 in the wasm's
-//! memory; none when `sLen` is 0), a number and a ref, which becomes the handler's. It must
-//! not throw. The calls come in the order the stream produced them, then the timer request.
-//!
-//! | kind | meaning | s | num | ref |
-//! |---|---|---|---|---|
-//! | 0 | open the transport (closing any previous one); report with ops 4-6 | | | |
-//! | 1 | close the transport, without reporting | | | |
-//! | 2 | write the value | | | the value |
-//! | 3 | write a heartbeat | | | |
-//! | 4 | connected | | attempts it took | |
-//! | 5 | disconnected | reason | | |
-//! | 6 | an attempt failed | reason | the attempt | |
-//! | 7 | reconnect attempt | | its number | |
-//! | 8 | gave up reconnecting | | | |
-//! | 9 | (re)arm the timer, reported with op 7 | | delay ms, `-1` disarm | |
-//! | 10 | a held send dropped by op 14 | | | the value |
-//! | 11 | an SSE event's last event id, then 12 and 13 | id | | |
-//! | 12 | its event name (`message` when none) | name | | |
-//! | 13 | its data: dispatch the event | data | | |
-//! | 14 | the SSE body broke a limit (the offending line or event was skipped) | message | | |
-//!
-//! The stream is never borrowed while the handler runs, so the handler may call `c`; what such
-//! a call produces is handed over after the outputs already waiting.
+//! The connection is the browser shell's [`StreamLink`] (the reconnecting stream with its
+//! backoff, buffer, heartbeat watchdog and pings, the timer and the page's signals) around
+//! the transport of the mode: an `EventSource`, a streaming `fetch` read by rtio's SSE parser,
+//! or a WebSocket. What it reports goes to the client's [`StreamEvents`]. What is received
+//! stays JS values where it can: an `EventSource`'s events and a WebSocket's frames are handed
+//! over as they came; the `fetch` transport's events are parsed here.
 
-use alloc::string::String;
-use alloc::vec::Vec;
-use core::cell::{Cell, RefCell};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
-use super::js_shared::{self, date_now, room, Global, Ref, Slots};
-use crate::codec::sse::{SseItem, SseParser};
+use js_sys::Array;
+use wasm_bindgen::prelude::*;
+use web_sys::MessageEvent;
+
 use crate::session::backoff::BackoffConfig;
-use crate::session::stream::{Output as StreamOutput, Stream, StreamConfig};
+use crate::session::stream::StreamConfig;
 use crate::session::Millis;
-use crate::shell::clock;
+use crate::shell::event_source::{EsSignal, EsTransport};
+use crate::shell::http::Probe;
+use crate::shell::plain_websocket::{PlainSignal, PlainSocket};
+use crate::shell::sse_fetch::{FetchSignal, FetchTransport};
+use crate::shell::stream_link::{StreamEvent, StreamHost, StreamLink};
 
-// SAFETY: `stream.js` provides `o` as a plain JS function on numbers; it reads the `len` bytes
-// at the pointer it is given and may call back into `c`, which the code below allows for.
-#[link(wasm_import_module = "r")]
-unsafe extern "C" {
-    #[link_name = "o"]
-    safe fn handler(handle: u32, kind: u32, s: *const u8, len: usize, num: f64, r: u32);
+#[wasm_bindgen]
+extern "C" {
+    /// What a client of the SSE or plain-WebSocket mode is told.
+    pub type StreamEvents;
+    /// The URL of the next connection attempt (its rooms, meta and query may have changed).
+    #[wasm_bindgen(method, js_name = _target)]
+    fn target(this: &StreamEvents) -> String;
+    /// The request headers of the `fetch` transport's next attempt.
+    #[wasm_bindgen(method, js_name = _headers)]
+    fn headers(this: &StreamEvents) -> JsValue;
+    /// A state change, named as the client's events are: `connect` (the attempts it took),
+    /// `disconnect` and `connect_error` (the reason), `reconnect_attempt` (its number),
+    /// `reconnect_failed`.
+    #[wasm_bindgen(method, js_name = _state)]
+    fn state(this: &StreamEvents, name: &str, detail: JsValue);
+    /// Why the attempt that fails next failed: `kind` `"http"` (`a` the status, `b` the body),
+    /// `"close"` (`a` the WebSocket's `CloseEvent`), `"error"` (a WebSocket error),
+    /// `"exception"` (`a` what the browser threw), `"unopened"` (an event stream that could not
+    /// be opened, for no HTTP error).
+    #[wasm_bindgen(method, js_name = _cause)]
+    fn cause(this: &StreamEvents, kind: &str, a: JsValue, b: JsValue);
+    /// An `EventSource`'s event (its `type`, `data` and `lastEventId`).
+    #[wasm_bindgen(method, js_name = _message)]
+    fn message(this: &StreamEvents, event: &MessageEvent);
+    /// An event the `fetch` transport parsed: name, data, last event id.
+    #[wasm_bindgen(method, js_name = _sse)]
+    fn sse(this: &StreamEvents, name: String, data: String, id: String);
+    /// The event stream broke one of the parser's limits (the offending part was skipped).
+    #[wasm_bindgen(method, js_name = _malformed)]
+    fn malformed(this: &StreamEvents, message: String);
+    /// A WebSocket frame: a string or an `ArrayBuffer`.
+    #[wasm_bindgen(method, js_name = _frame)]
+    fn frame(this: &StreamEvents, data: &JsValue);
+    /// Writes one item that was sent or held: gives what the WebSocket sends for it (the SSE
+    /// mode sends its items itself, as HTTP `POST`s, and gives nothing).
+    #[wasm_bindgen(method, js_name = _write)]
+    fn write(this: &StreamEvents, item: &JsValue) -> JsValue;
+
+    // A WebSocket's `send` that takes any value the browser accepts.
+    #[wasm_bindgen(js_name = WebSocket)]
+    type AnySocket;
+    #[wasm_bindgen(method, catch, js_name = send)]
+    fn send_value(this: &AnySocket, data: &JsValue) -> Result<(), JsValue>;
 }
 
-const ARM_TIMER: u32 = 9;
-const DROPPED: u32 = 10;
-const SSE_ID: u32 = 11;
-const SSE_DATA: u32 = 13;
-const SSE_ERROR: u32 = 14;
-
-/// One stream and the handle its outputs are reported under.
-struct Conn {
-    handle: u32,
-    state: RefCell<State>,
-    /// Set while a call is handing outputs over (an inner `cmd` leaves them to it).
-    draining: Cell<bool>,
+/// The transport of a connection.
+enum Mode {
+    EventSource,
+    Fetch,
+    WebSocket {
+        protocols: JsValue,
+        /// The heartbeat frame.
+        ping: JsValue,
+    },
 }
 
-struct State {
-    stream: Stream<Ref>,
-    /// The fetch transport's parser, made on its first bytes.
-    sse: Option<SseParser>,
-    /// Outputs of this module's own (SSE events, dropped sends), handed over before the
-    /// stream's.
-    extra: Vec<Out>,
-    last_now: Millis,
-    /// When the shell's timer fires, if armed.
-    armed: Option<Millis>,
+/// The transport of the current attempt.
+enum Transport {
+    Es(EsTransport),
+    Fetch(FetchTransport),
+    Ws(PlainSocket),
 }
 
-/// One handler call: `(kind, s, num, ref)`.
-type Out = (u32, String, f64, Ref);
+/// What is handed to the facade, in order.
+enum Delivery {
+    State(StreamEvent),
+    Message(MessageEvent),
+    Sse(String, String, String),
+    Malformed(String),
+    Frame(JsValue),
+    Cause(&'static str, JsValue, JsValue),
+}
 
-/// The open streams, indexed by handle.
-static SLOTS: Slots<Conn> = Slots::new();
+impl From<StreamEvent> for Delivery {
+    fn from(e: StreamEvent) -> Self {
+        Delivery::State(e)
+    }
+}
 
-/// The bytes of the next op 12, written by `stream.js`.
-static SCRATCH: Global<Vec<u8>> = Global(RefCell::new(Vec::new()));
+struct Host {
+    link: StreamLink<Host>,
+    events: StreamEvents,
+    mode: Mode,
+    credentials: bool,
+    transport: RefCell<Option<Transport>>,
+    /// Whether the current attempt's transport opened.
+    opened: Cell<bool>,
+    /// Counts attempts: a probe's answer for an earlier one is ignored.
+    attempt: Cell<u32>,
+    /// The request that learns why an `EventSource` could not open.
+    probe: RefCell<Option<Probe>>,
+    /// The event names the `EventSource` listens to.
+    names: RefCell<Vec<String>>,
+}
 
 /// A number of milliseconds from JS: `0` (or less, or NaN) is none.
 fn millis(ms: f64) -> Option<Millis> {
     (ms >= 1.0).then_some(ms as Millis)
 }
 
-/// Makes a stream; see the module docs.
-///
-/// The arguments: reconnection attempts (`-1`: no reconnection; infinity: unlimited), first
-/// and largest delay (ms), randomization factor, connect timeout, idle timeout and ping
-/// interval (ms; `0`: none), buffer size (sends), and the seed of the jitter.
-#[export_name = "o"]
-#[allow(clippy::too_many_arguments)]
-pub extern "C" fn open(
-    attempts: f64,
-    initial: f64,
-    max: f64,
-    randomization: f64,
-    connect_timeout: f64,
-    idle: f64,
-    ping: f64,
-    max_buffer: f64,
-    seed: f64,
-) -> u32 {
-    // Float-to-int casts saturate: infinity is the largest value, NaN 0.
-    let config = StreamConfig {
-        backoff: BackoffConfig {
-            initial: initial as Millis,
-            max: max as Millis,
-            randomization,
-        },
-        reconnection: attempts >= 0.0,
-        attempts: attempts as u32,
-        idle_timeout: millis(idle),
-        ping_interval: millis(ping),
-        connect_timeout: millis(connect_timeout),
-        max_buffer: max_buffer as usize,
-        seed: seed as u64,
-    };
-    SLOTS.insert(|handle| Conn {
-        handle,
-        state: RefCell::new(State {
-            stream: Stream::new(config),
-            sse: None,
-            extra: Vec::new(),
-            last_now: 0,
-            armed: None,
-        }),
-        draining: Cell::new(false),
-    })
-}
-
-/// Makes room for `len` bytes for the next op 12 and returns where to write them.
-#[export_name = "b"]
-pub extern "C" fn buffer(len: usize) -> *mut u8 {
-    room(&SCRATCH, len)
-}
-
-/// Runs one command or input on a stream; see the table in the module docs.
-#[export_name = "c"]
-pub extern "C" fn cmd(handle: u32, op: u32, num: f64, data: u32) -> f64 {
-    // Owned from here on, whatever happens.
-    let data = Ref(data);
-    if op == 11 {
-        SLOTS.remove(handle);
-        return 0.0;
+/// Member `key` of the options object `o`.
+fn get(o: &JsValue, key: &str) -> JsValue {
+    if o.is_object() {
+        js_sys::Reflect::get(o, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    } else {
+        JsValue::UNDEFINED
     }
-    let Some(conn) = SLOTS.get(handle) else {
-        return -4.0;
-    };
-    let ret = {
-        let Ok(mut st) = conn.state.try_borrow_mut() else {
-            return -4.0;
+}
+
+impl Host {
+    fn es_signal(self: &Rc<Self>, signal: EsSignal) {
+        match signal {
+            EsSignal::Open => self.opened(),
+            EsSignal::Event(e) => {
+                StreamLink::apply(self, |s, now| s.handle_activity(now));
+                StreamLink::deliver(self, Delivery::Message(e));
+            }
+            EsSignal::Error => {
+                let Some(Transport::Es(es)) = self.transport.borrow_mut().take() else {
+                    return;
+                };
+                if self.opened.get() || !es.gave_up() {
+                    // Lost, or the browser would retry: rtio's backoff reconnects instead,
+                    // from the last event id.
+                    drop(es);
+                    self.closed(false);
+                } else {
+                    // An answer that is not a stream: EventSource hides the status, so one GET
+                    // asks for it. The attempt stays open until then.
+                    let url = es.url();
+                    drop(es);
+                    self.ask_why(&url);
+                }
+            }
+        }
+    }
+
+    fn fetch_signal(self: &Rc<Self>, signal: FetchSignal) {
+        match signal {
+            FetchSignal::Open => self.opened(),
+            FetchSignal::Activity => {
+                StreamLink::apply(self, |s, now| s.handle_activity(now));
+            }
+            FetchSignal::Event { name, data, id } => {
+                StreamLink::deliver(self, Delivery::Sse(name, data, id))
+            }
+            FetchSignal::Retry(floor) => {
+                StreamLink::apply(self, |s, _| s.handle_retry(floor));
+            }
+            FetchSignal::Malformed(message) => {
+                StreamLink::deliver(self, Delivery::Malformed(message))
+            }
+            FetchSignal::Refused { status, body } => {
+                if self.transport.borrow_mut().take().is_some() {
+                    let cause = Delivery::Cause("http", status.into(), body.into());
+                    StreamLink::deliver(self, cause);
+                    self.closed(true);
+                }
+            }
+            FetchSignal::End | FetchSignal::Error => {
+                if self.transport.borrow_mut().take().is_some() {
+                    self.closed(matches!(signal, FetchSignal::Error));
+                }
+            }
+        }
+    }
+
+    fn ws_signal(self: &Rc<Self>, signal: PlainSignal) {
+        match signal {
+            PlainSignal::Open => self.opened(),
+            PlainSignal::Frame(data) => {
+                StreamLink::apply(self, |s, now| s.handle_activity(now));
+                StreamLink::deliver(self, Delivery::Frame(data));
+            }
+            PlainSignal::Closed(_) | PlainSignal::Error => {
+                if self.transport.borrow_mut().take().is_none() {
+                    return;
+                }
+                let error = matches!(signal, PlainSignal::Error);
+                let cause = match signal {
+                    PlainSignal::Closed(e) => Delivery::Cause("close", e, JsValue::UNDEFINED),
+                    _ => Delivery::Cause("error", JsValue::UNDEFINED, JsValue::UNDEFINED),
+                };
+                StreamLink::deliver(self, cause);
+                self.closed(error);
+            }
+        }
+    }
+
+    fn opened(self: &Rc<Self>) {
+        self.opened.set(true);
+        StreamLink::apply(self, |s, now| s.handle_opened(now));
+    }
+
+    fn closed(self: &Rc<Self>, error: bool) {
+        StreamLink::apply(self, |s, now| s.handle_closed(error, now));
+    }
+
+    /// Learns why the current attempt failed, then reports the failure.
+    fn ask_why(self: &Rc<Self>, url: &str) {
+        let attempt = self.attempt.get();
+        let (probe, answer) = Probe::get(url, self.credentials);
+        *self.probe.borrow_mut() = Some(probe);
+        let weak = Rc::downgrade(self);
+        wasm_bindgen_futures::spawn_local(async move {
+            let answer = answer.await;
+            let Some(host) = weak.upgrade() else { return };
+            if host.attempt.get() != attempt {
+                return;
+            }
+            host.probe.borrow_mut().take();
+            let cause = match answer {
+                Ok(a) if !(200..300).contains(&a.status) => {
+                    Delivery::Cause("http", a.status.into(), a.body.into())
+                }
+                _ => Delivery::Cause("unopened", JsValue::UNDEFINED, JsValue::UNDEFINED),
+            };
+            StreamLink::deliver(&host, cause);
+            host.closed(true);
+        });
+    }
+}
+
+impl StreamHost for Host {
+    type Item = JsValue;
+    type Event = Delivery;
+
+    fn link(&self) -> &StreamLink<Self> {
+        &self.link
+    }
+
+    fn open(self: &Rc<Self>) -> bool {
+        self.close();
+        self.opened.set(false);
+        self.attempt.set(self.attempt.get().wrapping_add(1));
+        let url = self.events.target();
+        let weak = Rc::downgrade(self);
+        let opened = match &self.mode {
+            Mode::EventSource => {
+                let names = self.names.borrow();
+                EsTransport::open(
+                    &url,
+                    self.credentials,
+                    names.iter().map(String::as_str),
+                    move |s| {
+                        if let Some(h) = weak.upgrade() {
+                            h.es_signal(s)
+                        }
+                    },
+                )
+                .map(Transport::Es)
+            }
+            Mode::Fetch => FetchTransport::open_with(
+                &url,
+                &self.events.headers(),
+                self.credentials,
+                move |s| {
+                    if let Some(h) = weak.upgrade() {
+                        h.fetch_signal(s)
+                    }
+                },
+            )
+            .map(Transport::Fetch),
+            Mode::WebSocket { protocols, .. } => PlainSocket::open(&url, protocols, move |s| {
+                if let Some(h) = weak.upgrade() {
+                    h.ws_signal(s)
+                }
+            })
+            .map(Transport::Ws),
         };
-        run(&mut st, op, num, data)
-    };
-    drain(&conn);
-    ret
-}
-
-fn run(st: &mut State, op: u32, num: f64, data: Ref) -> f64 {
-    let now = clock::monotonic(&mut st.last_now, date_now());
-    let s = &mut st.stream;
-    match op {
-        0 => s.connect(now),
-        1 => s.disconnect(),
-        2 => {
-            if s.send(data, now).is_err() {
-                return -2.0;
+        match opened {
+            Ok(t) => {
+                *self.transport.borrow_mut() = Some(t);
+                true
+            }
+            Err(e) => {
+                StreamLink::deliver(self, Delivery::Cause("exception", e, JsValue::UNDEFINED));
+                false
             }
         }
-        3 => return f64::from(u8::from(s.send_volatile(data, now))),
-        4 => s.handle_opened(now),
-        5 => s.handle_activity(now),
-        6 => s.handle_closed(num > 0.0, now),
-        7 => {
-            st.armed = None;
-            s.handle_timeout(now);
-        }
-        8 => s.handle_network(num == 1.0, now),
-        9 => s.handle_visible(now),
-        10 => s.handle_retry(num as Millis),
-        12 => feed(st, num as usize, now),
-        13 => st.sse = None,
-        14 => {
-            let held = s.clear_buffer();
-            let n = held.len();
-            st.extra
-                .extend(held.into_iter().map(|r| (DROPPED, String::new(), 0.0, r)));
-            return n as f64;
-        }
-        _ => return -4.0,
     }
-    0.0
-}
 
-/// Parses `len` bytes of an SSE body from the scratch buffer; its events become outputs.
-fn feed(st: &mut State, len: usize, now: Millis) {
-    let Ok(bytes) = SCRATCH.0.try_borrow() else {
-        return;
-    };
-    let parser = st.sse.get_or_insert_with(SseParser::new);
-    parser.feed(bytes.get(..len).unwrap_or_default());
-    st.stream.handle_activity(now);
-    while let Some(item) = parser.poll() {
-        match item {
-            SseItem::Event(ev) => {
-                st.extra.push((SSE_ID, ev.id, 0.0, Ref(0)));
-                st.extra.push((SSE_ID + 1, ev.event, 0.0, Ref(0)));
-                st.extra.push((SSE_DATA, ev.data, 0.0, Ref(0)));
+    fn close(&self) {
+        drop(self.transport.borrow_mut().take());
+        drop(self.probe.borrow_mut().take());
+    }
+
+    fn write(self: &Rc<Self>, item: JsValue) -> bool {
+        let data = self.events.write(&item);
+        match &*self.transport.borrow() {
+            Some(Transport::Ws(ws)) => ws
+                .socket()
+                .unchecked_ref::<AnySocket>()
+                .send_value(&data)
+                .is_ok(),
+            Some(_) => true,
+            None => false,
+        }
+    }
+
+    fn ping(&self) -> bool {
+        match (&*self.transport.borrow(), &self.mode) {
+            (Some(Transport::Ws(ws)), Mode::WebSocket { ping, .. }) => ws
+                .socket()
+                .unchecked_ref::<AnySocket>()
+                .send_value(ping)
+                .is_ok(),
+            _ => true,
+        }
+    }
+
+    fn deliver(self: &Rc<Self>, event: Delivery) {
+        let e = &self.events;
+        match event {
+            Delivery::State(s) => {
+                let (name, detail) = match s {
+                    StreamEvent::Connect { attempts } => ("connect", JsValue::from(attempts)),
+                    StreamEvent::Disconnect(why) => ("disconnect", why.as_str().into()),
+                    StreamEvent::ConnectError { reason, .. } => {
+                        ("connect_error", reason.as_str().into())
+                    }
+                    StreamEvent::ReconnectAttempt(n) => ("reconnect_attempt", n.into()),
+                    StreamEvent::ReconnectFailed => ("reconnect_failed", JsValue::UNDEFINED),
+                };
+                e.state(name, detail);
             }
-            SseItem::Retry(ms) => st.stream.handle_retry(ms),
-            SseItem::Error(e) => st.extra.push((SSE_ERROR, e.as_str().into(), 0.0, Ref(0))),
-            SseItem::Comment(_) => {}
+            Delivery::Message(m) => e.message(&m),
+            Delivery::Sse(name, data, id) => e.sse(name, data, id),
+            Delivery::Malformed(m) => e.malformed(m),
+            Delivery::Frame(data) => e.frame(&data),
+            Delivery::Cause(kind, a, b) => e.cause(kind, a, b),
         }
     }
 }
 
-/// The next output: this module's own first, then the stream's, then the timer request.
-fn next(conn: &Conn) -> Option<Out> {
-    let mut st = conn.state.try_borrow_mut().ok()?;
-    if !st.extra.is_empty() {
-        return Some(st.extra.remove(0));
+/// One client's connection of the SSE or plain-WebSocket mode. Connects on
+/// [`connect`](StreamConnection::connect); `free()` releases it all.
+#[wasm_bindgen]
+pub struct StreamConnection {
+    host: Rc<Host>,
+}
+
+#[wasm_bindgen]
+impl StreamConnection {
+    /// A connection with `options` that reports to `events`. The options: `mode` (`"sse"` or
+    /// `"ws"`), `transport` (SSE: `"eventsource"` or `"fetch"`), `withCredentials`,
+    /// `protocols` and `ping` (the WebSocket's subprotocols and heartbeat frame),
+    /// `reconnection`, `reconnectionAttempts`, `reconnectionDelay`, `reconnectionDelayMax`,
+    /// `randomizationFactor`, `timeout`, `idleTimeout` and `pingInterval` (ms, `0` none),
+    /// `maxBuffer`. Absent members take the defaults.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue, events: StreamEvents) -> StreamConnection {
+        let o = &options;
+        let num = |key: &str, default: f64| get(o, key).as_f64().unwrap_or(default);
+        let config = StreamConfig {
+            backoff: BackoffConfig {
+                initial: num("reconnectionDelay", 1e3) as Millis,
+                max: num("reconnectionDelayMax", 5e3) as Millis,
+                randomization: num("randomizationFactor", 0.5),
+            },
+            reconnection: get(o, "reconnection") != JsValue::FALSE,
+            // Float-to-int casts saturate: infinity is the largest value, NaN 0.
+            attempts: num("reconnectionAttempts", f64::INFINITY) as u32,
+            idle_timeout: millis(num("idleTimeout", 0.0)),
+            ping_interval: millis(num("pingInterval", 0.0)),
+            connect_timeout: millis(num("timeout", 2e4)),
+            max_buffer: num("maxBuffer", 1e3) as usize,
+            seed: (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64,
+        };
+        let mode = if get(o, "mode").as_string().as_deref() == Some("ws") {
+            Mode::WebSocket {
+                protocols: get(o, "protocols"),
+                ping: get(o, "ping"),
+            }
+        } else if get(o, "transport").as_string().as_deref() == Some("fetch") {
+            Mode::Fetch
+        } else {
+            Mode::EventSource
+        };
+        let host = Rc::new(Host {
+            link: StreamLink::new(config),
+            events,
+            mode,
+            credentials: get(o, "withCredentials").is_truthy(),
+            transport: RefCell::new(None),
+            opened: Cell::new(false),
+            attempt: Cell::new(0),
+            probe: RefCell::new(None),
+            names: RefCell::new(Vec::new()),
+        });
+        StreamLink::start(&host);
+        StreamConnection { host }
     }
-    let out = match st.stream.poll_output() {
-        Some(o) => o,
-        None => return rearm(&mut st),
-    };
-    let none = String::new;
-    Some(match out {
-        StreamOutput::Open => (0, none(), 0.0, Ref(0)),
-        StreamOutput::Close => (1, none(), 0.0, Ref(0)),
-        StreamOutput::Send(r) => (2, none(), 0.0, r),
-        StreamOutput::Ping => (3, none(), 0.0, Ref(0)),
-        StreamOutput::Connected { attempts } => (4, none(), f64::from(attempts), Ref(0)),
-        StreamOutput::Disconnected(why) => (5, why.as_str().into(), 0.0, Ref(0)),
-        StreamOutput::OpenFailed { attempt, reason } => {
-            (6, reason.as_str().into(), f64::from(attempt), Ref(0))
+
+    /// Connects (nothing if already connected or trying).
+    pub fn connect(&self) {
+        StreamLink::apply(&self.host, |s, now| s.connect(now));
+    }
+
+    /// Disconnects for good (until `connect()`); returns the sends held while down, dropped.
+    pub fn disconnect(&self) -> Array {
+        StreamLink::apply(&self.host, |s, _| {
+            s.disconnect();
+            s.clear_buffer().into_iter().collect()
+        })
+        .unwrap_or_default()
+    }
+
+    /// Connects again at once, if connected or trying (new rooms, new meta).
+    pub fn reconnect(&self) {
+        StreamLink::apply(&self.host, |s, now| {
+            if s.is_active() {
+                s.disconnect();
+                s.connect(now);
+            }
+        });
+    }
+
+    /// Sends `item` now, or holds it while down; throws when the buffer is full.
+    pub fn send(&self, item: JsValue) -> Result<(), JsError> {
+        match StreamLink::apply(&self.host, |s, now| s.send(item, now).is_ok()) {
+            Some(false) => Err(JsError::new("rtio: send buffer is full while disconnected")),
+            _ => Ok(()),
         }
-        StreamOutput::ReconnectAttempt(n) => (7, none(), f64::from(n), Ref(0)),
-        StreamOutput::ReconnectFailed => (8, none(), 0.0, Ref(0)),
-    })
-}
-
-/// The timer request once nothing else is left, if the timer must change.
-fn rearm(st: &mut State) -> Option<Out> {
-    let last = &mut st.last_now;
-    let delay = js_shared::rearm(st.stream.poll_timeout(), &mut st.armed, || {
-        clock::monotonic(last, date_now())
-    })?;
-    Some((
-        ARM_TIMER,
-        String::new(),
-        delay.map_or(-1.0, |d| d as f64),
-        Ref(0),
-    ))
-}
-
-/// Hands every pending output to the handler, unless an outer call is doing so.
-fn drain(conn: &Conn) {
-    if conn.draining.replace(true) {
-        return;
     }
-    while let Some((kind, s, num, r)) = next(conn) {
-        handler(conn.handle, kind, s.as_ptr(), s.len(), num, r.into_raw());
+
+    /// Sends `item` only if connected; returns whether it was.
+    #[wasm_bindgen(js_name = sendVolatile)]
+    pub fn send_volatile(&self, item: JsValue) -> bool {
+        StreamLink::apply(&self.host, |s, now| s.send_volatile(item, now)).unwrap_or(false)
     }
-    conn.draining.set(false);
+
+    /// Hears the `EventSource`'s events named `name` too.
+    pub fn listen(&self, name: String) {
+        if let Some(Transport::Es(es)) = &mut *self.host.transport.borrow_mut() {
+            es.listen(&name);
+        }
+        let mut names = self.host.names.borrow_mut();
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
 }

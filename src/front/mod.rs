@@ -2,7 +2,7 @@
 
 #[cfg(all(target_arch = "wasm32", feature = "js"))]
 pub(crate) mod js;
-#[cfg(all(target_arch = "wasm32", feature = "js-stream"))]
+#[cfg(all(target_arch = "wasm32", any(feature = "js", feature = "js-stream")))]
 pub(crate) mod js_shared;
 #[cfg(all(target_arch = "wasm32", feature = "js-stream"))]
 pub(crate) mod js_stream;

@@ -7,7 +7,7 @@ use crate::session::Millis;
 
 /// Milliseconds since the epoch from `Date.now()`, never going backwards from `last` (the
 /// system clock may be set back).
-#[cfg(any(feature = "rust-api", feature = "js"))]
+#[cfg(any(feature = "rust-api", feature = "js", feature = "js-stream"))]
 pub(crate) fn now(last: &mut Millis) -> Millis {
     monotonic(last, js_sys::Date::now())
 }

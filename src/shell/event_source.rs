@@ -6,18 +6,16 @@
 //! the transport (which closes it) and reconnects with its own backoff.
 
 use wasm_bindgen::prelude::*;
-use web_sys::{EventSource, EventSourceInit, MessageEvent};
+use web_sys::{Event, EventSource, EventSourceInit, MessageEvent};
 
 /// What the transport reports.
 pub(crate) enum EsSignal {
     /// The response arrived: `200 text/event-stream`.
     Open,
-    /// An event of a name listened to: its name, data and the last event id.
-    Event {
-        name: String,
-        data: String,
-        id: String,
-    },
+    /// An event of a name listened to (its name, data and last event id are the
+    /// `MessageEvent`'s `type`, `data` and `lastEventId`). A server's event named `error`
+    /// arrives here too, not as a failure.
+    Event(MessageEvent),
     /// The stream failed to open, or dropped, or ended.
     Error,
 }
@@ -28,7 +26,7 @@ pub(crate) struct EsTransport {
     es: EventSource,
     _on_open: Closure<dyn FnMut()>,
     on_event: Closure<dyn FnMut(MessageEvent)>,
-    _on_error: Closure<dyn FnMut()>,
+    _on_error: Closure<dyn FnMut(Event)>,
     names: Vec<String>,
 }
 
@@ -47,15 +45,15 @@ impl EsTransport {
         let f = on_signal.clone();
         let on_open = Closure::<dyn FnMut()>::new(move || f(EsSignal::Open));
         let f = on_signal.clone();
-        let on_event = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-            f(EsSignal::Event {
-                name: e.type_(),
-                data: e.data().as_string().unwrap_or_default(),
-                id: e.last_event_id(),
+        let on_event =
+            Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| f(EsSignal::Event(e)));
+        let f = on_signal;
+        let on_error = Closure::<dyn FnMut(Event)>::new(move |e: Event| {
+            f(match e.dyn_into::<MessageEvent>() {
+                Ok(e) => EsSignal::Event(e),
+                Err(_) => EsSignal::Error,
             })
         });
-        let f = on_signal;
-        let on_error = Closure::<dyn FnMut()>::new(move || f(EsSignal::Error));
         es.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         es.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         let mut transport = EsTransport {

@@ -11,25 +11,46 @@
 
 #[cfg(target_arch = "wasm32")]
 pub(crate) mod clock;
-#[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
+#[cfg(all(
+    target_arch = "wasm32",
+    any(feature = "rust-api", feature = "js-stream")
+))]
 pub(crate) mod event_source;
 #[cfg_attr(feature = "std", allow(dead_code))]
 pub(crate) mod heap;
-#[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
+#[cfg(all(
+    target_arch = "wasm32",
+    any(feature = "rust-api", feature = "js-stream")
+))]
 pub(crate) mod http;
 #[cfg(all(target_arch = "wasm32", any(feature = "rust-api", feature = "js")))]
 pub(crate) mod link;
 #[cfg(all(target_arch = "wasm32", any(feature = "rust-api", feature = "js")))]
 pub(crate) mod listeners;
-#[cfg(all(target_arch = "wasm32", any(feature = "rust-api", feature = "js")))]
+#[cfg(all(
+    target_arch = "wasm32",
+    any(feature = "rust-api", feature = "js", feature = "js-stream")
+))]
 pub(crate) mod page;
-#[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
+#[cfg(all(
+    target_arch = "wasm32",
+    any(feature = "rust-api", feature = "js-stream")
+))]
 pub(crate) mod plain_websocket;
-#[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
+#[cfg(all(
+    target_arch = "wasm32",
+    any(feature = "rust-api", feature = "js-stream")
+))]
 pub(crate) mod sse_fetch;
-#[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
+#[cfg(all(
+    target_arch = "wasm32",
+    any(feature = "rust-api", feature = "js-stream")
+))]
 pub(crate) mod stream_link;
-#[cfg(all(target_arch = "wasm32", any(feature = "rust-api", feature = "js")))]
+#[cfg(all(
+    target_arch = "wasm32",
+    any(feature = "rust-api", feature = "js", feature = "js-stream")
+))]
 pub(crate) mod timer;
 #[cfg(all(target_arch = "wasm32", any(feature = "rust-api", feature = "js")))]
 pub(crate) mod websocket;

@@ -4,16 +4,30 @@ use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, MessageEvent, WebSocket};
 
 /// A frame's data, as received.
+#[cfg(feature = "rust-api")]
 pub(crate) enum FrameData {
     Text(String),
     Binary(Vec<u8>),
 }
 
+#[cfg(feature = "rust-api")]
+impl FrameData {
+    /// A frame's data read into Rust: a string, or the bytes of an `ArrayBuffer`.
+    pub fn read(data: JsValue) -> FrameData {
+        match data.as_string() {
+            Some(text) => FrameData::Text(text),
+            None => FrameData::Binary(js_sys::Uint8Array::new(&data).to_vec()),
+        }
+    }
+}
+
 /// What the transport reports.
 pub(crate) enum PlainSignal {
     Open,
-    Frame(FrameData),
-    Closed,
+    /// A frame: a string, or an `ArrayBuffer`.
+    Frame(JsValue),
+    /// The socket closed: its `CloseEvent`.
+    Closed(JsValue),
     Error,
 }
 
@@ -24,38 +38,32 @@ pub(crate) struct PlainSocket {
     ws: WebSocket,
     _on_open: Closure<dyn FnMut()>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
-    _on_close: Closure<dyn FnMut()>,
+    _on_close: Closure<dyn FnMut(JsValue)>,
     _on_error: Closure<dyn FnMut()>,
 }
 
 impl PlainSocket {
-    /// Opens a WebSocket to `url` offering `protocols` (none: no header); every signal goes to
-    /// `on_signal`.
+    /// Opens a WebSocket to `url` offering `protocols` (a string or an array of them;
+    /// `undefined`: no header); every signal goes to `on_signal`.
     pub fn open(
         url: &str,
-        protocols: &[String],
+        protocols: &JsValue,
         on_signal: impl Fn(PlainSignal) + Clone + 'static,
     ) -> Result<Self, JsValue> {
-        let ws = if protocols.is_empty() {
+        let ws = if protocols.is_undefined() {
             WebSocket::new(url)?
         } else {
-            let list: js_sys::Array = protocols.iter().map(|p| JsValue::from_str(p)).collect();
-            WebSocket::new_with_str_sequence(url, &list)?
+            WebSocket::new_with_str_sequence(url, protocols)?
         };
         ws.set_binary_type(BinaryType::Arraybuffer);
         let f = on_signal.clone();
         let on_open = Closure::<dyn FnMut()>::new(move || f(PlainSignal::Open));
         let f = on_signal.clone();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-            let data = e.data();
-            let frame = match data.as_string() {
-                Some(text) => FrameData::Text(text),
-                None => FrameData::Binary(js_sys::Uint8Array::new(&data).to_vec()),
-            };
-            f(PlainSignal::Frame(frame))
+            f(PlainSignal::Frame(e.data()))
         });
         let f = on_signal.clone();
-        let on_close = Closure::<dyn FnMut()>::new(move || f(PlainSignal::Closed));
+        let on_close = Closure::<dyn FnMut(JsValue)>::new(move |e| f(PlainSignal::Closed(e)));
         let f = on_signal;
         let on_error = Closure::<dyn FnMut()>::new(move || f(PlainSignal::Error));
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
@@ -72,13 +80,20 @@ impl PlainSocket {
     }
 
     /// Writes a text frame.
+    #[cfg(feature = "rust-api")]
     pub fn send_text(&self, text: &str) -> Result<(), JsValue> {
         self.ws.send_with_str(text)
     }
 
     /// Writes a binary frame.
+    #[cfg(feature = "rust-api")]
     pub fn send_binary(&self, bytes: &[u8]) -> Result<(), JsValue> {
         self.ws.send_with_u8_array(bytes)
+    }
+
+    /// The socket.
+    pub fn socket(&self) -> &WebSocket {
+        &self.ws
     }
 }
 

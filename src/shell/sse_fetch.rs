@@ -29,6 +29,8 @@ pub(crate) enum FetchSignal {
     },
     /// The server's `retry:` field, in ms.
     Retry(u64),
+    /// The body broke one of the parser's limits: the offending line or event was skipped.
+    Malformed(String),
     /// The answer was not a stream: its status and body.
     Refused { status: u16, body: String },
     /// The body ended (a clean close).
@@ -48,6 +50,7 @@ impl FetchTransport {
     /// Starts `GET url` with `Accept: text/event-stream`, `headers`, `Last-Event-ID` when
     /// `last_event_id` is given and cookies sent cross-origin when `credentials`; every signal
     /// goes to `on_signal`, in order, until the transport is dropped.
+    #[cfg(feature = "rust-api")]
     pub fn open(
         url: &str,
         headers: &[(String, String)],
@@ -55,9 +58,6 @@ impl FetchTransport {
         credentials: bool,
         on_signal: impl Fn(FetchSignal) + 'static,
     ) -> Result<Self, JsValue> {
-        let abort = AbortController::new().ok();
-        let init = RequestInit::new();
-        init.set_method("GET");
         let h = Headers::new()?;
         h.set("Accept", "text/event-stream")?;
         for (k, v) in headers {
@@ -66,7 +66,22 @@ impl FetchTransport {
         if let Some(id) = last_event_id {
             h.set("Last-Event-ID", id)?;
         }
-        init.set_headers(&h);
+        Self::open_with(url, &h, credentials, on_signal)
+    }
+
+    /// Starts `GET url` with the request headers `headers` (a `Headers` or a plain object of
+    /// them) and cookies sent cross-origin when `credentials`; every signal goes to
+    /// `on_signal`, in order, until the transport is dropped.
+    pub fn open_with(
+        url: &str,
+        headers: &JsValue,
+        credentials: bool,
+        on_signal: impl Fn(FetchSignal) + 'static,
+    ) -> Result<Self, JsValue> {
+        let abort = AbortController::new().ok();
+        let init = RequestInit::new();
+        init.set_method("GET");
+        init.set_headers(headers);
         init.set_cache(RequestCache::NoStore);
         init.set_credentials(if credentials {
             RequestCredentials::Include
@@ -197,7 +212,8 @@ fn drain(parser: &mut SseParser, report: &dyn Fn(FetchSignal)) {
                 id: e.id,
             }),
             SseItem::Retry(ms) => report(FetchSignal::Retry(ms)),
-            SseItem::Comment(_) | SseItem::Error(_) => {}
+            SseItem::Error(e) => report(FetchSignal::Malformed(e.as_str().into())),
+            SseItem::Comment(_) => {}
         }
     }
 }

@@ -405,12 +405,9 @@ impl SseInner {
                 self.opened.set(true);
                 StreamLink::apply(self, |s, now| s.handle_opened(now));
             }
-            EsSignal::Event { name, data, id } => {
-                if !id.is_empty() {
-                    *self.last_event_id.borrow_mut() = Some(id);
-                }
-                StreamLink::apply(self, |s, now| s.handle_activity(now));
-                StreamLink::deliver(self, Delivery::Event { name, data });
+            EsSignal::Event(e) => {
+                let data = e.data().as_string().unwrap_or_default();
+                self.event(e.type_(), data, e.last_event_id());
             }
             EsSignal::Error => {
                 // Closed here whatever the browser would do next: rtio's backoff reconnects,
@@ -439,6 +436,15 @@ impl SseInner {
         }
     }
 
+    /// An event arrived: its name, data and the last event id.
+    fn event(self: &Rc<Self>, name: String, data: String, id: String) {
+        if !id.is_empty() {
+            *self.last_event_id.borrow_mut() = Some(id);
+        }
+        StreamLink::apply(self, |s, now| s.handle_activity(now));
+        StreamLink::deliver(self, Delivery::Event { name, data });
+    }
+
     fn fetch_signal(self: &Rc<Self>, signal: FetchSignal) {
         match signal {
             FetchSignal::Open => {
@@ -448,9 +454,8 @@ impl SseInner {
             FetchSignal::Activity => {
                 StreamLink::apply(self, |s, now| s.handle_activity(now));
             }
-            FetchSignal::Event { name, data, id } => {
-                self.signal(EsSignal::Event { name, data, id });
-            }
+            FetchSignal::Event { name, data, id } => self.event(name, data, id),
+            FetchSignal::Malformed(_) => {}
             FetchSignal::Retry(floor) => {
                 StreamLink::apply(self, |s, _| s.handle_retry(floor));
             }

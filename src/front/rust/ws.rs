@@ -251,9 +251,9 @@ impl WsInner {
             }
             PlainSignal::Frame(data) => {
                 StreamLink::apply(self, |s, now| s.handle_activity(now));
-                StreamLink::deliver(self, Delivery::Frame(data));
+                StreamLink::deliver(self, Delivery::Frame(FrameData::read(data)));
             }
-            PlainSignal::Closed | PlainSignal::Error => {
+            PlainSignal::Closed(_) | PlainSignal::Error => {
                 let error = matches!(signal, PlainSignal::Error);
                 let ws = self.ws.borrow_mut().take();
                 drop(ws);
@@ -397,7 +397,17 @@ impl StreamHost for WsInner {
         self.ws.borrow_mut().take();
         let url = self.socket_url();
         let weak = Rc::downgrade(self);
-        let opened = PlainSocket::open(&url, &self.opts.protocols, move |signal| {
+        let protocols = if self.opts.protocols.is_empty() {
+            wasm_bindgen::JsValue::UNDEFINED
+        } else {
+            self.opts
+                .protocols
+                .iter()
+                .map(|p| wasm_bindgen::JsValue::from_str(p))
+                .collect::<js_sys::Array>()
+                .into()
+        };
+        let opened = PlainSocket::open(&url, &protocols, move |signal| {
             if let Some(inner) = weak.upgrade() {
                 inner.signal(signal);
             }
