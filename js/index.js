@@ -105,10 +105,13 @@ function decode(v, at, atts) {
 
 /** Resolves `uri` the way socket.io-client does; returns the engine URL (the Manager key) and the namespace. */
 function target(uri, opts) {
-  const loc = globalThis.location;
+  // Outside a page (a server render), a URL without an origin is taken on http://localhost:
+  // the socket is made and its connection fails there; nothing throws.
+  const page = globalThis.location;
+  const loc = page || { origin: "http://localhost", protocol: "http:" };
   if (uri == null) uri = loc.origin;
   else if (uri[0] == "/") uri = (uri[1] == "/" ? loc.protocol : loc.origin) + uri;
-  else if (!/^(https?|wss?):\/\//.test(uri)) uri = (loc ? loc.protocol : "https:") + "//" + uri;
+  else if (!/^(https?|wss?):\/\//.test(uri)) uri = (page ? page.protocol : "https:") + "//" + uri;
   const u = new URL(uri);
   const q = new URLSearchParams(u.search);
   for (const [k, v] of new URLSearchParams(opts.query || "")) q.set(k, v);
@@ -314,6 +317,9 @@ export class Manager extends Emitter {
    * replaced at the next attempt, which reconnection makes as it would after a lost network.
    */
   _lost(err) {
+    // Told once, however many calls were waiting for the wasm.
+    if (this._lostErr === err) return;
+    this._lostErr = err;
     const e = this._e;
     this._e = null;
     this._up = false;

@@ -32,8 +32,11 @@ const a = rtio.io("http://127.0.0.1:9", { reconnection: false });
 out.withoutWasm = await firstError(a);
 // The wasm from its bytes, as the package exports it.
 rtio.initSync(readFileSync(fileURLToPath(import.meta.resolve("rtio/rtio.wasm"))));
-const b = rtio.io("http://127.0.0.1:9", { reconnection: false });
-out.withWasm = await firstError(b);
+// (The wasm is ready: the attempt starts at once, so the listener goes on first.)
+const b = rtio.io("http://127.0.0.1:9", { reconnection: false, autoConnect: false });
+const failed = firstError(b);
+b.connect();
+out.withWasm = await failed;
 a.close();
 b.close();
 console.log(JSON.stringify(out));
