@@ -425,7 +425,7 @@ impl Connection {
 
     /// Closes the connection.
     pub fn close(&self) {
-        self.link.close();
+        self.link.with(|s, now| s.close(now));
     }
 
     /// Drops the WebSocket as a lost connection would (`engine.close()`): the session

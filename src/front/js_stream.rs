@@ -81,7 +81,8 @@ enum Mode {
     },
 }
 
-/// The transport of the current attempt.
+/// The transport of the current attempt (held for what dropping it does: closing it).
+#[allow(dead_code)]
 enum Transport {
     Es(EsTransport),
     Fetch(FetchTransport),

@@ -94,6 +94,7 @@ impl EsTransport {
     }
 
     /// Stops hearing the events named `name`.
+    #[cfg(feature = "rust-api")]
     pub fn unlisten(&mut self, name: &str) {
         if let Some(at) = self.names.iter().position(|n| n == name) {
             self.names.remove(at);

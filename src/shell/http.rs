@@ -7,7 +7,9 @@ use std::future::Future;
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, AbortSignal, Headers, RequestCredentials, RequestInit, Response};
+#[cfg(feature = "rust-api")]
+use web_sys::Headers;
+use web_sys::{AbortController, AbortSignal, RequestCredentials, RequestInit, Response};
 
 #[wasm_bindgen]
 extern "C" {
@@ -19,6 +21,7 @@ extern "C" {
 /// `url` made absolute against the page's address (so `/events` works), with its fragment
 /// removed, if it parses and its scheme is one of `schemes`. `http(s)` becomes `ws(s)` when
 /// `schemes` are WebSocket ones.
+#[cfg(feature = "rust-api")]
 pub(crate) fn resolve(url: &str, schemes: &[&str]) -> Option<String> {
     let parsed = match web_sys::Url::new(url) {
         Ok(u) => u,
@@ -45,6 +48,7 @@ pub(crate) fn resolve(url: &str, schemes: &[&str]) -> Option<String> {
 }
 
 /// `base` with the query parameters `pairs` added (percent-encoded) to the ones it has.
+#[cfg(feature = "rust-api")]
 pub(crate) fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
     fn enc(out: &mut String, s: &str) {
         const HEX: &[u8; 16] = b"0123456789ABCDEF";
@@ -85,10 +89,12 @@ pub(crate) struct Answer {
 }
 
 /// Sends JSON `POST`s, all cancelled when it is dropped.
+#[cfg(feature = "rust-api")]
 pub(crate) struct Post {
     abort: Option<AbortController>,
 }
 
+#[cfg(feature = "rust-api")]
 impl Post {
     pub fn new() -> Post {
         Post {
@@ -153,6 +159,7 @@ impl Post {
     }
 }
 
+#[cfg(feature = "rust-api")]
 impl Drop for Post {
     fn drop(&mut self) {
         if let Some(a) = &self.abort {

@@ -17,7 +17,7 @@ use super::page::{PageSignal, PageWatch};
 use super::timer::{Timer, TimerFunctions};
 use super::websocket::{WsSignal, WsTransport};
 use crate::session::{
-    EmitError, Millis, Output, Session, SessionConfig, SessionEvent, Transmit, TransportClosed,
+    Millis, Output, Session, SessionConfig, SessionEvent, Transmit, TransportClosed,
     TransportCommand,
 };
 use wasm_bindgen::JsValue;
@@ -37,6 +37,9 @@ pub(crate) trait Wire: 'static {
     /// the debug log).
     fn send(ws: &WebSocket, frame: &Transmit<Bins, Self::Payload>) -> Result<JsValue, JsValue>;
 }
+
+/// A command run on the session, with the time.
+type Command<'a, P> = dyn FnMut(&mut Session<Bins, P>, Millis) + 'a;
 
 /// The event type the browser session produces.
 pub(crate) type Event<P> = SessionEvent<Bins, P>;
@@ -137,11 +140,6 @@ impl<W: Wire> Link<W> {
         Link { inner }
     }
 
-    /// Feeds one input to the session, then acts on its outputs.
-    pub fn input(&self, input: Input<'_, W::Payload>) -> Input<'static, W::Payload> {
-        apply(&self.inner, input)
-    }
-
     /// Runs `f` on the session (for reading it, or a command without outputs of its own), then
     /// acts on what it produced. `None` when the session is busy (a call from inside `f`).
     pub fn with<R>(
@@ -160,7 +158,7 @@ impl<W: Wire> Link<W> {
 
     /// [`with`](Self::with), one copy for every caller.
     #[inline(never)]
-    fn run(&self, f: &mut dyn FnMut(&mut Session<Bins, W::Payload>, Millis)) {
+    fn run(&self, f: &mut Command<'_, W::Payload>) {
         {
             let Ok(mut st) = self.inner.state.try_borrow_mut() else {
                 return;
@@ -173,6 +171,7 @@ impl<W: Wire> Link<W> {
     }
 
     /// The event of the WebSocket's last `error` (`undefined` if none).
+    #[cfg(feature = "js")]
     pub fn last_error(&self) -> JsValue {
         self.inner
             .state
@@ -182,29 +181,34 @@ impl<W: Wire> Link<W> {
     }
 
     /// Closes the WebSocket as a lost connection would (the session reconnects).
+    #[cfg(feature = "js")]
     pub fn drop_transport(&self) {
-        self.input(Input::Signal(WsSignal::Forced));
+        apply(&self.inner, Input::Signal(WsSignal::Forced));
     }
+}
 
+/// The Rust API's commands, each a call of [`Link::with`].
+#[cfg(feature = "rust-api")]
+impl<W: Wire> Link<W> {
     /// Connects namespace `nsp` (see [`Session::connect`]).
     pub fn connect(&self, nsp: &str, auth: Option<String>) {
-        self.input(Input::Connect(nsp, auth));
+        self.with(|s, now| s.connect(nsp, auth, now));
     }
 
     /// Connects namespace `nsp`, asking for its auth payload at every connect (see
     /// [`Session::connect_asking_auth`]); answer with [`provide_auth`](Self::provide_auth).
     pub fn connect_asking_auth(&self, nsp: &str) {
-        self.input(Input::ConnectAsking(nsp));
+        self.with(|s, now| s.connect_asking_auth(nsp, now));
     }
 
     /// The auth payload of `nsp`'s CONNECT, when asked (see [`Session::provide_auth`]).
     pub fn provide_auth(&self, nsp: &str, auth: Option<String>) {
-        self.input(Input::ProvideAuth(nsp, auth));
+        self.with(|s, _| s.provide_auth(nsp, auth));
     }
 
     /// Disconnects namespace `nsp` (see [`Session::disconnect`]).
     pub fn disconnect(&self, nsp: &str) {
-        self.input(Input::Disconnect(nsp));
+        self.with(|s, now| s.disconnect(nsp, now));
     }
 
     /// Emits on `nsp` (see [`Session::emit`]).
@@ -214,92 +218,65 @@ impl<W: Wire> Link<W> {
         data: W::Payload,
         attachments: Bins,
         ack: Option<Option<Millis>>,
-    ) -> Result<Option<u64>, EmitError> {
-        match self.input(Input::Emit(nsp, data, attachments, ack)) {
-            Input::Emitted(r) => r,
-            _ => Err(EmitError::BufferFull),
-        }
+    ) -> Result<Option<u64>, crate::session::EmitError> {
+        self.with(|s, now| s.emit(nsp, data, attachments, ack, now))
+            .unwrap_or(Err(crate::session::EmitError::BufferFull))
     }
 
     /// Emits on `nsp` only if it is connected (see [`Session::emit_volatile`]); returns
     /// whether the packet was written.
     pub fn emit_volatile(&self, nsp: &str, data: W::Payload, attachments: Bins) -> bool {
-        matches!(
-            self.input(Input::EmitVolatile(nsp, data, attachments)),
-            Input::Emitted(Ok(Some(_)))
-        )
+        self.with(|s, now| s.emit_volatile(nsp, data, attachments, now))
+            .unwrap_or(false)
     }
 
     /// Acknowledges the server's event `id` (see [`Session::ack`]).
     pub fn ack(&self, nsp: &str, id: u64, data: W::Payload, attachments: Bins) {
-        self.input(Input::Ack(nsp, id, data, attachments));
+        self.with(|s, _| s.ack(nsp, id, data, attachments));
+    }
+
+    /// Sets the timeout of ack `id` (see [`Session::set_ack_timeout`]).
+    pub fn set_ack_timeout(&self, id: u64, timeout: Option<Millis>) {
+        self.with(|s, now| s.set_ack_timeout(id, timeout, now));
+    }
+
+    /// Forgets ack `id` of `nsp` (see [`Session::cancel_ack`]).
+    pub fn cancel_ack(&self, nsp: &str, id: u64) {
+        self.with(|s, _| s.cancel_ack(nsp, id));
     }
 
     /// Closes the connection (see [`Session::close`]).
     pub fn close(&self) {
-        self.input(Input::Close);
+        self.with(|s, now| s.close(now));
     }
 }
 
-/// Everything that can happen to a link. One entry point for all of them keeps the borrow,
+/// What the browser reports to a link. One entry point for all of them keeps the borrow,
 /// clock and output handling in one place (and one copy in the wasm).
-pub(crate) enum Input<'a, P> {
-    Connect(&'a str, Option<String>),
-    ConnectAsking(&'a str),
-    ProvideAuth(&'a str, Option<String>),
-    Disconnect(&'a str),
-    Emit(&'a str, P, Bins, Option<Option<Millis>>),
-    EmitVolatile(&'a str, P, Bins),
-    Ack(&'a str, u64, P, Bins),
-    SetAckTimeout(u64, Option<Millis>),
-    CancelAck(&'a str, u64),
-    Close,
+enum Input {
     Signal(WsSignal),
     Page(PageSignal),
     Timer,
-    /// The result of an `Emit` (also "nothing to report" for every other input).
-    Emitted(Result<Option<u64>, EmitError>),
 }
 
 #[inline(never)]
-fn apply<W: Wire>(
-    inner: &Rc<Inner<W>>,
-    input: Input<'_, W::Payload>,
-) -> Input<'static, W::Payload> {
-    let mut out = Input::Emitted(Ok(None));
+fn apply<W: Wire>(inner: &Rc<Inner<W>>, input: Input) {
     {
         // Browser events are dispatched from the event loop, never while the state is
-        // borrowed; a command from inside a sink finds it free too (sinks run unborrowed).
+        // borrowed.
         let Ok(mut st) = inner.state.try_borrow_mut() else {
-            return Input::Emitted(Err(EmitError::BufferFull));
+            return;
         };
         let now = clock::now(&mut st.last_now);
+        let st = &mut *st;
         let s = &mut st.session;
         match input {
-            Input::Connect(nsp, auth) => s.connect(nsp, auth, now),
-            Input::ConnectAsking(nsp) => s.connect_asking_auth(nsp, now),
-            Input::ProvideAuth(nsp, auth) => s.provide_auth(nsp, auth),
-            Input::Disconnect(nsp) => s.disconnect(nsp, now),
-            Input::Emit(nsp, data, bins, ack) => {
-                out = Input::Emitted(s.emit(nsp, data, bins, ack, now));
-            }
-            Input::EmitVolatile(nsp, data, bins) => {
-                let sent = s.emit_volatile(nsp, data, bins, now);
-                out = Input::Emitted(Ok(sent.then_some(0)));
-            }
-            Input::Ack(nsp, id, data, bins) => s.ack(nsp, id, data, bins),
-            Input::SetAckTimeout(id, t) => {
-                s.set_ack_timeout(id, t, now);
-            }
-            Input::CancelAck(nsp, id) => s.cancel_ack(nsp, id),
-            Input::Close => s.close(now),
             Input::Signal(WsSignal::Open) => s.handle_transport_open(now),
             Input::Signal(WsSignal::Message(data)) => {
                 if let Some(tap) = &st.tap {
                     tap(false, &data);
                 }
-                let st = &mut *st;
-                st.wire.receive(&mut st.session, now, data);
+                st.wire.receive(s, now, data);
             }
             Input::Signal(signal) => {
                 let how = match signal {
@@ -311,7 +288,7 @@ fn apply<W: Wire>(
                     _ => TransportClosed::Closed,
                 };
                 st.ws = None;
-                st.session.handle_transport_close(now, how);
+                s.handle_transport_close(now, how);
             }
             Input::Page(PageSignal::Network(online)) => s.handle_network(now, online),
             Input::Page(PageSignal::Visible) => s.handle_visible(now),
@@ -319,14 +296,12 @@ fn apply<W: Wire>(
                 if let Some(t) = st.timer.as_mut() {
                     t.fired();
                 }
-                st.session.handle_timeout(now);
+                s.handle_timeout(now);
             }
-            Input::Emitted(_) => {}
         }
-        flush(&mut st);
+        flush(st);
     }
     pump(inner);
-    out
 }
 
 fn on_signal<W: Wire>(weak: &Weak<Inner<W>>, signal: WsSignal) {

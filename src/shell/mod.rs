@@ -25,7 +25,7 @@ pub(crate) mod heap;
 pub(crate) mod http;
 #[cfg(all(target_arch = "wasm32", any(feature = "rust-api", feature = "js")))]
 pub(crate) mod link;
-#[cfg(all(target_arch = "wasm32", any(feature = "rust-api", feature = "js")))]
+#[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
 pub(crate) mod listeners;
 #[cfg(all(
     target_arch = "wasm32",

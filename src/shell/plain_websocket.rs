@@ -22,6 +22,7 @@ impl FrameData {
 }
 
 /// What the transport reports.
+#[cfg_attr(not(feature = "js-stream"), allow(dead_code))]
 pub(crate) enum PlainSignal {
     Open,
     /// A frame: a string, or an `ArrayBuffer`.
@@ -92,6 +93,7 @@ impl PlainSocket {
     }
 
     /// The socket.
+    #[cfg(feature = "js-stream")]
     pub fn socket(&self) -> &WebSocket {
         &self.ws
     }

@@ -10,12 +10,15 @@ use std::rc::Rc;
 use js_sys::{Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Headers, RequestCache, RequestCredentials, RequestInit, Response};
+#[cfg(feature = "rust-api")]
+use web_sys::Headers;
+use web_sys::{AbortController, RequestCache, RequestCredentials, RequestInit, Response};
 
 use super::http::fetch_with_init;
 use crate::codec::sse::{SseItem, SseParser};
 
 /// What the transport reports.
+#[cfg_attr(not(feature = "js-stream"), allow(dead_code))]
 pub(crate) enum FetchSignal {
     /// The answer is `200 text/event-stream`: the stream is open.
     Open,

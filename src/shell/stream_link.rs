@@ -134,11 +134,13 @@ impl<H: StreamHost> StreamLink<H> {
     }
 
     /// Whether the transport is open.
+    #[cfg(feature = "rust-api")]
     pub fn is_open(&self) -> bool {
         self.stream.try_borrow().is_ok_and(|s| s.is_open())
     }
 
     /// Whether the stream is connected or trying to be.
+    #[cfg(feature = "rust-api")]
     pub fn is_active(&self) -> bool {
         self.stream.try_borrow().is_ok_and(|s| s.is_active())
     }

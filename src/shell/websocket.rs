@@ -22,6 +22,7 @@ extern "C" {
 }
 
 /// What the transport reports.
+#[cfg_attr(not(feature = "js"), allow(dead_code))]
 pub(crate) enum WsSignal {
     Open,
     Message(JsValue),

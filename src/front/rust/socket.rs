@@ -26,7 +26,6 @@ use crate::shell::websocket::Text;
 
 type Link = link::Link<Text>;
 type Event = link::Event<String>;
-type Input<'a> = link::Input<'a, String>;
 
 const RESERVED: [&str; 6] = [
     "connect",
@@ -1323,7 +1322,7 @@ impl<R> AckFuture<R> {
                 .manager
                 .inner
                 .link
-                .input(Input::SetAckTimeout(id, Some(ms(timeout))));
+                .set_ack_timeout(id, Some(ms(timeout)));
         }
         self
     }
@@ -1356,11 +1355,7 @@ impl<R> Drop for AckFuture<R> {
             acks.len() != before
         };
         if waiting {
-            inner
-                .manager
-                .inner
-                .link
-                .input(Input::CancelAck(&inner.nsp, id));
+            inner.manager.inner.link.cancel_ack(&inner.nsp, id);
         }
     }
 }
