@@ -104,7 +104,8 @@ export class StreamClient extends Client {
     // (A mode has the methods of its own transport only.)
     const on = (f) => f && guard(f.bind(this));
     return {
-      _target: () => this._target(),
+      // (Kept: a change of rooms reconnects only if the URL in use lacks it.)
+      _target: () => (this._sent = this._target()),
       _headers: () => this._headers(),
       _state: on(this._state),
       _cause: on(this._cause),
@@ -264,7 +265,7 @@ export class StreamClient extends Client {
     this._soon = true;
     queueMicrotask(() => {
       this._soon = false;
-      if (this._act) this._use((c) => c.reconnect());
+      if (this._act) this._use((c) => this._sent !== undefined && this._sent !== this._target() && c.reconnect());
     });
   }
 

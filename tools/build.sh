@@ -24,12 +24,14 @@ bindgen_build() {
   local gen="$TARGET_DIR/bindgen/$2"
   rm -rf "$gen"
   wasm-bindgen --target web --no-typescript --out-dir "$gen" --out-name "$2" "$TARGET_DIR/wasm32-unknown-unknown/release/rtio.wasm"
-  mkdir -p js/generated
-  node tools/glue.mjs "$gen/$2.js" "js/generated/$2.js"
-  tools/node_modules/.bin/wasm-opt "$gen/${2}_bg.wasm" \
+  # The import, export and module names minified (wasm-opt prints the mapping, which the glue
+  # is then made to follow).
+  tools/node_modules/.bin/wasm-opt "$gen/${2}_bg.wasm" --minify-imports-and-exports-and-modules \
     -Oz --converge --low-memory-unused --strip-debug --strip-producers --strip-target-features \
     --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    -o "$OUT/$2.wasm"
+    -o "$OUT/$2.wasm" > "$gen/names.json"
+  mkdir -p js/generated
+  node tools/glue.mjs "$gen/$2.js" "js/generated/$2.js" "$gen/names.json" "$OUT/$2.wasm"
 }
 rm -rf "$OUT" && mkdir -p "$OUT"
 bindgen_build js rtio
@@ -37,14 +39,18 @@ bindgen_build js-stream rtio-stream
 
 # index.js finds the wasm with new URL("rtio.wasm", import.meta.url), which bundlers (Vite,
 # webpack 5) follow, so the .wasm sits beside index.js.
-# Private members (`_` prefix) get short names; `_placeholder` is part of the wire format.
+# Private members (`_` prefix) get short names; `_placeholder` is part of the wire format, and
+# `__`-prefixed names and the wasms' minified ones are the glue's (its imports and exports).
 # Each entry is bundled on its own (the emitter and the rooms are in each): `rtio` (io(), with
 # rtio.wasm), `rtio/sse` and `rtio/ws` (with rtio-stream.wasm), so a page downloads one wasm.
 # esbuild bundles and minifies; terser then compresses further (two passes, safe transforms only:
 # about 110 B less gzipped per entry).
+# The wasms' minified import and export names that begin with `_` are kept as they are (see
+# tools/glue.mjs).
+RESERVED="_placeholder|__.*$(cat js/generated/*.reserved | sed 's/^/|/' | tr -d '\n')"
 for entry in index sse ws; do
   tools/node_modules/.bin/esbuild "js/$entry.js" --bundle --format=esm --minify \
-    --mangle-props='^_' --reserve-props='^(_placeholder|__.*)$' \
+    --mangle-props='^_' --reserve-props="^($RESERVED)\$" \
     --target=es2022 --legal-comments=none --log-level=warning --outfile="$OUT/$entry.bundle.js"
   tools/node_modules/.bin/terser "$OUT/$entry.bundle.js" --module --ecma 2022 \
     --compress passes=2 --mangle --output "$OUT/$entry.js"

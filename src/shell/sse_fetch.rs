@@ -120,6 +120,9 @@ impl Drop for FetchTransport {
     }
 }
 
+/// The most bytes of a body chunk copied into wasm memory at once.
+const PIECE: u32 = 64 * 1024;
+
 /// How a read ended without failing.
 enum Ended {
     /// The body ended.
@@ -176,6 +179,7 @@ async fn read(
         .map_err(drop)?;
     report(FetchSignal::Open);
     let mut parser = SseParser::new();
+    let mut buf = vec![0u8; PIECE as usize];
     loop {
         let promise: Promise = read_fn
             .call0(&reader)
@@ -200,8 +204,18 @@ async fn read(
             continue;
         }
         report(FetchSignal::Activity);
-        parser.feed(&bytes.to_vec());
-        drain(&mut parser, report);
+        // In pieces of at most 64 KiB: a huge chunk is never copied into wasm memory whole
+        // (the parser keeps no more of it than its limits allow).
+        let len = bytes.length();
+        let mut at = 0;
+        while at < len {
+            let end = len.min(at + PIECE);
+            let piece = &mut buf[..(end - at) as usize];
+            bytes.subarray(at, end).copy_to(piece);
+            parser.feed(piece);
+            drain(&mut parser, report);
+            at = end;
+        }
     }
 }
 

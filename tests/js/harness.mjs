@@ -62,12 +62,16 @@ const INIT_SCRIPT = `(() => {
   // The memories of the wasm instances the page makes, in order, so tests can check that
   // hostile input leaves them bounded.
   const memories = (window.__wasmMemories = []);
+  // Each one's size when it was made (the package loads its wasm on first use: a memory made
+  // during a test is measured from there).
+  const starts = (window.__wasmMemoryStarts = []);
   for (const name of ["instantiate", "instantiateStreaming"]) {
     const native = WebAssembly[name];
     WebAssembly[name] = async function (...args) {
       const out = await native.apply(this, args);
-      const memory = (out.instance || out).exports?.memory;
-      if (memory instanceof WebAssembly.Memory) memories.push(memory);
+      // (Whatever its export's name: the package's wasms have minified ones.)
+      for (const memory of Object.values((out.instance || out).exports || {}))
+        if (memory instanceof WebAssembly.Memory) memories.push(memory), starts.push(memory.buffer.byteLength);
       return out;
     };
   }

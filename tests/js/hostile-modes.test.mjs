@@ -163,7 +163,7 @@ async function checkInvariants(page, { mode, transport, sse, ws, key }) {
       const problems = __problems.splice(0);
       const protos = __protoKeys();
       const polluted = { object: typeof ({}).polluted, array: typeof [].polluted, function: typeof (() => {}).polluted };
-      const grown = __wasmMemories.map((m, i) => m.buffer.byteLength - (__before.memories[i] ?? 0));
+      const grown = __wasmMemories.map((m, i) => m.buffer.byteLength - (__before.memories[i] ?? __wasmMemoryStarts[i]));
       // A second client of the same mode, against the peer behaving normally.
       const query = { key: key + "-alive" };
       const c = mode == "sse" ? sse(`${sseBase}/sse?${new URLSearchParams(query)}`, { transport }) : ws(`${wsBase}/ws?${new URLSearchParams(query)}`);

@@ -103,9 +103,11 @@ function pageLib() {
     }
     if (Object.getPrototypeOf({}) !== Object.prototype) problems.push("Object.getPrototypeOf({}) changed");
     const memory = H.memories.map(([m, before]) => ({ before, after: m.buffer.byteLength, growth: m.buffer.byteLength - before }));
-    for (const m of window.__wasmMemories.slice(H.memories.length)) {
-      memory.push({ before: 0, after: m.buffer.byteLength, growth: m.buffer.byteLength, created: true });
-    }
+    // A memory made during the case (a fresh module) is measured from its size when made.
+    window.__wasmMemories.slice(H.memories.length).forEach((m, i) => {
+      const before = window.__wasmMemoryStarts[H.memories.length + i];
+      memory.push({ before, after: m.buffer.byteLength, growth: m.buffer.byteLength - before, created: true });
+    });
     // The client still works: a new connection to the server that serves the page.
     let alive;
     const s = io(location.origin, { forceNew: true, transports: ["websocket"] });
