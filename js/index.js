@@ -27,13 +27,16 @@ export const init = (source) => wasm.init(source);
  */
 export const initSync = (bytes) => wasm.initSync(bytes);
 
-/** Calls `f`, reporting what it throws (as an uncaught error would be) instead of letting it into the wasm. */
+/** Reports `err` as an uncaught error would be (in Node 20, on the console). */
+const report = (err) => (globalThis.reportError || console.error)(err);
+
+/** Calls `f`, reporting what it throws instead of letting it into the wasm. */
 const guard = (f) =>
   function (...args) {
     try {
       f(...args);
     } catch (e) {
-      (globalThis.reportError || console.error)(e);
+      report(e);
     }
   };
 
@@ -479,12 +482,27 @@ export class Socket extends Client {
   _ns(e) {
     let i = e.ns[this.nsp];
     if (i === undefined) {
-      const on = (f) => guard((...a) => !e.closed && f.apply(this, [e, ...a]));
+      const self = this;
+      // Each reports what a listener throws rather than letting it into the wasm. (Written out
+      // with their arguments: the first two run for every event and answer.)
+      const on = (f) => guard((a, b, c) => !e.closed && f.call(this, e, a, b, c));
       i = e.ns[this.nsp] = e.c.namespace(this.nsp, {
         _connected: on(this._onConnect),
         _disconnected: on(this._onDisconnect),
-        _event: on(this._onEvent),
-        _ack: on(this._onAck),
+        _event(v, at, id, bins) {
+          try {
+            e.closed || self._onEvent(e, v, at, id, bins);
+          } catch (err) {
+            report(err);
+          }
+        },
+        _ack(id, v, at, bins) {
+          try {
+            e.closed || self._onAck(e, id, v, at, bins);
+          } catch (err) {
+            report(err);
+          }
+        },
         _ackFailed: on(this._onAckFailed),
         _refused: on(this._onRefused),
         _failed: on(this._onFailed),

@@ -18,8 +18,12 @@ OUT="$ROOT/pkg"
 # wasm optimised into pkg/NAME.wasm. Reference types let the glue hand JS values to the wasm
 # through its externref table; the target features must reach wasm-bindgen (not stripped:
 # wasm-opt strips them after).
+# The source paths that panics' locations carry are cut to the crate's own (no build machine's
+# directories in the package).
+REMAP=""
+for d in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do REMAP="$REMAP --remap-path-prefix=$d="; done
 bindgen_build() {
-  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-cpu=mvp -C target-feature=+bulk-memory,+sign-ext,+nontrapping-fptoint,+mutable-globals,+reference-types,+multivalue" \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-cpu=mvp -C target-feature=+bulk-memory,+sign-ext,+nontrapping-fptoint,+mutable-globals,+reference-types,+multivalue$REMAP" \
     cargo rustc --release --lib --crate-type cdylib --target wasm32-unknown-unknown --no-default-features --features "$1"
   local gen="$TARGET_DIR/bindgen/$2"
   rm -rf "$gen"
@@ -27,7 +31,7 @@ bindgen_build() {
   # The import, export and module names minified (wasm-opt prints the mapping, which the glue
   # is then made to follow).
   tools/node_modules/.bin/wasm-opt "$gen/${2}_bg.wasm" --minify-imports-and-exports-and-modules \
-    -Oz --converge --low-memory-unused --strip-debug --strip-producers --strip-target-features \
+    -Oz --flatten --rereloop -Oz --converge --low-memory-unused --strip-debug --strip-producers --strip-target-features \
     --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
     -o "$OUT/$2.wasm" > "$gen/names.json"
   mkdir -p js/generated

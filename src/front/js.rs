@@ -179,7 +179,7 @@ impl Wire for JsText {
     }
 
     fn send(ws: &WebSocket, frame: &Transmit<Bins, Payload>) -> Result<JsValue, JsValue> {
-        let text = JsString::from(frame.text.as_str());
+        let text = header(&frame.text);
         let text = match &frame.data {
             Some(Payload { frame: data, at: 0 }) => text.concat(data),
             Some(Payload { frame: data, at }) => text.concat(&data.slice(*at, data.length())),
@@ -187,6 +187,31 @@ impl Wire for JsText {
         };
         websocket::send(ws, text.into(), frame)
     }
+}
+
+thread_local! {
+    /// The last header made into a JS string, and that string: emits without an ack on the
+    /// same namespace share their header, which then crosses into JS once.
+    static HEADER: RefCell<(String, Option<JsString>)> = const { RefCell::new((String::new(), None)) };
+}
+
+/// `text` as a JS string, reusing the last one when it is the same.
+fn header(text: &str) -> JsString {
+    HEADER.with(|h| {
+        let Ok(mut h) = h.try_borrow_mut() else {
+            return JsString::from(text);
+        };
+        match &h.1 {
+            Some(js) if h.0 == text => js.clone(),
+            _ => {
+                let js = JsString::from(text);
+                h.0.clear();
+                h.0.push_str(text);
+                h.1 = Some(js.clone());
+                js
+            }
+        }
+    })
 }
 
 /// The length of `s` in UTF-16 units.
