@@ -1,9 +1,14 @@
-//! Plumbing of the SSE and plain-WebSocket front doors: a list of listeners that may change
-//! while it is being called ([`Registry`]), and a one-shot reply a future waits on ([`Reply`]).
+//! Plumbing of the Rust front door: a list of listeners that may change while it is being
+//! called ([`Registry`], for the SSE and plain-WebSocket modes), and a one-shot reply a future
+//! waits on ([`Reply`], on a `futures` oneshot channel: acks, `wait_connected`).
 
 use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
+
+use futures_channel::oneshot;
 
 struct Entry<H> {
     id: u64,
@@ -108,17 +113,17 @@ impl<H> Registry<H> {
     }
 }
 
-struct ReplyState<T> {
-    value: Option<T>,
-    /// Set once a value was given (it may have been taken since).
-    done: bool,
-    waker: Option<Waker>,
-}
-
-/// A one-shot reply shared by whoever completes it and the future that waits on it. The first
-/// [`complete`](Reply::complete) wins.
+/// A one-shot reply shared by whoever completes it and the future that waits on it, on a
+/// `futures` oneshot channel. The first [`complete`](Reply::complete) wins.
 pub(crate) struct Reply<T> {
     state: Rc<RefCell<ReplyState<T>>>,
+}
+
+struct ReplyState<T> {
+    /// Taken by the first `complete`.
+    tx: Option<oneshot::Sender<T>>,
+    /// Taken once the reply was read.
+    rx: Option<oneshot::Receiver<T>>,
 }
 
 impl<T> Clone for Reply<T> {
@@ -131,11 +136,11 @@ impl<T> Clone for Reply<T> {
 
 impl<T> Default for Reply<T> {
     fn default() -> Self {
+        let (tx, rx) = oneshot::channel();
         Reply {
             state: Rc::new(RefCell::new(ReplyState {
-                value: None,
-                done: false,
-                waker: None,
+                tx: Some(tx),
+                rx: Some(rx),
             })),
         }
     }
@@ -144,26 +149,23 @@ impl<T> Default for Reply<T> {
 impl<T> Reply<T> {
     /// Gives the reply, unless one was given already; returns whether this one was taken.
     pub fn complete(&self, value: T) -> bool {
-        let waker = {
-            let Ok(mut st) = self.state.try_borrow_mut() else {
-                return false;
-            };
-            if st.done {
-                return false;
-            }
-            st.done = true;
-            st.value = Some(value);
-            st.waker.take()
+        let tx = match self.state.try_borrow_mut() {
+            Ok(mut st) => st.tx.take(),
+            Err(_) => None,
         };
-        if let Some(w) = waker {
-            w.wake();
+        match tx {
+            // (Nobody may be waiting any more: the reply is taken all the same.)
+            Some(tx) => {
+                let _ = tx.send(value);
+                true
+            }
+            None => false,
         }
-        true
     }
 
     /// Whether a reply was given.
     pub fn is_done(&self) -> bool {
-        self.state.try_borrow().map_or(true, |st| st.done)
+        self.state.try_borrow().map_or(true, |st| st.tx.is_none())
     }
 
     /// The reply, once given (once: it is taken).
@@ -172,10 +174,15 @@ impl<T> Reply<T> {
             cx.waker().wake_by_ref();
             return Poll::Pending;
         };
-        if st.done {
-            return Poll::Ready(st.value.take());
+        let Some(rx) = st.rx.as_mut() else {
+            return Poll::Ready(None);
+        };
+        match Pin::new(rx).poll(cx) {
+            Poll::Ready(r) => {
+                st.rx = None;
+                Poll::Ready(r.ok())
+            }
+            Poll::Pending => Poll::Pending,
         }
-        st.waker = Some(cx.waker().clone());
-        Poll::Pending
     }
 }

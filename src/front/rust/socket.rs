@@ -5,9 +5,10 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use futures_channel::mpsc;
 use futures_core::Stream;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -22,6 +23,7 @@ use super::url;
 use crate::session::backoff::BackoffConfig;
 use crate::session::{AckFailure, DisconnectReason, EventKind, SessionConfig, SessionEvent};
 use crate::shell::link;
+use crate::shell::listeners::Reply;
 use crate::shell::websocket::Text;
 
 type Link = link::Link<Text>;
@@ -499,7 +501,7 @@ fn dispatch(manager: &Weak<ManagerInner>, ev: Event) {
 /// Returns whether the payload was delivered (a `once` listener stays until one is).
 type EventFn = dyn FnMut(Vec<Value>, Option<AckSender>) -> bool;
 type AnyFn = dyn FnMut(&str, Vec<Value>);
-type ConnectSlot = Rc<RefCell<(Option<Result<(), ConnectError>>, Option<Waker>)>>;
+type ConnectSlot = Reply<Result<(), ConnectError>>;
 
 enum Handler {
     Event(Rc<str>, Box<EventFn>),
@@ -517,22 +519,7 @@ struct Listener {
     handler: Rc<RefCell<Handler>>,
 }
 
-type AckSlot = Rc<RefCell<SlotState>>;
-
-#[derive(Default)]
-struct SlotState {
-    result: Option<Result<Vec<Value>, AckError>>,
-    waker: Option<Waker>,
-}
-
-impl SlotState {
-    fn complete(&mut self, r: Result<Vec<Value>, AckError>) {
-        self.result = Some(r);
-        if let Some(w) = self.waker.take() {
-            w.wake();
-        }
-    }
-}
+type AckSlot = Reply<Result<Vec<Value>, AckError>>;
 
 pub(super) struct SocketInner {
     manager: Manager,
@@ -689,31 +676,24 @@ impl Socket {
 
     /// Resolves when the namespace is connected, or fails with the next connect error.
     pub fn wait_connected(&self) -> ConnectFuture {
-        let state: ConnectSlot = Rc::default();
+        let state = ConnectSlot::default();
         let mut subs = Vec::new();
         if self.connected() {
-            state.borrow_mut().0 = Some(Ok(()));
+            state.complete(Ok(()));
         } else {
+            // The first of the two settles it.
             let s = state.clone();
             subs.push(self.add(
                 true,
                 Handler::Connect(Box::new(move || {
-                    let mut st = s.borrow_mut();
-                    st.0.get_or_insert(Ok(()));
-                    if let Some(w) = st.1.take() {
-                        w.wake();
-                    }
+                    s.complete(Ok(()));
                 })),
             ));
             let s = state.clone();
             subs.push(self.add(
                 true,
                 Handler::ConnectError(Box::new(move |e| {
-                    let mut st = s.borrow_mut();
-                    st.0.get_or_insert(Err(e.clone()));
-                    if let Some(w) = st.1.take() {
-                        w.wake();
-                    }
+                    s.complete(Err(e.clone()));
                 })),
             ));
         }
@@ -837,19 +817,12 @@ impl Socket {
     /// are skipped with a console warning). Dropping the stream removes its listener. Items
     /// queue up while nobody polls.
     pub fn events<T: DeserializeOwned + 'static>(&self, event: &str) -> EventStream<T> {
-        let shared: Rc<RefCell<StreamState<T>>> = Rc::new(RefCell::new(StreamState {
-            items: std::collections::VecDeque::new(),
-            waker: None,
-        }));
-        let s = shared.clone();
+        let (tx, items) = mpsc::unbounded();
         let sub = self.on(event, move |v: T| {
-            let mut st = s.borrow_mut();
-            st.items.push_back(v);
-            if let Some(w) = st.waker.take() {
-                w.wake();
-            }
+            // (The stream may be gone: then the item has nowhere to go.)
+            let _ = tx.unbounded_send(v);
         });
-        EventStream { shared, _sub: sub }
+        EventStream { items, _sub: sub }
     }
 
     fn check_name(event: &str) -> Result<(), EmitError> {
@@ -951,7 +924,7 @@ impl Socket {
         args: &[&dyn Arg],
     ) -> AckFuture<R> {
         let timeout = self.inner.manager.inner.opts.ack_timeout.map(ms);
-        let slot: AckSlot = Rc::default();
+        let slot = AckSlot::default();
         let id = match self.send(event, args, Some(timeout)) {
             Ok(Some(id)) => {
                 self.inner.acks.borrow_mut().push((id, slot.clone()));
@@ -959,7 +932,7 @@ impl Socket {
             }
             Ok(None) => None,
             Err(e) => {
-                slot.borrow_mut().result = Some(Err(AckError::Emit(e)));
+                slot.complete(Err(AckError::Emit(e)));
                 None
             }
         };
@@ -1201,7 +1174,7 @@ impl SocketInner {
             at.map(|at| acks.remove(at).1)
         };
         if let Some(slot) = slot {
-            slot.borrow_mut().complete(r);
+            slot.complete(r);
         }
     }
 
@@ -1332,14 +1305,13 @@ impl<R: DeserializeOwned> Future for AckFuture<R> {
     type Output = Result<R, AckError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut slot = self.slot.borrow_mut();
-        match slot.result.take() {
-            Some(Ok(args)) => Poll::Ready(payload::from_args(args).map_err(AckError::Decode)),
-            Some(Err(e)) => Poll::Ready(Err(e)),
-            None => {
-                slot.waker = Some(cx.waker().clone());
-                Poll::Pending
+        match self.slot.poll(cx) {
+            Poll::Ready(Some(Ok(args))) => {
+                Poll::Ready(payload::from_args(args).map_err(AckError::Decode))
             }
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Err(e)),
+            // Polled again after it completed.
+            Poll::Ready(None) | Poll::Pending => Poll::Pending,
         }
     }
 }
@@ -1371,40 +1343,26 @@ impl Future for ConnectFuture {
     type Output = Result<(), ConnectError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut st = self.state.borrow_mut();
-        match st.0.take() {
-            Some(r) => Poll::Ready(r),
-            None => {
-                st.1 = Some(cx.waker().clone());
-                Poll::Pending
-            }
+        match self.state.poll(cx) {
+            Poll::Ready(Some(r)) => Poll::Ready(r),
+            // Polled again after it completed.
+            Poll::Ready(None) | Poll::Pending => Poll::Pending,
         }
     }
 }
 
-struct StreamState<T> {
-    items: std::collections::VecDeque<T>,
-    waker: Option<Waker>,
-}
-
-/// The payloads of one event as a [`Stream`]; see [`Socket::events`].
+/// The payloads of one event as a [`Stream`] (a `futures` unbounded channel fed by a
+/// listener); see [`Socket::events`].
 pub struct EventStream<T> {
-    shared: Rc<RefCell<StreamState<T>>>,
+    items: mpsc::UnboundedReceiver<T>,
     _sub: Subscription,
 }
 
 impl<T> Stream for EventStream<T> {
     type Item = T;
 
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let mut st = self.shared.borrow_mut();
-        match st.items.pop_front() {
-            Some(v) => Poll::Ready(Some(v)),
-            None => {
-                st.waker = Some(cx.waker().clone());
-                Poll::Pending
-            }
-        }
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        Pin::new(&mut self.items).poll_next(cx)
     }
 }
 
