@@ -38,8 +38,9 @@ static HEAP: shell::heap::Heap<shell::heap::WasmPages> =
     shell::heap::Heap::new(shell::heap::WasmPages);
 pub use session::DisconnectReason;
 
-// The npm build: no `std`, so a panic formats nothing (it cannot happen on network or user data:
-// every decoder returns errors instead) and allocation goes to a small size-class heap.
+// A wasm of the codec and the session alone (no front door, no `std`): a panic formats nothing
+// (it cannot happen on network or user data: every decoder returns errors instead) and
+// allocation goes to the small size-class heap.
 #[cfg(all(target_arch = "wasm32", not(feature = "std")))]
 mod runtime {
     #[panic_handler]

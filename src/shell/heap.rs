@@ -1,6 +1,5 @@
-//! A small size-class allocator for the npm build, which is `no_std` to keep the wasm small
-//! (the general-purpose allocator and the panic formatting machinery of `std` are most of a
-//! small module's size).
+//! A small size-class allocator for the npm package's wasms (smaller than `std`'s
+//! general-purpose one), and for a `no_std` build of the codec and session.
 //!
 //! Every request is rounded up to a power-of-two class of at least 16 bytes. Classes up to
 //! 4 KiB are carved from 4 KiB chunks (so every block is aligned to its class); larger ones

@@ -1,10 +1,10 @@
-//! The browser shell (wasm32 only): the WebSocket transport, timers and the clock, and the
-//! [`link::Link`] that feeds them into a [`Session`](crate::session::Session); for the Rust
-//! API's SSE and plain-WebSocket modes, the `EventSource` and plain `WebSocket` transports,
-//! `fetch`, and the `StreamLink` that feeds them into a reconnecting
-//! [`Stream`](crate::session::stream::Stream). The Rust front
-//! door uses it; the npm build's shell is the small `Engine` class in `js/index.js`, so this
-//! module gives that build only the clock and the heap.
+//! The browser shell (wasm32 only), one for both front doors (the Rust API and the npm
+//! package): the WebSocket transport, timers (gloo-timers), the page's signals and the clock,
+//! and the [`link::Link`] that feeds them into a [`Session`](crate::session::Session); for the
+//! SSE and plain-WebSocket modes, the `EventSource`, streaming-`fetch` and plain `WebSocket`
+//! transports and the `StreamLink` that feeds them into a reconnecting
+//! [`Stream`](crate::session::stream::Stream). The npm package's wasms also take their
+//! allocator from here (the heap).
 //!
 //! Every handle owns the JS closures it registered and removes them in `Drop`; nothing is
 //! leaked with `forget`.
