@@ -16,16 +16,13 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
+import { NPM, freePort, sh, stop } from "./app-helpers.mjs";
 import { REPO, browser, startTestServer } from "./harness.mjs";
 
-const run = promisify(execFile);
-const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
 const PKG = process.env.RTIO_PKG_DIR || path.join(REPO, "pkg");
 
 // The app's dependencies, pinned exactly so a new release cannot change what is tested.
@@ -113,28 +110,6 @@ export default function Echo({ server }: { server: string | null }) {
 }
 `;
 
-/** A free TCP port on 127.0.0.1 (closed again before the caller binds it). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Runs `cmd args` in `cwd`, failing with its output; returns stdout. */
-async function sh(cwd, cmd, args, timeout = 300_000) {
-  try {
-    const { stdout } = await run(cmd, args, { cwd, timeout, maxBuffer: 16 << 20, env: { ...process.env, ...NEXT_ENV } });
-    return stdout;
-  } catch (err) {
-    throw new Error(`${cmd} ${args.join(" ")} failed in ${cwd}:\n${err.stdout || ""}\n${err.stderr || err.message}`);
-  }
-}
-
 const children = new Set();
 
 /** Starts `next start` on a free port of 127.0.0.1; resolves with its URL once it answers. */
@@ -161,16 +136,6 @@ async function nextStart(app) {
     if (Date.now() > deadline) throw new Error(`next start did not answer on ${url} within 30 s:\n${output}`);
     await new Promise((r) => setTimeout(r, 200));
   }
-}
-
-/** Stops a child process by its PID: SIGTERM, then SIGKILL after 5 s. */
-async function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill("SIGTERM");
-  const t = setTimeout(() => child.kill("SIGKILL"), 5000);
-  await exited;
-  clearTimeout(t);
 }
 
 /** Opens the app at `appUrl` against the socket.io server `server`; returns its result, the page's errors and the wasm it loaded. */
@@ -206,7 +171,7 @@ describe("npm package in a Next.js App Router app (next build, next start)", { t
     work = process.env.RTIO_NEXT_APP_DIR || mkdtempSync(path.join(os.tmpdir(), "rtio-next-"));
     mkdirSync(work, { recursive: true });
     assert.ok(!path.resolve(work).startsWith(REPO + path.sep), "the app must live outside the repository");
-    const [packed] = JSON.parse(await sh(PKG, NPM, ["pack", "--json", "--pack-destination", work]));
+    const [packed] = JSON.parse(await sh(PKG, NPM, ["pack", "--json", "--pack-destination", work], { timeout: 300_000, env: NEXT_ENV }));
     const tarball = path.join(work, packed.filename);
     app = path.join(work, "app");
     rmSync(app, { recursive: true, force: true });
@@ -222,7 +187,7 @@ describe("npm package in a Next.js App Router app (next build, next start)", { t
     await sh(app, NPM, [
       "install", "--no-audit", "--no-fund", "--save-exact",
       NEXT, REACT, REACT_DOM, TYPESCRIPT, TYPES_REACT, TYPES_REACT_DOM, TYPES_NODE, tarball,
-    ]);
+    ], { timeout: 300_000, env: NEXT_ENV });
     rust = await startTestServer("rust");
   });
 
@@ -232,7 +197,7 @@ describe("npm package in a Next.js App Router app (next build, next start)", { t
   });
 
   it("next build: type-checks and compiles the app, the wasm emitted as a static asset", async () => {
-    const out = await sh(app, process.execPath, [path.join(app, "node_modules/next/dist/bin/next"), "build"]);
+    const out = await sh(app, process.execPath, [path.join(app, "node_modules/next/dist/bin/next"), "build"], { timeout: 300_000, env: NEXT_ENV });
     assert.match(out, /Compiled successfully/, out);
     assert.match(out, /TypeScript/, `the build type-checked the app:\n${out}`);
     assert.match(out, /ƒ \//, `the page is rendered per request:\n${out}`);

@@ -10,17 +10,14 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
+import { NPM, freePort, sh, stop } from "./app-helpers.mjs";
 import { REPO, browser, startTestServer } from "./harness.mjs";
 import { readmeSnippet } from "./readme-snippets.mjs";
 
-const run = promisify(execFile);
-const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
 const CREATE_VITE = "create-vite@9.3.0";
 const PKG = path.join(REPO, "pkg");
 
@@ -78,28 +75,6 @@ socket.once("connect", async () => {
 });
 `;
 
-/** A free TCP port on 127.0.0.1 (closed again before the caller binds it). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Runs `cmd args` in `cwd`, failing with its output; returns stdout. */
-async function sh(cwd, cmd, args, timeout = 240_000) {
-  try {
-    const { stdout } = await run(cmd, args, { cwd, timeout, maxBuffer: 16 << 20, env: { ...process.env, NO_COLOR: "1" } });
-    return stdout;
-  } catch (err) {
-    throw new Error(`${cmd} ${args.join(" ")} failed in ${cwd}:\n${err.stdout || ""}\n${err.stderr || err.message}`);
-  }
-}
-
 const children = new Set();
 
 /** Starts a Vite server (`vite` or `vite preview`) on a free port; resolves with its URL once it answers. */
@@ -125,15 +100,6 @@ async function viteServer(app, args) {
     if (Date.now() > deadline) throw new Error(`vite ${args.join(" ")} did not answer on ${url} within 30 s:\n${output}`);
     await new Promise((r) => setTimeout(r, 200));
   }
-}
-
-async function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill("SIGTERM");
-  const t = setTimeout(() => child.kill("SIGKILL"), 5000);
-  await exited;
-  clearTimeout(t);
 }
 
 /** Opens the app at `appUrl` against the socket.io server `server`; returns its result and the page's errors. */

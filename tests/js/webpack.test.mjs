@@ -14,17 +14,14 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
+import { NPM, sh } from "./app-helpers.mjs";
 import { REPO, browser, startTestServer } from "./harness.mjs";
 
-const run = promisify(execFile);
-const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
 const PKG = process.env.RTIO_PKG_DIR || path.join(REPO, "pkg");
 
 // The app's build tools, pinned exactly so a new release cannot change what is tested.
@@ -77,16 +74,6 @@ const INDEX_HTML = `<!doctype html>
 `;
 
 const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".wasm": "application/wasm" };
-
-/** Runs `cmd args` in `cwd`, failing with its output; returns stdout. */
-async function sh(cwd, cmd, args, timeout = 240_000) {
-  try {
-    const { stdout } = await run(cmd, args, { cwd, timeout, maxBuffer: 16 << 20, env: { ...process.env, NO_COLOR: "1" } });
-    return stdout;
-  } catch (err) {
-    throw new Error(`${cmd} ${args.join(" ")} failed in ${cwd}:\n${err.stdout || ""}\n${err.stderr || err.message}`);
-  }
-}
 
 /**
  * Serves the files of `dir` on a free port of 127.0.0.1 (`/` is index.html; unknown types are
