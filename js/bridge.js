@@ -13,8 +13,21 @@
  */
 export const failure = (message, cause) => Object.assign(new Error(message, cause === undefined ? undefined : { cause }), { type: "WasmError" });
 
+/** Reports `err` as an uncaught error would be (in Node 20, on the console). */
+export const report = (err) => (globalThis.reportError || console.error)(err);
+
+/** Calls `f`, reporting what it throws instead of letting it into the wasm (which calls it). */
+export const guard = (f) =>
+  function (...args) {
+    try {
+      f.apply(this, args);
+    } catch (e) {
+      report(e);
+    }
+  };
+
 /** The message of every error caused by a wasm trap. */
-export const TRAPPED = "rtio: the client failed internally; it starts again with the next connection attempt";
+const TRAPPED = "rtio: the client failed internally; it starts again with the next connection attempt";
 
 /**
  * The wasm of an entry: `url` where it is served, `createModule` the factory of its glue.

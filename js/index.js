@@ -7,7 +7,7 @@
 // first connection (or `init()`).
 import { Client, Emitter, debug, rm } from "./emitter.js";
 import { Room } from "./rooms.js";
-import { TRAPPED, wasmLoader } from "./bridge.js";
+import { guard, report, wasmLoader } from "./bridge.js";
 import { createModule } from "./generated/rtio.js";
 
 /** The wasm (rtio.wasm beside this module: bundlers follow this URL), loaded on first use. */
@@ -26,19 +26,6 @@ export const init = (source) => wasm.init(source);
  * workers, Node and tests, where there is nothing to fetch it from.
  */
 export const initSync = (bytes) => wasm.initSync(bytes);
-
-/** Reports `err` as an uncaught error would be (in Node 20, on the console). */
-const report = (err) => (globalThis.reportError || console.error)(err);
-
-/** Calls `f`, reporting what it throws instead of letting it into the wasm. */
-const guard = (f) =>
-  function (...args) {
-    try {
-      f(...args);
-    } catch (e) {
-      report(e);
-    }
-  };
 
 /** The timer functions at import, for `useNativeTimers` (others read the global ones at each call, so fake timers installed later are followed). */
 const NATIVE_TIMERS = [setTimeout, clearTimeout];

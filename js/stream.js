@@ -7,7 +7,7 @@
 // `init()`).
 import { Client, debug } from "./emitter.js";
 import { Room } from "./rooms.js";
-import { wasmLoader } from "./bridge.js";
+import { guard, wasmLoader } from "./bridge.js";
 import { createModule } from "./generated/rtio-stream.js";
 
 /** The wasm (rtio-stream.wasm beside this module: bundlers follow this URL), loaded on first use. */
@@ -23,16 +23,6 @@ export const init = (source) => wasm.init(source);
 
 /** Instantiates the wasm synchronously from its bytes (or a compiled WebAssembly.Module): for workers, Node and tests. */
 export const initSync = (bytes) => wasm.initSync(bytes);
-
-/** Calls `f`, reporting what it throws (as an uncaught error would be) instead of letting it into the wasm. */
-const guard = (f) =>
-  function (...args) {
-    try {
-      f.apply(this, args);
-    } catch (e) {
-      (globalThis.reportError || console.error)(e);
-    }
-  };
 
 /** Events of the client itself, which `emit` refuses and `onAny` never sees. */
 const RESERVED = ["connect", "connect_error", "disconnect", "reconnect_attempt", "reconnect", "reconnect_failed", "newListener", "removeListener"];
