@@ -129,6 +129,10 @@ export function wasmLoader(url, createModule) {
       queue.push([fn, fail]);
       start().catch(() => {});
     },
+    /** The live module's glue, if it is loaded (a caller already holding objects of `g` checks `live() === g`). */
+    live: () => glue,
+    /** Reports that `g` trapped (what `use` does for a trap in `fn`), for calls made outside `use`. */
+    trap: (g, e) => died(g, e),
     onTrap(fn) {
       trapped.add(fn);
       return () => trapped.delete(fn);

@@ -565,23 +565,29 @@ export class Socket extends Client {
     } else {
       const bins = [];
       const payload = encode(args, bins);
-      this.io._use((e) => {
-        let id;
-        try {
-          // Attachments only when there are any (an ArrayBuffer is never falsy).
-          id = e.c.emit(this._ns(e), payload, bins[0] && bins, t < 0 ? undefined : t);
-        } catch (err) {
-          if (err instanceof WebAssembly.RuntimeError) throw err;
-          // The buffer is full: this packet is refused (the buffer keeps the older ones).
-          err.data = args;
-          if (fn && (fn.withError || t > 0)) fn.call(this, err);
-          return this.io._err(err);
-        }
-        if (fn) e.acks.set(id + this.nsp, [fn, fn.withError || t > 0]);
-      });
+      // On the live connection at once (the common case), else once it is ready.
+      const e = this.io._e;
+      if (e && e.g === wasm.live()) this._emit(e, payload, bins, t, fn, args);
+      else this.io._use((e) => this._emit(e, payload, bins, t, fn, args));
     }
     if (this._out.length) for (const l of this._out.slice()) l.apply(this, args);
     return this;
+  }
+
+  /** Hands an encoded emit to connection `e` (`t`: the ack timeout, `-1` for no ack). */
+  _emit(e, payload, bins, t, fn, args) {
+    let id;
+    try {
+      // Attachments only when there are any (an ArrayBuffer is never falsy).
+      id = e.c.emit(this._ns(e), payload, bins[0] && bins, t < 0 ? undefined : t);
+    } catch (err) {
+      if (err instanceof WebAssembly.RuntimeError) return wasm.trap(e.g, err);
+      // The buffer is full: this packet is refused (the buffer keeps the older ones).
+      err.data = args;
+      if (fn && (fn.withError || t > 0)) fn.call(this, err);
+      return this.io._err(err);
+    }
+    if (fn) e.acks.set(id + this.nsp, [fn, fn.withError || t > 0]);
   }
 
   /** Sends a `message` event. */

@@ -178,9 +178,73 @@ impl<'a> SocketPacket<'a> {
     }
 }
 
+/// The header of an outgoing Engine.IO `message` that carries a Socket.IO packet (`4`, the
+/// packet type, the attachment count and `-`, the namespace and `,`, the ack id: what
+/// [`SocketPacket::encode_into`] writes before the data) cut before its ack id, and the id.
+/// The rest of the header is the same for every packet of a namespace and type.
+pub fn split_ack_id(header: &str) -> (&str, Option<u64>) {
+    let b = header.as_bytes();
+    let digits = |i: usize| {
+        b.get(i..)
+            .map_or(0, |r| r.iter().take_while(|c| c.is_ascii_digit()).count())
+    };
+    let mut i = 2;
+    if b.get(i + digits(i)) == Some(&b'-') {
+        i += digits(i) + 1;
+    }
+    if b.get(i) == Some(&b'/') {
+        i = b[i..]
+            .iter()
+            .position(|&c| c == b',')
+            .map_or(b.len(), |p| i + p + 1);
+    }
+    match (
+        header.get(..i),
+        read_u64(b.get(i..).unwrap_or(&[]), MAX_ACK_ID),
+    ) {
+        (Some(head), Some((id, len))) if i + len == b.len() => (head, Some(id)),
+        _ => (header, None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn split_ack_id_cuts_the_header_before_the_id() {
+        assert_eq!(split_ack_id("42"), ("42", None));
+        assert_eq!(split_ack_id("4217"), ("42", Some(17)));
+        assert_eq!(split_ack_id("430"), ("43", Some(0)));
+        assert_eq!(split_ack_id("42/chat,"), ("42/chat,", None));
+        assert_eq!(split_ack_id("42/chat,9"), ("42/chat,", Some(9)));
+        assert_eq!(split_ack_id("452-"), ("452-", None));
+        assert_eq!(split_ack_id("452-33"), ("452-", Some(33)));
+        assert_eq!(split_ack_id("461-/a/b,7"), ("461-/a/b,", Some(7)));
+        assert_eq!(split_ack_id("40"), ("40", None));
+        assert_eq!(split_ack_id("40/admin,"), ("40/admin,", None));
+        assert_eq!(split_ack_id("3"), ("3", None));
+        assert_eq!(split_ack_id(""), ("", None));
+        // Whatever is not a header with an id is left whole.
+        assert_eq!(split_ack_id("42/ns"), ("42/ns", None));
+        assert_eq!(
+            split_ack_id("4299999999999999999999"),
+            ("4299999999999999999999", None)
+        );
+        // The same header is made again from its parts.
+        for id in [0, 1, 10, 123_456, MAX_ACK_ID] {
+            let mut out = String::from("4");
+            SocketPacket {
+                kind: SocketKind::Event,
+                attachments: 0,
+                nsp: "/x",
+                id: Some(id),
+                data: "",
+            }
+            .encode_into(&mut out);
+            assert_eq!(split_ack_id(&out), ("42/x,", Some(id)));
+        }
+    }
 
     fn p<'a>(
         kind: SocketKind,

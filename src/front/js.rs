@@ -21,15 +21,14 @@ use std::rc::Rc;
 
 use js_sys::{Array, JsString};
 use wasm_bindgen::prelude::*;
-use web_sys::WebSocket;
 
+use crate::codec::socket::split_ack_id;
 use crate::session::backoff::BackoffConfig;
 use crate::session::{
     EmitError, EventKind, Frame, Millis, Session, SessionConfig, SessionEvent, Transmit,
 };
 use crate::shell::link::{Bins, Link, Wire};
 use crate::shell::timer::TimerFunctions;
-use crate::shell::websocket;
 
 #[wasm_bindgen]
 extern "C" {
@@ -178,15 +177,31 @@ impl Wire for JsText {
         }
     }
 
-    fn send(ws: &WebSocket, frame: &Transmit<Bins, Payload>) -> Result<JsValue, JsValue> {
-        let text = header(&frame.text);
-        let text = match &frame.data {
-            Some(Payload { frame: data, at: 0 }) => text.concat(data),
-            Some(Payload { frame: data, at }) => text.concat(&data.slice(*at, data.length())),
-            None => text,
+    fn text(frame: &Transmit<Bins, Payload>) -> JsValue {
+        let Some(Payload { frame: data, at }) = &frame.data else {
+            return header(&frame.text).into();
         };
-        websocket::send(ws, text.into(), frame)
+        let sliced = (*at != 0).then(|| data.slice(*at, data.length()));
+        let data = sliced.as_ref().unwrap_or(data);
+        // The ack id crosses as a number (JS writes its digits): the rest of the header is
+        // the same for every emit of the namespace and crosses once.
+        match split_ack_id(&frame.text) {
+            (head, Some(id)) => header(head)
+                .unchecked_ref::<Text>()
+                .concat2(&JsValue::from_f64(id as f64), data),
+            (head, None) => header(head).concat(data),
+        }
+        .into()
     }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// A JS string, with `concat` taking two values.
+    #[wasm_bindgen(extends = JsString)]
+    type Text;
+    #[wasm_bindgen(method, js_name = concat)]
+    fn concat2(this: &Text, a: &JsValue, b: &JsValue) -> JsString;
 }
 
 thread_local! {

@@ -6,6 +6,10 @@
 //! Re-entrancy: sinks run user code, which may call back into the link (emit from a listener).
 //! The session is never borrowed while a sink runs, and events raised by a nested call are
 //! queued behind the ones being delivered, so every listener sees events in session order.
+//!
+//! Writes come in bursts, as socket.io-client's: the first frame of a burst is written at once,
+//! the ones that follow in the same task a microtask later, together (a loop of emits costs
+//! the page less CPU that way than frames written one by one between the emits' own work).
 
 use alloc::boxed::Box;
 use alloc::rc::{Rc, Weak};
@@ -15,13 +19,12 @@ use core::cell::{Cell, RefCell};
 use super::clock;
 use super::page::{PageSignal, PageWatch};
 use super::timer::{Timer, TimerFunctions};
-use super::websocket::{WsSignal, WsTransport};
+use super::websocket::{self, WsSignal, WsTransport};
 use crate::session::{
     Millis, Output, Session, SessionConfig, SessionEvent, Transmit, TransportClosed,
     TransportCommand,
 };
-use wasm_bindgen::JsValue;
-use web_sys::WebSocket;
+use wasm_bindgen::prelude::*;
 
 pub(crate) use super::Bins;
 
@@ -33,9 +36,8 @@ pub(crate) trait Wire: 'static {
     /// Feeds a received message to the session: a text frame (a JS string) or a binary one
     /// (an `ArrayBuffer`).
     fn receive(&self, session: &mut Session<Bins, Self::Payload>, now: Millis, data: JsValue);
-    /// Writes one text frame and its attachments on `ws`; returns the text frame written (for
-    /// the debug log).
-    fn send(ws: &WebSocket, frame: &Transmit<Bins, Self::Payload>) -> Result<JsValue, JsValue>;
+    /// The text frame of `frame` (its header and its payload), as the WebSocket takes it.
+    fn text(frame: &Transmit<Bins, Self::Payload>) -> JsValue;
 }
 
 /// A command run on the session, with the time.
@@ -68,6 +70,10 @@ struct State<W: Wire> {
     /// Events and transport commands taken from the session, waiting for `pump` (oldest
     /// first).
     events: Vec<Output<Bins, W::Payload>>,
+    /// A burst is open: frames go to `queue` until it ends (a microtask after its first).
+    burst: bool,
+    /// The frames (texts and attachments) of the open burst, oldest first.
+    queue: Vec<JsValue>,
 }
 
 struct Inner<W: Wire> {
@@ -114,6 +120,8 @@ impl<W: Wire> Link<W> {
                 page: None,
                 last_now: 0,
                 events: Vec::new(),
+                burst: false,
+                queue: Vec::new(),
             }),
             delivering: Cell::new(false),
             sink: Box::new(sink),
@@ -165,7 +173,7 @@ impl<W: Wire> Link<W> {
             };
             let now = clock::now(&mut st.last_now);
             f(&mut st.session, now);
-            flush(&mut st);
+            flush(&self.inner, &mut st, now);
         }
         pump(&self.inner);
     }
@@ -257,6 +265,8 @@ enum Input {
     Signal(WsSignal),
     Page(PageSignal),
     Timer,
+    /// The microtask that ends a burst.
+    BurstEnd,
 }
 
 #[inline(never)]
@@ -284,11 +294,23 @@ fn apply<W: Wire>(inner: &Rc<Inner<W>>, input: Input) {
                         st.last_error = event;
                         TransportClosed::Error
                     }
-                    WsSignal::Forced => TransportClosed::Forced,
+                    WsSignal::Forced => {
+                        // As a close asked for: what was written goes first.
+                        let _ = write_queue(&st.ws, &mut st.queue);
+                        TransportClosed::Forced
+                    }
                     _ => TransportClosed::Closed,
                 };
                 st.ws = None;
-                s.handle_transport_close(now, how);
+                st.queue.clear();
+                st.session.handle_transport_close(now, how);
+            }
+            Input::BurstEnd => {
+                // Frames were written since the burst began: the next ones form a new burst.
+                st.burst = !st.queue.is_empty() && schedule_burst_end(inner);
+                if let Err(event) = write_queue(&st.ws, &mut st.queue) {
+                    lost(st, now, event);
+                }
             }
             Input::Page(PageSignal::Network(online)) => s.handle_network(now, online),
             Input::Page(PageSignal::Visible) => s.handle_visible(now),
@@ -299,9 +321,94 @@ fn apply<W: Wire>(inner: &Rc<Inner<W>>, input: Input) {
                 s.handle_timeout(now);
             }
         }
-        flush(st);
+        flush(inner, st, now);
     }
     pump(inner);
+}
+
+/// The WebSocket failed on a write (`event`, its error): it is dropped and the session told.
+fn lost<W: Wire>(st: &mut State<W>, now: Millis, event: JsValue) {
+    st.ws = None;
+    st.queue.clear();
+    st.last_error = event;
+    st.session
+        .handle_transport_close(now, TransportClosed::Error);
+}
+
+/// Writes the frames of `queue` on `ws` (or drops them if there is none), oldest first.
+fn write_queue(ws: &Option<WsTransport>, queue: &mut Vec<JsValue>) -> Result<(), JsValue> {
+    for frame in queue.drain(..) {
+        if let Some(ws) = ws {
+            websocket::send(ws.socket(), &frame)?;
+        }
+    }
+    Ok(())
+}
+
+/// A link with a burst open, as the microtask that ends it holds it.
+trait Burst {
+    fn end(self: Rc<Self>);
+}
+
+impl<W: Wire> Burst for Inner<W> {
+    fn end(self: Rc<Self>) {
+        // Nothing written since the burst began (a lone emit): it just ends.
+        if let Ok(mut st) = self.state.try_borrow_mut() {
+            if st.queue.is_empty() {
+                st.burst = false;
+                return;
+            }
+        }
+        apply(&self, Input::BurstEnd);
+    }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = queueMicrotask)]
+    fn queue_microtask(f: &JsValue);
+}
+
+/// The links whose burst ends at the next microtask, and the function that microtask runs
+/// (made once, for the module's lifetime).
+struct Bursts {
+    links: Vec<Weak<dyn Burst>>,
+    end: Option<Closure<dyn FnMut()>>,
+}
+
+thread_local! {
+    static BURSTS: RefCell<Bursts> = const { RefCell::new(Bursts { links: Vec::new(), end: None }) };
+}
+
+/// Has `inner`'s burst end at the next microtask; false if it cannot (the frames are then
+/// written at once).
+fn schedule_burst_end<W: Wire>(inner: &Rc<Inner<W>>) -> bool {
+    let weak: Weak<dyn Burst> = Rc::downgrade(inner) as Weak<Inner<W>>;
+    BURSTS.with(|b| {
+        let Ok(mut b) = b.try_borrow_mut() else {
+            return false;
+        };
+        if b.links.is_empty() {
+            let end = b.end.get_or_insert_with(|| Closure::new(end_bursts));
+            queue_microtask(end.as_ref());
+        }
+        b.links.push(weak);
+        true
+    })
+}
+
+/// Ends the bursts of every link that has one.
+fn end_bursts() {
+    let links = BURSTS.with(|b| {
+        b.try_borrow_mut()
+            .map(|mut b| core::mem::take(&mut b.links))
+            .unwrap_or_default()
+    });
+    for link in links {
+        if let Some(inner) = link.upgrade() {
+            inner.end();
+        }
+    }
 }
 
 fn on_signal<W: Wire>(weak: &Weak<Inner<W>>, signal: WsSignal) {
@@ -327,7 +434,8 @@ fn pump<W: Wire>(inner: &Rc<Inner<W>>) {
                 Output::Event(ev) => Some(ev),
                 Output::Transport(cmd) => {
                     transport(inner, &mut st, cmd);
-                    flush(&mut st);
+                    let now = clock::now(&mut st.last_now);
+                    flush(inner, &mut st, now);
                     continue;
                 }
                 Output::Transmit(_) => continue,
@@ -344,7 +452,9 @@ fn pump<W: Wire>(inner: &Rc<Inner<W>>) {
 
 /// Opens or closes the WebSocket as the session asked.
 fn transport<W: Wire>(inner: &Rc<Inner<W>>, st: &mut State<W>, cmd: TransportCommand) {
-    // Any previous transport is closed first (its listeners are removed on drop).
+    // Any previous transport is closed first (its listeners are removed on drop), once what
+    // was written on it has gone.
+    let _ = write_queue(&st.ws, &mut st.queue);
     st.ws = None;
     if cmd == TransportCommand::Open {
         let now = clock::now(&mut st.last_now);
@@ -365,26 +475,28 @@ fn transport<W: Wire>(inner: &Rc<Inner<W>>, st: &mut State<W>, cmd: TransportCom
 }
 
 #[inline(never)]
-fn flush<W: Wire>(st: &mut State<W>) {
-    let now = clock::now(&mut st.last_now);
+fn flush<W: Wire>(inner: &Rc<Inner<W>>, st: &mut State<W>, now: Millis) {
     while let Some(output) = st.session.poll_output() {
         match output {
             Output::Transmit(frame) => {
-                let sent = match &st.ws {
-                    Some(ws) => W::send(ws.socket(), &frame),
-                    None => Ok(JsValue::UNDEFINED),
-                };
-                match sent {
-                    Ok(text) => {
-                        if let (Some(tap), Some(_)) = (&st.tap, &st.ws) {
-                            tap(true, &text);
-                        }
+                if st.ws.is_none() {
+                    continue;
+                }
+                let text = W::text(&frame);
+                if let Some(tap) = &st.tap {
+                    tap(true, &text);
+                }
+                st.queue.push(text);
+                if let Some(bins) = &frame.attachments {
+                    for i in 0..bins.length() {
+                        st.queue.push(bins.get(i));
                     }
-                    Err(event) => {
-                        st.ws = None;
-                        st.last_error = event;
-                        st.session
-                            .handle_transport_close(now, TransportClosed::Error);
+                }
+                // The first frame of a burst is written at once.
+                if !st.burst {
+                    match write_queue(&st.ws, &mut st.queue) {
+                        Ok(()) => st.burst = schedule_burst_end(inner),
+                        Err(event) => lost(st, now, event),
                     }
                 }
             }

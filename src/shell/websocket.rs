@@ -3,12 +3,10 @@
 use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, MessageEvent, WebSocket};
 
-use super::link::Bins;
-use crate::session::Transmit;
 #[cfg(feature = "rust-api")]
 use {
-    super::link::Wire,
-    crate::session::{Millis, Session},
+    super::link::{Bins, Wire},
+    crate::session::{Millis, Session, Transmit},
 };
 
 #[wasm_bindgen]
@@ -81,20 +79,9 @@ impl WsTransport {
     }
 }
 
-/// Writes `text` and then each attachment of `frame` on `ws`; returns `text`.
-pub(crate) fn send(
-    ws: &WebSocket,
-    text: JsValue,
-    frame: &Transmit<Bins, impl Sized>,
-) -> Result<JsValue, JsValue> {
-    let ws = ws.unchecked_ref::<AnyWebSocket>();
-    ws.send_value(&text)?;
-    if let Some(bins) = &frame.attachments {
-        for i in 0..bins.length() {
-            ws.send_value(&bins.get(i))?;
-        }
-    }
-    Ok(text)
+/// Writes one frame (a text frame or an attachment) on `ws`.
+pub(crate) fn send(ws: &WebSocket, data: &JsValue) -> Result<(), JsValue> {
+    ws.unchecked_ref::<AnyWebSocket>().send_value(data)
 }
 
 /// The Rust API's wire: payloads are Rust strings, frames read whole.
@@ -113,17 +100,16 @@ impl Wire for Text {
             None => session.handle_binary(now, data),
         }
     }
-    fn send(ws: &WebSocket, frame: &Transmit<Bins, String>) -> Result<JsValue, JsValue> {
-        let text = match &frame.data {
+    fn text(frame: &Transmit<Bins, String>) -> JsValue {
+        match &frame.data {
             Some(data) => {
                 let mut text = String::with_capacity(frame.text.len() + data.len());
                 text.push_str(&frame.text);
                 text.push_str(data);
-                text
+                JsValue::from(text)
             }
-            None => frame.text.clone(),
-        };
-        send(ws, JsValue::from(text), frame)
+            None => JsValue::from(frame.text.as_str()),
+        }
     }
 }
 

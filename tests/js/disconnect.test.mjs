@@ -20,6 +20,36 @@ suite("disconnect", ({ test }) => {
     assert.deepEqual(r.recorded, [["after-1"], [{ n: 2 }]]);
   });
 
+  test("emits made in the same task as disconnect() are written before the WebSocket closes", async (page) => {
+    const r = await page.run(async ({ url }) => {
+      // What the page's WebSockets are asked to do, in order.
+      const calls = [];
+      const { send, close } = WebSocket.prototype;
+      WebSocket.prototype.send = function (data) {
+        calls.push(String(data));
+        return send.call(this, data);
+      };
+      WebSocket.prototype.close = function (...args) {
+        calls.push("close()");
+        return close.apply(this, args);
+      };
+      try {
+        const socket = io(url, { forceNew: true, transports: ["websocket"] });
+        await connected(socket);
+        calls.length = 0;
+        // One task: the emits, the DISCONNECT packet, and the Manager closing its connection.
+        for (let i = 0; i < 5; i++) socket.emit("tally", "burst", i);
+        socket.disconnect();
+        await sleep(300);
+        return calls;
+      } finally {
+        Object.assign(WebSocket.prototype, { send, close });
+      }
+    });
+    const emits = [0, 1, 2, 3, 4].map((i) => `42["tally","burst",${i}]`);
+    assert.deepEqual(r.slice(0, 7), [...emits, "41", "close()"]);
+  });
+
   test("server-initiated disconnect (kick)", async (page) => {
     const r = await page.run(async ({ url }) => {
       const socket = io(url);
