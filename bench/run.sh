@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark rtio vs socket.io-client vs a raw WebSocket baseline in headless Chromium.
 # Usage: bash bench/run.sh   (counts: see the BENCH_* variables in bench/run.mjs)
+#        bash bench/run.sh micro   (the client's own work per event: bench/micro.mjs)
 set -euo pipefail
 BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$BENCH/.." && pwd)"
@@ -33,4 +34,7 @@ await build({
 ')
 
 cd "$REPO"
+if [ "${1:-}" = micro ]; then
+  exec node "$BENCH/micro.mjs"
+fi
 exec node "$BENCH/run.mjs"

@@ -39,6 +39,25 @@ const RESERVED = ["connect", "connect_error", "disconnect", "disconnecting", "ne
 const MAX_ARGS = 1e4;
 
 
+const UTF8 = new TextEncoder();
+
+/**
+ * Writes the start of received message `data` into `buf` (a view of wasm memory) as UTF-8,
+ * as much as fits and in whole characters, and returns the bytes written; -1 if `data` is not
+ * text. The wasm reads a frame's header there: no frame, however long, is copied whole.
+ */
+function writeStart(data, buf) {
+  if (typeof data != "string") return -1;
+  const n = Math.min(data.length, buf.length);
+  for (let i = 0; i < n; i++) {
+    const c = data.charCodeAt(i);
+    // Beyond ASCII, the encoder writes the rest (at most one byte per UTF-16 unit is room for).
+    if (c > 127) return i + UTF8.encodeInto(data.slice(i, buf.length), buf.subarray(i)).written;
+    buf[i] = c;
+  }
+  return n;
+}
+
 const isBin = (v) => v instanceof ArrayBuffer || ArrayBuffer.isView(v);
 /** What is sent as a binary attachment: what `isBin` accepts, and a `Blob` (a `File`), which the WebSocket sends as binary in order with the rest. */
 const isOutBin = (v) => isBin(v) || (globalThis.Blob && v instanceof Blob);
@@ -255,9 +274,7 @@ export class Manager extends Emitter {
         _url: () => target(this.uri, this.opts).url,
         _lifecycle: guard((name, detail) => this._lifecycle(e, name, detail)),
         _log: (sent, frame) => d?.(sent ? "send" : "receive", frame),
-        // The start of a received text frame, where the wasm reads its header: no frame, however
-        // long, is copied into wasm memory whole.
-        _start: (data, n) => (typeof data != "string" ? undefined : data.length > n ? data.slice(0, n) : data),
+        _start: writeStart,
       },
     );
     return e;

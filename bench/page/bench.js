@@ -36,6 +36,7 @@ async function main() {
 
   const bench = {
     kind,
+    socket,
     connectMs,
     importMs,
     moduleMs,

@@ -46,10 +46,11 @@ extern "C" {
     /// A frame written (`sent` true) or received, for the debug log.
     #[wasm_bindgen(method, js_name = _log)]
     fn log(this: &ConnectionEvents, sent: bool, frame: &JsValue);
-    /// The first `n` UTF-16 units of a received message if it is text (all of it if shorter),
-    /// else nothing (a binary message).
+    /// Writes the start of a received message, if it is text, into `buf` as UTF-8 (as much
+    /// as fits, whole characters) and returns the number of bytes written; `-1` for a binary
+    /// message.
     #[wasm_bindgen(method, js_name = _start)]
-    fn start(this: &ConnectionEvents, data: &JsValue, n: u32) -> Option<String>;
+    fn start(this: &ConnectionEvents, data: &JsValue, buf: &mut [u8]) -> i32;
 
     /// What a namespace's Socket is told. `frame` and `at`: the JS string a payload is in and
     /// the UTF-16 offset where it starts.
@@ -146,6 +147,20 @@ struct Payload {
     at: u32,
 }
 
+impl JsText {
+    /// The start of text message `data`, read into `buf`; `None` for a binary message.
+    fn read_start<'b>(&self, data: &JsValue, buf: &'b mut [u8]) -> Option<&'b str> {
+        let n = usize::try_from(self.0.start(data, buf)).ok()?;
+        // The facade writes whole UTF-8 characters; anything else reads as an empty start
+        // (a malformed frame).
+        Some(
+            buf.get(..n)
+                .and_then(|b| core::str::from_utf8(b).ok())
+                .unwrap_or_default(),
+        )
+    }
+}
+
 impl Wire for JsText {
     type Payload = Payload;
 
@@ -153,8 +168,9 @@ impl Wire for JsText {
         if FAIL_ON_RECEIVE.with(|f| f.replace(false)) {
             panic!("failing on purpose (a test)");
         }
-        // The start of a text frame; else it is binary.
-        let Some(start) = self.0.start(&data, 64) else {
+        // The start of a text frame (into `buf`, in wasm memory); else it is binary.
+        let mut buf = [0; 64];
+        let Some(start) = self.read_start(&data, &mut buf) else {
             return session.handle_binary(now, data);
         };
         let frame: &JsString = data.unchecked_ref();
@@ -168,11 +184,12 @@ impl Wire for JsText {
                 },
             )
         };
-        // Under 64 UTF-16 units, the start is the whole frame; else a longer start is asked
-        // for if the session needs more, and taken as whole.
-        if !read(&start, utf16_len(&start) < 64) {
-            if let Some(start) = self.0.start(&data, 4096) {
-                read(&start, true);
+        // A start that left room for one more character is the whole frame; else a longer
+        // start is asked for if the session needs more, and taken as whole.
+        if !read(start, start.len() + 4 <= 64) {
+            let mut buf = [0; 4096];
+            if let Some(start) = self.read_start(&data, &mut buf) {
+                read(start, true);
             }
         }
     }
@@ -227,11 +244,6 @@ fn header(text: &str) -> JsString {
             }
         }
     })
-}
-
-/// The length of `s` in UTF-16 units.
-fn utf16_len(s: &str) -> usize {
-    s.chars().map(char::len_utf16).sum()
 }
 
 /// A received text frame: `start` copied into the wasm, the frame itself left a JS string.

@@ -6,7 +6,17 @@
 //! [`handle_visible`]: crate::session::Session::handle_visible
 
 use wasm_bindgen::prelude::*;
-use web_sys::EventTarget;
+use web_sys::{Document, EventTarget};
+
+#[wasm_bindgen]
+extern "C" {
+    /// The page's window; `undefined` in a worker (or outside a browser).
+    #[wasm_bindgen(thread_local_v2, js_namespace = globalThis, js_name = window)]
+    static WINDOW: JsValue;
+    /// The page's document; `undefined` in a worker.
+    #[wasm_bindgen(thread_local_v2, js_namespace = globalThis, js_name = document)]
+    static DOCUMENT: JsValue;
+}
 
 /// What the page reports.
 pub(crate) enum PageSignal {
@@ -28,8 +38,13 @@ impl PageWatch {
     /// Listens on the page for as long as the watch lives (nothing outside a window).
     pub fn new(on_signal: impl Fn(PageSignal) + Clone + 'static) -> PageWatch {
         let mut listeners = Vec::new();
-        if let Some(window) = web_sys::window() {
-            let document = window.document();
+        let window = WINDOW.with(JsValue::clone);
+        if window.is_object() {
+            let window: EventTarget = window.unchecked_into();
+            let document = DOCUMENT.with(JsValue::clone);
+            let document = document
+                .is_object()
+                .then(|| document.unchecked_into::<Document>());
             let mut add = |target: EventTarget, event: &'static str, f: Box<dyn FnMut()>| {
                 let f = Closure::wrap(f);
                 if target
@@ -41,13 +56,13 @@ impl PageWatch {
             };
             let f = on_signal.clone();
             add(
-                window.clone().into(),
+                window.clone(),
                 "online",
                 Box::new(move || f(PageSignal::Network(true))),
             );
             let f = on_signal.clone();
             add(
-                window.into(),
+                window,
                 "offline",
                 Box::new(move || f(PageSignal::Network(false))),
             );

@@ -12,10 +12,12 @@ const pkg = fileURLToPath(new URL("../../pkg/", import.meta.url));
 // the WebSocket, EventSource and timers held by the JS; with the design's shape (the Rust
 // shell holds the browser objects, the export goes through wasm-bindgen: its generated glue,
 // web-sys bindings and closures, std) the package is about twice that, the first measurements
-// of that shape. Until the size work brings it back towards the goals, the ceilings below hold
-// it where it is, so that nothing grows unnoticed.
+// of that shape (and 0.3 KB more for `rtio` with the writes in bursts and the start of each
+// received frame written straight into wasm memory, which cut the client's own CPU per
+// received event by a quarter: bench/micro.mjs). Until the size work brings it back towards
+// the goals, the ceilings below hold it where it is, so that nothing grows unnoticed.
 const GOAL = { rtio: 16.0 * 1024, mode: 12.0 * 1024 };
-const CEILING = { rtio: 29.0 * 1024, mode: 29.5 * 1024 };
+const CEILING = { rtio: 29.5 * 1024, mode: 29.5 * 1024 };
 
 /** gzip -9 sizes of `files` in pkg/, logged, and their total. */
 function measure(files) {
