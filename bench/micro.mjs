@@ -7,6 +7,8 @@
 //   - receive: one prepared text frame (`42["tick",{...}]`, small and ~1 KB) is handed to the
 //     WebSocket's `onmessage` N times in a loop, with a "tick" listener counting (until the
 //     next task: socket.io-client delivers each packet a microtask after decoding it);
+//   - ack: N/10 sequential `emitWithAck`, each answered by a frame handed to `onmessage` a
+//     microtask after the client wrote its emit;
 //   - emit: N `socket.emit("up", {...})` with the WebSocket's `send` replaced by a no-op.
 // Times are medians over ROUNDS rounds, the clients interleaved, in µs per event.
 //
@@ -77,6 +79,22 @@ try {
           out[name] = ((performance.now() - t0) * 1000) / count;
           socket.off("tick", h);
           if (seen !== count) throw new Error(`${name}: ${seen} of ${count} events delivered`);
+        }
+        // ack: emitWithAck, answered (a microtask after the write) by a frame handed to
+        // `onmessage`, awaited before the next.
+        ws.send = (frame) => {
+          const m = /^42(\d+)\["echo",(\d+)\]$/.exec(frame);
+          if (m) queueMicrotask(() => ws.onmessage(new MessageEvent("message", { data: `43${m[1]}[${m[2]}]` })));
+        };
+        try {
+          const count = n / 10;
+          const t0 = performance.now();
+          for (let i = 0; i < count; i++) {
+            if ((await socket.emitWithAck("echo", i)) !== i) throw new Error("ack: wrong answer");
+          }
+          out.ack = ((performance.now() - t0) * 1000) / count;
+        } finally {
+          delete ws.send;
         }
         ws.send = () => {};
         try {

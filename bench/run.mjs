@@ -432,9 +432,9 @@ async function main() {
     add("ack_cpu", "  CPU per round trip, renderer main thread", "µs", "lower", (r) => per(CFG.ack, r.ack.cpu.main) / 1e3);
   }
   add("connect_ms", "connect (import + wasm + handshake), fresh page", "ms", "lower", (r) => median(r.connectMs));
-  add("import_ms", "  of which loading the module (rtio: and its wasm)", "ms", "lower", (r) => median(r.importMs));
+  add("import_ms", "  of which importing the module", "ms", "lower", (r) => median(r.importMs));
   add("module_ms", "    of which until the module file arrived", "ms", "lower", (r) => median(r.moduleMs));
-  add("wasm_asked_ms", "    the module asks for its wasm at", "ms", "lower", (r) => median(r.wasmAskedMs));
+  add("wasm_asked_ms", "  rtio: the first io() asks for the wasm at", "ms", "lower", (r) => median(r.wasmAskedMs));
   add("wasm_fetch_ms", "    of which fetching the wasm", "ms", "lower", (r) => median(r.wasmMs));
   if (CFG.down || CFG.down1k) {
     add("heap_down", "JS heap after downstream (after GC)", "KB", "lower", (r) => r.memDown.heap / 1024);

@@ -90,8 +90,10 @@ export function wasmLoader(url, createModule) {
 
   const start = (source) =>
     (loading ||= (async () => {
+      // The fetch first: the glue is made while the wasm is on its way.
+      const wasm = source ?? (compiled || fetchWasm());
       const g = createModule();
-      await g.init({ module_or_path: await (source ?? (compiled || fetchWasm())) });
+      await g.init({ module_or_path: await wasm });
       // initSync() may have been quicker.
       return glue || adopt(g);
     })().then(

@@ -7,9 +7,12 @@
 //! The session is never borrowed while a sink runs, and events raised by a nested call are
 //! queued behind the ones being delivered, so every listener sees events in session order.
 //!
-//! Writes come in bursts, as socket.io-client's: the first frame of a burst is written at once,
-//! the ones that follow in the same task a microtask later, together (a loop of emits costs
-//! the page less CPU that way than frames written one by one between the emits' own work).
+//! Writes come in bursts: a frame written while nothing has happened since the link's last
+//! direct write (no message, timer or page event: the same task, most likely, as in a loop of
+//! emits) waits, with the ones that follow, for a microtask that writes them together. A loop
+//! of emits costs the page less CPU that way than frames written one by one between the emits'
+//! own work (socket.io-client batches the same way), and a lone write, an emit answering a
+//! message say, costs no microtask.
 
 use alloc::boxed::Box;
 use alloc::rc::{Rc, Weak};
@@ -72,6 +75,10 @@ struct State<W: Wire> {
     events: Vec<Output<Bins, W::Payload>>,
     /// A burst is open: frames go to `queue` until it ends (a microtask after its first).
     burst: bool,
+    /// Counts what the browser reported (messages, timers, page events, bursts' ends).
+    epoch: u32,
+    /// The `epoch` of the last frame written at once.
+    written_at: u32,
     /// The frames (texts and attachments) of the open burst, oldest first.
     queue: Vec<JsValue>,
 }
@@ -121,6 +128,8 @@ impl<W: Wire> Link<W> {
                 last_now: 0,
                 events: Vec::new(),
                 burst: false,
+                epoch: 0,
+                written_at: u32::MAX,
                 queue: Vec::new(),
             }),
             delivering: Cell::new(false),
@@ -279,6 +288,7 @@ fn apply<W: Wire>(inner: &Rc<Inner<W>>, input: Input) {
         };
         let now = clock::now(&mut st.last_now);
         let st = &mut *st;
+        st.epoch = st.epoch.wrapping_add(1);
         let s = &mut st.session;
         match input {
             Input::Signal(WsSignal::Open) => s.handle_transport_open(now),
@@ -306,8 +316,7 @@ fn apply<W: Wire>(inner: &Rc<Inner<W>>, input: Input) {
                 st.session.handle_transport_close(now, how);
             }
             Input::BurstEnd => {
-                // Frames were written since the burst began: the next ones form a new burst.
-                st.burst = !st.queue.is_empty() && schedule_burst_end(inner);
+                st.burst = false;
                 if let Err(event) = write_queue(&st.ws, &mut st.queue) {
                     lost(st, now, event);
                 }
@@ -352,13 +361,6 @@ trait Burst {
 
 impl<W: Wire> Burst for Inner<W> {
     fn end(self: Rc<Self>) {
-        // Nothing written since the burst began (a lone emit): it just ends.
-        if let Ok(mut st) = self.state.try_borrow_mut() {
-            if st.queue.is_empty() {
-                st.burst = false;
-                return;
-            }
-        }
         apply(&self, Input::BurstEnd);
     }
 }
@@ -492,12 +494,17 @@ fn flush<W: Wire>(inner: &Rc<Inner<W>>, st: &mut State<W>, now: Millis) {
                         st.queue.push(bins.get(i));
                     }
                 }
-                // The first frame of a burst is written at once.
-                if !st.burst {
-                    match write_queue(&st.ws, &mut st.queue) {
-                        Ok(()) => st.burst = schedule_burst_end(inner),
-                        Err(event) => lost(st, now, event),
-                    }
+                if st.burst {
+                    continue;
+                }
+                // A second write with nothing in between opens a burst.
+                if st.written_at == st.epoch && schedule_burst_end(inner) {
+                    st.burst = true;
+                    continue;
+                }
+                st.written_at = st.epoch;
+                if let Err(event) = write_queue(&st.ws, &mut st.queue) {
+                    lost(st, now, event);
                 }
             }
             // Carried out by `pump`, in order with the events.
