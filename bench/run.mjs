@@ -508,7 +508,9 @@ Node socket.io 4.8 server on 127.0.0.1.
 Run it: \`bash bench/run.sh\` (installs bench/node_modules, builds pkg/ if missing, bundles
 socket.io-client, writes \`bench/results/latest.json\` and \`latest.md\`, and rewrites this file).
 Smaller counts: \`BENCH_REPS=3 BENCH_DOWN=10000 BENCH_DOWN_1K=2000 BENCH_UP=10000 BENCH_ACK=500
-BENCH_CYCLES=100 bash bench/run.sh\`.
+BENCH_CYCLES=100 bash bench/run.sh\`. The client's own work per event, without the network
+(synthetic frames handed to the WebSocket's \`onmessage\`, \`send\` replaced by a no-op):
+\`bash bench/run.sh micro\` (\`bench/micro.mjs\`, printed, not written here).
 
 ## Latest run
 
@@ -539,8 +541,9 @@ ratios within one run.
   **Upstream**: from the first of N synchronous \`emit\`s to the server's \`up_done\` arriving.
   **Ack**: N sequential \`await emitWithAck("echo", i)\`, p50 and p99 of each round trip.
 - **Connect**: a fresh page load per measurement (responses are \`no-store\`); time from before the
-  client module's dynamic \`import()\` (for rtio this includes fetching, compiling and
-  instantiating the wasm) to the \`connect\` event.
+  client module's dynamic \`import()\` to the \`connect\` event. For rtio this includes fetching,
+  compiling and instantiating the wasm, which the first \`io()\` asks for (importing loads
+  nothing).
 - **CPU per event**: \`/proc/<pid>/task/<tid>/schedstat\` (first field, ns on CPU) of the page's
   renderer main thread (the renderer process is the one with \`--type=renderer\` whose main thread
   worked during the scenario; tid == pid), read before and after each scenario and divided by the

@@ -135,6 +135,10 @@ export function wasmLoader(url, createModule) {
     live: () => glue,
     /** Reports that `g` trapped (what `use` does for a trap in `fn`), for calls made outside `use`. */
     trap: (g, e) => died(g, e),
+    /** Starts loading the module, if it is not loaded or loading (a failure is reported to the next `use`). */
+    preload() {
+      if (!glue) start().catch(() => {});
+    },
     onTrap(fn) {
       trapped.add(fn);
       return () => trapped.delete(fn);

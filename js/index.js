@@ -836,6 +836,8 @@ const cache = {};
  * @example const socket = io("https://example.com", { auth: { token } });
  */
 export function io(uri, opts) {
+  // The wasm is on its way while the Manager and the Socket are made.
+  wasm.preload();
   if (uri && typeof uri == "object") (opts = uri), (uri = undefined);
   opts = opts || {};
   const { url, nsp } = target(uri, opts);
