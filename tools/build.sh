@@ -63,7 +63,7 @@ done
 cp js/index.d.ts js/sse.d.ts js/ws.d.ts js/stream.d.ts "$OUT/"
 # rtio/server (ROOMS.md's helper for Node socket.io) is server code: copied as written.
 cp js/server.js js/server.d.ts "$OUT/"
-cp pkg-template/package.json pkg-template/README.md "$OUT/"
+cp pkg-template/package.json pkg-template/README.md LICENSE-MIT LICENSE-APACHE "$OUT/"
 
 gz() { gzip -9 -c "$1" | wc -c; }
 wasm=$(gz "$OUT/rtio.wasm")
