@@ -147,6 +147,11 @@ struct Payload {
     at: u32,
 }
 
+/// The bytes of a received frame's start the wasm reads its header from: enough for most
+/// (`42`, an id, a short namespace); `LONG_START` when the session needs more.
+const START: usize = 64;
+const LONG_START: usize = 4096;
+
 impl JsText {
     /// The start of text message `data`, read into `buf`; `None` for a binary message.
     fn read_start<'b>(&self, data: &JsValue, buf: &'b mut [u8]) -> Option<&'b str> {
@@ -169,7 +174,7 @@ impl Wire for JsText {
             panic!("failing on purpose (a test)");
         }
         // The start of a text frame (into `buf`, in wasm memory); else it is binary.
-        let mut buf = [0; 64];
+        let mut buf = [0; START];
         let Some(start) = self.read_start(&data, &mut buf) else {
             return session.handle_binary(now, data);
         };
@@ -186,8 +191,8 @@ impl Wire for JsText {
         };
         // A start that left room for one more character is the whole frame; else a longer
         // start is asked for if the session needs more, and taken as whole.
-        if !read(start, start.len() + 4 <= 64) {
-            let mut buf = [0; 4096];
+        if !read(start, start.len() + 4 <= START) {
+            let mut buf = [0; LONG_START];
             if let Some(start) = self.read_start(&data, &mut buf) {
                 read(start, true);
             }

@@ -73,7 +73,7 @@ struct State<W: Wire> {
     /// Events and transport commands taken from the session, waiting for `pump` (oldest
     /// first).
     events: Vec<Output<Bins, W::Payload>>,
-    /// A burst is open: frames go to `queue` until it ends (a microtask after its first).
+    /// A burst is open: frames go to `queue` until it ends, at the next microtask.
     burst: bool,
     /// Counts what the browser reported (messages, timers, page events, bursts' ends).
     epoch: u32,
