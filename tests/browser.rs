@@ -1550,3 +1550,79 @@ async fn retries_ask_for_an_ack_on_every_emit() {
     );
     socket.disconnect();
 }
+
+/// The README's logger (to the browser console), which also keeps what it logs, as `LEVEL
+/// message` lines, for `debug_logging_through_the_log_facade`.
+struct Console;
+
+thread_local! {
+    static LOGGED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+impl log::Log for Console {
+    fn enabled(&self, m: &log::Metadata) -> bool {
+        m.target().starts_with("rtio")
+    }
+    fn log(&self, r: &log::Record) {
+        if self.enabled(r.metadata()) {
+            web_sys::console::log_1(&format!("{} {}", r.level(), r.args()).into());
+            LOGGED.with(|l| l.borrow_mut().push(format!("{} {}", r.level(), r.args())));
+        }
+    }
+    fn flush(&self) {}
+}
+static CONSOLE: Console = Console;
+
+/// Debug logging goes through the `log` facade under the target `rtio`: frames written and
+/// received at trace level, state changes at debug level; nothing once the level is off.
+#[wasm_bindgen_test]
+async fn debug_logging_through_the_log_facade() {
+    // The logger of this test binary (no other test installs one).
+    log::set_logger(&CONSOLE).ok();
+    log::set_max_level(log::LevelFilter::Debug); // Trace: the frames too
+    for (server, url) in servers() {
+        log::set_max_level(log::LevelFilter::Trace);
+        LOGGED.with(|l| l.borrow_mut().clear());
+        let socket = connected(server, url, Options::default()).await;
+        let answer: String = ask(server, &socket, "echo", &"logged").await;
+        assert_eq!(answer, "logged", "[{server}] echo");
+        socket.disconnect();
+        let lines = LOGGED.with(|l| l.borrow().clone());
+        let has = |what: &str| lines.iter().any(|l| l.starts_with(what));
+        assert!(
+            has("DEBUG engine: EngineOpen "),
+            "[{server}] the Engine.IO open: {lines:#?}"
+        );
+        assert!(
+            has("DEBUG /: Connect "),
+            "[{server}] the namespace's connect: {lines:#?}"
+        );
+        assert!(
+            has("TRACE send 40"),
+            "[{server}] the CONNECT written: {lines:#?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("TRACE send 42") && l.contains(r#"["echo","logged"]"#)),
+            "[{server}] the emit written: {lines:#?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("TRACE receive 43") && l.contains("logged")),
+            "[{server}] the ack received: {lines:#?}"
+        );
+        // Off: nothing more is logged.
+        log::set_max_level(log::LevelFilter::Off);
+        LOGGED.with(|l| l.borrow_mut().clear());
+        let socket = connected(server, url, Options::default()).await;
+        let _: String = ask(server, &socket, "echo", &"quiet").await;
+        socket.disconnect();
+        let lines = LOGGED.with(|l| l.borrow().clone());
+        assert!(
+            lines.is_empty(),
+            "[{server}] logged with the level off: {lines:#?}"
+        );
+    }
+}

@@ -1534,3 +1534,75 @@ async fn server_events_under_lifecycle_names_are_dropped() {
     let answer = within(WAIT, "the malformed answer settles the ack", pending).await;
     assert!(matches!(answer, Err(StreamError::Decode(_))), "{answer:?}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Debug logging
+
+/// What the `log` facade received from rtio, as `LEVEL message` lines.
+struct Captured;
+
+thread_local! {
+    static LOGGED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+impl log::Log for Captured {
+    fn enabled(&self, metadata: &log::Metadata) -> bool {
+        metadata.target() == "rtio"
+    }
+    fn log(&self, record: &log::Record) {
+        if self.enabled(record.metadata()) {
+            LOGGED.with(|l| {
+                l.borrow_mut()
+                    .push(format!("{} {}", record.level(), record.args()))
+            });
+        }
+    }
+    fn flush(&self) {}
+}
+
+static CAPTURED: Captured = Captured;
+
+/// The modes log through the `log` facade too: frames at trace level (a plain WebSocket's and
+/// an SSE stream's events and POSTs), the stream's state changes at debug level.
+#[wasm_bindgen_test]
+async fn modes_log_frames_and_state_changes() {
+    // The logger of this test binary (no other test installs one).
+    let _ = log::set_logger(&CAPTURED);
+    log::set_max_level(log::LevelFilter::Trace);
+    LOGGED.with(|l| l.borrow_mut().clear());
+    let (ws, _states) = ws_connected(WsOptions::default()).await;
+    let echoed: String = within(WAIT, "echo ack", ws.emit_with_ack("echo", &"logged"))
+        .await
+        .expect("echo ack");
+    assert_eq!(echoed, "logged");
+    drop(ws);
+    let (sse, _states) = sse_connected(SseOptions::default()).await;
+    let echoed: Value = within(WAIT, "sse echo ack", sse.emit_with_ack("echo", &"posted"))
+        .await
+        .expect("sse echo ack");
+    assert_eq!(echoed, json!(["posted"]));
+    drop(sse);
+    log::set_max_level(log::LevelFilter::Off);
+    let lines = LOGGED.with(|l| l.borrow().clone());
+    let has = |start: &str, part: &str| {
+        lines
+            .iter()
+            .any(|l| l.starts_with(start) && l.contains(part))
+    };
+    assert!(
+        has("DEBUG stream: Connect", ""),
+        "the streams' connects: {lines:#?}"
+    );
+    assert!(
+        has("TRACE send frame ", r#""echo","logged""#),
+        "the ws emit: {lines:#?}"
+    );
+    assert!(
+        has("TRACE receive ", r#"{"ack":"#),
+        "the ws ack: {lines:#?}"
+    );
+    assert!(
+        has("TRACE send POST ", "posted"),
+        "the SSE emit's POST: {lines:#?}"
+    );
+}

@@ -205,6 +205,8 @@ impl<H: StreamHost> StreamLink<H> {
                 Output::ReconnectAttempt(n) => StreamEvent::ReconnectAttempt(n),
                 Output::ReconnectFailed => StreamEvent::ReconnectFailed,
             };
+            #[cfg(feature = "rust-api")]
+            crate::front::rust::debug::state("stream", &event, "");
             self.queue.borrow_mut().push_back(event.into());
         }
         self.rearm();

@@ -19,10 +19,10 @@ const lines = (code) =>
 describe("README snippets", () => {
   const all = readmeSnippets();
 
-  it("the README has the tested snippets: JavaScript, TypeScript, Rust, Leptos, Yew", () => {
+  it("the README has the tested snippets: JavaScript, TypeScript, Rust, its logger, Leptos, Yew", () => {
     assert.deepEqual(
       all.map((s) => s.how + ":" + s.lang),
-      ["run:js", "tsc:ts", "excerpt:rust", "excerpt:rust", "excerpt:rust"],
+      ["run:js", "tsc:ts", "excerpt:rust", "excerpt:rust", "excerpt:rust", "excerpt:rust"],
     );
     const files = all.filter((s) => s.how === "excerpt").map((s) => s.file);
     assert.ok(files.some((f) => f.startsWith("examples/leptos-chat/")), "a Leptos excerpt");

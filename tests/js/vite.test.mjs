@@ -23,6 +23,8 @@ const PKG = path.join(REPO, "pkg");
 
 // What the tarball must hold, and nothing else.
 const EXPECTED_FILES = [
+  "LICENSE-APACHE",
+  "LICENSE-MIT",
   "README.md",
   "index.d.ts",
   "index.js",

@@ -7,6 +7,8 @@
 //! `Socket` handle of it is dropped, or on [`Socket::disconnect`]. A listener that calls a
 //! panicking function takes the page's whole wasm instance down, as any wasm panic does.
 
+#[cfg(target_arch = "wasm32")]
+pub(crate) mod debug;
 mod error;
 pub mod event;
 // Pure parts, also compiled (and unit-tested) natively; used by the wasm-only `socket`.

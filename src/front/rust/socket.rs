@@ -346,7 +346,7 @@ impl Manager {
                 link: Link::new(
                     Text,
                     Box::new(move || Some(engine_url.clone())),
-                    None,
+                    Some(Box::new(super::debug::frame)),
                     None,
                     config,
                     move |ev| dispatch(&weak, ev),
@@ -480,6 +480,10 @@ impl ManagerInner {
 
 fn dispatch(manager: &Weak<ManagerInner>, ev: Event) {
     let Some(m) = manager.upgrade() else { return };
+    if !matches!(ev.kind, EventKind::Event | EventKind::Ack) {
+        let whose = if ev.nsp.is_empty() { "engine" } else { &ev.nsp };
+        super::debug::state(whose, &ev.kind, &ev.text);
+    }
     if let Some(me) = manager_event(&ev) {
         return m.notify(&me);
     }

@@ -346,6 +346,7 @@ impl SseInner {
         };
         self.posting.set(true);
         let body = self.body(&emit);
+        super::debug::text(true, "POST", &body);
         let answer = self.post.send(
             &self.emit_url,
             &body,
@@ -438,6 +439,7 @@ impl SseInner {
 
     /// An event arrived: its name, data and the last event id.
     fn event(self: &Rc<Self>, name: String, data: String, id: String) {
+        super::debug::text(false, &name, &data);
         if !id.is_empty() {
             *self.last_event_id.borrow_mut() = Some(id);
         }

@@ -250,6 +250,7 @@ impl WsInner {
                 StreamLink::apply(self, |s, now| s.handle_opened(now));
             }
             PlainSignal::Frame(data) => {
+                super::debug::frame(false, &data);
                 StreamLink::apply(self, |s, now| s.handle_activity(now));
                 StreamLink::deliver(self, Delivery::Frame(FrameData::read(data)));
             }
@@ -436,6 +437,9 @@ impl StreamHost for WsInner {
         let Some(ws) = ws.as_ref() else {
             return false;
         };
+        if let Message::Text(t) = &frame.message {
+            super::debug::text(true, "frame", t);
+        }
         match &frame.message {
             Message::Text(t) => ws.send_text(t).is_ok(),
             Message::Binary(b) => ws.send_binary(b).is_ok(),
