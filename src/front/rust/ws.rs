@@ -437,12 +437,15 @@ impl StreamHost for WsInner {
         let Some(ws) = ws.as_ref() else {
             return false;
         };
-        if let Message::Text(t) = &frame.message {
-            super::debug::text(true, "frame", t);
-        }
         match &frame.message {
-            Message::Text(t) => ws.send_text(t).is_ok(),
-            Message::Binary(b) => ws.send_binary(b).is_ok(),
+            Message::Text(t) => {
+                super::debug::text(true, "frame", t);
+                ws.send_text(t).is_ok()
+            }
+            Message::Binary(b) => {
+                log::trace!(target: super::debug::TARGET, "send binary ({} bytes)", b.len());
+                ws.send_binary(b).is_ok()
+            }
         }
     }
 
