@@ -5,6 +5,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 
 export { freePort } from "./demo-pages.mjs";
+export { stopProcess as stop } from "./harness.mjs";
 
 const run = promisify(execFile);
 
@@ -24,12 +25,3 @@ export async function sh(cwd, cmd, args, { timeout = 240_000, env = {} } = {}) {
   }
 }
 
-/** Stops a child process by its PID: SIGTERM, then SIGKILL after 5 s. */
-export async function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill("SIGTERM");
-  const t = setTimeout(() => child.kill("SIGKILL"), 5000);
-  await exited;
-  clearTimeout(t);
-}

@@ -183,7 +183,8 @@ function startServer(label, command, args) {
   });
 }
 
-async function stopServer(child) {
+/** Stops a child process by its PID: SIGTERM, then SIGKILL after 5 s. */
+export async function stopProcess(child) {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once("exit", resolve));
   child.kill("SIGTERM");
@@ -286,7 +287,7 @@ after(async () => {
     const b = await browserPromise.catch(() => null);
     await b?.close();
   }
-  await Promise.all([...started].map(stopServer));
+  await Promise.all([...started].map(stopProcess));
 });
 
 function withTimeout(promise, ms, what) {
