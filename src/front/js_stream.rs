@@ -230,7 +230,7 @@ impl Host {
         let (probe, answer) = Probe::get(url, self.credentials);
         *self.probe.borrow_mut() = Some(probe);
         let weak = Rc::downgrade(self);
-        wasm_bindgen_futures::spawn_local(async move {
+        crate::shell::spawn(async move {
             let answer = answer.await;
             let Some(host) = weak.upgrade() else { return };
             if host.attempt.get() != attempt {

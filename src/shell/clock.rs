@@ -9,7 +9,19 @@ use crate::session::Millis;
 /// system clock may be set back).
 #[cfg(any(feature = "rust-api", feature = "js", feature = "js-stream"))]
 pub(crate) fn now(last: &mut Millis) -> Millis {
+    if !super::BROWSER {
+        return *last;
+    }
     monotonic(last, js_sys::Date::now())
+}
+
+/// A seed for the reconnection jitter, from `Math.random()` (0 off the browser).
+#[cfg(feature = "rust-api")]
+pub(crate) fn seed() -> u64 {
+    if !super::BROWSER {
+        return 0;
+    }
+    (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64
 }
 
 /// `t` (milliseconds from `Date.now()`), or `last` if that is later.

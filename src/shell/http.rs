@@ -23,6 +23,16 @@ extern "C" {
 /// `schemes` are WebSocket ones.
 #[cfg(feature = "rust-api")]
 pub(crate) fn resolve(url: &str, schemes: &[&str]) -> Option<String> {
+    if !super::BROWSER {
+        // No page to resolve against and nothing will open: the scheme is checked, the URL
+        // kept as given.
+        let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+        let known = ["http", "https"].iter().chain(schemes);
+        return match scheme {
+            Some(s) if !known.into_iter().any(|k| *k == s) => None,
+            _ => Some(url.split('#').next().unwrap_or(url).to_string()),
+        };
+    }
     let parsed = match web_sys::Url::new(url) {
         Ok(u) => u,
         Err(_) => {
@@ -98,7 +108,9 @@ pub(crate) struct Post {
 impl Post {
     pub fn new() -> Post {
         Post {
-            abort: AbortController::new().ok(),
+            abort: super::BROWSER
+                .then(|| AbortController::new().ok())
+                .flatten(),
         }
     }
 

@@ -458,7 +458,8 @@ fn transport<W: Wire>(inner: &Rc<Inner<W>>, st: &mut State<W>, cmd: TransportCom
     // was written on it has gone.
     let _ = write_queue(&st.ws, &mut st.queue);
     st.ws = None;
-    if cmd == TransportCommand::Open {
+    // Off the browser, the transport stays opening.
+    if cmd == TransportCommand::Open && super::BROWSER {
         let now = clock::now(&mut st.last_now);
         let weak = Rc::downgrade(inner);
         let opened = (st.url)().map(|url| WsTransport::open(&url, move |s| on_signal(&weak, s)));

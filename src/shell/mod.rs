@@ -1,4 +1,4 @@
-//! The browser shell (wasm32 only), one for both front doors (the Rust API and the npm
+//! The browser shell, one for both front doors (the Rust API and the npm
 //! package): the WebSocket transport, timers (gloo-timers), the page's signals and the clock,
 //! and the [`link::Link`] that feeds them into a [`Session`](crate::session::Session); for the
 //! SSE and plain-WebSocket modes, the `EventSource`, streaming-`fetch` and plain `WebSocket`
@@ -8,57 +8,53 @@
 //!
 //! Every handle owns the JS closures it registered and removes them in `Drop`; nothing is
 //! leaked with `forget`.
+//!
+//! Off the browser (any target but wasm32: a server build of a Leptos or Yew app, `cargo doc`,
+//! native tests) the shell compiles and is inert, at a handful of leaves that test
+//! [`BROWSER`]: no transport opens, no timer is armed, the page is not watched, and the clock
+//! stands still. The front doors' handles work and stay disconnected.
 
-#[cfg(target_arch = "wasm32")]
+/// Whether there is a browser to talk to: false on every target but wasm32, where a call into
+/// JavaScript would panic.
+pub(crate) const BROWSER: bool = cfg!(target_arch = "wasm32");
+
+/// Runs `future` on the page's microtask queue (`wasm_bindgen_futures::spawn_local`); off the
+/// browser it is dropped unpolled.
+#[cfg(any(feature = "rust-api", feature = "js-stream"))]
+pub(crate) fn spawn(future: impl core::future::Future<Output = ()> + 'static) {
+    if BROWSER {
+        wasm_bindgen_futures::spawn_local(future);
+    }
+}
+
 pub(crate) mod clock;
-#[cfg(all(
-    target_arch = "wasm32",
-    any(feature = "rust-api", feature = "js-stream")
-))]
+#[cfg(any(feature = "rust-api", feature = "js-stream"))]
 pub(crate) mod event_source;
 #[cfg_attr(feature = "std", allow(dead_code))]
 pub(crate) mod heap;
-#[cfg(all(
-    target_arch = "wasm32",
-    any(feature = "rust-api", feature = "js-stream")
-))]
+#[cfg(any(feature = "rust-api", feature = "js-stream"))]
 pub(crate) mod http;
-#[cfg(all(target_arch = "wasm32", any(feature = "rust-api", feature = "js")))]
+#[cfg(any(feature = "rust-api", feature = "js"))]
 pub(crate) mod link;
-#[cfg(all(target_arch = "wasm32", feature = "rust-api"))]
+#[cfg(feature = "rust-api")]
 pub(crate) mod listeners;
-#[cfg(all(
-    target_arch = "wasm32",
-    any(feature = "rust-api", feature = "js", feature = "js-stream")
-))]
+#[cfg(any(feature = "rust-api", feature = "js", feature = "js-stream"))]
 pub(crate) mod page;
-#[cfg(all(
-    target_arch = "wasm32",
-    any(feature = "rust-api", feature = "js-stream")
-))]
+#[cfg(any(feature = "rust-api", feature = "js-stream"))]
 pub(crate) mod plain_websocket;
-#[cfg(all(
-    target_arch = "wasm32",
-    any(feature = "rust-api", feature = "js-stream")
-))]
+#[cfg(any(feature = "rust-api", feature = "js-stream"))]
 pub(crate) mod sse_fetch;
-#[cfg(all(
-    target_arch = "wasm32",
-    any(feature = "rust-api", feature = "js-stream")
-))]
+#[cfg(any(feature = "rust-api", feature = "js-stream"))]
 pub(crate) mod stream_link;
-#[cfg(all(
-    target_arch = "wasm32",
-    any(feature = "rust-api", feature = "js", feature = "js-stream")
-))]
+#[cfg(any(feature = "rust-api", feature = "js", feature = "js-stream"))]
 pub(crate) mod timer;
-#[cfg(all(target_arch = "wasm32", any(feature = "rust-api", feature = "js")))]
+#[cfg(any(feature = "rust-api", feature = "js"))]
 pub(crate) mod websocket;
 
-#[cfg(all(target_arch = "wasm32", any(feature = "rust-api", feature = "js")))]
+#[cfg(any(feature = "rust-api", feature = "js"))]
 pub(crate) use bins::Bins;
 
-#[cfg(all(target_arch = "wasm32", any(feature = "rust-api", feature = "js")))]
+#[cfg(any(feature = "rust-api", feature = "js"))]
 mod bins {
     use js_sys::Array;
     use wasm_bindgen::JsValue;

@@ -38,6 +38,9 @@ impl PageWatch {
     /// Listens on the page for as long as the watch lives (nothing outside a window).
     pub fn new(on_signal: impl Fn(PageSignal) + Clone + 'static) -> PageWatch {
         let mut listeners = Vec::new();
+        if !super::BROWSER {
+            return PageWatch { listeners };
+        }
         let window = WINDOW.with(JsValue::clone);
         if window.is_object() {
             let window: EventTarget = window.unchecked_into();

@@ -95,7 +95,7 @@ impl FetchTransport {
         let promise = fetch_with_init(url, &init)?;
         let live = Rc::new(Cell::new(true));
         let alive = live.clone();
-        wasm_bindgen_futures::spawn_local(async move {
+        crate::shell::spawn(async move {
             let report = |s: FetchSignal| {
                 if alive.get() {
                     on_signal(s);

@@ -175,6 +175,8 @@ impl<H: StreamHost> StreamLink<H> {
             };
             let Some(output) = next else { break };
             let event = match output {
+                // Off the browser, the transport stays opening.
+                Output::Open if !super::BROWSER => continue,
                 Output::Open => {
                     if !host.open() {
                         self.failed(host);

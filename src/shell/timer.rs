@@ -58,6 +58,9 @@ impl Timer {
     /// Fires at `at` (clock time), replacing any earlier arming.
     pub fn arm(&mut self, at: Millis, now: Millis) {
         self.disarm();
+        if !super::BROWSER {
+            return;
+        }
         let delay = at.saturating_sub(now).min(LONGEST) as u32;
         let pending = match &self.native {
             Some(((set, _), f)) => Pending::Native(

@@ -65,7 +65,6 @@ macro_rules! event {
 
 /// The typed methods of a handle whose `on`, `emit` and `emit_with_ack` take event names:
 /// `$err` is the error of `emit`, `AckFuture` the module's ack future.
-#[cfg(target_arch = "wasm32")]
 macro_rules! typed_events {
     ($handle:ident, $err:ty) => {
         impl $handle {
@@ -103,7 +102,6 @@ macro_rules! typed_events {
     };
 }
 
-#[cfg(target_arch = "wasm32")]
 pub(super) use typed_events;
 
 #[cfg(test)]

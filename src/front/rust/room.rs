@@ -357,7 +357,7 @@ impl RoomState {
         }
         let reply = self.send_join();
         let room = Rc::downgrade(self);
-        wasm_bindgen_futures::spawn_local(async move {
+        crate::shell::spawn(async move {
             let r = reply.await;
             if let Some(room) = room.upgrade() {
                 // A refusal is reported to the presence listeners.

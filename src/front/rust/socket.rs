@@ -337,7 +337,7 @@ impl Manager {
             reconnection: opts.reconnection,
             reconnection_attempts: opts.reconnection_attempts,
             backoff: opts.backoff,
-            seed: (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64,
+            seed: crate::shell::clock::seed(),
             retries: opts.retries,
         };
         let inner = Rc::new_cyclic(|weak: &Weak<ManagerInner>| {
@@ -1137,7 +1137,7 @@ impl SocketInner {
             Some(f) => {
                 let fut = (f.0)();
                 let socket = Rc::downgrade(self);
-                wasm_bindgen_futures::spawn_local(async move {
+                crate::shell::spawn(async move {
                     let auth = fut.await;
                     if let Some(s) = socket.upgrade() {
                         s.send_auth(auth);

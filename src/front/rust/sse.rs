@@ -182,11 +182,6 @@ pub(super) fn ms(d: Duration) -> u64 {
     d.as_millis().min(u128::from(u64::MAX)) as u64
 }
 
-/// A seed for the backoff's jitter, different for each client.
-pub(super) fn seed() -> u64 {
-    (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64
-}
-
 /// Refuses the names `emit` may not use.
 pub(super) fn check_name(event: &str) -> Result<(), Error> {
     if RESERVED.contains(&event) || event.starts_with("rtio:") {
@@ -355,7 +350,7 @@ impl SseInner {
         );
         let reply = emit.reply.take();
         let weak = Rc::downgrade(self);
-        wasm_bindgen_futures::spawn_local(async move {
+        crate::shell::spawn(async move {
             let answer = answer.await;
             if let Some(inner) = weak.upgrade() {
                 inner.post_next();
@@ -489,7 +484,7 @@ impl SseInner {
         let (probe, answer) = Probe::get(url, self.opts.with_credentials);
         *self.probe.borrow_mut() = Some(probe);
         let weak = Rc::downgrade(self);
-        wasm_bindgen_futures::spawn_local(async move {
+        crate::shell::spawn(async move {
             let answer = answer.await;
             let Some(inner) = weak.upgrade() else { return };
             if inner.attempt.get() != attempt {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::sse::{ms, seed};
+use super::sse::ms;
 use crate::session::backoff::BackoffConfig;
 use crate::session::stream::StreamConfig;
 
@@ -55,7 +55,7 @@ impl StreamCommon {
             ping_interval,
             connect_timeout: (!self.connect_timeout.is_zero()).then(|| ms(self.connect_timeout)),
             max_buffer: self.max_buffer,
-            seed: seed(),
+            seed: crate::shell::clock::seed(),
         }
     }
 
@@ -257,7 +257,7 @@ macro_rules! common_handle {
                     return;
                 }
                 let weak = Rc::downgrade(&self.inner);
-                wasm_bindgen_futures::spawn_local(async move {
+                crate::shell::spawn(async move {
                     if let Some(inner) = weak.upgrade() {
                         inner.reopen();
                     }
