@@ -6,9 +6,14 @@
 // when the file's tests end. The apps must be built first (`examples/<app>-chat/build.sh`);
 // a missing build fails the app's tests.
 //
+// The Leptos app is also tested server-rendered: its `render` binary (feature `ssr`, on the
+// host) renders the page with no connection, and the page's wasm (feature `hydrate`) takes it
+// over and connects (`examples/leptos-chat/build-ssr.sh`, into examples/leptos-chat/dist-ssr).
+//
 // Environment:
 //   RTIO_CHAT_APPS         apps to test, comma-separated (default "leptos,yew")
-//   RTIO_CHAT_DIST_<APP>   built app of <APP> (upper-case), default examples/<app>-chat/dist
+//   RTIO_CHAT_DIST_<APP>   built app of <APP> (upper-case), default examples/<app>-chat/dist;
+//                          RTIO_CHAT_DIST_LEPTOS_SSR, the server-rendered Leptos app
 //   RTIO_RUST_SERVER_BIN   server binary (default <CARGO_TARGET_DIR or repo/target>/debug/rtio-server)
 //   RTIO_CHROMIUM          browser executable (default /usr/bin/chromium)
 
@@ -34,7 +39,7 @@ function distOf(app) {
 // ---------------------------------------------------------------------------------------------
 // Visitors: one page each, in a browser context of its own.
 
-async function visit(base, room, name) {
+async function visit(base, room, name, query = `?name=${encodeURIComponent(name)}&room=${encodeURIComponent(room)}`) {
   const b = await browser();
   const context = await b.newContext();
   const errors = [];
@@ -52,7 +57,7 @@ async function visit(base, room, name) {
       if (r.status() >= 400 && new URL(r.url()).pathname !== "/favicon.ico") errors.push(`HTTP ${r.status()} ${r.url()}`);
     });
     page.on("requestfailed", (r) => errors.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
-    await page.goto(`${base}/?name=${encodeURIComponent(name)}&room=${encodeURIComponent(room)}`);
+    await page.goto(`${base}/${query}`);
     return { name, page, context, errors, close: () => context.close().catch(() => {}) };
   } catch (err) {
     await context.close().catch(() => {});
@@ -259,6 +264,50 @@ for (const app of APPS) {
       await waitFor(ada, "#members to drop Bob after his page closed", sameMembers(["Ada"]));
       assert.equal((await snapshot(ada)).status, "connected");
       assertClean(ada);
+    });
+  });
+}
+
+if (APPS.includes("leptos")) {
+  describe("leptos chat, server-rendered (examples/leptos-chat/build-ssr.sh)", () => {
+    const dir = path.resolve(REPO, process.env.RTIO_CHAT_DIST_LEPTOS_SSR || path.join("examples", "leptos-chat", "dist-ssr"));
+    let server;
+    after(() => server?.stop());
+
+    it("the server's render arrives without a connection; the page hydrates it, connects, lists its visitor and chats", { timeout: TEST_MS }, async () => {
+      assert.ok(
+        existsSync(path.join(dir, "index.html")),
+        `the server-rendered Leptos chat is not built: ${path.join(dir, "index.html")} is missing. Build it with examples/leptos-chat/build-ssr.sh.`,
+      );
+      server = await startRustServer(["--static", dir]);
+      // The render, as the server gave it: the first view, not connected.
+      const html = await (await fetch(`${server.url}/`)).text();
+      assert.match(html, /<p id="status" class="connecting">connecting<\/p>/, "the render shows the state before connecting");
+      assert.match(html, /Room <b>lobby<\/b> as <b>guest<\/b>/, "the render has the app's defaults");
+      assert.match(html, /<section id="chat">.*<ul id="members">/s, "the render has the chat's markup");
+
+      // No query parameters: the page's first view is the render's, so hydration matches.
+      const guest = await visit(server.url, "lobby", "guest", "");
+      try {
+        await waitFor(guest, "#status to read connected", (s) => s.status === "connected");
+        await waitFor(guest, "#members to list the visitor", sameMembers(["guest"]));
+        const counts = await guest.page.evaluate(() => ({
+          status: document.querySelectorAll("#status").length,
+          chat: document.querySelectorAll("section#chat").length,
+        }));
+        assert.deepEqual(counts, { status: 1, chat: 1 }, "hydrated in place: one app on the page, not a second one mounted beside the render");
+        const text = `hydrated ${Math.random().toString(36).slice(2, 8)}`;
+        await send(guest, text);
+        await waitFor(guest, "#ack to read delivered at <number>", (s) => /^delivered at \d+$/.test(s.ack));
+        await waitFor(guest, "the message in #messages", (s) => s.messages.includes(`guest: ${text}`));
+        const mounted = await listeners(guest);
+        await guest.page.click("#toggle");
+        await waitFor(guest, "section#chat to unmount", (s) => !s.chat);
+        assert.ok((await listeners(guest)) < mounted, "the hydrated chat's listeners go when it unmounts");
+        assertClean(guest);
+      } finally {
+        await guest.close();
+      }
     });
   });
 }

@@ -1,20 +1,23 @@
-//! A chat room with presence in Leptos 0.8 (client-side rendering), on the rtio Rust API.
+//! A chat room with presence in Leptos 0.8, on the rtio Rust API and its Leptos hooks
+//! (`rtio::leptos`).
 //!
-//! The socket is made once, at the root ([`socket::use_socket`]); the chat component
-//! ([`ChatRoom`]) below it listens to `chat` messages, joins a room and lists its members. A button unmounts
-//! and remounts the component: everything it registered goes with it (see [`socket`]).
+//! The socket is made once, at the root ([`use_socket`]); the chat component ([`ChatRoom`])
+//! below it listens to `chat` messages, joins a room and lists its members. A button unmounts
+//! and remounts the component: everything it registered goes with it.
+//!
+//! Built three ways: `csr` (the default: the page mounts the app), and for server rendering,
+//! `ssr` (the `render` binary, on the host, renders the page: no socket is made there) with
+//! `hydrate` (the page's wasm hydrates that render and connects).
 //!
 //! Query parameters: `?server=URL` (default: the page's origin), `?name=` (default `guest`),
 //! `?room=` (default `lobby`).
 
-pub mod socket;
-
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use rtio::leptos::{expect_socket, use_event_listener, use_room, use_socket};
+use rtio::Event as _;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
-
-use socket::{expect_socket, use_event, use_room, use_socket};
 
 /// A chat message: `{ name, text }` when sent; the server adds `at` (its clock, Unix ms) and
 /// `id` (the sender's socket id) when it passes the message on to the others.
@@ -51,20 +54,31 @@ rtio::event!(
 );
 
 /// Mounts the app on the page's body.
+#[cfg(feature = "csr")]
 #[wasm_bindgen(start)]
 pub fn start() {
     mount_to_body(App);
+}
+
+/// Hydrates the server's render of the app (see the `render` binary).
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen]
+pub fn hydrate() {
+    leptos::mount::hydrate_body(App);
 }
 
 /// Listeners registered now on the app's socket and on the mounted chat's room (the page
 /// puts it on `window.rtioListeners`).
 #[wasm_bindgen]
 pub fn listener_count() -> usize {
-    socket::listener_count()
+    rtio::leptos::listener_count()
 }
 
-/// A query parameter of the page's URL.
+/// A query parameter of the page's URL (none in a server render: there is no page).
 fn query(key: &str) -> Option<String> {
+    if is_server() {
+        return None;
+    }
     let search = window().location().search().ok()?;
     web_sys::UrlSearchParams::new_with_str(&search)
         .ok()?
@@ -72,16 +86,22 @@ fn query(key: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// The page's origin (none in a server render).
+fn origin() -> Option<String> {
+    if is_server() {
+        return None;
+    }
+    window().location().origin().ok()
+}
+
 /// The root: the socket, its status, and the chat that `#toggle` mounts and unmounts.
 #[component]
 pub fn App() -> impl IntoView {
-    let url = query("server")
-        .or_else(|| window().location().origin().ok())
-        .unwrap_or_default();
+    let url = query("server").or_else(origin).unwrap_or_default();
     let name = query("name").unwrap_or_else(|| "guest".into());
     let room = query("room").unwrap_or_else(|| "lobby".into());
 
-    let socket = match use_socket(&url) {
+    let socket = match use_socket(&url, rtio::Options::default()) {
         Ok(socket) => socket,
         Err(e) => {
             return view! {
@@ -91,7 +111,7 @@ pub fn App() -> impl IntoView {
             .into_any()
         }
     };
-    let status = socket.status;
+    let status = socket.state;
     let (shown, set_shown) = signal(true);
 
     view! {
@@ -114,15 +134,16 @@ pub fn App() -> impl IntoView {
 /// members. Everything it registers is released when it unmounts.
 #[component]
 pub fn ChatRoom(name: String, room: String) -> impl IntoView {
-    let socket = expect_socket().socket;
+    let socket = expect_socket();
     let (messages, set_messages) = signal(Vec::<String>::new());
     let (ack, set_ack) = signal(String::new());
     let (text, set_text) = signal(String::new());
 
-    use_event::<Chat>(&socket, move |m: ChatMessage| {
+    use_event_listener(&socket, Chat::NAME, move |m: ChatMessage| {
         set_messages.update(|list| list.push(format!("{}: {}", m.name, m.text)));
     });
-    let (members, room_error) = use_room(&socket, &room, &serde_json::json!({ "name": name }));
+    let room = use_room(&socket, &room, &serde_json::json!({ "name": name }));
+    let (members, room_error) = (room.members, room.error);
 
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -131,6 +152,9 @@ pub fn ChatRoom(name: String, room: String) -> impl IntoView {
             text: text.get_untracked(),
             at: None,
             id: None,
+        };
+        let Some(socket) = socket.socket() else {
+            return;
         };
         let reply = socket.emit_typed_with_ack::<Chat>(&msg);
         spawn_local(async move {

@@ -1,14 +1,14 @@
-//! A chat room with presence in Yew 0.23 (client-side rendering), on the rtio Rust API.
+//! A chat room with presence in Yew 0.23 (client-side rendering), on the rtio Rust API and its
+//! Yew hooks (`rtio::yew`).
 //!
-//! The socket is made once, at the root ([`hooks::use_socket`]), and passed down in a
-//! context; the [`Chat`] component below it listens to `chat` messages
-//! ([`hooks::use_event`] with the [`protocol::Chat`] event), joins a room and lists its members ([`hooks::use_room`]). A button
+//! The socket is made once, at the root ([`use_socket`]), and passed down in a context; the
+//! [`Chat`] component below it listens to `chat` messages ([`use_event_listener`] with the
+//! [`protocol::Chat`] event), joins a room and lists its members ([`use_room`]). A button
 //! unmounts and remounts the component: everything it registered goes with it.
 //!
 //! Query parameters: `?server=URL` (default: the page's origin), `?name=` (default `guest`),
 //! `?room=` (default `lobby`).
 
-pub mod hooks;
 pub mod protocol;
 
 use std::rc::Rc;
@@ -18,8 +18,9 @@ use web_sys::HtmlInputElement;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
-use hooks::{use_event, use_room, use_socket, use_socket_context, SocketContext};
 use protocol::{ChatAck, ChatMessage};
+use rtio::yew::{use_event_listener, use_room, use_socket, UseSocket};
+use rtio::Event as _;
 
 /// Mounts the app on the page's body.
 #[wasm_bindgen(start)]
@@ -31,7 +32,7 @@ pub fn start() {
 /// puts it on `window.rtioListeners`).
 #[wasm_bindgen]
 pub fn listener_count() -> usize {
-    hooks::listener_count()
+    rtio::yew::listener_count()
 }
 
 /// A non-empty query parameter of the page's URL.
@@ -54,7 +55,7 @@ pub fn App() -> Html {
     let name: AttrValue = query("name").unwrap_or_else(|| "guest".into()).into();
     let room: AttrValue = query("room").unwrap_or_else(|| "lobby".into()).into();
     let shown = use_state(|| true);
-    let socket = use_socket(&url);
+    let socket = use_socket(&url, rtio::Options::default());
 
     let ctx = match socket {
         Ok(ctx) => ctx,
@@ -67,14 +68,14 @@ pub fn App() -> Html {
             }
         }
     };
-    let status = ctx.status.as_str();
+    let status = ctx.state.as_str();
     let toggle = {
         let shown = shown.clone();
         Callback::from(move |_: MouseEvent| shown.set(!*shown))
     };
 
     html! {
-        <ContextProvider<SocketContext> context={ctx}>
+        <ContextProvider<UseSocket> context={ctx}>
             <header>
                 <h1>{ "rtio · Yew chat" }</h1>
                 <p>{ "Room " }<b>{ room.clone() }</b>{ " as " }<b>{ name.clone() }</b></p>
@@ -86,7 +87,7 @@ pub fn App() -> Html {
             if *shown {
                 <Chat {name} {room} />
             }
-        </ContextProvider<SocketContext>>
+        </ContextProvider<UseSocket>>
     }
 }
 
@@ -119,7 +120,7 @@ impl Reducible for Lines {
 pub fn Chat(props: &ChatProps) -> Html {
     // The root always provides the context, so this returns early on every render or on none
     // (hooks must run in the same order on each render).
-    let Some(SocketContext { socket, .. }) = use_socket_context() else {
+    let Some(UseSocket { socket, .. }) = use_context::<UseSocket>() else {
         return html! { <p class="error">{ "no socket above the chat" }</p> };
     };
     let lines = use_reducer(Lines::default);
@@ -128,7 +129,7 @@ pub fn Chat(props: &ChatProps) -> Html {
 
     {
         let lines = lines.dispatcher();
-        use_event::<protocol::Chat>(&socket, move |m: ChatMessage| {
+        use_event_listener(&socket, protocol::Chat::NAME, move |m: ChatMessage| {
             lines.dispatch(format!("{}: {}", m.name, m.text));
         });
     }

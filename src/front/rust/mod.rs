@@ -19,6 +19,8 @@
 pub(crate) mod debug;
 mod error;
 pub mod event;
+#[cfg(any(feature = "leptos", feature = "yew"))]
+mod hooks;
 mod payload;
 mod room;
 mod socket;
@@ -29,6 +31,12 @@ pub mod ws;
 
 pub use error::{AckError, ConnectError, EmitError, RoomError, StreamError};
 pub use event::Event;
+#[cfg(feature = "leptos")]
+pub use hooks::leptos;
+#[cfg(feature = "yew")]
+pub use hooks::yew;
+#[cfg(any(feature = "leptos", feature = "yew"))]
+pub use hooks::ConnectionState;
 pub use payload::{erased::Arg, Binary};
 pub use room::{Member, PresenceEvent, Room};
 pub use socket::{

@@ -576,6 +576,16 @@ impl std::fmt::Debug for Socket {
     }
 }
 
+/// Handles are equal when they are handles of the same socket (one namespace of one
+/// connection), so a socket can be a hook dependency or a component property.
+impl PartialEq for Socket {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl Eq for Socket {}
+
 impl std::fmt::Debug for Manager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Manager").finish_non_exhaustive()
