@@ -17,11 +17,16 @@ mod shell;
 
 mod front;
 
+// The npm package's exports (features `js` and `js-stream`, internal to its build): the
+// facade in js/ is their only user.
 #[cfg(all(target_arch = "wasm32", feature = "js"))]
+#[doc(hidden)]
 pub use front::js::{Connection, ConnectionEvents, NamespaceEvents};
 #[cfg(all(target_arch = "wasm32", any(feature = "js", feature = "js-stream")))]
+#[doc(hidden)]
 pub use front::js_shared::{set_failure_handler, Delay};
 #[cfg(all(target_arch = "wasm32", feature = "js-stream"))]
+#[doc(hidden)]
 pub use front::js_stream::{StreamConnection, StreamEvents};
 #[cfg(feature = "rust-api")]
 pub use front::rust::*;

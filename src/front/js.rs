@@ -318,7 +318,7 @@ pub struct Connection {
 
 #[wasm_bindgen]
 impl Connection {
-    /// A connection with `options` (see [`Options`]: `reconnection`, `reconnectionAttempts`,
+    /// A connection with `options` (read as `Options`: `reconnection`, `reconnectionAttempts`,
     /// `reconnectionDelay`, `reconnectionDelayMax`, `randomizationFactor`, `timeout`, `retries`,
     /// `maxBuffer`, `debug`) that reports to `events`.
     #[wasm_bindgen(constructor)]

@@ -91,6 +91,7 @@ impl Default for SessionConfig {
 /// Why a namespace (or the whole connection) was disconnected — the closed set of
 /// Socket.IO's reasons.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DisconnectReason {
     /// The server disconnected the socket (`socket.disconnect()` on the server).
     IoServerDisconnect,

@@ -52,6 +52,7 @@ impl Default for StreamConfig {
 
 /// Why a stream's transport went down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum StreamClosed {
     /// [`Stream::disconnect`] was called.
     Client,

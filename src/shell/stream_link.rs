@@ -25,6 +25,7 @@ use crate::session::Millis;
 /// (`connect`, `disconnect`, `connect_error`, `reconnect_attempt`, `reconnect`,
 /// `reconnect_failed`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum StreamEvent {
     /// The connection opened (`connect`), after `attempts` failed or lost ones (0 for the
     /// first connection; more: a reconnection, socket.io-client's `reconnect`).

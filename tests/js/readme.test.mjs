@@ -5,9 +5,10 @@ import path from "node:path";
 import { REPO, suite } from "./harness.mjs";
 import { readmeSnippet, readmeSnippets } from "./readme-snippets.mjs";
 
-// README.md's snippets are tested: the JavaScript one runs here in Chromium against the Rust
-// server (which has the `chat` event), the TypeScript one is compiled by the Vite app test, and
-// the Rust, Leptos and Yew ones are excerpts of code that is compiled and tested elsewhere.
+// The READMEs' snippets are tested. README.md's JavaScript one runs here in Chromium against
+// the Rust server (which has the `chat` event) and its TypeScript one is compiled by the Vite
+// app test; the crate's README (src/README.md: the Rust API, its logger, Leptos, Yew) is made of
+// excerpts of code that is compiled and tested elsewhere.
 
 /** Lines that matter: trimmed, without blank lines and `// ...` elisions. */
 const lines = (code) =>
@@ -16,17 +17,27 @@ const lines = (code) =>
     .map((l) => l.trim())
     .filter((l) => l && l !== "// ..." && l !== "...");
 
-describe("README snippets", () => {
-  const all = readmeSnippets();
+const CRATE_README = path.join(REPO, "src", "README.md");
 
-  it("the README has the tested snippets: JavaScript, TypeScript, Rust, its logger, Leptos, Yew", () => {
+describe("README snippets", () => {
+  const all = [...readmeSnippets(), ...readmeSnippets(CRATE_README)];
+
+  it("README.md has the JavaScript and TypeScript snippets", () => {
     assert.deepEqual(
-      all.map((s) => s.how + ":" + s.lang),
-      ["run:js", "tsc:ts", "excerpt:rust", "excerpt:rust", "excerpt:rust", "excerpt:rust"],
+      readmeSnippets().map((s) => s.how + ":" + s.lang),
+      ["run:js", "tsc:ts"],
     );
-    const files = all.filter((s) => s.how === "excerpt").map((s) => s.file);
-    assert.ok(files.some((f) => f.startsWith("examples/leptos-chat/")), "a Leptos excerpt");
-    assert.ok(files.some((f) => f.startsWith("examples/yew-chat/")), "a Yew excerpt");
+  });
+
+  it("the crate's README has the tested snippets: Rust, its logger, Leptos, Yew", () => {
+    const crate = readmeSnippets(CRATE_README);
+    assert.deepEqual(
+      crate.map((s) => s.how + ":" + s.lang),
+      ["excerpt:rust", "excerpt:rust", "excerpt:rust", "excerpt:rust"],
+    );
+    const files = crate.map((s) => s.file);
+    assert.ok(files.includes("examples/leptos-chat/tests/hooks.rs"), "a Leptos excerpt, of the hooks' test");
+    assert.ok(files.includes("examples/yew-chat/tests/hooks.rs"), "a Yew excerpt, of the hooks' test");
   });
 
   for (const s of all.filter((s) => s.how === "excerpt")) {

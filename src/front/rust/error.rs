@@ -9,6 +9,7 @@ use crate::session::DisconnectReason;
 
 /// Why [`Socket::connect`](super::Socket::connect) or a namespace connection failed.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum ConnectError {
     /// The URL is not an absolute `http(s)://` or `ws(s)://` URL. Nothing was opened.
     InvalidUrl(String),
@@ -39,6 +40,7 @@ impl std::error::Error for ConnectError {}
 
 /// Why an emit was not sent. The connection is unaffected.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum EmitError {
     /// The name is reserved for lifecycle events (`connect`, `connect_error`, `disconnect`,
     /// `disconnecting`, `newListener`, `removeListener`).
@@ -63,6 +65,7 @@ impl std::error::Error for EmitError {}
 
 /// Why [`emit_with_ack`](super::Socket::emit_with_ack) did not produce a reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AckError {
     /// No acknowledgement within the timeout.
     Timeout,
@@ -97,6 +100,7 @@ impl fmt::Display for DisconnectReason {
 
 /// Why a room operation failed (see [`Room`](super::Room)).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RoomError {
     /// A room name is 1 to 128 characters.
     InvalidName(String),
@@ -127,6 +131,7 @@ impl std::error::Error for RoomError {}
 /// Why an operation of the SSE or plain-WebSocket mode (`rtio::sse`,
 /// `rtio::ws`) failed. None of them is fatal to the connection.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum StreamError {
     /// `connect`: the URL does not parse, or its scheme does not fit the mode (`http(s)` for
     /// SSE; `ws(s)` or `http(s)` for WebSocket). Nothing was opened.

@@ -49,6 +49,7 @@ const RESERVED: [&str; 6] = [
 ///     .query("room", "lobby");
 /// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Options {
     auth: Option<String>,
     auth_fn: Option<AuthFn>,
@@ -213,6 +214,7 @@ impl std::fmt::Debug for AuthFn {
 
 /// What happens to a [`Manager`]'s connection; see [`Manager::on_event`].
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum ManagerEvent {
     /// The connection opened (the Engine.IO handshake completed).
     Open,

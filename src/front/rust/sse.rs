@@ -70,6 +70,7 @@ const HELLO: &str = "rtio:hello";
 
 /// How the event stream is read; see [`SseOptions::transport`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum SseTransport {
     /// The browser's `EventSource` (the default): no request headers on the stream, the last
     /// event id resumed through the query parameter `lastEventId`, and only the events of names
@@ -95,6 +96,7 @@ pub enum SseTransport {
 ///     .header("Authorization", "Bearer t1");
 /// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct SseOptions {
     common: StreamCommon,
     with_credentials: bool,

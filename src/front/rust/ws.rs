@@ -99,6 +99,7 @@ impl From<&[u8]> for Message {
 ///     .room("lobby");
 /// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct WsOptions {
     common: StreamCommon,
     protocols: Vec<String>,

@@ -1,0 +1,208 @@
+//! rtio's Yew hooks in headless Chromium, against the Rust server (its URL in `RTIO_RUST_URL`
+//! at build time): a component using `use_event` re-renders on an event, a room's member list
+//! follows joins and leaves, and unmounting removes every listener.
+//!
+//! `RTIO_RUST_URL=http://127.0.0.1:PORT cargo test --target wasm32-unknown-unknown --test hooks`
+#![cfg(target_arch = "wasm32")]
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use gloo_timers::future::sleep;
+use rtio::yew::{use_event, use_room, use_socket};
+use rtio::{Options, Socket};
+use serde_json::{json, Value};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+use yew::prelude::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn server() -> &'static str {
+    option_env!("RTIO_RUST_URL")
+        .filter(|u| !u.is_empty())
+        .expect("RTIO_RUST_URL (the Rust server's URL) was not set at build time")
+}
+
+thread_local! {
+    /// The socket `use_socket` made, for the test to count its listeners.
+    static SOCKET: RefCell<Option<Socket>> = const { RefCell::new(None) };
+}
+
+#[derive(Properties, PartialEq)]
+struct ProbeProps {
+    socket: Socket,
+    room: AttrValue,
+}
+
+/// The component under test: the last `chat` message and the room's members.
+#[function_component]
+fn Probe(props: &ProbeProps) -> Html {
+    let last = use_event::<Value>(&props.socket, "chat");
+    let room = use_room(&props.socket, &props.room, json!({ "name": "probe" }));
+    let text = last
+        .as_ref()
+        .and_then(|v| v.get("text").and_then(|t| t.as_str()))
+        .unwrap_or_default()
+        .to_owned();
+    html! {
+        <>
+            <p id="last">{ text }</p>
+            <ul id="members">
+                { for room.members.iter().map(|m| {
+                    let name = m.meta.get("name").and_then(|n| n.as_str()).unwrap_or("?");
+                    html! { <li>{ name.to_owned() }</li> }
+                }) }
+            </ul>
+        </>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct RootProps {
+    room: AttrValue,
+}
+
+#[function_component]
+fn Root(props: &RootProps) -> Html {
+    let socket = use_socket(server(), Options::default()).expect("a valid URL");
+    SOCKET.with(|s| *s.borrow_mut() = Some(socket.socket.clone()));
+    let shown = use_state(|| false);
+    let toggle = {
+        let shown = shown.clone();
+        Callback::from(move |_: MouseEvent| shown.set(!*shown))
+    };
+    html! {
+        <>
+            <p id="state">{ socket.state.as_str() }</p>
+            <button id="toggle" onclick={toggle}>{ "toggle" }</button>
+            if *shown {
+                <Probe socket={socket.socket.clone()} room={props.room.clone()} />
+            }
+        </>
+    }
+}
+
+fn text_of(root: &web_sys::Element, selector: &str) -> String {
+    root.query_selector(selector)
+        .ok()
+        .flatten()
+        .and_then(|e| e.text_content())
+        .unwrap_or_default()
+}
+
+fn members(root: &web_sys::Element) -> Vec<String> {
+    let list = root.query_selector_all("#members li").expect("a selector");
+    let mut names: Vec<String> = (0..list.length())
+        .filter_map(|i| list.get(i)?.text_content())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Polls `check` every 20 ms until it holds; fails with `what` after 5 s.
+async fn until(what: &str, mut check: impl FnMut() -> bool) {
+    for _ in 0..250 {
+        if check() {
+            return;
+        }
+        sleep(Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn click(root: &web_sys::Element, selector: &str) {
+    root.query_selector(selector)
+        .ok()
+        .flatten()
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        .expect("the button")
+        .click();
+}
+
+fn listeners() -> (usize, usize) {
+    let socket = SOCKET.with(|s| s.borrow().clone()).expect("the socket");
+    (socket.listener_count(), rtio::yew::listener_count())
+}
+
+#[wasm_bindgen_test]
+async fn hooks_render_events_and_members_and_release_everything_on_unmount() {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let root = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&root).unwrap();
+    let room = format!("yew-hooks-{}", js_sys::Math::random());
+    let app = yew::Renderer::<Root>::with_root_and_props(
+        root.clone(),
+        RootProps {
+            room: room.clone().into(),
+        },
+    )
+    .render();
+    until("the state to read connected", || {
+        text_of(&root, "#state") == "connected"
+    })
+    .await;
+    let before = listeners();
+
+    click(&root, "#toggle");
+    until("the probe to list itself", || members(&root) == ["probe"]).await;
+    let mounted = listeners();
+    assert!(
+        mounted.0 > before.0 && mounted.1 > before.1,
+        "the probe registers listeners: {before:?} before, {mounted:?} mounted"
+    );
+
+    // Another client joins: the member list follows; it sends: the probe re-renders.
+    let other = Socket::connect(server(), Options::default()).expect("a valid URL");
+    other.wait_connected().await.expect("connected");
+    let other_room = other.room(&room).expect("a room name");
+    other_room
+        .join(&json!({ "name": "other" }))
+        .await
+        .expect("joined");
+    until("the probe to list the other client", || {
+        members(&root) == ["other", "probe"]
+    })
+    .await;
+    let text = format!("hello {}", js_sys::Math::random());
+    other
+        .emit("chat", &json!({ "name": "other", "text": text }))
+        .expect("sent");
+    until("the probe to show the message", || {
+        text_of(&root, "#last") == text
+    })
+    .await;
+    other_room.leave().await.expect("left");
+    until("the probe to drop the other client", || {
+        members(&root) == ["probe"]
+    })
+    .await;
+
+    // Unmounted: every listener the probe registered goes, and it leaves the room.
+    let watch = other.room(&room).expect("a room name");
+    watch
+        .join(&json!({ "name": "other" }))
+        .await
+        .expect("joined");
+    click(&root, "#toggle");
+    until("the probe to unmount", || {
+        root.query_selector("#members").ok().flatten().is_none()
+    })
+    .await;
+    until("listener counts back to where they were", || {
+        listeners() == before
+    })
+    .await;
+    until("the other client to see the probe leave", || {
+        watch.members().len() == 1
+    })
+    .await;
+    assert_eq!(
+        text_of(&root, "#state"),
+        "connected",
+        "the socket at the root stays"
+    );
+
+    app.destroy();
+    root.remove();
+}
