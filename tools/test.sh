@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Sets up what is missing, then runs every test: lints (fmt, clippy for host and wasm32, and
-# for the Leptos and Yew examples), native tests (codec, session, property tests, example
-# server), the npm package build with its size budget, the Leptos and Yew chat examples' wasm
-# builds, and the browser tests (Rust API through wasm-bindgen-test, JS API through
-# playwright-core) against the Node socket.io server and the Rust socketioxide server, and for
-# the SSE and plain-WebSocket modes against their own test servers and the Rust server's
-# endpoints, all started here on 127.0.0.1 with ephemeral ports and stopped by PID.
+# Sets up what is missing, then runs every test: lints (fmt, clippy for host and wasm32, for the
+# Leptos and Yew hooks and examples), the docs and the crate's package, native tests (codec,
+# session, property tests, the API off the browser, example server), the npm package build with
+# its size budget, the Leptos and Yew chat examples' wasm builds (and the Leptos one's server
+# render), and the browser tests (the Rust API and the hooks through wasm-bindgen-test, the JS
+# API through playwright-core) against the Node socket.io server and the Rust socketioxide
+# server, and for the SSE and plain-WebSocket modes against their own test servers and the Rust
+# server's endpoints, all started here on 127.0.0.1 with ephemeral ports and stopped by PID.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -36,13 +37,25 @@ cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --featu
 step "lint: clippy (wasm32, npm build of the SSE and WebSocket modes)"
 cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features js-stream -- -D warnings
 
-step "lint: clippy (wasm32, the Leptos and Yew examples)"
-for ex in "${EXAMPLES[@]}"; do
-  cargo clippy --manifest-path "examples/$ex/Cargo.toml" --target wasm32-unknown-unknown -- -D warnings
-done
+step "lint: clippy (host and wasm32, the Leptos and Yew hooks)"
+cargo clippy --lib --features leptos,yew -- -D warnings
+cargo clippy --lib --target wasm32-unknown-unknown --features leptos,yew -- -D warnings
 
-step "native tests: codec, session, property tests, example server"
+step "lint: clippy (wasm32, the Leptos and Yew examples and their hooks tests; the Leptos one's server and hydrating builds)"
+for ex in "${EXAMPLES[@]}"; do
+  cargo clippy --manifest-path "examples/$ex/Cargo.toml" --target wasm32-unknown-unknown --all-targets -- -D warnings
+done
+cargo clippy --manifest-path examples/leptos-chat/Cargo.toml --no-default-features --features ssr --all-targets -- -D warnings
+cargo clippy --manifest-path examples/leptos-chat/Cargo.toml --target wasm32-unknown-unknown --no-default-features --features hydrate -- -D warnings
+
+step "docs (wasm32, every feature, warnings denied) and the crate's package (cargo publish --dry-run)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --target wasm32-unknown-unknown --all-features
+cargo publish --dry-run --allow-dirty
+
+step "native tests: codec, session, property tests, the API off the browser, example server"
 cargo test --workspace
+# The hooks' documentation examples compile (on the host, as a server build would).
+cargo test --doc --features leptos,yew
 
 step "build the npm package"
 bash tools/build.sh
@@ -56,6 +69,10 @@ for ex in "${EXAMPLES[@]}"; do
   bash "examples/$ex/build.sh"
   echo "$ex built in $(( $(date +%s) - t0 )) s"
 done
+step "build the server-rendered Leptos chat (hydrate wasm, then the page rendered on the host)"
+t0=$(date +%s)
+bash examples/leptos-chat/build-ssr.sh
+echo "leptos-chat (server-rendered) built in $(( $(date +%s) - t0 )) s"
 
 source tools/servers.sh
 trap stop_servers EXIT
@@ -85,6 +102,12 @@ WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-180}" \
 step "browser tests: Rust API of the SSE and WebSocket modes (wasm-bindgen-test in headless Chromium)"
 WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-180}" \
   cargo test --target wasm32-unknown-unknown --test browser_modes
+
+step "browser tests: the Leptos and Yew hooks (wasm-bindgen-test in headless Chromium)"
+for ex in "${EXAMPLES[@]}"; do
+  WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-180}" \
+    cargo test --manifest-path "examples/$ex/Cargo.toml" --target wasm32-unknown-unknown --test hooks
+done
 
 step "browser tests: JS API and package (playwright-core in headless Chromium)"
 node --test --test-concurrency=1 tests/js/
