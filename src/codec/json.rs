@@ -6,6 +6,7 @@
 //! read here: they go to the front door's JSON parser as text.
 
 use alloc::string::String;
+use alloc::vec::Vec;
 
 use super::DecodeError;
 
@@ -34,7 +35,55 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Skips a string starting at the opening quote.
+    fn literal(&mut self, word: &str) -> Result<(), DecodeError> {
+        if self.b.get(self.i..self.i + word.len()) == Some(word.as_bytes()) {
+            self.i += word.len();
+            Ok(())
+        } else {
+            Err(DecodeError::BadJson)
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.i;
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.i += 1;
+        }
+        self.i - start
+    }
+
+    /// Skips a number: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    fn skip_number(&mut self) -> Result<(), DecodeError> {
+        if self.peek() == Some(b'-') {
+            self.i += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.i += 1,
+            Some(b'1'..=b'9') => {
+                self.digits();
+            }
+            _ => return Err(DecodeError::BadJson),
+        }
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            if self.digits() == 0 {
+                return Err(DecodeError::BadJson);
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.i += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.i += 1;
+            }
+            if self.digits() == 0 {
+                return Err(DecodeError::BadJson);
+            }
+        }
+        Ok(())
+    }
+
+    /// Skips a string starting at the opening quote: no control characters, only JSON's
+    /// escapes.
     fn skip_string(&mut self) -> Result<(), DecodeError> {
         self.eat(b'"')?;
         loop {
@@ -43,58 +92,99 @@ impl<'a> Scanner<'a> {
                     self.i += 1;
                     return Ok(());
                 }
-                b'\\' => self.i += 2,
+                b'\\' => {
+                    self.i += 1;
+                    match self.peek().ok_or(DecodeError::BadJson)? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.i += 1,
+                        b'u' => {
+                            let hex = self.b.get(self.i + 1..self.i + 5);
+                            if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+                                return Err(DecodeError::BadJson);
+                            }
+                            self.i += 5;
+                        }
+                        _ => return Err(DecodeError::BadJson),
+                    }
+                }
                 c if c < 0x20 => return Err(DecodeError::BadJson),
                 _ => self.i += 1,
             }
         }
     }
 
-    /// Skips one value of any kind.
+    /// Skips an object's key and its colon.
+    fn key(&mut self) -> Result<(), DecodeError> {
+        self.ws();
+        self.skip_string()?;
+        self.ws();
+        self.eat(b':')
+    }
+
+    /// Skips one value of any kind, checking that it is valid JSON. Nesting is followed with a
+    /// stack of the open brackets, not recursion.
     fn skip_value(&mut self) -> Result<(), DecodeError> {
-        match self.peek().ok_or(DecodeError::BadJson)? {
-            b'"' => self.skip_string(),
-            b'{' | b'[' => {
-                let mut depth = 0usize;
-                loop {
-                    match self.peek().ok_or(DecodeError::BadJson)? {
-                        b'"' => {
-                            self.skip_string()?;
-                            continue;
+        let mut open: Vec<u8> = Vec::new();
+        loop {
+            self.ws();
+            match self.peek().ok_or(DecodeError::BadJson)? {
+                c @ (b'[' | b'{') => {
+                    self.i += 1;
+                    self.ws();
+                    let close = if c == b'[' { b']' } else { b'}' };
+                    if self.peek() == Some(close) {
+                        self.i += 1;
+                    } else {
+                        open.push(close);
+                        if c == b'{' {
+                            self.key()?;
                         }
-                        b'{' | b'[' => depth += 1,
-                        b'}' | b']' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                self.i += 1;
-                                return Ok(());
-                            }
-                        }
-                        _ => {}
+                        continue;
                     }
-                    self.i += 1;
                 }
+                b'"' => self.skip_string()?,
+                b't' => self.literal("true")?,
+                b'f' => self.literal("false")?,
+                b'n' => self.literal("null")?,
+                _ => self.skip_number()?,
             }
-            _ => {
-                let start = self.i;
-                while !matches!(
-                    self.peek(),
-                    None | Some(b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')
-                ) {
-                    self.i += 1;
-                }
-                if self.i == start {
-                    Err(DecodeError::BadJson)
-                } else {
-                    Ok(())
+            // A value ended: close what it ends, or go on to the next member.
+            loop {
+                let Some(&close) = open.last() else {
+                    return Ok(());
+                };
+                self.ws();
+                match self.peek() {
+                    Some(b',') => {
+                        self.i += 1;
+                        if close == b'}' {
+                            self.key()?;
+                        }
+                        break;
+                    }
+                    Some(c) if c == close => {
+                        self.i += 1;
+                        open.pop();
+                    }
+                    _ => return Err(DecodeError::BadJson),
                 }
             }
         }
     }
+
+    /// Checks that nothing but whitespace is left.
+    fn end(&mut self) -> Result<(), DecodeError> {
+        self.ws();
+        if self.i == self.b.len() {
+            Ok(())
+        } else {
+            Err(DecodeError::BadJson)
+        }
+    }
 }
 
-/// The raw text of the top-level member `key` of the JSON object `text`, or `None` if the
-/// object has no such member. Fails if `text` is not an object.
+/// The raw text of the top-level member `key` of the JSON object `text` (its last, if the key
+/// repeats, as `JSON.parse` reads it), or `None` if the object has no such member. Fails if
+/// `text` is not a valid JSON object.
 pub fn field<'a>(text: &'a str, key: &str) -> Result<Option<&'a str>, DecodeError> {
     let mut s = Scanner {
         b: text.as_bytes(),
@@ -117,7 +207,7 @@ pub fn field<'a>(text: &'a str, key: &str) -> Result<Option<&'a str>, DecodeErro
             s.ws();
             let v = s.i;
             s.skip_value()?;
-            if found.is_none() && name == Some(key) {
+            if name == Some(key) {
                 found = text.get(v..s.i);
             }
             s.ws();
@@ -131,11 +221,119 @@ pub fn field<'a>(text: &'a str, key: &str) -> Result<Option<&'a str>, DecodeErro
             }
         }
     }
-    s.ws();
-    if s.i != s.b.len() {
-        return Err(DecodeError::BadJson);
-    }
+    s.end()?;
     Ok(found)
+}
+
+/// The raw text of each element of the JSON array `text`, in order. Fails if `text` is not a
+/// valid JSON array.
+pub fn elements(text: &str) -> Result<Vec<&str>, DecodeError> {
+    let mut s = Scanner {
+        b: text.as_bytes(),
+        i: 0,
+    };
+    let mut out = Vec::new();
+    s.ws();
+    s.eat(b'[')?;
+    s.ws();
+    if s.peek() == Some(b']') {
+        s.i += 1;
+    } else {
+        loop {
+            s.ws();
+            let v = s.i;
+            s.skip_value()?;
+            out.push(text.get(v..s.i).ok_or(DecodeError::BadJson)?);
+            s.ws();
+            match s.peek() {
+                Some(b',') => s.i += 1,
+                Some(b']') => {
+                    s.i += 1;
+                    break;
+                }
+                _ => return Err(DecodeError::BadJson),
+            }
+        }
+    }
+    s.end()?;
+    Ok(out)
+}
+
+/// Reads a raw JSON string value (with its quotes), resolving every escape, as `JSON.parse`
+/// does; `None` if it is not a valid string or holds an unpaired surrogate.
+pub fn unescape(raw: &str) -> Option<String> {
+    let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    let hex = |chars: &mut core::str::Chars<'_>| -> Option<u32> {
+        let h = chars.as_str().get(..4)?;
+        let v = u32::from_str_radix(h, 16).ok()?;
+        if !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        for _ in 0..4 {
+            chars.next();
+        }
+        Some(v)
+    };
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push(match chars.next()? {
+                '"' => '"',
+                '\\' => '\\',
+                '/' => '/',
+                'b' => '\u{8}',
+                'f' => '\u{c}',
+                'n' => '\n',
+                'r' => '\r',
+                't' => '\t',
+                'u' => {
+                    let first = hex(&mut chars)?;
+                    let code = if (0xD800..0xDC00).contains(&first) {
+                        // A high surrogate: a low one must follow.
+                        if chars.next()? != '\\' || chars.next()? != 'u' {
+                            return None;
+                        }
+                        let low = hex(&mut chars)?;
+                        if !(0xDC00..0xE000).contains(&low) {
+                            return None;
+                        }
+                        0x10000 + ((first - 0xD800) << 10) + (low - 0xDC00)
+                    } else {
+                        first
+                    };
+                    char::from_u32(code)?
+                }
+                _ => return None,
+            }),
+            '"' => return None,
+            c if (c as u32) < 0x20 => return None,
+            c => out.push(c),
+        }
+    }
+    Some(out)
+}
+
+/// Appends `s` to `out` as a JSON string, with its quotes.
+pub fn quote(s: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                out.push_str("\\u00");
+                out.push(HEX[(c as usize) >> 4] as char);
+                out.push(HEX[(c as usize) & 15] as char);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 /// Reads a raw JSON value as a non-negative integer that fits in a `u64`.

@@ -3,17 +3,19 @@
 //! - [`engine`]: Engine.IO v4 packets (one packet per WebSocket frame).
 //! - [`socket`]: Socket.IO v5 packets carried inside Engine.IO `message` packets.
 //! - [`json`]: a small, allocation-light JSON reader for the few protocol objects the session must
-//!   look into (the open handshake, `CONNECT` replies, `CONNECT_ERROR` messages). Event payloads
-//!   are never parsed here: they travel as JSON text to the front door, where the browser's
+//!   look into (the open handshake, `CONNECT` replies, `CONNECT_ERROR` messages) and the
+//!   envelope's arrays. Event payloads are never parsed here: they travel as JSON text to the front door, where the browser's
 //!   `JSON.parse` (JavaScript) or serde (Rust) reads them.
 //! - [`sse`]: an incremental parser of Server-Sent Events (`text/event-stream`), fed the bytes of
 //!   a response body as they arrive.
+//! - [`envelope`]: the plain-WebSocket mode's JSON envelope of events and acks (`MODES.md`).
 //!
 //! Every decoder returns a [`DecodeError`] on malformed input and never panics.
 
 use alloc::string::String;
 
 pub mod engine;
+pub mod envelope;
 pub mod json;
 pub mod socket;
 pub mod sse;

@@ -193,14 +193,9 @@ pub(super) fn check_name(event: &str) -> Result<(), Error> {
     }
 }
 
-/// `args` as the JSON text of an array (`prefix` first: already JSON text, each followed by
-/// a comma).
-pub(super) fn encode_args(prefix: &[&str], args: &[&dyn Arg]) -> Result<String, Error> {
+/// `args` as the JSON text of an array.
+fn encode_args(args: &[&dyn Arg]) -> Result<String, Error> {
     let mut text = String::from("[");
-    for p in prefix {
-        text.push_str(p);
-        text.push(',');
-    }
     for a in args {
         text.push_str(&a.to_json().map_err(Error::Encode)?);
         text.push(',');
@@ -882,7 +877,7 @@ impl Sse {
         check_name(event)?;
         let emit = Emit {
             event: event.to_string(),
-            args: encode_args(&[], args)?,
+            args: encode_args(args)?,
             room: room.map(str::to_string),
             reply: reply.map(PendingReply),
         };
@@ -930,7 +925,7 @@ impl Sse {
         check_name(event)?;
         let emit = Emit {
             event: event.to_string(),
-            args: encode_args(&[], &[&payload])?,
+            args: encode_args(&[&payload])?,
             room: None,
             reply: None,
         };

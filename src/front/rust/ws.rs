@@ -39,8 +39,9 @@ use serde_json::Value;
 use super::event::typed_events;
 use super::payload::erased::Arg;
 use super::socket::{warn, Listeners};
-use super::sse::{check_name, deadline, encode_args, hello_id, json_str, lifecycle, ms};
+use super::sse::{check_name, deadline, hello_id, lifecycle, ms};
 use super::stream::{common_handle, common_options, StreamCommon};
+use crate::codec::envelope::{self, Envelope};
 use crate::session::stream::StreamConfig;
 use crate::shell::http;
 use crate::shell::listeners::{Registry, Reply};
@@ -177,6 +178,13 @@ fn from_args<T: DeserializeOwned>(args: &[Value]) -> Result<T, serde_json::Error
     }
 }
 
+/// Each argument as JSON text.
+fn arg_texts(args: &[&dyn Arg]) -> Result<Vec<String>, Error> {
+    args.iter()
+        .map(|a| a.to_json().map_err(Error::Encode))
+        .collect()
+}
+
 // ---------------------------------------------------------------------------------------------
 // The connection
 
@@ -205,6 +213,14 @@ impl From<StreamEvent> for Delivery {
     fn from(e: StreamEvent) -> Self {
         Delivery::State(e)
     }
+}
+
+/// A received envelope, its arguments read.
+enum Read {
+    /// An event, and the id of the ack its sender wants.
+    Event(String, Vec<Value>, Option<u64>),
+    /// The answer to request `id`.
+    Ack(u64, Result<Vec<Value>, Error>),
 }
 
 /// Returns whether the arguments were taken (a `once` listener stays until they are).
@@ -303,51 +319,48 @@ impl WsInner {
         self.acks.borrow().iter().any(|a| a.id == id)
     }
 
-    /// Reads one text frame as the envelope, or as a raw message.
+    /// Reads one text frame as the envelope (`codec::envelope`), or as a raw message. The
+    /// arguments are read by serde_json; one it cannot read makes the frame a raw message.
     fn text(self: &Rc<Self>, text: String) {
         if !self.opts.envelope {
             return self.message(Message::Text(text));
         }
-        match serde_json::from_str::<Value>(&text) {
-            Ok(Value::Array(mut items)) => match items.first() {
-                Some(Value::String(_)) => {
-                    let args = items.split_off(1);
-                    if let Some(Value::String(name)) = items.pop() {
-                        self.event(&name, &args, None);
-                    }
-                }
-                Some(Value::Number(n))
-                    if n.as_u64().is_some() && matches!(items.get(1), Some(Value::String(_))) =>
-                {
-                    let n = n.as_u64().unwrap_or(0);
-                    let args = items.split_off(2);
-                    if let Some(Value::String(name)) = items.pop() {
-                        let ack = AckSender {
-                            ws: Rc::downgrade(self),
-                            id: n,
-                            generation: self.generation.get(),
-                            used: Rc::new(Cell::new(false)),
-                        };
-                        self.event(&name, &args, Some(&ack));
-                    }
-                }
-                _ => self.message(Message::Text(text)),
-            },
-            Ok(Value::Object(mut map)) => {
-                let id = map.get("ack").and_then(Value::as_u64);
-                match (id, map.remove("args")) {
-                    (Some(id), Some(Value::Array(args))) => self.complete_ack(id, Ok(args)),
-                    // An answer of the wrong shape for an emit waiting for it settles it.
-                    (Some(id), _) if self.is_pending(id) => self.complete_ack(
-                        id,
-                        Err(Error::Decode(
-                            "the server's acknowledgement was malformed".into(),
-                        )),
-                    ),
-                    _ => self.message(Message::Text(text)),
-                }
+        let read = |args: &[&str]| -> Option<Vec<Value>> {
+            args.iter().map(|a| serde_json::from_str(a).ok()).collect()
+        };
+        let malformed = || {
+            Err(Error::Decode(
+                "the server's acknowledgement was malformed".into(),
+            ))
+        };
+        let frame = match envelope::decode(&text) {
+            Some(Envelope::Event { name, args }) => read(&args).map(|a| Read::Event(name, a, None)),
+            Some(Envelope::Request { id, name, args }) => {
+                read(&args).map(|a| Read::Event(name, a, Some(id)))
             }
-            _ => self.message(Message::Text(text)),
+            Some(Envelope::Ack { id, args }) => match read(&args) {
+                Some(a) => Some(Read::Ack(id, Ok(a))),
+                None => self.is_pending(id).then(|| Read::Ack(id, malformed())),
+            },
+            // An answer of the wrong shape for an emit waiting for it settles it.
+            Some(Envelope::MalformedAck { id }) if self.is_pending(id) => {
+                Some(Read::Ack(id, malformed()))
+            }
+            _ => None,
+        };
+        match frame {
+            Some(Read::Event(name, args, None)) => self.event(&name, &args, None),
+            Some(Read::Event(name, args, Some(id))) => {
+                let ack = AckSender {
+                    ws: Rc::downgrade(self),
+                    id,
+                    generation: self.generation.get(),
+                    used: Rc::new(Cell::new(false)),
+                };
+                self.event(&name, &args, Some(&ack));
+            }
+            Some(Read::Ack(id, answer)) => self.complete_ack(id, answer),
+            None => self.message(Message::Text(text)),
         }
     }
 
@@ -681,10 +694,11 @@ impl Ws {
 
     fn event_frame(event: &str, args: &[&dyn Arg], ack: Option<u64>) -> Result<Frame, Error> {
         check_name(event)?;
-        let name = json_str(event);
+        let args = arg_texts(args)?;
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let text = match ack {
-            Some(n) => encode_args(&[n.to_string().as_str(), name.as_str()], args)?,
-            None => encode_args(&[name.as_str()], args)?,
+            Some(n) => envelope::request(n, event, &args),
+            None => envelope::event(event, &args),
         };
         Ok(Frame {
             message: Message::Text(text),
@@ -711,14 +725,8 @@ impl Ws {
         payload: &T,
     ) -> Result<(), Error> {
         check_name(event)?;
-        let text = encode_args(
-            &[
-                "\"rtio:to\"",
-                json_str(room).as_str(),
-                json_str(event).as_str(),
-            ],
-            &[&payload],
-        )?;
+        let arg = arg_texts(&[&payload])?;
+        let text = envelope::relay(room, event, &[&arg[0]]);
         self.send(Frame {
             message: Message::Text(text),
             ack: None,
@@ -825,10 +833,10 @@ impl AckSender {
 
     /// Sends the ack with any number of arguments (none included).
     pub fn send_args(self, args: &[&dyn Arg]) -> Result<(), Error> {
-        let text = format!(
-            "{{\"ack\":{},\"args\":{}}}",
+        let args = arg_texts(args)?;
+        let text = envelope::ack(
             self.id,
-            encode_args(&[], args)?
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
         );
         let Some(inner) = self.ws.upgrade() else {
             return Ok(());
