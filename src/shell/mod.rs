@@ -36,8 +36,6 @@ pub(crate) mod heap;
 pub(crate) mod http;
 #[cfg(any(feature = "rust-api", feature = "js"))]
 pub(crate) mod link;
-#[cfg(feature = "rust-api")]
-pub(crate) mod listeners;
 #[cfg(any(feature = "rust-api", feature = "js", feature = "js-stream"))]
 pub(crate) mod page;
 #[cfg(any(feature = "rust-api", feature = "js-stream"))]

@@ -199,3 +199,27 @@ impl fmt::Display for crate::session::stream::StreamClosed {
         f.write_str(self.as_str())
     }
 }
+
+impl super::AckFailure for AckError {
+    fn timeout() -> Self {
+        AckError::Timeout
+    }
+    fn disconnected() -> Self {
+        AckError::Disconnected
+    }
+    fn decode(why: String) -> Self {
+        AckError::Decode(why)
+    }
+}
+
+impl super::AckFailure for StreamError {
+    fn timeout() -> Self {
+        StreamError::Timeout
+    }
+    fn disconnected() -> Self {
+        StreamError::Disconnected
+    }
+    fn decode(why: String) -> Self {
+        StreamError::Decode(why)
+    }
+}

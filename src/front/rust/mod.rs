@@ -17,6 +17,7 @@
 //! stands still.
 
 pub(crate) mod debug;
+mod emitter;
 mod error;
 pub mod event;
 #[cfg(any(feature = "leptos", feature = "yew"))]
@@ -24,11 +25,10 @@ mod hooks;
 mod payload;
 mod room;
 mod socket;
-pub mod sse;
-mod stream;
+pub mod stream;
 pub(crate) mod url;
-pub mod ws;
 
+pub use emitter::{AckFailure, AckFuture, AckSender, Subscription};
 pub use error::{AckError, ConnectError, EmitError, RoomError, StreamError};
 pub use event::Event;
 #[cfg(feature = "leptos")]
@@ -40,6 +40,7 @@ pub use hooks::ConnectionState;
 pub use payload::{erased::Arg, Binary};
 pub use room::{Member, PresenceEvent, Room};
 pub use socket::{
-    AckFuture, AckSender, ConnectFuture, EventStream, Manager, ManagerEvent, ManagerSubscription,
-    Options, Socket, Subscription, WeakSocket,
+    ConnectFuture, EventStream, Manager, ManagerEvent, ManagerSubscription, Options, Socket,
+    WeakSocket,
 };
+pub use stream::{sse, ws};

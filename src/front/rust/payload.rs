@@ -141,13 +141,13 @@ fn fill_placeholders(v: &mut Value, attachments: &[Vec<u8>]) -> Result<(), Strin
 
 /// Reads listener arguments as `T`: no argument reads as `null`, one argument as itself,
 /// several as an array (so a tuple receives them in order).
-pub(crate) fn from_args<T: DeserializeOwned>(mut args: Vec<Value>) -> Result<T, String> {
-    let value = match args.len() {
-        0 => Value::Null,
-        1 => args.pop().unwrap_or(Value::Null),
-        _ => Value::Array(args),
-    };
-    serde_json::from_value(value).map_err(|e| e.to_string())
+pub(crate) fn from_args<T: DeserializeOwned>(args: &[Value]) -> Result<T, String> {
+    match args {
+        [] => T::deserialize(&Value::Null),
+        [one] => T::deserialize(one),
+        many => T::deserialize(&Value::Array(many.to_vec())),
+    }
+    .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -174,8 +174,8 @@ mod tests {
             r#"["ev",{"name":"x","data":{"_placeholder":true,"num":0},"more":[{"_placeholder":true,"num":1},{"_placeholder":true,"num":2}]}]"#
         );
         assert_eq!(bins, vec![vec![1, 2], vec![3], vec![]]);
-        let mut values = decode(&text, &bins).unwrap();
-        let back: Up = from_args(values.split_off(1)).unwrap();
+        let values = decode(&text, &bins).unwrap();
+        let back: Up = from_args(&values[1..]).unwrap();
         assert_eq!(back, up);
         // Outside of a packet, bytes are a plain array.
         assert_eq!(serde_json::to_value(Binary(vec![7])).unwrap(), json!([7]));
@@ -183,13 +183,13 @@ mod tests {
 
     #[test]
     fn args_shapes() {
-        assert_eq!(from_args::<()>(vec![]), Ok(()));
-        assert_eq!(from_args::<u8>(vec![json!(5)]), Ok(5));
+        assert_eq!(from_args::<()>(&[]), Ok(()));
+        assert_eq!(from_args::<u8>(&[json!(5)]), Ok(5));
         assert_eq!(
-            from_args::<(u8, String)>(vec![json!(5), json!("a")]),
+            from_args::<(u8, String)>(&[json!(5), json!("a")]),
             Ok((5, "a".to_string()))
         );
-        assert!(from_args::<u8>(vec![json!("no")]).is_err());
+        assert!(from_args::<u8>(&[json!("no")]).is_err());
         assert!(decode("{}", &[]).is_err());
         assert!(decode("[1,", &[]).is_err());
     }

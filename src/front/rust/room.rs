@@ -8,9 +8,10 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::emitter::{typed, warn, Emitter, Handler, Listeners, Subscription};
 use super::error::{AckError, EmitError, RoomError};
 use super::payload::{self, erased::Arg};
-use super::socket::{to_send, warn, Listeners, Socket, Subscription};
+use super::socket::{to_send, Socket};
 use crate::session::presence::{self, Change, Presence};
 
 /// A member of a room: its socket id and the metadata it joined with (`null` if none).
@@ -35,13 +36,8 @@ pub enum PresenceEvent {
 /// Longest room name, in characters.
 const MAX_NAME: usize = 128;
 
-type EventFn = dyn FnMut(Vec<Value>, &Member) -> bool;
-type PresenceFn = dyn FnMut(&PresenceEvent);
-
-enum Handler {
-    Event(Rc<str>, Box<EventFn>),
-    Presence(Box<PresenceFn>),
-}
+/// A room's own kind of listener: presence. An event listener also gets the sender.
+type PresenceFn = Box<dyn FnMut(&PresenceEvent)>;
 
 pub(super) struct RoomState {
     name: Rc<str>,
@@ -54,8 +50,7 @@ pub(super) struct RoomState {
     presence: RefCell<Presence<Value>>,
     /// `rtio:to` packets (JSON text and attachments) emitted while the room was not joined.
     held: RefCell<Vec<(String, Vec<Vec<u8>>)>>,
-    listeners: RefCell<Vec<(u64, Rc<RefCell<Handler>>)>>,
-    next_listener: Cell<u64>,
+    listeners: Emitter<Member, PresenceFn>,
 }
 
 /// A room (see `ROOMS.md`), made by [`Socket::room`]. Cheap to clone; every clone is the same
@@ -105,8 +100,7 @@ impl Socket {
             meta: RefCell::new(Value::Null),
             presence: RefCell::default(),
             held: RefCell::default(),
-            listeners: RefCell::default(),
-            next_listener: Cell::new(0),
+            listeners: Emitter::default(),
         });
         inner.rooms.borrow_mut().push(Rc::downgrade(&state));
         Ok(Room { state })
@@ -177,23 +171,10 @@ impl Room {
         T: DeserializeOwned + 'static,
         F: FnMut(T, &Member) + 'static,
     {
-        let name: Rc<str> = Rc::from(event);
-        let label = name.clone();
-        self.add(Handler::Event(
-            name,
-            Box::new(move |args, from| match payload::from_args::<T>(args) {
-                Ok(v) => {
-                    f(v, from);
-                    true
-                }
-                Err(e) => {
-                    warn(&format!(
-                        "rtio: room event \"{label}\" payload ignored: {e}"
-                    ));
-                    false
-                }
-            }),
-        ))
+        self.add(
+            Some(event),
+            typed("room event ", event, move |v, from: &Member| f(v, from)),
+        )
     }
 
     /// Like [`on`](Self::on), for a declared [`Event`](crate::Event): `f` gets its payload
@@ -208,24 +189,17 @@ impl Room {
 
     /// How many listeners are registered on this room now (event and presence listeners).
     pub fn listener_count(&self) -> usize {
-        self.state.listeners.borrow().len()
+        self.state.listeners.registry().len()
     }
 
     /// Calls `f` with each change of the room's members (see [`PresenceEvent`]).
     pub fn on_presence(&self, f: impl FnMut(&PresenceEvent) + 'static) -> Subscription {
-        self.add(Handler::Presence(Box::new(f)))
+        self.add(None, Handler::Own(Box::new(f)))
     }
 
-    fn add(&self, handler: Handler) -> Subscription {
-        let state = &self.state;
-        let id = state.next_listener.get();
-        state.next_listener.set(id + 1);
-        state
-            .listeners
-            .borrow_mut()
-            .push((id, Rc::new(RefCell::new(handler))));
-        let owner: Weak<RoomState> = Rc::downgrade(state);
-        Subscription::new(owner, id)
+    fn add(&self, event: Option<&str>, handler: Handler<Member, PresenceFn>) -> Subscription {
+        let owner: Weak<dyn Listeners> = Rc::downgrade(&self.state) as Weak<RoomState>;
+        self.state.listeners.add(owner, false, event, handler)
     }
 
     /// Sends `event` with one argument to the other members (no acknowledgement). While the
@@ -281,7 +255,7 @@ impl RoomState {
     }
 
     /// Sends `rtio:join` with the current meta.
-    fn send_join(&self) -> super::socket::AckFuture<Value> {
+    fn send_join(&self) -> super::emitter::AckFuture<Value> {
         let meta = self.meta.borrow().clone();
         self.socket
             .emit_many_with_ack("rtio:join", &[&&*self.name, &meta])
@@ -375,7 +349,7 @@ impl RoomState {
         self.want.set(false);
         self.joined.set(false);
         self.held.borrow_mut().clear();
-        self.listeners.borrow_mut().clear();
+        self.listeners.registry().clear();
         self.presence.borrow_mut().clear();
         let inner = self.socket.inner();
         inner
@@ -438,12 +412,7 @@ impl RoomState {
                     meta: Value::Null,
                 });
             let rest: Vec<Value> = args.collect();
-            self.call(|h| match h {
-                Handler::Event(n, f) if **n == *name => {
-                    f(rest.clone(), &from);
-                }
-                _ => {}
-            });
+            self.listeners.event(&name, &rest, &from);
             return;
         }
         let Some(change) = args.next() else { return };
@@ -474,32 +443,16 @@ impl RoomState {
     }
 
     fn emit_presence(&self, e: &PresenceEvent) {
-        self.call(|h| {
-            if let Handler::Presence(f) = h {
-                f(e);
-            }
+        self.listeners.own(|f| {
+            f(e);
+            true
         });
-    }
-
-    /// Calls the listeners with no borrow held, so they may add or drop listeners, emit or leave.
-    fn call(&self, mut f: impl FnMut(&mut Handler)) {
-        let snapshot: Vec<(u64, Rc<RefCell<Handler>>)> = self.listeners.borrow().clone();
-        for (id, handler) in snapshot {
-            if !self.listeners.borrow().iter().any(|(i, _)| *i == id) {
-                continue;
-            }
-            if let Ok(mut h) = handler.try_borrow_mut() {
-                f(&mut h);
-            }
-        }
     }
 }
 
 impl Listeners for RoomState {
     fn remove(&self, id: u64) {
-        if let Ok(mut l) = self.listeners.try_borrow_mut() {
-            l.retain(|(i, _)| *i != id);
-        }
+        self.listeners.registry().remove(id);
     }
 }
 

@@ -2,7 +2,6 @@
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
-use std::marker::PhantomData;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
@@ -15,6 +14,10 @@ use serde::Serialize;
 use serde_json::Value;
 use wasm_bindgen::JsValue;
 
+use super::emitter::{
+    ms, typed, warn, AckFuture, AckOwner, AckReply, AckSender, Answer, Emitter, Handler, Listeners,
+    Registry, Reply, Subscription, RESERVED,
+};
 use super::error::{AckError, ConnectError, EmitError};
 use super::event::typed_events;
 use super::payload::{self, erased::Arg};
@@ -23,20 +26,10 @@ use super::url;
 use crate::session::backoff::BackoffConfig;
 use crate::session::{AckFailure, DisconnectReason, EventKind, SessionConfig, SessionEvent};
 use crate::shell::link;
-use crate::shell::listeners::Reply;
 use crate::shell::websocket::Text;
 
 type Link = link::Link<Text>;
 type Event = link::Event<String>;
-
-const RESERVED: [&str; 6] = [
-    "connect",
-    "connect_error",
-    "disconnect",
-    "disconnecting",
-    "newListener",
-    "removeListener",
-];
 
 /// Connection options.
 ///
@@ -235,10 +228,6 @@ pub enum ManagerEvent {
     Error(String),
 }
 
-fn ms(d: Duration) -> u64 {
-    d.as_millis().min(u128::from(u64::MAX)) as u64
-}
-
 fn encode_query(pairs: &[(String, String)]) -> String {
     fn enc(out: &mut String, s: &str) {
         for b in s.bytes() {
@@ -262,10 +251,6 @@ fn encode_query(pairs: &[(String, String)]) -> String {
         enc(&mut out, v);
     }
     out
-}
-
-pub(super) fn warn(message: &str) {
-    web_sys::console::warn_1(&JsValue::from_str(message));
 }
 
 fn to_bytes(v: &JsValue) -> Vec<u8> {
@@ -299,11 +284,10 @@ struct ManagerInner {
     link: Link,
     opts: Options,
     sockets: RefCell<Vec<Weak<SocketInner>>>,
-    listeners: RefCell<Vec<(u64, ManagerListener)>>,
-    next_listener: Cell<u64>,
+    listeners: Registry<ManagerListener>,
 }
 
-type ManagerListener = Rc<RefCell<dyn FnMut(&ManagerEvent)>>;
+type ManagerListener = Box<dyn FnMut(&ManagerEvent)>;
 
 /// One Engine.IO connection; any number of namespaces ([`Socket`]s) share it.
 ///
@@ -355,8 +339,7 @@ impl Manager {
                 ),
                 opts,
                 sockets: RefCell::new(Vec::new()),
-                listeners: RefCell::new(Vec::new()),
-                next_listener: Cell::new(0),
+                listeners: Registry::default(),
             }
         });
         Ok(Manager { inner })
@@ -393,8 +376,7 @@ impl Manager {
             pid: RefCell::new(None),
             offset: RefCell::new(None),
             recovered: Cell::new(false),
-            listeners: RefCell::new(Vec::new()),
-            next_listener: Cell::new(0),
+            listeners: Emitter::default(),
             acks: RefCell::new(Vec::new()),
             id: RefCell::new(None),
             rooms: RefCell::new(Vec::new()),
@@ -416,33 +398,18 @@ impl Manager {
 
     /// Calls `f` with every [`ManagerEvent`] until the returned handle is dropped.
     pub fn on_event(&self, f: impl FnMut(&ManagerEvent) + 'static) -> ManagerSubscription {
-        let id = self.inner.next_listener.get();
-        self.inner.next_listener.set(id + 1);
-        self.inner
-            .listeners
-            .borrow_mut()
-            .push((id, Rc::new(RefCell::new(f))));
-        ManagerSubscription {
-            manager: Rc::downgrade(&self.inner),
-            id,
-        }
+        let id = self.inner.listeners.add(false, None, Box::new(f));
+        let owner: Weak<dyn Listeners> = Rc::downgrade(&self.inner) as Weak<ManagerInner>;
+        Subscription::new(owner, id)
     }
 }
 
 /// A [`Manager::on_event`] listener; dropping it removes the listener.
-#[must_use = "the listener is removed when the ManagerSubscription is dropped"]
-pub struct ManagerSubscription {
-    manager: Weak<ManagerInner>,
-    id: u64,
-}
+pub type ManagerSubscription = Subscription;
 
-impl Drop for ManagerSubscription {
-    fn drop(&mut self) {
-        if let Some(m) = self.manager.upgrade() {
-            if let Ok(mut l) = m.listeners.try_borrow_mut() {
-                l.retain(|(id, _)| *id != self.id);
-            }
-        }
+impl Listeners for ManagerInner {
+    fn remove(&self, id: u64) {
+        self.listeners.remove(id);
     }
 }
 
@@ -465,18 +432,10 @@ fn manager_event(ev: &Event) -> Option<ManagerEvent> {
 impl ManagerInner {
     /// Calls the [`Manager::on_event`] listeners with `me`.
     fn notify(&self, me: &ManagerEvent) {
-        // Cloned out, so a listener may add or drop listeners.
-        let listeners: Vec<_> = self
-            .listeners
-            .borrow()
-            .iter()
-            .map(|(_, f)| f.clone())
-            .collect();
-        for f in listeners {
-            if let Ok(mut f) = f.try_borrow_mut() {
-                f(me);
-            }
-        }
+        self.listeners.call(|_, f| {
+            f(me);
+            true
+        });
     }
 }
 
@@ -504,28 +463,18 @@ fn dispatch(manager: &Weak<ManagerInner>, ev: Event) {
 // ---------------------------------------------------------------------------------------------
 // Socket
 
-/// Returns whether the payload was delivered (a `once` listener stays until one is).
-type EventFn = dyn FnMut(Vec<Value>, Option<AckSender>) -> bool;
-type AnyFn = dyn FnMut(&str, Vec<Value>);
 type ConnectSlot = Reply<Result<(), ConnectError>>;
 
-enum Handler {
-    Event(Rc<str>, Box<EventFn>),
-    Any(Box<AnyFn>),
+/// A socket's own kinds of listener.
+enum Lifecycle {
     Connect(Box<dyn FnMut()>),
     Disconnect(Box<dyn FnMut(DisconnectReason)>),
     ConnectError(Box<dyn FnMut(&ConnectError)>),
 }
 
-struct Listener {
-    id: u64,
-    once: bool,
-    /// The event name of a `Handler::Event`, readable while the handler runs.
-    event: Option<Rc<str>>,
-    handler: Rc<RefCell<Handler>>,
-}
-
-type AckSlot = Reply<Result<Vec<Value>, AckError>>;
+/// A socket's listeners: an event listener also gets the ack sender of the event, if the server
+/// asked for an ack.
+type SocketHandler = Handler<Option<AckSender>, Lifecycle>;
 
 pub(super) struct SocketInner {
     manager: Manager,
@@ -537,9 +486,8 @@ pub(super) struct SocketInner {
     pid: RefCell<Option<String>>,
     offset: RefCell<Option<String>>,
     recovered: Cell<bool>,
-    listeners: RefCell<Vec<Listener>>,
-    next_listener: Cell<u64>,
-    acks: RefCell<Vec<(u64, AckSlot)>>,
+    listeners: Emitter<Option<AckSender>, Lifecycle>,
+    acks: RefCell<Vec<(u64, AckReply<AckError>)>>,
     id: RefCell<Option<String>>,
     /// The rooms held on this socket (see [`Socket::room`]).
     pub(super) rooms: RefCell<Vec<Weak<RoomState>>>,
@@ -701,58 +649,36 @@ impl Socket {
             let s = state.clone();
             subs.push(self.add(
                 true,
-                Handler::Connect(Box::new(move || {
+                None,
+                Handler::Own(Lifecycle::Connect(Box::new(move || {
                     s.complete(Ok(()));
-                })),
+                }))),
             ));
             let s = state.clone();
             subs.push(self.add(
                 true,
-                Handler::ConnectError(Box::new(move |e| {
+                None,
+                Handler::Own(Lifecycle::ConnectError(Box::new(move |e| {
                     s.complete(Err(e.clone()));
-                })),
+                }))),
             ));
         }
         ConnectFuture { state, _subs: subs }
     }
 
-    fn add(&self, once: bool, handler: Handler) -> Subscription {
-        let id = self.inner.next_listener.get();
-        self.inner.next_listener.set(id + 1);
-        let event = match &handler {
-            Handler::Event(name, _) => Some(name.clone()),
-            _ => None,
-        };
-        self.inner.listeners.borrow_mut().push(Listener {
-            id,
-            once,
-            event,
-            handler: Rc::new(RefCell::new(handler)),
-        });
-        let owner: Weak<SocketInner> = Rc::downgrade(&self.inner);
-        Subscription::new(owner, id)
+    fn add(&self, once: bool, event: Option<&str>, handler: SocketHandler) -> Subscription {
+        let owner: Weak<dyn Listeners> = Rc::downgrade(&self.inner) as Weak<SocketInner>;
+        self.inner.listeners.add(owner, once, event, handler)
     }
 
-    fn event_handler<T, F>(event: &str, mut f: F) -> Handler
+    fn event_handler<T, F>(event: &str, mut f: F) -> SocketHandler
     where
         T: DeserializeOwned,
         F: FnMut(T, Option<AckSender>) + 'static,
     {
-        let name: Rc<str> = Rc::from(event);
-        let label = name.clone();
-        Handler::Event(
-            name,
-            Box::new(move |args, ack| match payload::from_args::<T>(args) {
-                Ok(v) => {
-                    f(v, ack);
-                    true
-                }
-                Err(e) => {
-                    warn(&format!("rtio: \"{label}\" payload ignored: {e}"));
-                    false
-                }
-            }),
-        )
+        typed("", event, move |v, ack: &Option<AckSender>| {
+            f(v, ack.clone())
+        })
     }
 
     /// Calls `f` with each `event`'s payload, deserialized as `T` (no argument reads as
@@ -764,7 +690,11 @@ impl Socket {
         T: DeserializeOwned + 'static,
         F: FnMut(T) + 'static,
     {
-        self.add(false, Self::event_handler(event, move |v, _| f(v)))
+        self.add(
+            false,
+            Some(event),
+            Self::event_handler(event, move |v, _| f(v)),
+        )
     }
 
     /// Like [`on`](Self::on), for events the server sends with an ack callback: `f` also
@@ -774,7 +704,7 @@ impl Socket {
         T: DeserializeOwned + 'static,
         F: FnMut(T, Option<AckSender>) + 'static,
     {
-        self.add(false, Self::event_handler(event, f))
+        self.add(false, Some(event), Self::event_handler(event, f))
     }
 
     /// Like [`on`](Self::on), but only for the next `event`.
@@ -786,6 +716,7 @@ impl Socket {
         let mut f = Some(f);
         self.add(
             true,
+            Some(event),
             Self::event_handler(event, move |v, _| {
                 if let Some(f) = f.take() {
                     f(v)
@@ -795,38 +726,47 @@ impl Socket {
     }
 
     /// Calls `f` with the name and raw JSON arguments of every event.
-    pub fn on_any(&self, f: impl FnMut(&str, Vec<Value>) + 'static) -> Subscription {
-        self.add(false, Handler::Any(Box::new(f)))
+    pub fn on_any(&self, mut f: impl FnMut(&str, Vec<Value>) + 'static) -> Subscription {
+        self.add(
+            false,
+            None,
+            Handler::Any(Box::new(move |name, args| f(name, args.to_vec()))),
+        )
     }
 
     /// Calls `f` each time the namespace connects.
     pub fn on_connect(&self, f: impl FnMut() + 'static) -> Subscription {
-        self.add(false, Handler::Connect(Box::new(f)))
+        self.add(false, None, Handler::Own(Lifecycle::Connect(Box::new(f))))
     }
 
     /// Calls `f` each time the namespace disconnects, with the reason.
     pub fn on_disconnect(&self, f: impl FnMut(DisconnectReason) + 'static) -> Subscription {
-        self.add(false, Handler::Disconnect(Box::new(f)))
+        self.add(
+            false,
+            None,
+            Handler::Own(Lifecycle::Disconnect(Box::new(f))),
+        )
     }
 
     /// Calls `f` when a connection attempt fails.
     pub fn on_connect_error(&self, f: impl FnMut(&ConnectError) + 'static) -> Subscription {
-        self.add(false, Handler::ConnectError(Box::new(f)))
+        self.add(
+            false,
+            None,
+            Handler::Own(Lifecycle::ConnectError(Box::new(f))),
+        )
     }
 
     /// How many listeners are registered on this socket now (event, catch-all and state
     /// listeners, not those of its rooms): one per live [`Subscription`], so a UI can check
     /// that its components release theirs.
     pub fn listener_count(&self) -> usize {
-        self.inner.listeners.borrow().len()
+        self.inner.listeners.registry().len()
     }
 
     /// Removes every listener of `event` (including ones whose [`Subscription`] is still held).
     pub fn off(&self, event: &str) {
-        self.inner
-            .listeners
-            .borrow_mut()
-            .retain(|l| l.event.as_deref() != Some(event));
+        self.inner.listeners.registry().remove_key(event);
     }
 
     /// A stream of `event`'s payloads, deserialized as `T` (payloads that do not deserialize
@@ -940,24 +880,20 @@ impl Socket {
         args: &[&dyn Arg],
     ) -> AckFuture<R> {
         let timeout = self.inner.manager.inner.opts.ack_timeout.map(ms);
-        let slot = AckSlot::default();
+        let reply = AckReply::default();
         let id = match self.send(event, args, Some(timeout)) {
             Ok(Some(id)) => {
-                self.inner.acks.borrow_mut().push((id, slot.clone()));
+                self.inner.acks.borrow_mut().push((id, reply.clone()));
                 Some(id)
             }
             Ok(None) => None,
             Err(e) => {
-                slot.complete(Err(AckError::Emit(e)));
+                reply.complete(Err(AckError::Emit(e)));
                 None
             }
         };
-        AckFuture {
-            socket: self.clone(),
-            id,
-            slot,
-            _reply: PhantomData,
-        }
+        let owner: Weak<dyn AckOwner> = Rc::downgrade(&self.inner) as Weak<SocketInner>;
+        AckFuture::new(reply, id.map(|id| (owner, id)))
     }
 }
 
@@ -994,8 +930,8 @@ impl SocketInner {
                 for room in self.live_rooms() {
                     room.connected(recovered);
                 }
-                self.call(|h| match h {
-                    Handler::Connect(f) => {
+                self.listeners.own(|h| match h {
+                    Lifecycle::Connect(f) => {
                         f();
                         true
                     }
@@ -1008,8 +944,8 @@ impl SocketInner {
                 for room in self.live_rooms() {
                     room.disconnected();
                 }
-                self.call(|h| match h {
-                    Handler::Disconnect(f) => {
+                self.listeners.own(|h| match h {
+                    Lifecycle::Disconnect(f) => {
                         f(reason);
                         true
                     }
@@ -1037,8 +973,8 @@ impl SocketInner {
                         },
                     },
                 };
-                self.call(|h| match h {
-                    Handler::ConnectError(f) => {
+                self.listeners.own(|h| match h {
+                    Lifecycle::ConnectError(f) => {
                         f(&err);
                         true
                     }
@@ -1083,18 +1019,12 @@ impl SocketInner {
                     }
                     return;
                 }
-                let ack = id.map(|id| AckSender {
-                    socket: Rc::downgrade(self),
-                    id,
+                let ack = id.map(|id| {
+                    let owner: Weak<dyn Answer<EmitError>> =
+                        Rc::downgrade(self) as Weak<SocketInner>;
+                    AckSender::new(owner, id, 0)
                 });
-                self.call(|h| match h {
-                    Handler::Event(n, f) if **n == *name => f(args.clone(), ack.clone()),
-                    Handler::Any(f) => {
-                        f(&name, args.clone());
-                        true
-                    }
-                    _ => false,
-                });
+                self.listeners.event(&name, &args, &ack);
             }
             EventKind::Ack => {
                 let data = data.unwrap_or_default();
@@ -1193,29 +1123,6 @@ impl SocketInner {
             slot.complete(r);
         }
     }
-
-    /// Calls every listener `f` accepts (returns true for), in registration order, with no
-    /// borrow held, so listeners may add or remove listeners and emit.
-    fn call(&self, mut f: impl FnMut(&mut Handler) -> bool) {
-        let snapshot: Vec<(u64, bool, Rc<RefCell<Handler>>)> = self
-            .listeners
-            .borrow()
-            .iter()
-            .map(|l| (l.id, l.once, l.handler.clone()))
-            .collect();
-        for (id, once, handler) in snapshot {
-            // A listener removed by an earlier one in this round is not called.
-            if !self.listeners.borrow().iter().any(|l| l.id == id) {
-                continue;
-            }
-            let Ok(mut h) = handler.try_borrow_mut() else {
-                continue;
-            };
-            if f(&mut h) && once {
-                self.listeners.borrow_mut().retain(|l| l.id != id);
-            }
-        }
-    }
 }
 
 impl Drop for SocketInner {
@@ -1228,122 +1135,40 @@ impl Drop for SocketInner {
 // ---------------------------------------------------------------------------------------------
 // Handles
 
-/// What holds listeners that a [`Subscription`] removes: a socket or a room.
-pub(super) trait Listeners {
-    fn remove(&self, id: u64);
-}
-
 impl Listeners for SocketInner {
     fn remove(&self, id: u64) {
-        if let Ok(mut l) = self.listeners.try_borrow_mut() {
-            l.retain(|l| l.id != id);
-        }
+        self.listeners.registry().remove(id);
     }
 }
 
-/// A registered listener; dropping it removes the listener.
-#[must_use = "the listener is removed when the Subscription is dropped"]
-pub struct Subscription {
-    owner: Weak<dyn Listeners>,
-    id: u64,
-}
-
-impl Subscription {
-    pub(super) fn new(owner: Weak<dyn Listeners>, id: u64) -> Self {
-        Subscription { owner, id }
-    }
-
-    /// Keeps the listener for the socket's (or room's) whole life (until [`Socket::off`]).
-    pub fn keep(mut self) {
-        self.owner = Weak::<SocketInner>::new();
-    }
-}
-
-impl Drop for Subscription {
-    fn drop(&mut self) {
-        if let Some(s) = self.owner.upgrade() {
-            s.remove(self.id);
-        }
-    }
-}
-
-/// Answers an event the server sent with an ack callback. Sending consumes it: the server
-/// expects one answer.
-#[derive(Clone)]
-pub struct AckSender {
-    socket: Weak<SocketInner>,
-    id: u64,
-}
-
-impl AckSender {
-    /// Sends the acknowledgement with one argument.
-    pub fn send<T: Serialize + ?Sized>(self, reply: &T) -> Result<(), EmitError> {
-        self.send_args(&[&reply])
-    }
-
-    /// Sends the acknowledgement with any number of arguments (none included).
-    pub fn send_args(self, args: &[&dyn Arg]) -> Result<(), EmitError> {
-        let Some(s) = self.socket.upgrade() else {
-            return Ok(());
-        };
+impl Answer<EmitError> for SocketInner {
+    fn answer(self: Rc<Self>, id: u64, _: u64, args: &[&dyn Arg]) -> Result<(), EmitError> {
         let (data, bins) = payload::encode(args).map_err(EmitError::Encode)?;
         let bins = to_send(&bins);
-        s.manager.inner.link.ack(&s.nsp, self.id, data, bins);
+        self.manager.inner.link.ack(&self.nsp, id, data, bins);
         Ok(())
     }
 }
 
-/// The pending reply of [`Socket::emit_with_ack`].
-#[must_use = "the reply is only received when the future is awaited"]
-pub struct AckFuture<R> {
-    socket: Socket,
-    id: Option<u64>,
-    slot: AckSlot,
-    _reply: PhantomData<R>,
-}
-
-impl<R> AckFuture<R> {
-    /// Fails with [`AckError::Timeout`] if no reply arrives within `timeout` from now.
-    pub fn timeout(self, timeout: Duration) -> Self {
-        if let Some(id) = self.id {
-            self.socket
-                .inner
-                .manager
-                .inner
-                .link
-                .set_ack_timeout(id, Some(ms(timeout)));
-        }
-        self
+impl AckOwner for SocketInner {
+    /// The session times acks out (its timer also runs the retries).
+    fn time_out(&self, id: u64, timeout: Duration) -> bool {
+        self.manager
+            .inner
+            .link
+            .set_ack_timeout(id, Some(ms(timeout)));
+        true
     }
-}
 
-impl<R: DeserializeOwned> Future for AckFuture<R> {
-    type Output = Result<R, AckError>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.slot.poll(cx) {
-            Poll::Ready(Some(Ok(args))) => {
-                Poll::Ready(payload::from_args(args).map_err(AckError::Decode))
-            }
-            Poll::Ready(Some(Err(e))) => Poll::Ready(Err(e)),
-            // Polled again after it completed.
-            Poll::Ready(None) | Poll::Pending => Poll::Pending,
-        }
-    }
-}
-
-impl<R> Drop for AckFuture<R> {
-    fn drop(&mut self) {
-        let Some(id) = self.id else { return };
-        let inner = &self.socket.inner;
+    fn forget(&self, id: u64) {
         let waiting = {
-            let mut acks = inner.acks.borrow_mut();
+            let mut acks = self.acks.borrow_mut();
             let before = acks.len();
             acks.retain(|(i, _)| *i != id);
             acks.len() != before
         };
         if waiting {
-            inner.manager.inner.link.cancel_ack(&inner.nsp, id);
+            self.manager.inner.link.cancel_ack(&self.nsp, id);
         }
     }
 }
