@@ -6,9 +6,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use std::cell::RefCell;
-use std::time::Duration;
 
-use gloo_timers::future::sleep;
 use leptos::prelude::*;
 use rtio::leptos::{expect_socket, use_event, use_room, use_socket, use_stream};
 use rtio::{Options, Socket};
@@ -17,6 +15,10 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+#[path = "../../common/dom_test.rs"]
+mod dom;
+use dom::{click, members, text_of, until};
 
 fn server() -> &'static str {
     option_env!("RTIO_RUST_URL")
@@ -78,43 +80,6 @@ fn Root(room: String) -> impl IntoView {
             <Probe room=room.clone() />
         </Show>
     }
-}
-
-fn text_of(root: &web_sys::Element, selector: &str) -> String {
-    root.query_selector(selector)
-        .ok()
-        .flatten()
-        .and_then(|e| e.text_content())
-        .unwrap_or_default()
-}
-
-fn members(root: &web_sys::Element) -> Vec<String> {
-    let list = root.query_selector_all("#members li").expect("a selector");
-    let mut names: Vec<String> = (0..list.length())
-        .filter_map(|i| list.get(i)?.text_content())
-        .collect();
-    names.sort();
-    names
-}
-
-/// Polls `check` every 20 ms until it holds; fails with `what` after 5 s.
-async fn until(what: &str, mut check: impl FnMut() -> bool) {
-    for _ in 0..250 {
-        if check() {
-            return;
-        }
-        sleep(Duration::from_millis(20)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
-fn click(root: &web_sys::Element, selector: &str) {
-    root.query_selector(selector)
-        .ok()
-        .flatten()
-        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-        .expect("the button")
-        .click();
 }
 
 fn listeners() -> (usize, usize) {

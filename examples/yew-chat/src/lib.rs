@@ -9,6 +9,8 @@
 //! Query parameters: `?server=URL` (default: the page's origin), `?name=` (default `guest`),
 //! `?room=` (default `lobby`).
 
+// The chat protocol, shared with the Leptos example.
+#[path = "../../common/protocol.rs"]
 pub mod protocol;
 
 use std::rc::Rc;

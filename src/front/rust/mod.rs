@@ -22,6 +22,7 @@ mod error;
 pub mod event;
 #[cfg(any(feature = "leptos", feature = "yew"))]
 mod hooks;
+mod options;
 mod payload;
 mod room;
 mod socket;
@@ -37,10 +38,11 @@ pub use hooks::leptos;
 pub use hooks::yew;
 #[cfg(any(feature = "leptos", feature = "yew"))]
 pub use hooks::ConnectionState;
+pub use options::ClientOptions;
 pub use payload::{erased::Arg, Binary};
 pub use room::{Member, PresenceEvent, Room};
 pub use socket::{
     ConnectFuture, EventStream, Manager, ManagerEvent, ManagerSubscription, Options, Socket,
-    WeakSocket,
+    SocketIo, WeakSocket,
 };
 pub use stream::{sse, ws};

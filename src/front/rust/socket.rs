@@ -20,10 +20,10 @@ use super::emitter::{
 };
 use super::error::{AckError, ConnectError, EmitError};
 use super::event::typed_events;
+use super::options::{kind::Kind, ClientOptions};
 use super::payload::{self, erased::Arg};
 use super::room::RoomState;
 use super::url;
-use crate::session::backoff::BackoffConfig;
 use crate::session::{AckFailure, DisconnectReason, EventKind, SessionConfig, SessionEvent};
 use crate::shell::link;
 use crate::shell::websocket::Text;
@@ -31,7 +31,7 @@ use crate::shell::websocket::Text;
 type Link = link::Link<Text>;
 type Event = link::Event<String>;
 
-/// Connection options.
+/// Options of [`Socket::connect`] and [`Manager::new`]: [`ClientOptions`] and Socket.IO's own.
 ///
 /// ```no_run
 /// use rtio::Options;
@@ -41,47 +41,48 @@ type Event = link::Event<String>;
 ///     .ack_timeout(Duration::from_secs(5))
 ///     .query("room", "lobby");
 /// ```
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct Options {
-    auth: Option<String>,
-    auth_fn: Option<AuthFn>,
-    path: String,
-    query: Vec<(String, String)>,
-    ack_timeout: Option<Duration>,
-    connect_timeout: Duration,
-    max_buffer: usize,
-    reconnection: bool,
-    reconnection_attempts: u32,
-    backoff: BackoffConfig,
-    retries: u32,
+pub type Options = ClientOptions<SocketIo>;
+
+/// The Socket.IO kind of client.
+#[derive(Debug, Clone, Copy)]
+pub struct SocketIo;
+
+impl Kind for SocketIo {
+    type Options = SocketIoSettings;
 }
 
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            auth: None,
-            auth_fn: None,
-            path: "/socket.io/".into(),
-            query: Vec::new(),
-            ack_timeout: None,
-            connect_timeout: Duration::from_secs(20),
-            max_buffer: 1_000,
-            reconnection: true,
-            reconnection_attempts: u32::MAX,
-            backoff: BackoffConfig::default(),
-            retries: 0,
+/// Socket.IO's own options (private: reached only through [`Options`]).
+mod settings {
+    /// Socket.IO's own options.
+    #[derive(Debug, Clone)]
+    pub struct SocketIoSettings {
+        pub(crate) auth: Option<String>,
+        pub(crate) auth_fn: Option<super::AuthFn>,
+        pub(crate) path: String,
+        pub(crate) retries: u32,
+    }
+
+    impl Default for SocketIoSettings {
+        fn default() -> Self {
+            SocketIoSettings {
+                auth: None,
+                auth_fn: None,
+                path: "/socket.io/".into(),
+                retries: 0,
+            }
         }
     }
 }
 
-impl Options {
+use settings::SocketIoSettings;
+
+impl ClientOptions<SocketIo> {
     /// The auth payload sent with the namespace CONNECT (the server's `socket.handshake.auth`).
     /// A value that does not serialize to a JSON object is ignored.
     /// Replaces [`auth_with`](Self::auth_with).
     pub fn auth(mut self, auth: &impl Serialize) -> Self {
-        self.auth = object_json(auth);
-        self.auth_fn = None;
+        self.own.auth = object_json(auth);
+        self.own.auth_fn = None;
         self
     }
 
@@ -103,84 +104,24 @@ impl Options {
         Fut: Future<Output = T> + 'static,
         T: Serialize,
     {
-        self.auth_fn = Some(AuthFn(Rc::new(move || {
+        self.own.auth_fn = Some(AuthFn(Rc::new(move || {
             let fut = f();
             Box::pin(async move { object_json(&fut.await) }) as AuthFuture
         })));
-        self.auth = None;
+        self.own.auth = None;
         self
     }
 
     /// The Engine.IO path on the server (default `/socket.io/`).
     pub fn path(mut self, path: impl Into<String>) -> Self {
-        self.path = path.into();
-        self
-    }
-
-    /// Adds a query parameter to the connection URL.
-    pub fn query(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.query.push((key.into(), value.into()));
-        self
-    }
-
-    /// The default timeout of [`Socket::emit_with_ack`] (default: wait forever, as
-    /// socket.io-client).
-    pub fn ack_timeout(mut self, timeout: Duration) -> Self {
-        self.ack_timeout = Some(timeout);
-        self
-    }
-
-    /// How long the transport may take to open and hand-shake (default 20 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// How many emits a disconnected socket keeps until it connects (default 1000). When it is
-    /// full, [`Socket::emit`] fails with [`EmitError::BufferFull`] and the buffer keeps what it
-    /// holds.
-    pub fn max_buffer(mut self, packets: usize) -> Self {
-        self.max_buffer = packets;
-        self
-    }
-
-    /// Whether to reconnect by itself after the connection is lost (default true). Never after
-    /// [`Socket::disconnect`], a server-side disconnect or a refused connection.
-    pub fn reconnection(mut self, on: bool) -> Self {
-        self.reconnection = on;
-        self
-    }
-
-    /// How many reconnection attempts in a row before [`ManagerEvent::ReconnectFailed`]
-    /// (default unlimited).
-    pub fn reconnection_attempts(mut self, attempts: u32) -> Self {
-        self.reconnection_attempts = attempts;
-        self
-    }
-
-    /// The delay before the first reconnection attempt; it doubles each attempt (default 1 s).
-    pub fn reconnection_delay(mut self, delay: Duration) -> Self {
-        self.backoff.initial = ms(delay);
-        self
-    }
-
-    /// The largest delay between reconnection attempts (default 5 s).
-    pub fn reconnection_delay_max(mut self, delay: Duration) -> Self {
-        self.backoff.max = ms(delay);
-        self
-    }
-
-    /// The random share of each delay, from 0 to 1 (default 0.5): the jitter that keeps
-    /// clients from returning all at once.
-    pub fn randomization_factor(mut self, factor: f64) -> Self {
-        self.backoff.randomization = factor;
+        self.own.path = path.into();
         self
     }
 
     /// Resends each emit that asks for an ack until it is acknowledged, up to `retries` more
     /// times; such emits go one at a time, in order (default 0: no retries).
     pub fn retries(mut self, retries: u32) -> Self {
-        self.retries = retries;
+        self.own.retries = retries;
         self
     }
 }
@@ -197,7 +138,7 @@ type AuthFuture = Pin<Box<dyn Future<Output = Option<String>>>>;
 
 /// The auth function of [`Options::auth_with`].
 #[derive(Clone)]
-struct AuthFn(Rc<dyn Fn() -> AuthFuture>);
+pub(crate) struct AuthFn(Rc<dyn Fn() -> AuthFuture>);
 
 impl std::fmt::Debug for AuthFn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -316,15 +257,15 @@ impl Manager {
             }
             query.push_str(&extra);
         }
-        let engine_url = url::engine_url(&target.origin, &opts.path, &query);
+        let engine_url = url::engine_url(&target.origin, &opts.own.path, &query);
         let config = SessionConfig {
-            connect_timeout: ms(opts.connect_timeout),
+            connect_timeout: opts.connect_timeout_ms().unwrap_or(u64::MAX),
             max_buffer: opts.max_buffer,
             reconnection: opts.reconnection,
             reconnection_attempts: opts.reconnection_attempts,
             backoff: opts.backoff,
             seed: crate::shell::clock::seed(),
-            retries: opts.retries,
+            retries: opts.own.retries,
         };
         let inner = Rc::new_cyclic(|weak: &Weak<ManagerInner>| {
             let weak = weak.clone();
@@ -348,7 +289,7 @@ impl Manager {
     /// The socket of namespace `nsp` on this connection, connecting it with the manager's
     /// auth. Asking twice for the same namespace gives the same socket.
     pub fn socket(&self, nsp: &str) -> Socket {
-        let auth = self.inner.opts.auth.clone();
+        let auth = self.inner.opts.own.auth.clone();
         self.socket_with_auth(nsp, auth)
     }
 
@@ -372,7 +313,7 @@ impl Manager {
             manager: self.clone(),
             nsp: Rc::from(nsp.as_str()),
             auth: RefCell::new(auth),
-            auth_fn: self.inner.opts.auth_fn.clone(),
+            auth_fn: self.inner.opts.own.auth_fn.clone(),
             pid: RefCell::new(None),
             offset: RefCell::new(None),
             recovered: Cell::new(false),
@@ -800,7 +741,7 @@ impl Socket {
         // socket.io-client sends an id whenever retries are on; an answer nobody awaits is
         // dropped.
         let opts = &self.inner.manager.inner.opts;
-        let ack = ack.or_else(|| (opts.retries > 0).then(|| opts.ack_timeout.map(ms)));
+        let ack = ack.or_else(|| (opts.own.retries > 0).then(|| opts.ack_timeout.map(ms)));
         let mut all: Vec<&dyn Arg> = Vec::with_capacity(args.len() + 1);
         all.push(&event);
         all.extend_from_slice(args);

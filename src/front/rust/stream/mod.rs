@@ -15,11 +15,11 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::emitter::{
-    lifecycle, ms, typed, warn, AckFuture, AckOwner, AckReply, AckSender, Emitter, Handler,
-    Listeners, Subscription, RESERVED,
+    lifecycle, typed, warn, AckFuture, AckOwner, AckReply, AckSender, Emitter, Handler, Listeners,
+    Subscription, RESERVED,
 };
+use super::options::ClientOptions;
 use super::payload::erased::Arg;
-use crate::session::backoff::BackoffConfig;
 use crate::session::stream::StreamConfig;
 use crate::shell::http;
 use crate::shell::stream_link::{StreamHost, StreamLink};
@@ -72,104 +72,42 @@ impl From<&[u8]> for Message {
 // Options
 
 /// Options of a stream client ([`SseOptions`](sse::SseOptions), [`WsOptions`](ws::WsOptions)):
-/// these, and the mode's own; the defaults are `MODES.md`'s.
+/// every client's, the stream clients' (rooms, meta, `auto_connect`) and the mode's own; the
+/// defaults are `MODES.md`'s.
+pub type StreamOptions<M> = ClientOptions<M>;
+
+/// The options of both stream modes (private: reached through [`StreamOptions`]).
 #[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct StreamOptions<M: Hooks> {
+pub struct StreamParts {
     auto_connect: bool,
-    reconnection: bool,
-    reconnection_attempts: u32,
-    backoff: BackoffConfig,
-    connect_timeout: Duration,
-    max_buffer: usize,
-    ack_timeout: Option<Duration>,
     rooms: Vec<String>,
     meta: Option<String>,
-    query: Vec<(String, String)>,
-    mode: M::Options,
 }
 
-impl<M: Mode> Default for StreamOptions<M> {
+impl Default for StreamParts {
     fn default() -> Self {
-        StreamOptions {
+        StreamParts {
             auto_connect: true,
-            reconnection: true,
-            reconnection_attempts: u32::MAX,
-            backoff: BackoffConfig::default(),
-            connect_timeout: Duration::from_secs(20),
-            max_buffer: 1000,
-            ack_timeout: None,
             rooms: Vec::new(),
             meta: None,
-            query: Vec::new(),
-            mode: M::Options::default(),
         }
     }
 }
 
-impl<M: Mode> StreamOptions<M> {
+impl<M: Mode> ClientOptions<M> {
     /// Whether `connect` connects at once (default true); else call
     /// [`open`](StreamClient::open).
     pub fn auto_connect(mut self, on: bool) -> Self {
-        self.auto_connect = on;
-        self
-    }
-
-    /// Whether to reconnect after a loss or a failed attempt (default true). Never after
-    /// [`disconnect`](StreamClient::disconnect).
-    pub fn reconnection(mut self, on: bool) -> Self {
-        self.reconnection = on;
-        self
-    }
-
-    /// Failed attempts in a row before [`StreamEvent::ReconnectFailed`] (default unlimited).
-    pub fn reconnection_attempts(mut self, attempts: u32) -> Self {
-        self.reconnection_attempts = attempts;
-        self
-    }
-
-    /// The first backoff delay; it doubles each attempt (default 1 s).
-    pub fn reconnection_delay(mut self, delay: Duration) -> Self {
-        self.backoff.initial = ms(delay);
-        self
-    }
-
-    /// The longest backoff delay (default 5 s).
-    pub fn reconnection_delay_max(mut self, delay: Duration) -> Self {
-        self.backoff.max = ms(delay);
-        self
-    }
-
-    /// The random share of each delay, 0 to 1 (default 0.5).
-    pub fn randomization_factor(mut self, factor: f64) -> Self {
-        self.backoff.randomization = factor;
-        self
-    }
-
-    /// How long an attempt may take to open (default 20 s; zero: no limit).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// Most emits (and raw frames) held while the connection is down (default 1000); more are
-    /// refused with [`Error::BufferFull`].
-    pub fn max_buffer(mut self, held: usize) -> Self {
-        self.max_buffer = held;
-        self
-    }
-
-    /// The default timeout of [`emit_with_ack`](StreamClient::emit_with_ack) (default: none).
-    pub fn ack_timeout(mut self, timeout: Duration) -> Self {
-        self.ack_timeout = Some(timeout);
+        M::stream_mut(&mut self.own).auto_connect = on;
         self
     }
 
     /// Adds a room to be in (the query parameter `room`, repeated).
     pub fn room(mut self, room: impl Into<String>) -> Self {
         let room = room.into();
-        if !self.rooms.contains(&room) {
-            self.rooms.push(room);
+        let rooms = &mut M::stream_mut(&mut self.own).rooms;
+        if !rooms.contains(&room) {
+            rooms.push(room);
         }
         self
     }
@@ -185,26 +123,20 @@ impl<M: Mode> StreamOptions<M> {
     /// A JSON value describing this client to its rooms' other members, sent as the query
     /// parameter `meta`. A value that does not serialize is ignored.
     pub fn meta(mut self, meta: &impl Serialize) -> Self {
-        self.meta = serde_json::to_string(meta).ok();
-        self
-    }
-
-    /// Adds a query parameter to the connection's URL.
-    pub fn query(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.query.push((key.into(), value.into()));
+        M::stream_mut(&mut self.own).meta = serde_json::to_string(meta).ok();
         self
     }
 
     /// The stream's configuration, with the mode's watchdog and heartbeat.
     fn stream_config(&self) -> StreamConfig {
-        let (idle_timeout, ping_interval) = M::heartbeat(&self.mode);
+        let (idle_timeout, ping_interval) = M::heartbeat(&self.own);
         StreamConfig {
             backoff: self.backoff,
             reconnection: self.reconnection,
             attempts: self.reconnection_attempts,
             idle_timeout,
             ping_interval,
-            connect_timeout: (!self.connect_timeout.is_zero()).then(|| ms(self.connect_timeout)),
+            connect_timeout: self.connect_timeout_ms(),
             max_buffer: self.max_buffer,
             seed: crate::shell::clock::seed(),
         }
@@ -221,6 +153,7 @@ mod conn {
 
     use super::{Error, Message, StreamEvent};
     use crate::front::rust::emitter::{AckReply, AckSender, Emitter};
+    use crate::front::rust::options::kind::Kind;
     use crate::shell::stream_link::StreamLink;
 
     /// What a stream event listener gets besides the arguments: the raw text (SSE's `data:`)
@@ -272,11 +205,13 @@ mod conn {
         pub reply: AckReply<Error>,
     }
 
-    /// A mode's part of the client: its options, its transport, and the hooks the client
-    /// calls.
-    pub trait Hooks: Sized + 'static {
-        /// The mode's own options.
-        type Options: Clone + std::fmt::Debug + Default;
+    /// A mode's part of the client: its options (its kind's), its transport, and the hooks the
+    /// client calls.
+    pub trait Hooks: Kind + Sized + 'static {
+        /// The stream clients' options among the mode's own.
+        fn stream(opts: &Self::Options) -> &super::StreamParts;
+        /// The same, to change.
+        fn stream_mut(opts: &mut Self::Options) -> &mut super::StreamParts;
         /// The mode's transport and what it keeps of the connection.
         type State;
         /// What the mode's transport delivers.
@@ -314,7 +249,7 @@ mod conn {
     pub struct Inner<M: Hooks> {
         pub(crate) link: StreamLink<Inner<M>>,
         pub(crate) url: String,
-        pub(crate) opts: super::StreamOptions<M>,
+        pub(crate) opts: super::ClientOptions<M>,
         pub(crate) listeners: Emitter<Extra, StreamListener>,
         pub(crate) acks: RefCell<Vec<PendingAck>>,
         pub(crate) next_ack: Cell<u64>,
@@ -335,7 +270,7 @@ impl<M: Hooks> Inner<M> {
     pub(crate) fn url_with(&self, extra: &[(&str, &str)]) -> String {
         let rooms = self.rooms.borrow();
         let mut pairs: Vec<(&str, &str)> = rooms.iter().map(|r| ("room", r.as_str())).collect();
-        if let Some(meta) = &self.opts.meta {
+        if let Some(meta) = &M::stream(&self.opts.own).meta {
             pairs.push(("meta", meta));
         }
         pairs.extend_from_slice(extra);
@@ -577,7 +512,7 @@ fn check_name(event: &str) -> Result<(), Error> {
 /// (no transport, timer or listener is left) or on [`disconnect`](Self::disconnect).
 ///
 /// It reconnects with backoff and jitter, holds what is sent while down (up to
-/// [`StreamOptions::max_buffer`]), and watches the heartbeat. A listener that must reach its own
+/// [`max_buffer`](ClientOptions::max_buffer)), and watches the heartbeat. A listener that must reach its own
 /// connection should capture a [`WeakStreamClient`]: a strong handle captured by a listener
 /// keeps the connection alive forever.
 pub struct StreamClient<M: Mode> {
@@ -643,7 +578,7 @@ impl<M: Mode> StreamClient<M> {
     /// [`connected`](Self::connected)).
     pub fn connect(url: &str, opts: StreamOptions<M>) -> Result<Self, Error> {
         let url = http::resolve(url, M::SCHEMES).ok_or_else(|| Error::InvalidUrl(url.into()))?;
-        let mode = M::state(&opts.mode, &url)?;
+        let mode = M::state(&opts.own, &url)?;
         let inner = Rc::new(Inner {
             link: StreamLink::new(opts.stream_config()),
             url,
@@ -651,7 +586,7 @@ impl<M: Mode> StreamClient<M> {
             acks: RefCell::new(Vec::new()),
             next_ack: Cell::new(0),
             generation: Cell::new(0),
-            rooms: RefCell::new(opts.rooms.clone()),
+            rooms: RefCell::new(M::stream(&opts.own).rooms.clone()),
             id: RefCell::new(None),
             rejoin: Cell::new(false),
             mode,
@@ -659,7 +594,7 @@ impl<M: Mode> StreamClient<M> {
         });
         StreamLink::start(&inner);
         let client = StreamClient { inner };
-        if client.inner.opts.auto_connect {
+        if M::stream(&client.inner.opts.own).auto_connect {
             client.open();
         }
         Ok(client)
@@ -673,7 +608,7 @@ impl<M: Mode> StreamClient<M> {
     }
 
     /// (Re)connects after [`disconnect`](Self::disconnect), after the reconnection attempts ran
-    /// out, or without [`StreamOptions::auto_connect`]. Nothing while connected or trying.
+    /// out, or without [`auto_connect`](ClientOptions::auto_connect). Nothing while connected or trying.
     pub fn open(&self) {
         StreamLink::apply(&self.inner, |s, now| s.connect(now));
     }
@@ -850,7 +785,7 @@ impl<M: Mode> StreamClient<M> {
     }
 
     /// Emits `event` with one argument. While the connection is down it is held (up to
-    /// [`StreamOptions::max_buffer`]) and sent once it is up, in order.
+    /// [`max_buffer`](ClientOptions::max_buffer)) and sent once it is up, in order.
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, payload: &T) -> Result<(), Error> {
         self.send(Self::emit_item(event, &[&payload], None, None)?)
     }
@@ -886,7 +821,8 @@ impl<M: Mode> StreamClient<M> {
     /// the emit's `POST`, its body parsed as JSON, an answer that is not 2xx failing with
     /// [`Error::Http`]; WebSocket: the server's `{"ack": n, "args": [...]}`), deserialized as
     /// `R`. Fails with [`Error::Disconnected`] when a WebSocket connection is lost after the
-    /// request was written. The timeout is [`StreamOptions::ack_timeout`] unless set with
+    /// request was written. The timeout is [`ack_timeout`](ClientOptions::ack_timeout) unless
+    /// set with
     /// [`AckFuture::timeout`]. Dropping the future stops waiting (the emit still goes out).
     pub fn emit_with_ack<R: DeserializeOwned, T: Serialize + ?Sized>(
         &self,

@@ -33,9 +33,10 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::conn::{Delivery, Extra, Hooks, Inner, Outgoing};
-use super::{Mode, StreamClient, StreamOptions, WeakStreamClient};
+use super::{Mode, StreamClient, StreamOptions, StreamParts, WeakStreamClient};
 use crate::codec::json;
 use crate::front::rust::emitter::{ms, Handler};
+use crate::front::rust::options::{kind::Kind, ClientOptions};
 use crate::shell::event_source::{EsSignal, EsTransport};
 use crate::shell::http::{self, Answer, Post, Probe};
 use crate::shell::sse_fetch::{FetchSignal, FetchTransport};
@@ -86,31 +87,31 @@ pub enum SseTransport {
     Fetch,
 }
 
-impl StreamOptions<SseMode> {
+impl ClientOptions<SseMode> {
     /// Sends cookies cross-origin: `EventSource`'s `withCredentials`, and
     /// `credentials: "include"` for the emits' `POST`s and the [`SseTransport::Fetch`] stream
     /// (default false).
     pub fn with_credentials(mut self, on: bool) -> Self {
-        self.mode.with_credentials = on;
+        self.own.with_credentials = on;
         self
     }
 
     /// Adds a header to the emits' `POST`s, and to the stream's request with
     /// [`SseTransport::Fetch`] (`EventSource` cannot send headers on the stream).
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.mode.headers.push((name.into(), value.into()));
+        self.own.headers.push((name.into(), value.into()));
         self
     }
 
     /// Where emits are `POST`ed (default: the stream's URL).
     pub fn emit_url(mut self, url: impl Into<String>) -> Self {
-        self.mode.emit_url = Some(url.into());
+        self.own.emit_url = Some(url.into());
         self
     }
 
     /// The heartbeat's event name (default `ping`); it is always listened to.
     pub fn ping(mut self, event: impl Into<String>) -> Self {
-        self.mode.ping = event.into();
+        self.own.ping = event.into();
         self
     }
 
@@ -119,20 +120,20 @@ impl StreamOptions<SseMode> {
     /// names listened to are seen: the heartbeat, `message` and those with a listener; with
     /// [`SseTransport::Fetch`] any bytes of the stream are.
     pub fn ping_timeout(mut self, timeout: Duration) -> Self {
-        self.mode.ping_timeout = (!timeout.is_zero()).then_some(timeout);
+        self.own.ping_timeout = (!timeout.is_zero()).then_some(timeout);
         self
     }
 
     /// Resumes from this event id on the first connect (the query parameter `lastEventId`, or
     /// the `Last-Event-ID` header with [`SseTransport::Fetch`]).
     pub fn last_event_id(mut self, id: impl Into<String>) -> Self {
-        self.mode.last_event_id = Some(id.into());
+        self.own.last_event_id = Some(id.into());
         self
     }
 
     /// How the stream is read (default [`SseTransport::EventSource`]).
     pub fn transport(mut self, transport: SseTransport) -> Self {
-        self.mode.transport = transport;
+        self.own.transport = transport;
         self
     }
 }
@@ -185,6 +186,7 @@ mod parts {
     /// The SSE mode's own options.
     #[derive(Debug, Clone)]
     pub struct SseSettings {
+        pub(crate) stream: super::StreamParts,
         pub(crate) with_credentials: bool,
         pub(crate) headers: Vec<(String, String)>,
         pub(crate) emit_url: Option<String>,
@@ -197,6 +199,7 @@ mod parts {
     impl Default for SseSettings {
         fn default() -> Self {
             SseSettings {
+                stream: super::StreamParts::default(),
                 with_credentials: false,
                 headers: Vec::new(),
                 emit_url: None,
@@ -255,8 +258,19 @@ use parts::{Post1, SseEvent, SseSettings, SseState, Transport};
 
 type SseInner = Inner<SseMode>;
 
-impl Hooks for SseMode {
+impl Kind for SseMode {
     type Options = SseSettings;
+}
+
+impl Hooks for SseMode {
+    fn stream(opts: &SseSettings) -> &StreamParts {
+        &opts.stream
+    }
+
+    fn stream_mut(opts: &mut SseSettings) -> &mut StreamParts {
+        &mut opts.stream
+    }
+
     type State = SseState;
     type Delivery = SseEvent;
     const SCHEMES: &'static [&'static str] = &["http", "https"];
@@ -291,7 +305,7 @@ impl Hooks for SseMode {
     fn open(inner: &Rc<SseInner>) -> bool {
         Self::close(inner);
         let st = &inner.mode;
-        let opts = &inner.opts.mode;
+        let opts = &inner.opts.own;
         st.opened.set(false);
         let last = st.last_event_id.borrow().clone();
         if opts.transport == SseTransport::Fetch {
@@ -434,7 +448,7 @@ const HELLO: &str = "rtio:hello";
 
 /// Whether `name` is listened to whatever the listeners.
 fn always(inner: &SseInner, name: &str) -> bool {
-    name == "message" || name == HELLO || name == inner.opts.mode.ping
+    name == "message" || name == HELLO || name == inner.opts.own.ping
 }
 
 /// An answer's body as a value: JSON, else the text, `null` when empty.
@@ -475,7 +489,7 @@ fn post_next(inner: &Rc<SseInner>) {
     st.posting.set(true);
     let body = body(inner, &emit);
     crate::front::rust::debug::text(true, "POST", &body);
-    let opts = &inner.opts.mode;
+    let opts = &inner.opts.own;
     let answer = st
         .post
         .send(&st.emit_url, &body, &opts.headers, opts.with_credentials);
@@ -593,7 +607,7 @@ fn fetch_signal(inner: &Rc<SseInner>, signal: FetchSignal) {
 fn ask_why(inner: &Rc<SseInner>, url: &str) {
     let st = &inner.mode;
     let attempt = st.attempt.get();
-    let (probe, answer) = Probe::get(url, inner.opts.mode.with_credentials);
+    let (probe, answer) = Probe::get(url, inner.opts.own.with_credentials);
     *st.probe.borrow_mut() = Some(probe);
     let weak = Rc::downgrade(inner);
     crate::shell::spawn(async move {

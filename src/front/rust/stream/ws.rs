@@ -44,9 +44,10 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::conn::{Delivery, Extra, Hooks, Inner, Outgoing, StreamListener};
-use super::{Mode, StreamClient, StreamOptions, WeakStreamClient};
+use super::{Mode, StreamClient, StreamOptions, StreamParts, WeakStreamClient};
 use crate::codec::envelope::{self, Envelope};
 use crate::front::rust::emitter::{ms, Handler};
+use crate::front::rust::options::{kind::Kind, ClientOptions};
 use crate::shell::plain_websocket::{FrameData, PlainSignal, PlainSocket};
 use crate::shell::stream_link::StreamLink;
 
@@ -81,36 +82,36 @@ pub struct WsMode;
 
 impl Mode for WsMode {}
 
-impl StreamOptions<WsMode> {
+impl ClientOptions<WsMode> {
     /// The WebSocket subprotocols to offer (default none).
     pub fn protocols<S: Into<String>>(mut self, protocols: impl IntoIterator<Item = S>) -> Self {
-        self.mode.protocols = protocols.into_iter().map(Into::into).collect();
+        self.own.protocols = protocols.into_iter().map(Into::into).collect();
         self
     }
 
     /// Whether frames are read as the JSON envelope (default true). Off, every frame is a
     /// [`Message`].
     pub fn envelope(mut self, on: bool) -> Self {
-        self.mode.envelope = on;
+        self.own.envelope = on;
         self
     }
 
     /// The heartbeat message (default the text `["ping"]`).
     pub fn ping(mut self, message: impl Into<Message>) -> Self {
-        self.mode.ping = message.into();
+        self.own.ping = message.into();
         self
     }
 
     /// How often the heartbeat is written while connected (default 25 s; zero: never).
     pub fn ping_interval(mut self, interval: Duration) -> Self {
-        self.mode.ping_interval = interval;
+        self.own.ping_interval = interval;
         self
     }
 
     /// Reconnects when nothing arrived for the ping interval plus this (default 20 s; zero: no
     /// watchdog). Any frame counts as life (a server's `["pong"]` is the event `pong`).
     pub fn ping_timeout(mut self, timeout: Duration) -> Self {
-        self.mode.ping_timeout = timeout;
+        self.own.ping_timeout = timeout;
         self
     }
 }
@@ -160,6 +161,7 @@ mod parts {
     /// The plain-WebSocket mode's own options.
     #[derive(Debug, Clone)]
     pub struct WsSettings {
+        pub(crate) stream: super::StreamParts,
         pub(crate) protocols: Vec<String>,
         pub(crate) envelope: bool,
         pub(crate) ping: Message,
@@ -170,6 +172,7 @@ mod parts {
     impl Default for WsSettings {
         fn default() -> Self {
             WsSettings {
+                stream: super::StreamParts::default(),
                 protocols: Vec::new(),
                 envelope: true,
                 ping: Message::Text("[\"ping\"]".into()),
@@ -200,8 +203,19 @@ enum Read {
     Ack(u64, Result<Vec<Value>, Error>),
 }
 
-impl Hooks for WsMode {
+impl Kind for WsMode {
     type Options = WsSettings;
+}
+
+impl Hooks for WsMode {
+    fn stream(opts: &WsSettings) -> &StreamParts {
+        &opts.stream
+    }
+
+    fn stream_mut(opts: &mut WsSettings) -> &mut StreamParts {
+        &mut opts.stream
+    }
+
     type State = WsState;
     type Delivery = Frame;
     const SCHEMES: &'static [&'static str] = &["ws", "wss"];
@@ -227,7 +241,7 @@ impl Hooks for WsMode {
         inner.mode.ws.borrow_mut().take();
         let url = inner.url_with(&[]);
         let weak = Rc::downgrade(inner);
-        let protocols = &inner.opts.mode.protocols;
+        let protocols = &inner.opts.own.protocols;
         let protocols = if protocols.is_empty() {
             wasm_bindgen::JsValue::UNDEFINED
         } else {
@@ -302,7 +316,7 @@ impl Hooks for WsMode {
         let Some(ws) = ws.as_ref() else {
             return false;
         };
-        match &inner.opts.mode.ping {
+        match &inner.opts.own.ping {
             Message::Text(t) => ws.send_text(t).is_ok(),
             Message::Binary(b) => ws.send_binary(b).is_ok(),
         }
@@ -338,7 +352,7 @@ fn on_signal(inner: &Rc<WsInner>, signal: PlainSignal) {
 /// Reads one text frame as the envelope (`codec::envelope`), or as a raw message. The arguments
 /// are read by serde_json; one it cannot read makes the frame a raw message.
 fn read_text(inner: &Rc<WsInner>, text: String) {
-    if !inner.opts.mode.envelope {
+    if !inner.opts.own.envelope {
         return inner.message(&Message::Text(text));
     }
     let read = |args: &[&str]| -> Option<Vec<Value>> {

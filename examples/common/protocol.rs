@@ -1,5 +1,6 @@
-//! What the app and the server say to each other: the `chat` event, declared once with its
-//! payload and ack types (see `examples/server/src/chat.rs` for the server's side).
+//! What the chat examples and the server say to each other: the `chat` event, declared once
+//! with its payload and ack types (see `examples/server/src/chat.rs` for the server's side).
+//! Included by the Leptos and the Yew example.
 
 use serde::{Deserialize, Serialize};
 
