@@ -30,6 +30,7 @@
 mod ack;
 pub mod backoff;
 pub mod presence;
+pub mod reconnect;
 pub mod stream;
 
 use alloc::rc::Rc;
@@ -41,7 +42,8 @@ use crate::codec::json::{self, Object as _};
 use crate::codec::socket::{SocketKind, SocketPacket, MAX_ACK_ID};
 use crate::codec::DecodeError;
 use ack::{AckTable, PendingAck};
-use backoff::{Backoff, BackoffConfig};
+use backoff::BackoffConfig;
+use reconnect::{AfterLoss, Reconnect};
 
 /// Milliseconds on the caller's clock.
 pub type Millis = u64;
@@ -459,9 +461,7 @@ pub struct Session<A, P = String> {
     partial: Option<Partial<A, P>>,
     /// Outputs not yet taken, oldest first.
     out: Vec<Output<A, P>>,
-    backoff: Backoff,
-    /// The number of the reconnection attempt under way, 0 when not reconnecting.
-    attempt: u32,
+    reconnect: Reconnect,
     /// Whether the link is wanted without any namespace ([`open`](Self::open)).
     keep_open: bool,
 }
@@ -470,11 +470,10 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
     /// A closed session; nothing happens until [`connect`](Self::connect).
     pub fn new(config: SessionConfig) -> Self {
         Session {
-            backoff: Backoff::new(config.backoff, config.seed),
-            attempt: 0,
             keep_open: false,
-            config,
+            reconnect: Reconnect::new(config.backoff, config.seed),
             link: Link::Closed,
+            config,
             ping_deadline: None,
             namespaces: Vec::new(),
             acks: AckTable::default(),
@@ -529,7 +528,7 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
     /// Whether the link was lost and the session is trying to get it back: waiting out the
     /// backoff, or in a reconnection attempt.
     pub fn is_reconnecting(&self) -> bool {
-        self.attempt > 0 || matches!(self.link, Link::Waiting { .. })
+        self.reconnect.attempt() > 0 || matches!(self.link, Link::Waiting { .. })
     }
 
     /// The payloads namespace `nsp` holds until it connects, oldest first.
@@ -614,7 +613,7 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
         c.reconnection_attempts = attempts;
         c.backoff = backoff;
         c.connect_timeout = connect_timeout;
-        self.backoff.set_config(backoff);
+        self.reconnect.set_config(backoff);
     }
 
     /// Asks the shell for a transport and gives it `connect_timeout` to open and handshake.
@@ -903,9 +902,9 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
 
     /// Starts the reconnection attempt that was waiting.
     fn attempt_now(&mut self, now: Millis) {
-        self.attempt = self.backoff.attempts().max(1);
+        let attempt = self.reconnect.begin();
         self.out.push(Output::Event(SessionEvent {
-            id: Some(u64::from(self.attempt)),
+            id: Some(u64::from(attempt)),
             ..SessionEvent::new(EventKind::ReconnectAttempt, Nsp::default(), String::new())
         }));
         self.open_link(now);
@@ -993,10 +992,9 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
                 self.link = Link::Open(h);
                 self.push_event(EventKind::EngineOpen, Nsp::default(), sid);
                 self.connect_pending();
-                if self.attempt > 0 {
+                let attempt = self.reconnect.opened();
+                if attempt > 0 {
                     // As socket.io-client: `reconnect` after `open` and the CONNECTs.
-                    let attempt = core::mem::take(&mut self.attempt);
-                    self.backoff.reset();
                     self.out.push(Output::Event(SessionEvent {
                         id: Some(u64::from(attempt)),
                         ..SessionEvent::new(EventKind::Reconnect, Nsp::default(), String::new())
@@ -1370,8 +1368,7 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
         self.link = Link::Closed;
         self.ping_deadline = None;
         self.partial = None;
-        self.attempt = 0;
-        self.backoff.reset();
+        self.reconnect.reset();
         if had_transport {
             self.out.push(Output::Transport(TransportCommand::Close));
             self.push_closed(EventKind::EngineClose, Nsp::default(), reason);
@@ -1416,32 +1413,29 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
             }
         }
         self.push_closed(EventKind::EngineClose, Nsp::default(), reason);
-        if self.attempt > 0 {
+        if self.reconnect.attempt() > 0 {
             self.push_event(
                 EventKind::ReconnectError,
                 Nsp::default(),
                 failure(never_opened, reason),
             );
-        } else {
-            // socket.io-client starts from the first delay after a link that was up.
-            self.backoff.reset();
         }
-        if !retry || self.wanted() == 0 {
-            self.attempt = 0;
-            self.keep_open = false;
-        } else if self.backoff.attempts() >= self.config.reconnection_attempts {
-            self.attempt = 0;
-            self.keep_open = false;
-            self.backoff.reset();
-            for n in &mut self.namespaces {
-                n.state = NspState::Idle;
+        // (After a link that was up, the machine starts from the first delay, as
+        // socket.io-client does.)
+        let wanted = retry && self.wanted() > 0;
+        match self
+            .reconnect
+            .lost(wanted, self.config.reconnection_attempts, 0, now)
+        {
+            AfterLoss::Wait(at) => self.link = Link::Waiting { at },
+            AfterLoss::Stopped => self.keep_open = false,
+            AfterLoss::GaveUp => {
+                self.keep_open = false;
+                for n in &mut self.namespaces {
+                    n.state = NspState::Idle;
+                }
+                self.push_event(EventKind::ReconnectFailed, Nsp::default(), String::new());
             }
-            self.push_event(EventKind::ReconnectFailed, Nsp::default(), String::new());
-        } else {
-            let delay = self.backoff.next_delay();
-            self.link = Link::Waiting {
-                at: now.saturating_add(delay),
-            };
         }
     }
 

@@ -11,7 +11,8 @@
 
 use alloc::vec::Vec;
 
-use super::backoff::{Backoff, BackoffConfig};
+use super::backoff::BackoffConfig;
+use super::reconnect::{AfterLoss, Reconnect};
 use super::Millis;
 
 /// How a [`Stream`] behaves.
@@ -118,7 +119,6 @@ enum Link {
     Closed,
     Opening {
         since: Millis,
-        attempt: u32,
     },
     Open {
         last: Millis,
@@ -126,7 +126,6 @@ enum Link {
     },
     Waiting {
         until: Millis,
-        attempt: u32,
     },
 }
 
@@ -138,7 +137,7 @@ pub struct Stream<T> {
     /// Whether the user wants it connected.
     active: bool,
     online: bool,
-    backoff: Backoff,
+    reconnect: Reconnect,
     /// The server's floor for reconnection delays (SSE `retry:`).
     floor: Millis,
     buffer: Vec<T>,
@@ -147,13 +146,17 @@ pub struct Stream<T> {
 
 impl<T> Stream<T> {
     /// A closed stream.
-    pub fn new(config: StreamConfig) -> Self {
+    pub fn new(mut config: StreamConfig) -> Self {
+        // Reconnection off gives up at the first loss.
+        if !config.reconnection {
+            config.attempts = 0;
+        }
         Stream {
             config,
             link: Link::Closed,
             active: false,
             online: true,
-            backoff: Backoff::new(config.backoff, config.seed),
+            reconnect: Reconnect::new(config.backoff, config.seed),
             floor: 0,
             buffer: Vec::new(),
             out: Vec::new(),
@@ -186,8 +189,8 @@ impl<T> Stream<T> {
             return;
         }
         self.active = true;
-        self.backoff.reset();
-        self.open(0, now);
+        self.reconnect.reset();
+        self.open(now);
     }
 
     /// Disconnects; no reconnection follows. Held items stay for the next connect.
@@ -231,15 +234,15 @@ impl<T> Stream<T> {
 
     /// The transport opened.
     pub fn handle_opened(&mut self, now: Millis) {
-        let Link::Opening { attempt, .. } = self.link else {
+        let Link::Opening { .. } = self.link else {
             return;
         };
         self.link = Link::Open {
             last: now,
             next_ping: self.config.ping_interval.map(|p| now.saturating_add(p)),
         };
-        self.backoff.reset();
-        self.out.push(Output::Connected { attempts: attempt });
+        let attempts = self.reconnect.opened();
+        self.out.push(Output::Connected { attempts });
         for item in core::mem::take(&mut self.buffer) {
             self.out.push(Output::Send(item));
         }
@@ -284,7 +287,7 @@ impl<T> Stream<T> {
                 };
                 self.out.push(Output::Ping);
             }
-            Link::Opening { since, .. }
+            Link::Opening { since }
                 if self
                     .config
                     .connect_timeout
@@ -292,7 +295,7 @@ impl<T> Stream<T> {
             {
                 self.lost(StreamClosed::ConnectTimeout, true, now);
             }
-            Link::Waiting { until, attempt } if now >= until => self.attempt(attempt, now),
+            Link::Waiting { until } if now >= until => self.attempt(now),
             _ => {}
         }
     }
@@ -327,9 +330,7 @@ impl<T> Stream<T> {
     pub fn poll_timeout(&self) -> Option<Millis> {
         match self.link {
             Link::Closed => None,
-            Link::Opening { since, .. } => {
-                self.config.connect_timeout.map(|t| since.saturating_add(t))
-            }
+            Link::Opening { since } => self.config.connect_timeout.map(|t| since.saturating_add(t)),
             Link::Waiting { until, .. } => Some(until),
             Link::Open { last, next_ping } => {
                 let idle = self.config.idle_timeout.map(|t| last.saturating_add(t));
@@ -350,24 +351,22 @@ impl<T> Stream<T> {
     }
 
     fn hurry(&mut self, now: Millis) {
-        if let Link::Waiting { attempt, .. } = self.link {
+        if let Link::Waiting { .. } = self.link {
             if self.online {
-                self.attempt(attempt, now);
+                self.attempt(now);
             }
         }
     }
 
-    fn open(&mut self, attempt: u32, now: Millis) {
-        self.link = Link::Opening {
-            since: now,
-            attempt,
-        };
+    fn open(&mut self, now: Millis) {
+        self.link = Link::Opening { since: now };
         self.out.push(Output::Open);
     }
 
-    fn attempt(&mut self, attempt: u32, now: Millis) {
+    fn attempt(&mut self, now: Millis) {
+        let attempt = self.reconnect.begin();
         self.out.push(Output::ReconnectAttempt(attempt));
-        self.open(attempt, now);
+        self.open(now);
     }
 
     /// The transport is gone (`close`: tell the shell to close it too); reconnects if wanted.
@@ -379,28 +378,27 @@ impl<T> Stream<T> {
                 }
                 self.out.push(Output::Disconnected(reason));
             }
-            Link::Opening { attempt, .. } => {
+            Link::Opening { .. } => {
                 if close {
                     self.out.push(Output::Close);
                 }
+                let attempt = self.reconnect.attempt();
                 self.out.push(Output::OpenFailed { attempt, reason });
             }
             Link::Closed | Link::Waiting { .. } => return,
         }
         self.link = Link::Closed;
-        if !self.active {
-            return;
+        match self
+            .reconnect
+            .lost(self.active, self.config.attempts, self.floor, now)
+        {
+            AfterLoss::Wait(until) => self.link = Link::Waiting { until },
+            AfterLoss::GaveUp => {
+                self.active = false;
+                self.out.push(Output::ReconnectFailed);
+            }
+            AfterLoss::Stopped => {}
         }
-        if !self.config.reconnection || self.backoff.attempts() >= self.config.attempts {
-            self.active = false;
-            self.out.push(Output::ReconnectFailed);
-            return;
-        }
-        let delay = self.backoff.next_delay().max(self.floor);
-        self.link = Link::Waiting {
-            until: now.saturating_add(delay),
-            attempt: self.backoff.attempts(),
-        };
     }
 }
 

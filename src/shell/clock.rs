@@ -7,7 +7,6 @@ use crate::session::Millis;
 
 /// Milliseconds since the epoch from `Date.now()`, never going backwards from `last` (the
 /// system clock may be set back).
-#[cfg(any(feature = "rust-api", feature = "js", feature = "js-stream"))]
 pub(crate) fn now(last: &mut Millis) -> Millis {
     if !super::BROWSER {
         return *last;

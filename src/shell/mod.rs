@@ -16,6 +16,7 @@
 
 /// Whether there is a browser to talk to: false on every target but wasm32, where a call into
 /// JavaScript would panic.
+#[cfg(any(feature = "rust-api", feature = "js", feature = "js-stream"))]
 pub(crate) const BROWSER: bool = cfg!(target_arch = "wasm32");
 
 /// Runs `future` on the page's microtask queue (`wasm_bindgen_futures::spawn_local`); off the
@@ -27,6 +28,7 @@ pub(crate) fn spawn(future: impl core::future::Future<Output = ()> + 'static) {
     }
 }
 
+#[cfg(any(feature = "rust-api", feature = "js", feature = "js-stream"))]
 pub(crate) mod clock;
 #[cfg(any(feature = "rust-api", feature = "js-stream"))]
 pub(crate) mod event_source;
