@@ -2,8 +2,8 @@
 //!
 //! Where [`Session`](super::Session) speaks Socket.IO, a [`Stream`] knows nothing of what its
 //! transport carries. It decides when to open and close the transport, waits out the backoff
-//! (with the same [`Backoff`] as the Socket.IO mode, and a floor the server may set, as SSE's
-//! `retry:` does), holds what is sent while the transport is down (bounded), watches for
+//! (the same [`Reconnect`] machine decides as for the Socket.IO mode, with a floor the server
+//! may set, as SSE's `retry:` does), holds what is sent while the transport is down (bounded), watches for
 //! silence (a heartbeat watchdog: the SSE mode's `ping` event, the WebSocket mode's pong), asks
 //! for pings, and reacts to the page going offline, online or visible. The shell opens and
 //! closes the real transport ([`Output::Open`], [`Output::Close`]), writes what it is given
