@@ -17,7 +17,6 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 #[path = "../../common/dom_test.rs"]
 mod dom;
-use dom::{click, members, text_of, until};
 
 fn server() -> &'static str {
     option_env!("RTIO_RUST_URL")
@@ -102,70 +101,7 @@ async fn hooks_render_events_and_members_and_release_everything_on_unmount() {
         },
     )
     .render();
-    until("the state to read connected", || {
-        text_of(&root, "#state") == "connected"
-    })
-    .await;
-    let before = listeners();
-
-    click(&root, "#toggle");
-    until("the probe to list itself", || members(&root) == ["probe"]).await;
-    let mounted = listeners();
-    assert!(
-        mounted.0 > before.0 && mounted.1 > before.1,
-        "the probe registers listeners: {before:?} before, {mounted:?} mounted"
-    );
-
-    // Another client joins: the member list follows; it sends: the probe re-renders.
-    let other = Socket::connect(server(), Options::default()).expect("a valid URL");
-    other.wait_connected().await.expect("connected");
-    let other_room = other.room(&room).expect("a room name");
-    other_room
-        .join(&json!({ "name": "other" }))
-        .await
-        .expect("joined");
-    until("the probe to list the other client", || {
-        members(&root) == ["other", "probe"]
-    })
-    .await;
-    let text = format!("hello {}", js_sys::Math::random());
-    other
-        .emit("chat", &json!({ "name": "other", "text": text }))
-        .expect("sent");
-    until("the probe to show the message", || {
-        text_of(&root, "#last") == text
-    })
-    .await;
-    other_room.leave().await.expect("left");
-    until("the probe to drop the other client", || {
-        members(&root) == ["probe"]
-    })
-    .await;
-
-    // Unmounted: every listener the probe registered goes, and it leaves the room.
-    let watch = other.room(&room).expect("a room name");
-    watch
-        .join(&json!({ "name": "other" }))
-        .await
-        .expect("joined");
-    click(&root, "#toggle");
-    until("the probe to unmount", || {
-        root.query_selector("#members").ok().flatten().is_none()
-    })
-    .await;
-    until("listener counts back to where they were", || {
-        listeners() == before
-    })
-    .await;
-    until("the other client to see the probe leave", || {
-        watch.members().len() == 1
-    })
-    .await;
-    assert_eq!(
-        text_of(&root, "#state"),
-        "connected",
-        "the socket at the root stays"
-    );
+    dom::scenario(&root, server(), &room, &["#last"], listeners).await;
 
     app.destroy();
     root.remove();

@@ -10,22 +10,17 @@ use hydration_context::SsrSharedContext;
 use leptos::prelude::*;
 use leptos_chat::App;
 
+/// The page of the client-side build: its head is the server render's too.
+const PAGE: &str = include_str!("../../index.html");
+
 fn main() {
     // A root owner with the server's shared context: the hooks see a server render.
     let owner = Owner::new_root(Some(Arc::new(SsrSharedContext::new())));
     let app = owner.with(|| view! { <App /> }.to_html());
+    let head = PAGE.find("<body>").map_or(PAGE, |at| &PAGE[..at]);
     // The app must be the body's first child: hydration walks the body from there.
     print!(
-        r#"<!doctype html>
-<html lang="en">
-  <head>
-    <meta charset="utf-8" />
-    <meta name="viewport" content="width=device-width, initial-scale=1" />
-    <title>rtio · Leptos chat</title>
-    <link rel="icon" href="data:," />
-    <link rel="stylesheet" href="style.css" />
-  </head>
-  <body>{app}<script type="module">
+        r#"{head}<body>{app}<script type="module">
       import init, {{ hydrate, listener_count }} from "./leptos_chat.js";
       await init();
       hydrate();
