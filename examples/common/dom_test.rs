@@ -1,12 +1,35 @@
 //! What the hooks tests of the Leptos and the Yew example share: reading and driving the page,
 //! and the scenario both run. Included by both (`#[path]`).
 
+use std::cell::RefCell;
 use std::time::Duration;
 
 use gloo_timers::future::sleep;
 use rtio::{Options, Socket};
 use serde_json::json;
 use wasm_bindgen::JsCast;
+
+/// The Rust server's URL, given at build time in `RTIO_RUST_URL`.
+pub fn server() -> &'static str {
+    option_env!("RTIO_RUST_URL")
+        .filter(|u| !u.is_empty())
+        .expect("RTIO_RUST_URL (the Rust server's URL) was not set at build time")
+}
+
+thread_local! {
+    /// The socket `use_socket` made, for the test to count its listeners.
+    static SOCKET: RefCell<Option<Socket>> = const { RefCell::new(None) };
+}
+
+/// Keeps the socket `use_socket` made (`None`: none was).
+pub fn keep(socket: Option<Socket>) {
+    SOCKET.with(|s| *s.borrow_mut() = socket);
+}
+
+/// The socket kept.
+pub fn kept() -> Socket {
+    SOCKET.with(|s| s.borrow().clone()).expect("the socket")
+}
 
 /// The text of the first element `selector` finds under `root` (empty if none).
 pub fn text_of(root: &web_sys::Element, selector: &str) -> String {

@@ -5,11 +5,9 @@
 //! `RTIO_RUST_URL=http://127.0.0.1:PORT cargo test --target wasm32-unknown-unknown --test hooks`
 #![cfg(target_arch = "wasm32")]
 
-use std::cell::RefCell;
-
 use leptos::prelude::*;
 use rtio::leptos::{expect_socket, use_event, use_room, use_socket, use_stream};
-use rtio::{Options, Socket};
+use rtio::Options;
 use serde_json::json;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -18,17 +16,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 #[path = "../../common/dom_test.rs"]
 mod dom;
-
-fn server() -> &'static str {
-    option_env!("RTIO_RUST_URL")
-        .filter(|u| !u.is_empty())
-        .expect("RTIO_RUST_URL (the Rust server's URL) was not set at build time")
-}
-
-thread_local! {
-    /// The socket `use_socket` made, for the test to count its listeners.
-    static SOCKET: RefCell<Option<Socket>> = const { RefCell::new(None) };
-}
+use dom::server;
 
 /// The component under test: the last `chat` message (with `use_event` and, from the
 /// socket's event stream, `use_stream`) and the room's members.
@@ -69,7 +57,7 @@ fn Probe(room: String) -> impl IntoView {
 #[component]
 fn Root(room: String) -> impl IntoView {
     let socket = use_socket(server(), Options::default()).expect("a valid URL");
-    SOCKET.with(|s| *s.borrow_mut() = socket.socket());
+    dom::keep(socket.socket());
     let state = socket.state;
     let (shown, set_shown) = signal(false);
     view! {
@@ -82,7 +70,7 @@ fn Root(room: String) -> impl IntoView {
 }
 
 fn listeners() -> (usize, usize) {
-    let socket = SOCKET.with(|s| s.borrow().clone()).expect("the socket");
+    let socket = dom::kept();
     (socket.listener_count(), rtio::leptos::listener_count())
 }
 

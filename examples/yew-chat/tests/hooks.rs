@@ -5,8 +5,6 @@
 //! `RTIO_RUST_URL=http://127.0.0.1:PORT cargo test --target wasm32-unknown-unknown --test hooks`
 #![cfg(target_arch = "wasm32")]
 
-use std::cell::RefCell;
-
 use rtio::yew::{use_event, use_room, use_socket};
 use rtio::{Options, Socket};
 use serde_json::{json, Value};
@@ -17,17 +15,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 #[path = "../../common/dom_test.rs"]
 mod dom;
-
-fn server() -> &'static str {
-    option_env!("RTIO_RUST_URL")
-        .filter(|u| !u.is_empty())
-        .expect("RTIO_RUST_URL (the Rust server's URL) was not set at build time")
-}
-
-thread_local! {
-    /// The socket `use_socket` made, for the test to count its listeners.
-    static SOCKET: RefCell<Option<Socket>> = const { RefCell::new(None) };
-}
+use dom::server;
 
 #[derive(Properties, PartialEq)]
 struct ProbeProps {
@@ -66,7 +54,7 @@ struct RootProps {
 #[function_component]
 fn Root(props: &RootProps) -> Html {
     let socket = use_socket(server(), Options::default()).expect("a valid URL");
-    SOCKET.with(|s| *s.borrow_mut() = Some(socket.socket.clone()));
+    dom::keep(Some(socket.socket.clone()));
     let shown = use_state(|| false);
     let toggle = {
         let shown = shown.clone();
@@ -84,7 +72,7 @@ fn Root(props: &RootProps) -> Html {
 }
 
 fn listeners() -> (usize, usize) {
-    let socket = SOCKET.with(|s| s.borrow().clone()).expect("the socket");
+    let socket = dom::kept();
     (socket.listener_count(), rtio::yew::listener_count())
 }
 
