@@ -1,4 +1,5 @@
-//! Reconnection delays: exponential backoff with jitter, the random source passed in.
+//! Reconnection delays: exponential backoff with jitter, the random source passed in; and the
+//! number of the attempt under way, for [`Reconnect`](super::reconnect::Reconnect).
 //!
 //! socket.io-client (via `backo2`) multiplies the delay by two each attempt, adds or removes a
 //! random share of it, then caps it: once the cap is reached every client waits exactly the cap,
@@ -31,12 +32,15 @@ impl Default for BackoffConfig {
     }
 }
 
-/// The delays of successive reconnection attempts. Deterministic for a given seed.
+/// The delays of successive reconnection attempts, and the attempt under way. Deterministic for
+/// a given seed.
 #[derive(Debug, Clone)]
 pub struct Backoff {
     config: BackoffConfig,
-    attempts: u32,
     rng: u64,
+    attempts: u32,
+    /// The number of the attempt under way (the count of delays when it began); 0 for none.
+    under_way: u32,
 }
 
 impl Backoff {
@@ -46,6 +50,7 @@ impl Backoff {
         Backoff {
             config,
             attempts: 0,
+            under_way: 0,
             // splitmix64 of the seed: neighbouring seeds give unrelated streams, and the state
             // of the xorshift below is never zero.
             rng: splitmix64(seed) | 1,
@@ -83,9 +88,26 @@ impl Backoff {
         base - self.next_u64() % (spread + 1)
     }
 
-    /// Back to attempt 0, after a successful connection.
+    /// Back to attempt 0, after a successful connection: no attempt under way.
     pub fn reset(&mut self) {
         self.attempts = 0;
+        self.under_way = 0;
+    }
+
+    /// Starts the attempt the last delay was for; returns its number (from 1).
+    pub fn begin(&mut self) -> u32 {
+        self.under_way = self.attempts;
+        self.under_way
+    }
+
+    /// The number of the attempt under way; 0 for none.
+    pub fn under_way(&self) -> u32 {
+        self.under_way
+    }
+
+    /// Ends the attempt under way (it failed).
+    pub fn end(&mut self) {
+        self.under_way = 0;
     }
 
     /// xorshift64*: small and good enough to spread delays.

@@ -24,11 +24,9 @@ pub enum AfterLoss {
     Wait(Millis),
 }
 
-/// Reconnection: the backoff, and the attempt under way.
+/// Reconnection: the backoff, which also counts the attempt under way.
 #[derive(Debug, Clone)]
 pub struct Reconnect {
-    /// The number of the attempt under way (from 1); 0 for none.
-    attempt: u32,
     backoff: Backoff,
 }
 
@@ -36,7 +34,6 @@ impl Reconnect {
     /// A machine at rest; `seed` feeds the backoff's jitter.
     pub fn new(config: BackoffConfig, seed: u64) -> Self {
         Reconnect {
-            attempt: 0,
             backoff: Backoff::new(config, seed),
         }
     }
@@ -49,13 +46,12 @@ impl Reconnect {
     /// Starts over: no attempt under way, the next delay the first.
     pub fn reset(&mut self) {
         self.backoff.reset();
-        self.attempt = 0;
     }
 
     /// The connection opened: returns the number of the attempt that made it (0 for a first
     /// connection) and starts over.
     pub fn opened(&mut self) -> u32 {
-        let attempt = self.attempt;
+        let attempt = self.backoff.under_way();
         self.reset();
         attempt
     }
@@ -66,7 +62,7 @@ impl Reconnect {
     /// first delay's worth: [`opened`](Self::opened) started the count over, as
     /// socket.io-client does; when no attempt follows, the count starts over too.
     pub fn lost(&mut self, retry: bool, max: u32, floor: Millis, now: Millis) -> AfterLoss {
-        self.attempt = 0;
+        self.backoff.end();
         if retry && self.backoff.attempts() < max {
             return AfterLoss::Wait(now.saturating_add(self.backoff.next_delay().max(floor)));
         }
@@ -81,13 +77,12 @@ impl Reconnect {
     /// Starts the attempt that followed a loss (when its time came, or hurried); returns its
     /// number (the loss counted it).
     pub fn begin(&mut self) -> u32 {
-        self.attempt = self.backoff.attempts();
-        self.attempt
+        self.backoff.begin()
     }
 
     /// The number of the attempt under way; 0 for none.
     pub fn attempt(&self) -> u32 {
-        self.attempt
+        self.backoff.under_way()
     }
 }
 
