@@ -64,13 +64,17 @@ macro_rules! event {
 }
 
 /// The typed methods of a handle whose `on`, `emit` and `emit_with_ack` take event names:
-/// `$err` is the error of `emit`, `AckFuture` the module's ack future.
+/// `impl [generics] Handle`, then `$err` the error of `emit` and `$ack` the error of its
+/// acks.
 macro_rules! typed_events {
-    ($handle:ident, $err:ty) => {
-        impl $handle {
+    (impl [$($generics:tt)*] $handle:ty, $err:ty, $ack:ty) => {
+        impl<$($generics)*> $handle {
             /// Like [`on`](Self::on), for a declared [`Event`](crate::Event): `f` gets its
             /// payload type.
-            pub fn on_typed<E>(&self, f: impl FnMut(E::Payload) + 'static) -> Subscription
+            pub fn on_typed<E>(
+                &self,
+                f: impl FnMut(E::Payload) + 'static,
+            ) -> $crate::Subscription
             where
                 E: $crate::Event,
                 E::Payload: serde::de::DeserializeOwned + 'static,
@@ -90,7 +94,10 @@ macro_rules! typed_events {
 
             /// Like [`emit_with_ack`](Self::emit_with_ack), for a declared
             /// [`Event`](crate::Event): the payload and the ack have its types.
-            pub fn emit_typed_with_ack<E>(&self, payload: &E::Payload) -> AckFuture<E::Ack>
+            pub fn emit_typed_with_ack<E>(
+                &self,
+                payload: &E::Payload,
+            ) -> $crate::AckFuture<E::Ack, $ack>
             where
                 E: $crate::Event,
                 E::Payload: serde::Serialize,

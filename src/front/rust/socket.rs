@@ -838,7 +838,7 @@ impl Socket {
     }
 }
 
-typed_events!(Socket, EmitError);
+typed_events!(impl [] Socket, EmitError, AckError);
 
 impl SocketInner {
     fn handle(self: &Rc<Self>, ev: Event) {

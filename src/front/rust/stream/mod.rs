@@ -868,35 +868,4 @@ impl<M: Mode> StreamClient<M> {
     }
 }
 
-impl<M: Mode> StreamClient<M> {
-    /// Like [`on`](Self::on), for a declared [`Event`](crate::Event): `f` gets its payload
-    /// type.
-    pub fn on_typed<E>(&self, f: impl FnMut(E::Payload) + 'static) -> Subscription
-    where
-        E: crate::Event,
-        E::Payload: DeserializeOwned + 'static,
-    {
-        self.on(E::NAME, f)
-    }
-
-    /// Like [`emit`](Self::emit), for a declared [`Event`](crate::Event): only its payload type
-    /// is accepted.
-    pub fn emit_typed<E>(&self, payload: &E::Payload) -> Result<(), Error>
-    where
-        E: crate::Event,
-        E::Payload: Serialize,
-    {
-        self.emit(E::NAME, payload)
-    }
-
-    /// Like [`emit_with_ack`](Self::emit_with_ack), for a declared [`Event`](crate::Event): the
-    /// payload and the ack have its types.
-    pub fn emit_typed_with_ack<E>(&self, payload: &E::Payload) -> AckFuture<E::Ack, Error>
-    where
-        E: crate::Event,
-        E::Payload: Serialize,
-        E::Ack: DeserializeOwned,
-    {
-        self.emit_with_ack(E::NAME, payload)
-    }
-}
+super::event::typed_events!(impl [M: Mode] StreamClient<M>, Error, Error);
