@@ -58,6 +58,13 @@ function writeStart(data, buf) {
   return n;
 }
 
+/**
+ * The last element of the JSON array that ends text message `v`, if it is a string that follows
+ * another element and holds no quote, backslash or control character (the session's
+ * connection-state recovery offset; an offset is short: only the end of `v` is read).
+ */
+const lastString = (v) => /,\s*"([^"\\\0-\x1f]*)"\s*]\s*$/.exec(v.slice(-256))?.[1];
+
 const isBin = (v) => v instanceof ArrayBuffer || ArrayBuffer.isView(v);
 /** What is sent as a binary attachment: what `isBin` accepts, and a `Blob` (a `File`), which the WebSocket sends as binary in order with the rest. */
 const isOutBin = (v) => isBin(v) || (globalThis.Blob && v instanceof Blob);
@@ -275,6 +282,7 @@ export class Manager extends Emitter {
         _lifecycle: guard((name, detail) => this._lifecycle(e, name, detail)),
         _log: (sent, frame) => d?.(sent ? "send" : "receive", frame),
         _start: writeStart,
+        _last: lastString,
       },
     );
     return e;
@@ -493,9 +501,9 @@ export class Socket extends Client {
       i = e.ns[this.nsp] = e.c.namespace(this.nsp, {
         _connected: on(this._onConnect),
         _disconnected: on(this._onDisconnect),
-        _event(v, at, id, bins) {
+        _event(v, at, id, bins, offset) {
           try {
-            e.closed || self._onEvent(e, v, at, id, bins);
+            e.closed || self._onEvent(e, v, at, id, bins, offset);
           } catch (err) {
             report(err);
           }
@@ -667,17 +675,12 @@ export class Socket extends Client {
     }
   }
 
-  /** Connected with id `sid`; the CONNECT payload is `v` from `at`. */
-  _onConnect(e, sid, v, at) {
+  /** Connected with id `sid`; `recovered`: the server recovered the session. */
+  _onConnect(e, sid, recovered) {
     // Disconnected by the user while the CONNECT was on its way.
     if (!this._act) return e.c.disconnect(this._ns(e));
     e.d?.("connect", this.nsp, sid);
-    // With connection-state recovery, the reply has the session's private id: the next
-    // CONNECTs carry it, with the offset of the last event.
-    // (The wasm read the socket id with JSON.parse already: this parse succeeds.)
-    const pid = JSON.parse(v.slice(at)).pid;
-    this.recovered = !!pid && pid === this._pid;
-    this._pid = pid;
+    this.recovered = recovered;
     this.id = sid;
     this.connected = true;
     // Rooms are joined again before the listeners run, unless the server kept them.
@@ -701,8 +704,11 @@ export class Socket extends Client {
     this.io._idle();
   }
 
-  /** An event `[name, ...args]`: `v` from `at`, `id` the ack id if one is asked for. */
-  _onEvent(e, v, at, id, bins) {
+  /**
+   * An event `[name, ...args]`: `v` from `at`, `id` the ack id if one is asked for; `offset`:
+   * the last argument is the recovery offset the server appended.
+   */
+  _onEvent(e, v, at, id, bins, offset) {
     if (!this.connected) return;
     // As socket.io-client's parser: an event name is a string that no lifecycle event
     // has (a server must not fake a `disconnect`), or a number; and no more arguments than a
@@ -713,14 +719,11 @@ export class Socket extends Client {
       if (d.length > MAX_ARGS) throw new Error("more than " + MAX_ARGS + " arguments");
     });
     if (!d) return;
-    // The server appends the offset to the events it keeps for recovery (those without an
-    // ack); like socket.io-client, listeners see it too.
-    if (this._pid && id == null && d.length > 1 && typeof d[d.length - 1] == "string") this._lo = d[d.length - 1];
     if (id != null) d.push(this._ack(e, id));
-    // The rooms convention's own events go to their room (ROOMS.md), not to listeners.
-    // (Without the recovery offset, which only the session needs.)
+    // The rooms convention's own events go to their room (ROOMS.md), not to listeners; and
+    // without the recovery offset, which listeners see like socket.io-client's.
     if (d[0] == "rtio:room" || d[0] == "rtio:presence") {
-      if (this._pid && id == null && typeof d[d.length - 1] == "string") d.pop();
+      if (offset) d.pop();
       return this._rooms?.get(d[1])?._in(d);
     }
     for (const l of this._any.slice()) if (this.connected) l.apply(this, d);
@@ -785,11 +788,10 @@ export class Socket extends Client {
 
   /**
    * Gives the payload of the CONNECT the engine is about to send: `auth`, or what the `auth`
-   * function gives, with the session to recover if any (`auth`'s own members win).
+   * function gives (the engine adds the session to recover, if any).
    */
   _auth(e) {
     const go = (d) => {
-      if (this._pid) d = { pid: this._pid, offset: this._lo, ...d };
       if (!e.closed) e.c.provideAuth(this._ns(e), d === undefined ? undefined : JSON.stringify(d));
     };
     if (typeof this.auth != "function") return go(this.auth);

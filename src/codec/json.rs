@@ -371,6 +371,36 @@ pub fn string(raw: &str) -> Option<String> {
     Some(out)
 }
 
+/// The last element of a JSON array when it is a [plain](plain) string that follows another
+/// element (an event's last argument), read backwards from the array's end: `end` may be only
+/// the end of the array's text, as long as it reaches back to the comma before that string.
+/// `None` when the array does not end with such a string. The array is taken to be valid JSON
+/// (its reader checks it).
+pub fn last_string(end: &str) -> Option<&str> {
+    let b = end.as_bytes();
+    // The last byte before `i` that is not whitespace, if it is `want`.
+    let back = |i: usize, want: u8| {
+        let at = b
+            .get(..i)?
+            .iter()
+            .rposition(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r'))?;
+        (b.get(at) == Some(&want)).then_some(at)
+    };
+    let close = back(back(b.len(), b']')?, b'"')?;
+    // A plain string holds no quote: the one before the closing quote opens it.
+    let open = b.get(..close)?.iter().rposition(|&c| c == b'"')?;
+    back(open, b',')?;
+    core::str::from_utf8(b.get(open + 1..close)?)
+        .ok()
+        .filter(|s| plain(s))
+}
+
+/// Whether `s` can be written between quotes as it is: no quote, backslash or control
+/// character. The protocol's own strings (session ids, recovery offsets) are.
+pub fn plain(s: &str) -> bool {
+    !s.bytes().any(|c| c < 0x20 || c == b'"' || c == b'\\')
+}
+
 /// The members of a JSON object that the protocol reads: strings (session ids) and
 /// non-negative integers (intervals). Implemented here for JSON text; the npm build implements
 /// it with the browser's `JSON.parse` instead of carrying this scanner in its wasm.
@@ -420,6 +450,32 @@ mod tests {
             "\"s\"",
         ] {
             assert!(field(t, "a").is_err(), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn last_string_reads_an_arrays_end() {
+        for (t, want) in [
+            (r#"["ev",1,"o7"]"#, Some("o7")),
+            (r#"["ev" , "1700000000000-0" ]"#, Some("1700000000000-0")),
+            (r#"",x,"o1"]"#, Some("o1")),
+            (r#"["ev",""]"#, Some("")),
+            // Not plain.
+            (r#"["ev","a\"b"]"#, None),
+            (r#"["ev","\\"]"#, None),
+            (r#"["ev","\n"]"#, None),
+            // The only element (an event's name), or not a string.
+            (r#"["o7"]"#, None),
+            (r#"["ev",{"a":"b"}]"#, None),
+            (r#"["ev",["a","b"]]"#, None),
+            (r#"["ev",1]"#, None),
+            // Too short to tell.
+            (r#"o7"]"#, None),
+            ("", None),
+            ("]", None),
+            (r#""]"#, None),
+        ] {
+            assert_eq!(last_string(t), want, "{t}");
         }
     }
 

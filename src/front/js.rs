@@ -51,19 +51,33 @@ extern "C" {
     /// message.
     #[wasm_bindgen(method, js_name = _start)]
     fn start(this: &ConnectionEvents, data: &JsValue, buf: &mut [u8]) -> i32;
+    /// The last element of the JSON array that ends text message `data`, if it is a plain
+    /// string that follows another element, as [`json::last_string`] reads it.
+    ///
+    /// [`json::last_string`]: crate::codec::json::last_string
+    #[wasm_bindgen(method, js_name = _last)]
+    fn last(this: &ConnectionEvents, data: &JsString) -> Option<String>;
 
     /// What a namespace's Socket is told. `frame` and `at`: the JS string a payload is in and
     /// the UTF-16 offset where it starts.
     pub type NamespaceEvents;
-    /// Connected with socket id `sid`; the CONNECT payload (a JSON object) is in `frame`.
+    /// Connected with socket id `sid`; `recovered`: the server recovered the session.
     #[wasm_bindgen(method, js_name = _connected)]
-    fn connected(this: &NamespaceEvents, sid: String, frame: &JsValue, at: u32);
+    fn connected(this: &NamespaceEvents, sid: String, recovered: bool);
     /// Disconnected, for `reason`.
     #[wasm_bindgen(method, js_name = _disconnected)]
     fn disconnected(this: &NamespaceEvents, reason: &str);
-    /// An event `[name, ...args]`; `id` is the ack id when the server asked for one.
+    /// An event `[name, ...args]`; `id` is the ack id when the server asked for one, `offset`
+    /// whether the last argument is the recovery offset.
     #[wasm_bindgen(method, js_name = _event)]
-    fn event(this: &NamespaceEvents, frame: &JsValue, at: u32, id: Option<f64>, bins: Bins);
+    fn event(
+        this: &NamespaceEvents,
+        frame: &JsValue,
+        at: u32,
+        id: Option<f64>,
+        bins: Bins,
+        offset: bool,
+    );
     /// The server's answer (an args array) to ack `id`.
     #[wasm_bindgen(method, js_name = _ack)]
     fn ack(this: &NamespaceEvents, id: f64, frame: &JsValue, at: u32, bins: Bins);
@@ -186,6 +200,7 @@ impl Wire for JsText {
                     start,
                     whole,
                     frame,
+                    wire: self,
                 },
             )
         };
@@ -256,6 +271,8 @@ struct Received<'a> {
     start: &'a str,
     whole: bool,
     frame: &'a JsString,
+    /// The wire, which copies parts of the frame into the wasm.
+    wire: &'a JsText,
 }
 
 impl Received<'_> {
@@ -295,6 +312,10 @@ impl Frame for Received<'_> {
         let n = self.member(at, key).as_f64()?;
         (n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0).then_some(n as u64)
     }
+    fn last_string(&self, _at: usize) -> Option<String> {
+        // Read in JS: the header before `at` cannot end with a comma and a string.
+        self.wire.0.last(self.frame)
+    }
     fn cut(&self, at: usize) -> Payload {
         // The header before `at` is whole in `start`.
         Payload {
@@ -303,6 +324,9 @@ impl Frame for Received<'_> {
         }
     }
 }
+
+/// A command on the session for one namespace (see [`Connection::on`]).
+type NamespaceCommand<'a> = dyn FnMut(&mut Session<Bins, Payload>, &str, Millis) + 'a;
 
 /// The namespaces of a connection, by index, with the Socket each reports to.
 type Namespaces = Rc<RefCell<Vec<(Rc<str>, Rc<NamespaceEvents>)>>>;
@@ -396,16 +420,27 @@ impl Connection {
         ns: u32,
         f: impl FnOnce(&mut Session<Bins, Payload>, &str, Millis) -> R,
     ) -> R {
+        let mut f = Some(f);
+        let mut r = R::default();
+        self.on_namespace(ns, &mut |s, nsp, now| {
+            if let Some(f) = f.take() {
+                r = f(s, nsp, now);
+            }
+        });
+        r
+    }
+
+    /// [`on`](Self::on), one copy for every caller.
+    #[inline(never)]
+    fn on_namespace(&self, ns: u32, f: &mut NamespaceCommand<'_>) {
         let name = match self.namespaces.try_borrow() {
             Ok(list) => match list.get(ns as usize) {
                 Some((name, _)) => Rc::clone(name),
-                None => return R::default(),
+                None => return,
             },
-            Err(_) => return R::default(),
+            Err(_) => return,
         };
-        self.link
-            .with(|s, now| f(s, &name, now))
-            .unwrap_or_default()
+        self.link.with(|s, now| f(s, &name, now));
     }
 
     /// Connects namespace `ns`; its Socket is asked for the auth payload before each CONNECT.
@@ -514,6 +549,8 @@ fn deliver(manager: &ConnectionEvents, namespaces: &Namespaces, ev: SessionEvent
         data,
         id,
         attachments,
+        recovered,
+        offset,
         ..
     } = ev;
     let manager_event = |name: &str, detail: JsValue| manager.lifecycle(name, detail);
@@ -538,9 +575,9 @@ fn deliver(manager: &ConnectionEvents, namespaces: &Namespaces, ev: SessionEvent
     let (frame, at) = data.map_or((JsValue::UNDEFINED, 0), |p| (p.frame.into(), p.at));
     let id = id.map(|n| n as f64);
     match kind {
-        EventKind::Connect => socket.connected(text, &frame, at),
+        EventKind::Connect => socket.connected(text, recovered),
         EventKind::Disconnect => socket.disconnected(&text),
-        EventKind::Event => socket.event(&frame, at, id, attachments),
+        EventKind::Event => socket.event(&frame, at, id, attachments, offset),
         EventKind::Ack => socket.ack(id.unwrap_or(0.0), &frame, at, attachments),
         EventKind::AckFailed => socket.ack_failed(id.unwrap_or(0.0), &text),
         EventKind::ConnectError if data_given(&frame) => socket.refused(&frame, at),

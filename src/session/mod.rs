@@ -242,6 +242,12 @@ pub trait Frame {
     fn number(&self, at: usize, key: &str) -> Option<u64> {
         self.text().get(at..)?.number(key)
     }
+    /// The last element of the JSON array at byte `at`, if it is a plain string that follows
+    /// another element (see [`json::last_string`]): the recovery offset a server appends to an
+    /// event. Only the frame's end is needed.
+    fn last_string(&self, at: usize) -> Option<String> {
+        json::last_string(self.text().get(at..).filter(|_| self.is_whole())?).map(String::from)
+    }
 }
 
 /// The JSON object at byte `.1` of frame `.0`, read through the frame.
@@ -293,13 +299,14 @@ pub enum Output<A, P = String> {
 /// bridge hands to its handler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
-    /// A namespace connected; `text` is the socket id the server gave, `data` the whole
-    /// CONNECT payload (a JSON object; with connection-state recovery it holds the `pid`).
+    /// A namespace connected; `text` is the socket id the server gave, `recovered` whether
+    /// the server recovered the previous session (connection-state recovery).
     Connect = 0,
     /// A connected namespace disconnected; `reason` says why.
     Disconnect = 1,
     /// The server emitted an event: `data` is `[event, ...args]`, `id` the id to acknowledge
-    /// with if the server asked for an ack.
+    /// with if the server asked for an ack, `offset` whether its last argument is the recovery
+    /// offset the server appended (which the session keeps).
     Event = 2,
     /// The server acknowledged an emit: `id` is the ack id returned by [`Session::emit`],
     /// `data` the ack arguments (a JSON array).
@@ -341,7 +348,7 @@ pub struct SessionEvent<A, P = String> {
     /// The kind's text (see [`EventKind`]); for `Disconnect` and `EngineClose` the reason as
     /// [`DisconnectReason::as_str`] spells it, for `AckFailed` `"timeout"` or `"disconnected"`.
     pub text: String,
-    /// The payload of `Event`, `Ack`, `ConnectError` and `Connect`.
+    /// The payload of `Event`, `Ack` and `ConnectError`.
     pub data: Option<P>,
     /// The ack id of `Event` (if asked), `Ack` and `AckFailed`.
     pub id: Option<u64>,
@@ -351,6 +358,11 @@ pub struct SessionEvent<A, P = String> {
     pub reason: Option<DisconnectReason>,
     /// Why, for `AckFailed`.
     pub failure: Option<AckFailure>,
+    /// For `Connect`: the server recovered the session (the same socket id and rooms; the
+    /// events missed meanwhile follow).
+    pub recovered: bool,
+    /// For `Event`: its last argument is the recovery offset.
+    pub offset: bool,
 }
 
 impl<A: Default, P> SessionEvent<A, P> {
@@ -365,6 +377,8 @@ impl<A: Default, P> SessionEvent<A, P> {
             attachments: A::default(),
             reason: None,
             failure: None,
+            recovered: false,
+            offset: false,
         }
     }
 
@@ -424,7 +438,14 @@ struct Outgoing<A, P> {
 #[derive(Debug)]
 struct Namespace<A, P> {
     name: Nsp,
+    /// The app's auth payload (JSON object text).
     auth: Option<String>,
+    /// Connection-state recovery: the private session id of the last CONNECT reply, and the
+    /// offset of the last event the server kept for recovery. The next CONNECT carries them.
+    pid: Option<String>,
+    offset: Option<String>,
+    /// The offset of the last of the `early` events, kept once they are delivered.
+    early_offset: Option<String>,
     /// Whether the auth payload is asked for on every connect ([`EventKind::AuthRequest`]).
     ask_auth: bool,
     state: NspState,
@@ -437,6 +458,30 @@ struct Namespace<A, P> {
     early: Vec<Output<A, P>>,
 }
 
+impl<A, P> Namespace<A, P> {
+    /// With a session to recover, the CONNECT payload: `{"pid":…,"offset":…}` followed by the
+    /// members of the app's auth object, which win (`JSON.parse` keeps the last of a repeated
+    /// member), as socket.io-client's `Object.assign({ pid, offset }, auth)`.
+    fn recovery_auth(&self) -> Option<String> {
+        let pid = self.pid.as_deref()?;
+        // The app's auth is JSON text as `JSON.stringify` or serde writes it (no whitespace):
+        // its members, with the closing brace.
+        let members = match self.auth.as_deref().and_then(|a| a.strip_prefix('{')) {
+            Some("}") | None => "",
+            Some(members) => members,
+        };
+        let mut out = String::from("{\"pid\":\"");
+        out.push_str(pid);
+        if let Some(offset) = &self.offset {
+            out.push_str("\",\"offset\":\"");
+            out.push_str(offset);
+        }
+        out.push_str(if members.is_empty() { "\"}" } else { "\"," });
+        out.push_str(members);
+        Some(out)
+    }
+}
+
 /// A packet whose binary attachments are still arriving.
 #[derive(Debug)]
 struct Partial<A, P> {
@@ -444,6 +489,7 @@ struct Partial<A, P> {
     nsp: Nsp,
     id: Option<u64>,
     data: P,
+    offset: Option<String>,
     /// How many attachments are still due.
     need: usize,
     got: A,
@@ -464,6 +510,9 @@ pub struct Session<A, P = String> {
     reconnect: Reconnect,
     /// Whether the link is wanted without any namespace ([`open`](Self::open)).
     keep_open: bool,
+    /// Whether a namespace has had a session to recover (connection-state recovery): events
+    /// are then read for their offset.
+    recovery: bool,
 }
 
 impl<A: Attachments + Clone, P: Clone> Session<A, P> {
@@ -471,6 +520,7 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
     pub fn new(config: SessionConfig) -> Self {
         Session {
             keep_open: false,
+            recovery: false,
             reconnect: Reconnect::new(config.backoff, config.seed),
             link: Link::Closed,
             config,
@@ -647,7 +697,13 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
         if let Some(n) = self.find_mut(nsp) {
             n.state = NspState::Connecting;
             n.early.clear();
-            let frame = nsp_frame(SocketKind::Connect, &n.name, n.auth.as_deref());
+            n.early_offset = None;
+            let auth = n.recovery_auth();
+            let frame = nsp_frame(
+                SocketKind::Connect,
+                &n.name,
+                auth.as_deref().or(n.auth.as_deref()),
+            );
             self.send_text(frame);
         }
     }
@@ -843,7 +899,7 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
         partial.need -= 1;
         if partial.need == 0 {
             if let Some(p) = self.partial.take() {
-                self.deliver(p.kind, &p.nsp.clone(), p.id, p.data, p.got, now);
+                self.deliver(p.kind, &p.nsp.clone(), p.id, p.data, p.got, p.offset, now);
             }
         }
     }
@@ -956,6 +1012,9 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
             self.namespaces.push(Namespace {
                 name: Rc::new(nsp.into()),
                 auth: None,
+                pid: None,
+                offset: None,
+                early_offset: None,
                 ask_auth: false,
                 state: NspState::Idle,
                 buffer: Vec::new(),
@@ -1060,10 +1119,21 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
                     return Ok(());
                 }
                 n.state = NspState::Connected;
+                // With connection-state recovery, the reply has the session's private id (a
+                // plain string, as the servers make them): the server recovered the session
+                // when it is the one the CONNECT asked for.
+                let pid = frame.string(at, "pid").filter(|p| json::plain(p));
+                let recovered = pid.is_some() && pid == n.pid;
+                let recovery = pid.is_some();
+                n.pid = pid;
                 let name = n.name.clone();
                 let mut early = core::mem::take(&mut n.early);
+                if let Some(o) = n.early_offset.take() {
+                    n.offset = Some(o);
+                }
+                self.recovery |= recovery;
                 self.out.push(Output::Event(SessionEvent {
-                    data: Some(frame.cut(at)),
+                    recovered,
                     ..SessionEvent::new(EventKind::Connect, name.clone(), sid)
                 }));
                 self.out.append(&mut early);
@@ -1101,7 +1171,16 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
                 self.close_if_unused();
             }
             SocketKind::Event | SocketKind::Ack => {
-                self.deliver(p.kind, p.nsp, p.id, frame.cut(at), A::default(), now);
+                let offset = self.offset(frame, &p, at);
+                self.deliver(
+                    p.kind,
+                    p.nsp,
+                    p.id,
+                    frame.cut(at),
+                    A::default(),
+                    offset,
+                    now,
+                );
             }
             SocketKind::BinaryEvent | SocketKind::BinaryAck => {
                 let kind = if p.kind == SocketKind::BinaryEvent {
@@ -1109,15 +1188,17 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
                 } else {
                     SocketKind::Ack
                 };
+                let offset = self.offset(frame, &p, at);
                 let data = frame.cut(at);
                 if p.attachments == 0 {
-                    self.deliver(kind, p.nsp, p.id, data, A::default(), now);
+                    self.deliver(kind, p.nsp, p.id, data, A::default(), offset, now);
                 } else {
                     self.partial = Some(Partial {
                         kind,
                         nsp: Rc::new(p.nsp.into()),
                         id: p.id,
                         data,
+                        offset,
                         need: p.attachments as usize,
                         got: A::default(),
                     });
@@ -1127,6 +1208,25 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
         Ok(())
     }
 
+    /// The recovery offset of event packet `p` (data at byte `at` of `frame`): its last
+    /// argument, if a string and no ack is asked for (as socket.io-client reads it). Only read
+    /// once a namespace has had a session to recover; [`deliver`](Self::deliver) keeps it
+    /// for a namespace that has one.
+    fn offset<F: Frame<Payload = P>>(
+        &self,
+        frame: &F,
+        p: &SocketPacket<'_>,
+        at: usize,
+    ) -> Option<String> {
+        let event = matches!(p.kind, SocketKind::Event | SocketKind::BinaryEvent);
+        if event && self.recovery && p.id.is_none() {
+            frame.last_string(at)
+        } else {
+            None
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn deliver(
         &mut self,
         kind: SocketKind,
@@ -1134,14 +1234,26 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
         id: Option<u64>,
         data: P,
         attachments: A,
+        offset: Option<String>,
         now: Millis,
     ) {
         let ack = kind == SocketKind::Ack;
         let max = self.config.max_buffer;
         let Some(n) = self.find_mut(nsp) else { return };
+        // The offset is the session's once the event is delivered.
+        let offset = offset.filter(|_| n.pid.is_some());
+        let has_offset = offset.is_some();
+        if has_offset {
+            match n.state {
+                NspState::Connected => n.offset = offset,
+                NspState::Connecting if n.early.len() < max => n.early_offset = offset,
+                _ => {}
+            }
+        }
         let ev = SessionEvent {
             id,
             attachments,
+            offset: has_offset,
             data: Some(data),
             ..SessionEvent::new(
                 if ack {

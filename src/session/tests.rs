@@ -83,10 +83,7 @@ fn engine_close(reason: DisconnectReason) -> Ev {
 
 /// The `Connect` event for a reply `{"sid":"<sid>"}`.
 fn connected_ev(n: &str, sid: &str) -> Ev {
-    SessionEvent {
-        data: Some(format!(r#"{{"sid":"{sid}"}}"#)),
-        ..SessionEvent::new(EventKind::Connect, nsp(n), sid.into())
-    }
+    SessionEvent::new(EventKind::Connect, nsp(n), sid.into())
 }
 
 fn connect_error(n: &str, data: &str) -> Ev {
@@ -172,20 +169,151 @@ fn handshake_and_connect_with_auth() {
     assert!(s.is_connected("/"));
 }
 
-/// With connection-state recovery the reply carries the private session id, which the front
-/// doors read from the event's payload. A recovering server replays the missed events ahead
-/// of its reply: they are held and delivered right after `Connect`, in order, at most
-/// `max_buffer` of them; those of an attempt that failed are never delivered.
+/// Connection-state recovery (a server that enables it): the CONNECT reply carries the
+/// session's private id, and the server appends an offset to the events it keeps. The session
+/// keeps both, and each later CONNECT asks for the session back with them, the app's auth
+/// members after (they win); the reply with the same id means the session was recovered.
+#[test]
+fn the_session_to_recover_goes_with_each_connect() {
+    let mut s = S::new(SessionConfig::default());
+    s.connect("/", Some(r#"{"token":"t"}"#.into()), 0);
+    s.handle_transport_open(0);
+    s.handle_text(0, OPEN);
+    assert_eq!(texts(&mut s), vec![r#"40{"token":"t"}"#]);
+    s.handle_text(0, r#"40{"sid":"s1","pid":"p1"}"#);
+    let first = events(&mut s);
+    assert!(
+        matches!(&first[1], SessionEvent { kind: EventKind::Connect, text, recovered: false, .. } if text == "s1"),
+        "{first:?}"
+    );
+    // The offset is an event's last argument, when it is a string, follows another one and no
+    // ack is asked for (as socket.io-client reads it).
+    s.handle_text(1, r#"42["tick",1,"o1"]"#);
+    s.handle_text(1, r#"423["ask","o-not"]"#);
+    s.handle_text(1, r#"42["tick",{"n":2}]"#);
+    s.handle_text(1, r#"42["o-alone"]"#);
+    s.handle_text(1, r#"42["tick" , 3 , "o2" ]"#);
+    let offsets: Vec<_> = events(&mut s).iter().map(|e| (e.kind, e.offset)).collect();
+    assert_eq!(
+        offsets,
+        vec![
+            (EventKind::Event, true),
+            (EventKind::Event, false),
+            (EventKind::Event, false),
+            (EventKind::Event, false),
+            (EventKind::Event, true),
+        ]
+    );
+
+    s.handle_transport_close(2, TransportClosed::Closed);
+    let at = wait_attempt(&mut s);
+    s.handle_transport_open(at);
+    s.handle_text(at, OPEN);
+    assert_eq!(
+        texts(&mut s),
+        vec![r#"40{"pid":"p1","offset":"o2","token":"t"}"#]
+    );
+    // A recovering server replays what was missed ahead of its reply; those count too.
+    s.handle_text(at, r#"42["missed",4,"o3"]"#);
+    s.handle_text(at, r#"40{"sid":"s1","pid":"p1"}"#);
+    let evs: Vec<_> = events(&mut s)
+        .into_iter()
+        .filter(|e| matches!(e.kind, EventKind::Connect | EventKind::Event))
+        .map(|e| (e.kind, e.recovered, e.offset))
+        .collect();
+    assert_eq!(
+        evs,
+        vec![
+            (EventKind::Connect, true, false),
+            (EventKind::Event, false, true),
+        ]
+    );
+
+    // Not recovered: a new session, whose id the next CONNECT carries (the offset stays the
+    // last one received, as socket.io-client's does).
+    s.handle_transport_close(at + 1, TransportClosed::Closed);
+    let at = wait_attempt(&mut s);
+    s.handle_transport_open(at);
+    s.handle_text(at, OPEN);
+    assert_eq!(
+        texts(&mut s),
+        vec![r#"40{"pid":"p1","offset":"o3","token":"t"}"#]
+    );
+    s.handle_text(at, r#"40{"sid":"s2","pid":"p2"}"#);
+    assert!(events(&mut s)
+        .iter()
+        .any(|e| e.kind == EventKind::Connect && !e.recovered && e.text == "s2"));
+    s.handle_transport_close(at + 1, TransportClosed::Closed);
+    let at = wait_attempt(&mut s);
+    s.handle_transport_open(at);
+    s.handle_text(at, OPEN);
+    assert_eq!(
+        texts(&mut s),
+        vec![r#"40{"pid":"p2","offset":"o3","token":"t"}"#]
+    );
+}
+
+/// What the server sends for recovery is written into the next CONNECT as it is, so only
+/// plain strings are kept: an id or offset with a quote, backslash or control character is
+/// ignored. The app's auth members win over the session's; an auth that is not an object, or
+/// an empty one, adds nothing.
+#[test]
+fn recovery_keeps_plain_strings_and_auth_wins() {
+    let connect = |auth: Option<&str>, reply: &str, event: &str| {
+        let mut s = S::new(SessionConfig::default());
+        s.connect("/", auth.map(String::from), 0);
+        s.handle_transport_open(0);
+        s.handle_text(0, OPEN);
+        s.handle_text(0, reply);
+        s.handle_text(0, event);
+        texts(&mut s);
+        events(&mut s);
+        s.handle_transport_close(1, TransportClosed::Closed);
+        let at = wait_attempt(&mut s);
+        s.handle_transport_open(at);
+        s.handle_text(at, OPEN);
+        texts(&mut s)
+    };
+    let plain = r#"42["e","o1"]"#;
+    assert_eq!(
+        connect(None, r#"40{"sid":"s","pid":"p\"1"}"#, plain),
+        vec!["40"]
+    );
+    assert_eq!(
+        connect(None, r#"40{"sid":"s","pid":"p1"}"#, r#"42["e","o\\1"]"#),
+        vec![r#"40{"pid":"p1"}"#]
+    );
+    assert_eq!(
+        connect(Some("{}"), r#"40{"sid":"s","pid":"p1"}"#, plain),
+        vec![r#"40{"pid":"p1","offset":"o1"}"#]
+    );
+    assert_eq!(
+        connect(
+            Some(r#"{"pid":"mine"}"#),
+            r#"40{"sid":"s","pid":"p1"}"#,
+            plain
+        ),
+        vec![r#"40{"pid":"p1","offset":"o1","pid":"mine"}"#]
+    );
+    assert_eq!(
+        connect(Some(r#""text""#), r#"40{"sid":"s","pid":"p1"}"#, plain),
+        vec![r#"40{"pid":"p1","offset":"o1"}"#]
+    );
+}
+
+/// A recovering server replays the missed events ahead of its reply: they are held and
+/// delivered right after `Connect`, in order, at most `max_buffer` of them; those of an
+/// attempt that failed are never delivered.
 #[test]
 fn events_replayed_before_the_connect_reply_follow_it() {
     let mut s = S::new(SessionConfig {
         max_buffer: 2,
         ..SessionConfig::default()
     });
-    s.connect("/", Some(r#"{"pid":"p1","offset":"o7"}"#.into()), 0);
+    s.connect("/", None, 0);
     s.handle_transport_open(0);
     s.handle_text(0, OPEN);
-    assert_eq!(texts(&mut s), vec![r#"40{"pid":"p1","offset":"o7"}"#]);
+    assert_eq!(texts(&mut s), vec!["40"]);
     events(&mut s);
     s.handle_text(1, r#"42["missed",1,"o8"]"#);
     s.handle_text(1, r#"42["missed",2,"o9"]"#);
@@ -198,7 +326,7 @@ fn events_replayed_before_the_connect_reply_follow_it() {
     assert_eq!(
         data,
         vec![
-            (EventKind::Connect, Some(r#"{"sid":"s1","pid":"p1"}"#)),
+            (EventKind::Connect, None),
             (EventKind::Event, Some(r#"["missed",1,"o8"]"#)),
             (EventKind::Event, Some(r#"["missed",2,"o9"]"#)),
             (EventKind::Event, Some(r#"["live",4,"o11"]"#)),
@@ -214,8 +342,13 @@ fn events_replayed_before_the_connect_reply_follow_it() {
     s.handle_text(at, r#"42["stale",5,"o12"]"#);
     s.handle_transport_close(at, TransportClosed::Closed);
     events(&mut s);
+    texts(&mut s);
     let at = wait_attempt(&mut s);
-    reopen(&mut s, at, "s1");
+    s.handle_transport_open(at);
+    s.handle_text(at, OPEN);
+    // Nor is its offset kept.
+    assert_eq!(texts(&mut s), vec![r#"40{"pid":"p1","offset":"o11"}"#]);
+    s.handle_text(at, r#"40{"sid":"s1","pid":"p1"}"#);
     let kinds: Vec<_> = events(&mut s).iter().map(|e| e.kind).collect();
     assert!(kinds.contains(&EventKind::Connect), "{kinds:?}");
     assert!(!kinds.contains(&EventKind::Event), "{kinds:?}");

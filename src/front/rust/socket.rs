@@ -314,8 +314,6 @@ impl Manager {
             nsp: Rc::from(nsp.as_str()),
             auth: RefCell::new(auth),
             auth_fn: self.inner.opts.own.auth_fn.clone(),
-            pid: RefCell::new(None),
-            offset: RefCell::new(None),
             recovered: Cell::new(false),
             listeners: Emitter::default(),
             acks: RefCell::new(Vec::new()),
@@ -422,10 +420,7 @@ pub(super) struct SocketInner {
     nsp: Rc<str>,
     auth: RefCell<Option<String>>,
     auth_fn: Option<AuthFn>,
-    /// Connection-state recovery: the private session id from the last CONNECT reply, and the
-    /// offset of the last event kept for recovery.
-    pid: RefCell<Option<String>>,
-    offset: RefCell<Option<String>>,
+    /// Whether the last connect recovered the session (connection-state recovery).
     recovered: Cell<bool>,
     listeners: Emitter<Option<AckSender>, Lifecycle>,
     acks: RefCell<Vec<(u64, AckReply<AckError>)>>,
@@ -563,9 +558,8 @@ impl Socket {
     pub fn open(&self) {
         let inner = &self.inner;
         let link = &inner.manager.inner.link;
-        // The payload is made at each connect when it may change: an auth function, or a
-        // session to recover.
-        if inner.auth_fn.is_some() || inner.pid.borrow().is_some() {
+        // An auth function makes the payload at each connect.
+        if inner.auth_fn.is_some() {
             link.connect_asking_auth(&inner.nsp);
         } else {
             let auth = inner.auth.borrow().clone();
@@ -850,23 +844,14 @@ impl SocketInner {
             attachments,
             reason,
             failure,
+            recovered,
+            offset,
             ..
         } = ev;
         match kind {
             EventKind::Connect => {
-                // With connection-state recovery, the reply has the session's private id.
-                let pid = data
-                    .and_then(|d| serde_json::from_str::<Value>(&d).ok())
-                    .and_then(|v| Some(v.get("pid")?.as_str()?.to_string()));
-                let recovered = pid.is_some() && *self.pid.borrow() == pid;
                 self.recovered.set(recovered);
-                let recovering = pid.is_some();
-                *self.pid.borrow_mut() = pid;
                 *self.id.borrow_mut() = Some(text);
-                if recovering {
-                    // From now on each CONNECT carries the session, so it is made then.
-                    self.manager.inner.link.connect_asking_auth(&self.nsp);
-                }
                 // Rooms are joined again before the listeners run, unless the server kept them.
                 for room in self.live_rooms() {
                     room.connected(recovered);
@@ -938,15 +923,9 @@ impl SocketInner {
                     _ => return self.malformed("event without a name"),
                 };
                 let mut args = values.split_off(1);
-                // The server appends its offset to the events it keeps for recovery (those
-                // without an ack); it is the session's, not the listeners'.
-                if id.is_none()
-                    && self.pid.borrow().is_some()
-                    && matches!(args.last(), Some(Value::String(_)))
-                {
-                    if let Some(Value::String(o)) = args.pop() {
-                        *self.offset.borrow_mut() = Some(o);
-                    }
+                // The recovery offset the server appended is the session's, not the listeners'.
+                if offset {
+                    args.pop();
                 }
                 // The rooms convention's own events go to their room, not to listeners.
                 if id.is_none() && (name == "rtio:room" || name == "rtio:presence") {
@@ -1023,35 +1002,15 @@ impl SocketInner {
                 crate::shell::spawn(async move {
                     let auth = fut.await;
                     if let Some(s) = socket.upgrade() {
-                        s.send_auth(auth);
+                        s.manager.inner.link.provide_auth(&s.nsp, auth);
                     }
                 });
             }
             None => {
                 let auth = self.auth.borrow().clone();
-                self.send_auth(auth);
+                self.manager.inner.link.provide_auth(&self.nsp, auth);
             }
         }
-    }
-
-    /// Sends `auth` with the session to recover, if any (`auth`'s own members win).
-    fn send_auth(&self, auth: Option<String>) {
-        let pid = self.pid.borrow().clone();
-        let auth = match pid {
-            None => auth,
-            Some(pid) => {
-                let mut m = serde_json::Map::new();
-                m.insert("pid".into(), Value::String(pid));
-                if let Some(o) = self.offset.borrow().clone() {
-                    m.insert("offset".into(), Value::String(o));
-                }
-                if let Some(Ok(Value::Object(own))) = auth.as_deref().map(serde_json::from_str) {
-                    m.extend(own);
-                }
-                Some(Value::Object(m).to_string())
-            }
-        };
-        self.manager.inner.link.provide_auth(&self.nsp, auth);
     }
 
     fn complete_ack(&self, id: u64, r: Result<Vec<Value>, AckError>) {
