@@ -43,19 +43,32 @@ export function wasmLoader(url, createModule) {
   let queue = [];
   const trapped = new Set();
 
-  /** Fetches `url`: a Response, or an Error naming the URL and the HTTP status (or the fetch's own error, a CSP refusal among them). */
-  const fetchWasm = async () => {
+  /** Fetches `from` (a URL or Request): a Response, or an Error naming it and the HTTP status (or the fetch's own error, a CSP refusal among them). */
+  const fetchWasm = async (from) => {
     let res;
     try {
-      res = await fetch(url);
+      res = await fetch(from);
     } catch (e) {
       // Node's fetch reads no files: there, the bytes come through initSync().
       const hint = url.protocol == "file:" ? " (outside a browser, pass the wasm's bytes to initSync() first)" : "";
-      throw failure("rtio: cannot load " + url + ": " + e.message + hint, e);
+      throw failure("rtio: cannot load " + (from.url || from) + ": " + e.message + hint, e);
     }
-    if (!res.ok) throw failure("rtio: cannot load " + url + ": HTTP " + res.status);
-    // Compiled as it streams in when served as application/wasm (which streaming needs).
-    return res.headers.get("content-type") == "application/wasm" ? res : res.arrayBuffer();
+    if (!res.ok) throw failure("rtio: cannot load " + (from.url || from) + ": HTTP " + res.status);
+    return res;
+  };
+
+  /**
+   * Compiles `source` (a URL, Request, Response, the bytes or a compiled module, or a promise
+   * of one): as it streams in when it is a Response served as application/wasm (which
+   * streaming needs).
+   */
+  const compile = async (source) => {
+    let s = await source;
+    if (typeof s == "string" || s instanceof URL || (globalThis.Request && s instanceof Request)) s = await fetchWasm(s);
+    if (s instanceof WebAssembly.Module) return s;
+    if (globalThis.Response && s instanceof Response)
+      return s.headers.get("content-type") == "application/wasm" ? WebAssembly.compileStreaming(s) : WebAssembly.compile(await s.arrayBuffer());
+    return WebAssembly.compile(s);
   };
 
   /** Makes `g` the live module, its failure handler set. */
@@ -90,12 +103,12 @@ export function wasmLoader(url, createModule) {
 
   const start = (source) =>
     (loading ||= (async () => {
-      // The fetch first: the glue is made while the wasm is on its way.
-      const wasm = source ?? (compiled || fetchWasm());
-      const g = createModule();
-      await g.init({ module_or_path: await wasm });
+      const module = await compile(source ?? (compiled || fetchWasm(url)));
       // initSync() may have been quicker.
-      return glue || adopt(g);
+      if (glue) return glue;
+      const g = createModule();
+      g.initSync({ module });
+      return adopt(g);
     })().then(
       (g) => {
         loading = undefined;

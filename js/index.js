@@ -39,20 +39,18 @@ const RESERVED = ["connect", "connect_error", "disconnect", "disconnecting", "ne
 const MAX_ARGS = 1e4;
 
 
-const UTF8 = new TextEncoder();
-
 /**
- * Writes the start of received message `data` into `buf` (a view of wasm memory) as UTF-8,
- * as much as fits and in whole characters, and returns the bytes written; -1 if `data` is not
- * text. The wasm reads a frame's header there: no frame, however long, is copied whole.
+ * Writes the start of received message `data` into `buf` (a view of wasm memory), as much as
+ * fits, up to its first character beyond ASCII, written as the byte 0xFF; returns the bytes
+ * written, -1 if `data` is not text. The wasm reads a frame's header there: no frame, however
+ * long, is copied whole.
  */
 function writeStart(data, buf) {
   if (typeof data != "string") return -1;
   const n = Math.min(data.length, buf.length);
   for (let i = 0; i < n; i++) {
     const c = data.charCodeAt(i);
-    // Beyond ASCII, the encoder writes the rest (at most one byte per UTF-16 unit is room for).
-    if (c > 127) return i + UTF8.encodeInto(data.slice(i, buf.length), buf.subarray(i)).written;
+    if (c > 127) return (buf[i] = 255), i + 1;
     buf[i] = c;
   }
   return n;

@@ -46,9 +46,9 @@ extern "C" {
     /// A frame written (`sent` true) or received, for the debug log.
     #[wasm_bindgen(method, js_name = _log)]
     fn log(this: &ConnectionEvents, sent: bool, frame: &JsValue);
-    /// Writes the start of a received message, if it is text, into `buf` as UTF-8 (as much
-    /// as fits, whole characters) and returns the number of bytes written; `-1` for a binary
-    /// message.
+    /// Writes the start of a received message, if it is text, into `buf`, as much as fits, up
+    /// to its first character beyond ASCII, which is written as the byte `0xFF`; returns the
+    /// number of bytes written, `-1` for a binary message.
     #[wasm_bindgen(method, js_name = _start)]
     fn start(this: &ConnectionEvents, data: &JsValue, buf: &mut [u8]) -> i32;
     /// The last element of the JSON array that ends text message `data`, if it is a plain
@@ -164,19 +164,25 @@ struct Payload {
 /// The bytes of a received frame's start the wasm reads its header from: enough for most
 /// (`42`, an id, a short namespace); `LONG_START` when the session needs more.
 const START: usize = 64;
-const LONG_START: usize = 4096;
+const LONG_START: u32 = 4096;
 
 impl JsText {
-    /// The start of text message `data`, read into `buf`; `None` for a binary message.
-    fn read_start<'b>(&self, data: &JsValue, buf: &'b mut [u8]) -> Option<&'b str> {
+    /// The start of text message `data` that [`start`](ConnectionEvents::start) wrote into
+    /// `buf` up to its first character beyond ASCII, and whether it is the whole message;
+    /// `None` for a binary message.
+    fn read_start<'b>(&self, data: &JsValue, buf: &'b mut [u8]) -> Option<(&'b str, bool)> {
         let n = usize::try_from(self.0.start(data, buf)).ok()?;
-        // The facade writes whole UTF-8 characters; anything else reads as an empty start
-        // (a malformed frame).
-        Some(
-            buf.get(..n)
-                .and_then(|b| core::str::from_utf8(b).ok())
-                .unwrap_or_default(),
-        )
+        let written = buf.get(..n).unwrap_or_default();
+        let whole = written.is_ascii();
+        let ascii = if whole {
+            n
+        } else {
+            written.iter().position(|b| !b.is_ascii()).unwrap_or(0)
+        };
+        let text = written.get(..ascii).unwrap_or_default();
+        // SAFETY: every byte of `text` is ASCII, which is UTF-8.
+        let text = unsafe { core::str::from_utf8_unchecked(text) };
+        Some((text, whole && n < buf.len()))
     }
 }
 
@@ -189,7 +195,7 @@ impl Wire for JsText {
         }
         // The start of a text frame (into `buf`, in wasm memory); else it is binary.
         let mut buf = [0; START];
-        let Some(start) = self.read_start(&data, &mut buf) else {
+        let Some((start, whole)) = self.read_start(&data, &mut buf) else {
             return session.handle_binary(now, data);
         };
         let frame: &JsString = data.unchecked_ref();
@@ -204,13 +210,11 @@ impl Wire for JsText {
                 },
             )
         };
-        // A start that left room for one more character is the whole frame; else a longer
-        // start is asked for if the session needs more, and taken as whole.
-        if !read(start, start.len() + 4 <= START) {
-            let mut buf = [0; LONG_START];
-            if let Some(start) = self.read_start(&data, &mut buf) {
-                read(start, true);
-            }
+        // The header is ASCII but for a namespace's name; when the session needs more (a
+        // packet it reads whole, a longer header), the frame's start is taken whole through a
+        // JS string, which holds any character.
+        if !read(start, whole) {
+            read(&String::from(frame.slice(0, LONG_START)), true);
         }
     }
 

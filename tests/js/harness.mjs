@@ -65,16 +65,26 @@ const INIT_SCRIPT = `(() => {
   // Each one's size when it was made (the package loads its wasm on first use: a memory made
   // during a test is measured from there).
   const starts = (window.__wasmMemoryStarts = []);
+  // (Whatever its export's name: the package's wasms have minified ones.)
+  const made = (instance) => {
+    for (const memory of Object.values(instance.exports || {}))
+      if (memory instanceof WebAssembly.Memory) memories.push(memory), starts.push(memory.buffer.byteLength);
+  };
   for (const name of ["instantiate", "instantiateStreaming"]) {
     const native = WebAssembly[name];
     WebAssembly[name] = async function (...args) {
       const out = await native.apply(this, args);
-      // (Whatever its export's name: the package's wasms have minified ones.)
-      for (const memory of Object.values((out.instance || out).exports || {}))
-        if (memory instanceof WebAssembly.Memory) memories.push(memory), starts.push(memory.buffer.byteLength);
+      made(out.instance || out);
       return out;
     };
   }
+  WebAssembly.Instance = new Proxy(WebAssembly.Instance, {
+    construct(target, args, newTarget) {
+      const instance = Reflect.construct(target, args, newTarget);
+      made(instance);
+      return instance;
+    },
+  });
 
   window.sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -297,6 +297,7 @@ async function hostile(page, body) {
   const result = await body((await peer()).url);
   const inv = await page.run(() => H.invariants(), {}, { timeout: 25_000 });
   assert.deepEqual(inv.problems, [], "no prototype pollution");
+  assert.ok(inv.memory.length >= 1, "no wasm memory recorded");
   for (const m of inv.memory) {
     assert.ok(m.growth < MEMORY_GROWTH, `wasm memory grew by ${m.growth} bytes (${m.before} -> ${m.after})`);
   }

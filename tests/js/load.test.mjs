@@ -1,7 +1,7 @@
 // How each entry of the package loads its wasm, in headless Chromium, from a small server of
 // this test's own that serves pkg/ with the wasm as `application/wasm` (compiled as it streams
-// in), as `application/octet-stream` (instantiated from its bytes: WebAssembly's streaming
-// compile refuses other types), or not at all (importing still succeeds; the connection
+// in), as `application/octet-stream` (compiled from its bytes: WebAssembly's streaming compile
+// refuses other types), or not at all (importing still succeeds; the connection
 // fails and says why). Importing an entry loads nothing: the wasm comes with the first
 // connection, or `init()`.
 
@@ -38,8 +38,9 @@ const servers = [];
 after(() => Promise.all(servers.map((s) => s.close())));
 
 /**
- * A page of `base` that records which of WebAssembly's instantiate functions the entries call
- * (`calls`), and which wasm files they fetch (`wasmFetches`).
+ * A page of `base` that records which of WebAssembly's compile and instantiate functions the
+ * entries call (`calls`, `Instance` for a module instantiated with `new WebAssembly.Instance`),
+ * and which wasm files they fetch (`wasmFetches`).
  */
 async function page(base) {
   const context = await (await browser()).newContext();
@@ -47,13 +48,19 @@ async function page(base) {
   await p.addInitScript(() => {
     window.calls = [];
     window.wasmFetches = [];
-    for (const name of ["instantiate", "instantiateStreaming"]) {
+    for (const name of ["compile", "compileStreaming", "instantiate", "instantiateStreaming"]) {
       const f = WebAssembly[name];
       WebAssembly[name] = function (...args) {
         calls.push(name);
         return f.apply(this, args);
       };
     }
+    WebAssembly.Instance = new Proxy(WebAssembly.Instance, {
+      construct(target, args, newTarget) {
+        calls.push("Instance");
+        return Reflect.construct(target, args, newTarget);
+      },
+    });
     const fetch0 = window.fetch;
     window.fetch = function (input, ...rest) {
       const url = String(input instanceof Request ? input.url : input);
@@ -69,11 +76,11 @@ const socketIoUrl = () => process.env.RTIO_NODE_URL?.replace(/\/+$/, "") || star
 const sseUrl = () => process.env.RTIO_SSE_URL.replace(/\/+$/, "");
 
 for (const [type, expected] of [
-  ["application/wasm", "instantiateStreaming"],
-  ["application/octet-stream", "instantiate"],
+  ["application/wasm", ["compileStreaming", "Instance"]],
+  ["application/octet-stream", ["compile", "Instance"]],
 ]) {
   describe(`the wasm served as ${type}`, () => {
-    it(`rtio: the import loads nothing; the first io() loads rtio.wasm once, through WebAssembly.${expected}, and works`, { timeout: TEST_MS }, async () => {
+    it(`rtio: the import loads nothing; the first io() loads rtio.wasm once, through WebAssembly.${expected[0]}, and works`, { timeout: TEST_MS }, async () => {
       const s = await pkgServer(type);
       servers.push(s);
       const target = await socketIoUrl();
@@ -95,7 +102,7 @@ for (const [type, expected] of [
           afterImport: { calls: [], wasmFetches: [] },
           reply: "hi",
           reply2: "ho",
-          calls: [expected],
+          calls: expected,
           wasmFetches: ["rtio.wasm"],
         });
       } finally {
@@ -103,7 +110,7 @@ for (const [type, expected] of [
       }
     });
 
-    it(`rtio/sse and rtio/ws: the import loads nothing; each loads rtio-stream.wasm once, through WebAssembly.${expected}`, { timeout: TEST_MS }, async () => {
+    it(`rtio/sse and rtio/ws: the import loads nothing; each loads rtio-stream.wasm once, through WebAssembly.${expected[0]}`, { timeout: TEST_MS }, async () => {
       const s = await pkgServer(type);
       servers.push(s);
       const target = await sseUrl();
@@ -127,7 +134,7 @@ for (const [type, expected] of [
           afterImport: { calls: [], wasmFetches: [] },
           sse: "function",
           ws: "function",
-          calls: [expected],
+          calls: expected,
           wasmFetches: ["rtio-stream.wasm"],
         });
       } finally {
@@ -151,7 +158,7 @@ for (const [type, expected] of [
           socket.disconnect();
           return { afterInit, reply, calls, wasmFetches };
         }, target);
-        assert.deepEqual(r, { afterInit: [expected], reply: "hi", calls: [expected], wasmFetches: ["rtio.wasm"] });
+        assert.deepEqual(r, { afterInit: expected, reply: "hi", calls: expected, wasmFetches: ["rtio.wasm"] });
       } finally {
         await close();
       }

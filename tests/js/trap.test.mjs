@@ -24,6 +24,7 @@ async function inPage(server, fn, ...args) {
     // (The browser's own report of a missing favicon is not the page's.)
     p.on("console", (msg) => msg.type() === "error" && !msg.location().url.endsWith("/favicon.ico") && consoleErrors.push(msg.text()));
     await p.addInitScript(() => {
+      // Every way to instantiate a module is counted.
       window.instantiations = 0;
       for (const name of ["instantiate", "instantiateStreaming"]) {
         const f = WebAssembly[name];
@@ -32,6 +33,12 @@ async function inPage(server, fn, ...args) {
           return f.apply(this, args);
         };
       }
+      WebAssembly.Instance = new Proxy(WebAssembly.Instance, {
+        construct(target, args, newTarget) {
+          instantiations++;
+          return Reflect.construct(target, args, newTarget);
+        },
+      });
     });
     await p.goto(pages + "/tests/pages/blank.html");
     await p.evaluate(async () => (window.rtio = await import("/pkg/index.js")));
