@@ -79,6 +79,20 @@ glue = glue.replace(/^\s*module_or_path = new URL\('[^']+', import\.meta\.url\);
   return line.replace(/new URL\([^)]*\)/, "undefined");
 });
 if (!names.includes("")) throw new Error(`tools/glue.mjs: the default wasm URL was not found in ${input}`);
+// `initSync` is always given `{ module }` (js/bridge.js): the branch that warns of the older
+// call form goes.
+once(
+  `    if (module !== undefined) {
+        if (Object.getPrototypeOf(module) === Object.prototype) {
+            ({module} = module)
+        } else {
+            console.warn('using deprecated parameters for \`initSync()\`; pass a single object instead')
+        }
+    }
+`,
+  `    ({module} = module);
+`,
+);
 if (/import\.meta|^import |^export /m.test(glue)) throw new Error(`tools/glue.mjs: ${input} has imports or exports this script does not know`);
 if (!/\blet wasmModule\b/.test(glue)) throw new Error(`tools/glue.mjs: ${input} has no wasmModule`);
 if (!/\bwasm\.__wbindgen_externrefs\b/.test(glue)) throw new Error(`tools/glue.mjs: ${input} has no externref table`);

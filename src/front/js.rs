@@ -35,9 +35,9 @@ extern "C" {
     /// What the Manager is told: the URL of each attempt, its lifecycle events, and (with the
     /// debug log on) the frames.
     pub type ConnectionEvents;
-    /// The URL of the next WebSocket (options may change between attempts).
+    /// The URL of the next WebSocket (options may change between attempts), a string.
     #[wasm_bindgen(method, js_name = _url)]
-    fn url(this: &ConnectionEvents) -> Option<String>;
+    fn url(this: &ConnectionEvents) -> JsValue;
     /// A lifecycle event, named as socket.io-client's Manager names it: `open` (the Engine.IO
     /// session id), `close` (the reason), `reconnect_attempt` and `reconnect` (the attempt's
     /// number), `reconnect_error` (the message), `reconnect_failed`.
@@ -52,11 +52,12 @@ extern "C" {
     #[wasm_bindgen(method, js_name = _start)]
     fn start(this: &ConnectionEvents, data: &JsValue, buf: &mut [u8]) -> i32;
     /// The last element of the JSON array that ends text message `data`, if it is a plain
-    /// string that follows another element, as [`json::last_string`] reads it.
+    /// string that follows another element, as [`json::last_string`] reads it (else
+    /// `undefined`).
     ///
     /// [`json::last_string`]: crate::codec::json::last_string
     #[wasm_bindgen(method, js_name = _last)]
-    fn last(this: &ConnectionEvents, data: &JsString) -> Option<String>;
+    fn last(this: &ConnectionEvents, data: &JsString) -> JsValue;
 
     /// What a namespace's Socket is told. `frame` and `at`: the JS string a payload is in and
     /// the UTF-16 offset where it starts.
@@ -318,7 +319,7 @@ impl Frame for Received<'_> {
     }
     fn last_string(&self, _at: usize) -> Option<String> {
         // Read in JS: the header before `at` cannot end with a comma and a string.
-        self.wire.0.last(self.frame)
+        self.wire.0.last(self.frame).as_string()
     }
     fn cut(&self, at: usize) -> Payload {
         // The header before `at` is whole in `start`.
@@ -367,7 +368,7 @@ impl Connection {
         let names = Rc::clone(&namespaces);
         let link = Link::new(
             JsText(Rc::clone(&events)),
-            Box::new(move || url.url()),
+            Box::new(move || url.url().as_string()),
             o.debug
                 .then(|| Box::new(move |sent: bool, frame: &JsValue| tap.log(sent, frame)) as _),
             o.timers.clone(),
