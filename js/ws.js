@@ -33,7 +33,10 @@ export class WsClient extends StreamClient {
     return u.href;
   }
 
-  /** One received frame: an envelope event or ack, else a `message`. */
+  /**
+   * One received frame: an envelope event or ack, else a `message`; read as the Rust door's
+   * codec reads it (src/codec/envelope.rs; both are tested on tests/fixtures/envelopes.json).
+   */
   _frame(d) {
     if (!this.opts.envelope || typeof d != "string") return this._in("message", [d]);
     let v;
@@ -42,17 +45,20 @@ export class WsClient extends StreamClient {
     } catch {
       return this._in("message", [d]);
     }
+    // An ack id: an integer up to 2^53 - 1; an event's name: a string without lone surrogates.
+    const id = (n) => Number.isSafeInteger(n) && n >= 0;
+    const name = (s) => typeof s == "string" && s.isWellFormed?.() !== false;
     if (Array.isArray(v)) {
-      if (typeof v[0] == "string") return this._in(v[0], v.slice(1));
+      if (name(v[0])) return this._in(v[0], v.slice(1));
       const n = v[0];
-      if (Number.isInteger(n) && n >= 0 && typeof v[1] == "string") {
+      if (id(n) && name(v[1])) {
         // The answer goes on the connection the request came on, or nowhere.
         // The answer goes on the connection the event came on, if it is still the one.
         const gen = this._gen;
         let done;
         return this._in(v[1], v.slice(2), (...args) => done || ((done = 1), gen === this._gen && this._send(JSON.stringify({ ack: n, args }))));
       }
-    } else if (v && Number.isInteger(v.ack) && (Array.isArray(v.args) || this._acks.has(v.ack))) {
+    } else if (v && id(v.ack) && (Array.isArray(v.args) || this._acks.has(v.ack))) {
       // An answer for an emit waiting for it; a malformed one settles it at once.
       const ok = Array.isArray(v.args);
       return this._acks.get(v.ack)?.f?.(ok ? null : new Error("rtio: the server's acknowledgement was malformed"), ...(ok ? v.args : []));

@@ -8,8 +8,11 @@
 //!
 //! Every other frame (text that is not valid JSON or has none of these shapes) is not an
 //! envelope: a raw message. Arguments stay JSON text, each handed to the front door's parser;
-//! nothing here builds a tree. An object's repeated key counts by its last value, as
-//! `JSON.parse` reads it.
+//! nothing here builds a tree. Everything is read as `JSON.parse` reads it, so that the npm
+//! door, which reads envelopes with it, agrees on every frame (`tests/fixtures/envelopes.json`
+//! holds the cases both doors are tested on): an object's repeated key counts by its last
+//! value; `n` is an integer by value (`7.0` is 7) up to 2^53 − 1; an event's name must be a
+//! well-formed string (no lone surrogate).
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -65,7 +68,7 @@ pub fn decode(text: &str) -> Option<Envelope<'_>> {
                     args: items[1..].to_vec(),
                 }),
                 _ => {
-                    let id = json::u64(items[0])?;
+                    let id = json::safe_integer(items[0])?;
                     let name = json::unescape(items.get(1)?)?;
                     Some(Envelope::Request {
                         id,
@@ -76,7 +79,7 @@ pub fn decode(text: &str) -> Option<Envelope<'_>> {
             }
         }
         b'{' => {
-            let id = json::u64(json::field(text, "ack").ok()??)?;
+            let id = json::safe_integer(json::field(text, "ack").ok()??)?;
             // `field` has checked the whole object.
             match json::field(text, "args").ok()?.map(json::elements) {
                 Some(Ok(args)) => Some(Envelope::Ack { id, args }),

@@ -342,6 +342,25 @@ pub fn u64(raw: &str) -> Option<u64> {
     (len == raw.len()).then_some(v)
 }
 
+/// The largest integer a JSON number holds exactly once read by `JSON.parse` (2^53 − 1).
+pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+/// Reads a raw JSON number whose value is a non-negative integer no larger than
+/// [`MAX_SAFE_INTEGER`], by its value as `JSON.parse` reads it: `7`, `7.0`, `7e0` and `0.7e1`
+/// are 7, and `-0` is 0. `raw` is taken to be valid JSON (anything but a number gives `None`).
+pub fn safe_integer(raw: &str) -> Option<u64> {
+    // Digits alone, the common case, without floating point.
+    if let Some(v) = u64(raw) {
+        return (v <= MAX_SAFE_INTEGER).then_some(v);
+    }
+    if !raw.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+        return None;
+    }
+    let v: f64 = raw.parse().ok()?;
+    // (`-0.0 >= 0.0`: minus zero is zero.)
+    (v.fract() == 0.0 && v >= 0.0 && v <= MAX_SAFE_INTEGER as f64).then_some(v as u64)
+}
+
 /// Reads a raw JSON string value (with its quotes), resolving `\"`, `\\` and `\/`.
 ///
 /// Protocol strings (session ids) are plain ASCII; other escapes (`\n`, `\u00e9`, …) are
@@ -483,6 +502,31 @@ mod tests {
     fn deep_nesting_is_not_recursive() {
         let deep = format!("{{\"a\":{}{}}}", "[".repeat(100_000), "]".repeat(100_000));
         assert!(field(&deep, "a").unwrap().is_some());
+    }
+
+    #[test]
+    fn safe_integers_by_value() {
+        for (raw, want) in [
+            ("0", Some(0)),
+            ("7", Some(7)),
+            ("7.0", Some(7)),
+            ("7e0", Some(7)),
+            ("0.7e1", Some(7)),
+            ("70E-1", Some(7)),
+            ("-0", Some(0)),
+            ("-0.0", Some(0)),
+            ("9007199254740991", Some(MAX_SAFE_INTEGER)),
+            ("9007199254740992", None),
+            ("9.007199254740991e15", Some(MAX_SAFE_INTEGER)),
+            ("1e400", None),
+            ("7.5", None),
+            ("-1", None),
+            ("\"7\"", None),
+            ("true", None),
+            ("null", None),
+        ] {
+            assert_eq!(safe_integer(raw), want, "{raw}");
+        }
     }
 
     #[test]
