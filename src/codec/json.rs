@@ -346,19 +346,55 @@ pub fn u64(raw: &str) -> Option<u64> {
 pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
 /// Reads a raw JSON number whose value is a non-negative integer no larger than
-/// [`MAX_SAFE_INTEGER`], by its value as `JSON.parse` reads it: `7`, `7.0`, `7e0` and `0.7e1`
-/// are 7, and `-0` is 0. `raw` is taken to be valid JSON (anything but a number gives `None`).
+/// [`MAX_SAFE_INTEGER`], by its value: `7`, `7.0`, `7e0`, `0.7e1` and `700E-2` are 7, and `-0`
+/// is 0, as `JSON.parse` reads them. The value is read exactly, without floating point; only a
+/// number of more than 15 significant digits that `JSON.parse` would round to an integer reads
+/// differently (as no integer). `raw` is taken to be valid JSON: anything but a number gives
+/// `None`.
 pub fn safe_integer(raw: &str) -> Option<u64> {
-    // Digits alone, the common case, without floating point.
+    // Digits alone, the common case.
     if let Some(v) = u64(raw) {
         return (v <= MAX_SAFE_INTEGER).then_some(v);
     }
-    if !raw.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+    let (minus, number) = match raw.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, raw),
+    };
+    let (mantissa, exp) = match number.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.parse::<i32>().ok()?),
+        None => (number, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = int.as_bytes().iter().chain(frac.as_bytes());
+    if int.is_empty() || !digits.clone().all(u8::is_ascii_digit) {
         return None;
     }
-    let v: f64 = raw.parse().ok()?;
-    // (`-0.0 >= 0.0`: minus zero is zero.)
-    (v.fract() == 0.0 && v >= 0.0 && v <= MAX_SAFE_INTEGER as f64).then_some(v as u64)
+    // The value is `significant` × 10^`shift`, its digits without the zeros that lead.
+    let significant: Vec<u8> = digits
+        .skip_while(|&&d| d == b'0')
+        .map(|d| d - b'0')
+        .collect();
+    let Some(last) = significant.iter().rposition(|&d| d != 0) else {
+        return Some(0);
+    };
+    let shift = i64::from(exp) - frac.len() as i64;
+    // A fraction left (a nonzero digit after the point), or below zero: no integer.
+    if minus || (last as i64) >= significant.len() as i64 + shift {
+        return None;
+    }
+    let kept = (significant.len() as i64 + shift.min(0)) as usize;
+    // At most 16 digits (2^53 − 1 has 16).
+    if kept as i64 + shift.max(0) > 16 {
+        return None;
+    }
+    let mut value = significant
+        .iter()
+        .take(kept)
+        .fold(0u64, |v, &d| v * 10 + u64::from(d));
+    for _ in 0..shift.max(0) {
+        value *= 10;
+    }
+    (value <= MAX_SAFE_INTEGER).then_some(value)
 }
 
 /// Reads a raw JSON string value (with its quotes), resolving `\"`, `\\` and `\/`.
@@ -390,7 +426,7 @@ pub fn string(raw: &str) -> Option<String> {
     Some(out)
 }
 
-/// The last element of a JSON array when it is a [plain](plain) string that follows another
+/// The last element of a JSON array when it is a [plain] string that follows another
 /// element (an event's last argument), read backwards from the array's end: `end` may be only
 /// the end of the array's text, as long as it reaches back to the comma before that string.
 /// `None` when the array does not end with such a string. The array is taken to be valid JSON
@@ -513,6 +549,17 @@ mod tests {
             ("7e0", Some(7)),
             ("0.7e1", Some(7)),
             ("70E-1", Some(7)),
+            ("700E-2", Some(7)),
+            ("0.0007e4", Some(7)),
+            ("7.000", Some(7)),
+            ("0.0", Some(0)),
+            ("0e999999", Some(0)),
+            ("1e15", Some(1_000_000_000_000_000)),
+            ("1e16", None),
+            ("7e-1", None),
+            ("7.01", None),
+            ("-7.0", None),
+            ("1e99999999999", None),
             ("-0", Some(0)),
             ("-0.0", Some(0)),
             ("9007199254740991", Some(MAX_SAFE_INTEGER)),

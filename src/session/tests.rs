@@ -205,14 +205,8 @@ fn the_session_to_recover_goes_with_each_connect() {
         ]
     );
 
-    s.handle_transport_close(2, TransportClosed::Closed);
-    let at = wait_attempt(&mut s);
-    s.handle_transport_open(at);
-    s.handle_text(at, OPEN);
-    assert_eq!(
-        texts(&mut s),
-        vec![r#"40{"pid":"p1","offset":"o2","token":"t"}"#]
-    );
+    let (at, sent) = next_attempt(&mut s, 2);
+    assert_eq!(sent, vec![r#"40{"pid":"p1","offset":"o2","token":"t"}"#]);
     // A recovering server replays what was missed ahead of its reply; those count too.
     s.handle_text(at, r#"42["missed",4,"o3"]"#);
     s.handle_text(at, r#"40{"sid":"s1","pid":"p1"}"#);
@@ -231,26 +225,14 @@ fn the_session_to_recover_goes_with_each_connect() {
 
     // Not recovered: a new session, whose id the next CONNECT carries (the offset stays the
     // last one received, as socket.io-client's does).
-    s.handle_transport_close(at + 1, TransportClosed::Closed);
-    let at = wait_attempt(&mut s);
-    s.handle_transport_open(at);
-    s.handle_text(at, OPEN);
-    assert_eq!(
-        texts(&mut s),
-        vec![r#"40{"pid":"p1","offset":"o3","token":"t"}"#]
-    );
+    let (at, sent) = next_attempt(&mut s, at + 1);
+    assert_eq!(sent, vec![r#"40{"pid":"p1","offset":"o3","token":"t"}"#]);
     s.handle_text(at, r#"40{"sid":"s2","pid":"p2"}"#);
     assert!(events(&mut s)
         .iter()
         .any(|e| e.kind == EventKind::Connect && !e.recovered && e.text == "s2"));
-    s.handle_transport_close(at + 1, TransportClosed::Closed);
-    let at = wait_attempt(&mut s);
-    s.handle_transport_open(at);
-    s.handle_text(at, OPEN);
-    assert_eq!(
-        texts(&mut s),
-        vec![r#"40{"pid":"p2","offset":"o3","token":"t"}"#]
-    );
+    let (_, sent) = next_attempt(&mut s, at + 1);
+    assert_eq!(sent, vec![r#"40{"pid":"p2","offset":"o3","token":"t"}"#]);
 }
 
 /// What the server sends for recovery is written into the next CONNECT as it is, so only
@@ -267,12 +249,7 @@ fn recovery_keeps_plain_strings_and_auth_wins() {
         s.handle_text(0, reply);
         s.handle_text(0, event);
         texts(&mut s);
-        events(&mut s);
-        s.handle_transport_close(1, TransportClosed::Closed);
-        let at = wait_attempt(&mut s);
-        s.handle_transport_open(at);
-        s.handle_text(at, OPEN);
-        texts(&mut s)
+        next_attempt(&mut s, 1).1
     };
     let plain = r#"42["e","o1"]"#;
     assert_eq!(
@@ -984,6 +961,16 @@ fn reopen(s: &mut S, at: Millis, sid: &str) {
     s.handle_transport_open(at);
     s.handle_text(at, OPEN);
     s.handle_text(at, &format!(r#"40{{"sid":"{sid}"}}"#));
+}
+
+/// The link of `s` is lost at `lost_at`; the next attempt opens it and handshakes. Returns when
+/// the attempt started and the frames it wrote (the CONNECTs).
+fn next_attempt(s: &mut S, lost_at: Millis) -> (Millis, Vec<String>) {
+    s.handle_transport_close(lost_at, TransportClosed::Closed);
+    let at = wait_attempt(s);
+    s.handle_transport_open(at);
+    s.handle_text(at, OPEN);
+    (at, texts(s))
 }
 
 /// Runs the timer of a session waiting to reconnect; returns when the attempt started.
