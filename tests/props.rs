@@ -367,3 +367,46 @@ fn the_start_of_a_frame_decides_as_the_whole_frame_would() {
         }
     }
 }
+
+/// Long-polling payloads: any sequence of text packets (any character but the separator) and
+/// binary messages (any bytes) reads back as written; any text reads without a panic, each
+/// packet either read or an error.
+#[test]
+fn polling_payloads_round_trip() {
+    use rtio::codec::polling::{self, Packet};
+    let mut rng = Rng(0x0B0E_5EED_9A71_0AD5);
+    const TEXTS: &[&str] = &["4", "2", "6", "42[\"a\",1]", "é", "😀", "\n", "b", "=", " "];
+    for _ in 0..cases() / 10 {
+        let mut written = Vec::new();
+        let mut payload = String::new();
+        for _ in 0..1 + rng.below(5) {
+            if rng.below(3) == 0 {
+                let bytes: Vec<u8> = (0..rng.below(8)).map(|_| rng.next() as u8).collect();
+                polling::push_binary(&mut payload, &bytes);
+                written.push(Err(bytes));
+            } else {
+                // A text packet starts with its type, never with `b`.
+                let mut text = String::from(rng.pick(&["0", "2", "4"]));
+                for _ in 0..rng.below(4) {
+                    text.push_str(rng.pick(TEXTS));
+                }
+                polling::push_text(&mut payload, &text);
+                written.push(Ok(text));
+            }
+        }
+        // (Text as `Ok`, binary as `Err`, owned.)
+        let read: Vec<Result<String, Vec<u8>>> = polling::packets(&payload)
+            .map(|p| match p.unwrap() {
+                Packet::Text(text) => Ok(text.to_string()),
+                Packet::Binary(bytes) => Err(bytes),
+            })
+            .collect();
+        assert_eq!(read, written, "{payload:?}");
+        // Any text: each packet read or refused, never a panic.
+        let mut noise = String::new();
+        for _ in 0..rng.below(12) {
+            noise.push_str(rng.pick(&["\u{1e}", "b", "4", "A", "=", "/", "é", "Zg", "+"]));
+        }
+        let _ = polling::packets(&noise).count();
+    }
+}

@@ -1,6 +1,8 @@
 //! Pure encoders and decoders for the wire formats rtio speaks. No IO, no clock, no browser.
 //!
 //! - [`engine`]: Engine.IO v4 packets (one packet per WebSocket frame).
+//! - [`polling`]: the payloads of Engine.IO's HTTP long-polling transport (packets joined by a
+//!   separator, binary in base64), and how many packets go in one request.
 //! - [`socket`]: Socket.IO v5 packets carried inside Engine.IO `message` packets.
 //! - [`json`]: a small, allocation-light JSON reader for the few protocol objects the session must
 //!   look into (the open handshake, `CONNECT` replies, `CONNECT_ERROR` messages) and the
@@ -17,6 +19,7 @@ use alloc::string::String;
 pub mod engine;
 pub mod envelope;
 pub mod json;
+pub mod polling;
 pub mod socket;
 pub mod sse;
 
