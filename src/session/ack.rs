@@ -37,7 +37,7 @@ impl AckTable {
     pub fn take(&mut self, nsp: &str, id: u64) -> Option<PendingAck> {
         let at = self.position(id)?;
         if self.entries.get(at).is_some_and(|e| *e.nsp == nsp) {
-            Some(self.entries.remove(at))
+            crate::take(&mut self.entries, at)
         } else {
             None
         }

@@ -975,11 +975,7 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
 
     /// The next output to act on, in the order they were produced.
     pub fn poll_output(&mut self) -> Option<Output<A, P>> {
-        if self.out.is_empty() {
-            None
-        } else {
-            Some(self.out.remove(0))
-        }
+        crate::take(&mut self.out, 0)
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) must be called next, if ever.
@@ -1284,7 +1280,7 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
             // The head of the retry queue is done: the next one goes.
             if let Some(n) = self.find_mut(&nsp) {
                 if n.buffer.first().is_some_and(|p| p.id == id) {
-                    n.buffer.remove(0);
+                    crate::take(&mut n.buffer, 0);
                 }
             }
             self.flush(&nsp, now);
@@ -1331,7 +1327,10 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
                     if let Some(a) = ack {
                         a.sent = true;
                     }
-                    n.buffer.remove(0)
+                    match crate::take(&mut n.buffer, 0) {
+                        Some(packet) => packet,
+                        None => return,
+                    }
                 }
             };
             let name = n.name.clone();

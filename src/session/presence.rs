@@ -120,7 +120,7 @@ impl<M: Clone + PartialEq> Presence<M> {
             return None;
         }
         let at = self.members.iter().position(|m| m.id == id)?;
-        Some(Change::Leave(self.members.remove(at)))
+        crate::take(&mut self.members, at).map(Change::Leave)
     }
 
     /// Forgets every member; returns the others as `Leave` changes.

@@ -319,11 +319,7 @@ impl<T> Stream<T> {
 
     /// The next output, in the order they were produced.
     pub fn poll_output(&mut self) -> Option<Output<T>> {
-        if self.out.is_empty() {
-            None
-        } else {
-            Some(self.out.remove(0))
-        }
+        crate::take(&mut self.out, 0)
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) must be called next, if ever.

@@ -432,15 +432,16 @@ fn pump<W: Wire>(inner: &Rc<Inner<W>>) {
     loop {
         // The session is borrowed only to take the event, never while the sink runs.
         let next = match inner.state.try_borrow_mut() {
-            Ok(mut st) if !st.events.is_empty() => match st.events.remove(0) {
-                Output::Event(ev) => Some(ev),
-                Output::Transport(cmd) => {
+            Ok(mut st) => match crate::take(&mut st.events, 0) {
+                Some(Output::Event(ev)) => Some(ev),
+                Some(Output::Transport(cmd)) => {
                     transport(inner, &mut st, cmd);
                     let now = clock::now(&mut st.last_now);
                     flush(inner, &mut st, now);
                     continue;
                 }
-                Output::Transmit(_) => continue,
+                Some(Output::Transmit(_)) => continue,
+                None => None,
             },
             _ => None,
         };

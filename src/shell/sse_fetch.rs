@@ -210,7 +210,9 @@ async fn read(
         let mut at = 0;
         while at < len {
             let end = len.min(at + PIECE);
-            let piece = &mut buf[..(end - at) as usize];
+            let Some(piece) = buf.get_mut(..(end - at) as usize) else {
+                break;
+            };
             bytes.subarray(at, end).copy_to(piece);
             parser.feed(piece);
             drain(&mut parser, report);
