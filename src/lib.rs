@@ -27,24 +27,6 @@ pub(crate) fn take<T>(v: &mut alloc::vec::Vec<T>, at: usize) -> Option<T> {
     v.pop()
 }
 
-#[cfg(test)]
-mod tests {
-    use alloc::vec;
-
-    #[test]
-    fn take_removes_one_element_in_order() {
-        let mut v = vec![1, 2, 3, 4];
-        assert_eq!(super::take(&mut v, 1), Some(2));
-        assert_eq!(v, [1, 3, 4]);
-        assert_eq!(super::take(&mut v, 0), Some(1));
-        assert_eq!(super::take(&mut v, 1), Some(4));
-        assert_eq!(v, [3]);
-        assert_eq!(super::take(&mut v, 1), None);
-        assert_eq!(super::take(&mut v, 0), Some(3));
-        assert_eq!(super::take(&mut v, 0), None);
-    }
-}
-
 // The npm package's exports (features `js` and `js-stream`, internal to its build): the
 // facade in js/ is their only user.
 #[cfg(all(target_arch = "wasm32", feature = "js"))]
@@ -84,4 +66,22 @@ mod runtime {
     #[global_allocator]
     static HEAP: crate::shell::heap::Heap<crate::shell::heap::WasmPages> =
         crate::shell::heap::Heap::new(crate::shell::heap::WasmPages);
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::vec;
+
+    #[test]
+    fn take_removes_one_element_in_order() {
+        let mut v = vec![1, 2, 3, 4];
+        assert_eq!(super::take(&mut v, 1), Some(2));
+        assert_eq!(v, [1, 3, 4]);
+        assert_eq!(super::take(&mut v, 0), Some(1));
+        assert_eq!(super::take(&mut v, 1), Some(4));
+        assert_eq!(v, [3]);
+        assert_eq!(super::take(&mut v, 1), None);
+        assert_eq!(super::take(&mut v, 0), Some(3));
+        assert_eq!(super::take(&mut v, 0), None);
+    }
 }
