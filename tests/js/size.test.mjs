@@ -15,9 +15,10 @@ const pkg = fileURLToPath(new URL("../../pkg/", import.meta.url));
 // of that shape (and 0.3 KB more for `rtio` with the writes in bursts and the start of each
 // received frame written straight into wasm memory, which cut the client's own CPU per
 // received event by a quarter: bench/micro.mjs). Until the size work brings it back towards
-// the goals, the ceilings below hold it where it is, so that nothing grows unnoticed.
+// the goals, the ceilings below hold it where it is, so that nothing grows unnoticed (lowered
+// from 29.5 KB once the wasm-bindgen loader and integer formatting left the package).
 const GOAL = { rtio: 16.0 * 1024, mode: 12.0 * 1024 };
-const CEILING = { rtio: 29.5 * 1024, mode: 29.5 * 1024 };
+const CEILING = { rtio: 28.9 * 1024, mode: 28.9 * 1024 };
 
 /** gzip -9 sizes of `files` in pkg/, logged, and their total. */
 function measure(files) {
