@@ -29,6 +29,7 @@
 
 mod ack;
 pub mod backoff;
+pub mod polling;
 pub mod presence;
 pub mod reconnect;
 pub mod stream;
