@@ -117,8 +117,11 @@ function decode(v, at, atts) {
   return atts ? fill(d, atts) : d;
 }
 
-/** Resolves `uri` the way socket.io-client does; returns the engine URL (the Manager key) and the namespace. */
-function target(uri, opts) {
+/**
+ * Resolves `uri` the way socket.io-client does; returns the engine URL (of a WebSocket, or of
+ * polling requests if `polling`) and the namespace.
+ */
+function target(uri, opts, polling) {
   // Outside a page (a server render), a URL without an origin is taken on http://localhost:
   // the socket is made and its connection fails there; nothing throws.
   const page = globalThis.location;
@@ -130,10 +133,10 @@ function target(uri, opts) {
   const q = new URLSearchParams(u.search);
   for (const [k, v] of new URLSearchParams(opts.query || "")) q.set(k, v);
   q.set("EIO", "4");
-  q.set("transport", "websocket");
+  q.set("transport", polling ? "polling" : "websocket");
   const path = (opts.path || "/socket.io").replace(/\/$/, "") + (opts.addTrailingSlash === false ? "" : "/");
   return {
-    url: u.protocol.replace(/^http/, "ws") + "//" + u.host + path + "?" + q,
+    url: u.protocol.replace(polling ? /^ws/ : /^http/, polling ? "http" : "ws") + "//" + u.host + path + "?" + q,
     nsp: u.pathname,
   };
 }
@@ -142,7 +145,7 @@ function target(uri, opts) {
  * socket.io-client options accepted for compatibility that have no effect here (see the
  * README's migration notes); named once in the debug log when given.
  */
-const IGNORED = ["withCredentials", "extraHeaders", "upgrade", "rememberUpgrade", "tryAllTransports", "timestampRequests", "timestampParam", "closeOnBeforeunload", "parser", "protocols", "transportOptions", "agent", "autoUnref"];
+const IGNORED = ["closeOnBeforeunload", "parser", "protocols", "transportOptions", "agent", "autoUnref"];
 
 /** The Manager's tunables that have getters and setters, with their defaults. */
 const TUNABLES = { reconnection: true, reconnectionAttempts: 1 / 0, reconnectionDelay: 1e3, reconnectionDelayMax: 5e3, randomizationFactor: 0.5, timeout: 2e4 };
@@ -171,8 +174,8 @@ export class Manager extends Emitter {
     if (uri && typeof uri == "object") (opts = uri), (uri = undefined);
     opts = opts || {};
     const t = opts.transports;
-    if (t && !t.includes("websocket"))
-      throw new Error("rtio: only the websocket transport is supported (got " + t + ")");
+    if (t && !t.includes("websocket") && !t.includes("polling"))
+      throw new Error("rtio: no supported transport in [" + t + "]: use polling or websocket");
     this.uri = uri;
     /** The options; `query` and `path` are read again at every connection attempt. */
     this.opts = opts;
@@ -184,14 +187,15 @@ export class Manager extends Emitter {
     this._e = null;
     this._up = false;
     /**
-     * Compatibility view of engine.io-client's socket: `id`, `transport.name`, `open`/`close`
-     * events, and `close()`, which closes the transport as a lost network would (the Manager
-     * reconnects).
+     * Compatibility view of engine.io-client's socket: `id`, `transport.name` (the transport in
+     * use: "polling" or "websocket"), `open`/`close`/`upgrade` events, and `close()`, which
+     * closes the transport as a lost network would (the Manager reconnects).
      */
-    this.engine = Object.assign(new Emitter(), {
-      transport: { name: "websocket" },
-      close: () => (this._e && this._use((e) => e.c.dropTransport()), this.engine),
-    });
+    this.engine = Object.defineProperty(
+      Object.assign(new Emitter(), { close: () => (this._e && this._use((e) => e.c.dropTransport()), this.engine) }),
+      "transport",
+      { get: () => ({ name: this._e?.c.transport() || undefined }) },
+    );
     const d = debug(opts.debug);
     for (const k of IGNORED) if (k in opts) d?.("option " + k + " has no effect");
     if (this._auto) this.open();
@@ -276,7 +280,7 @@ export class Manager extends Emitter {
     e.c = new glue.Connection(
       { ...this.opts, ...this._t, debug: !!d, timers: this.opts.useNativeTimers ? NATIVE_TIMERS : undefined },
       {
-        _url: () => target(this.uri, this.opts).url,
+        _url: (polling) => target(this.uri, this.opts, polling).url,
         _lifecycle: guard((name, detail) => this._lifecycle(e, name, detail)),
         _log: (sent, frame) => d?.(sent ? "send" : "receive", frame),
         _start: writeStart,
@@ -373,6 +377,7 @@ export class Manager extends Emitter {
       if (name == "close") this.engine.emitReserved("close", "forced close"), this.emitReserved("close", "forced close");
     } else if (e === this._e) {
       e.d?.(name, detail);
+      if (name == "upgrade") return this.engine.emitReserved(name, this.engine.transport);
       if (name[0] == "r") {
         if (name == "reconnect_attempt") this._fail = null;
         if (name == "reconnect_failed") for (const n in this.nsps) this.nsps[n]._act = false;

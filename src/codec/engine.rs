@@ -107,14 +107,15 @@ pub struct Handshake {
     pub ping_timeout: u64,
     /// The largest payload the server accepts, in bytes (used by HTTP long-polling).
     pub max_payload: u64,
+    /// Whether the server offers an upgrade to WebSocket (`"websocket"` among `upgrades`).
+    pub websocket: bool,
 }
 
 impl Handshake {
     /// Reads the handshake from the `open` packet's data.
     ///
     /// `sid`, `pingInterval` and `pingTimeout` are required; `maxPayload` defaults to 1,000,000
-    /// (the Engine.IO default). `upgrades` is not read: over WebSocket there is nothing to
-    /// upgrade to.
+    /// (the Engine.IO default); `upgrades` may be left out (no upgrade).
     pub fn parse(data: &str) -> Result<Handshake, DecodeError> {
         Self::read(data)
     }
@@ -130,6 +131,7 @@ impl Handshake {
             ping_interval: num("pingInterval")?,
             ping_timeout: num("pingTimeout")?,
             max_payload: o.number("maxPayload").unwrap_or(1_000_000),
+            websocket: o.has("upgrades", "websocket"),
         })
     }
 }
@@ -168,6 +170,19 @@ mod tests {
         assert_eq!(h.ping_interval, 25000);
         assert_eq!(h.ping_timeout, 20000);
         assert_eq!(h.max_payload, 1_000_000);
+        assert!(h.websocket);
+        for (upgrades, websocket) in [
+            ("[]", false),
+            (r#"["webtransport"]"#, false),
+            (r#"["webtransport","websocket"]"#, true),
+            (r#""websocket""#, false),
+            (r#"[1,"websocket"]"#, true),
+        ] {
+            let data = format!(r#"{{"sid":"s","pingInterval":1,"pingTimeout":1,"upgrades":{upgrades}}}"#);
+            assert_eq!(Handshake::parse(&data).map(|h| h.websocket), Ok(websocket), "{data}");
+        }
+        let h = Handshake::parse(r#"{"sid":"s","pingInterval":1,"pingTimeout":1}"#).unwrap();
+        assert!(!h.websocket, "no upgrades");
     }
 
     #[test]

@@ -464,6 +464,8 @@ pub trait Object {
     fn string(&self, key: &str) -> Option<String>;
     /// Member `key`, if the object is valid and the member is a non-negative integer.
     fn number(&self, key: &str) -> Option<u64>;
+    /// Whether member `key` is an array that holds the string `item`.
+    fn has(&self, key: &str, item: &str) -> bool;
 }
 
 impl Object for str {
@@ -472,6 +474,10 @@ impl Object for str {
     }
     fn number(&self, key: &str) -> Option<u64> {
         field(self, key).ok()?.and_then(u64)
+    }
+    fn has(&self, key: &str, item: &str) -> bool {
+        let array = field(self, key).ok().flatten().unwrap_or_default();
+        elements(array).is_ok_and(|e| e.into_iter().any(|e| string(e).as_deref() == Some(item)))
     }
 }
 

@@ -28,6 +28,7 @@ use crate::session::{
     EmitError, EventKind, Frame, Millis, Session, SessionConfig, SessionEvent, Transmit,
 };
 use crate::shell::link::{Bins, Link, Wire};
+use crate::shell::polling::TransportOptions;
 use crate::shell::timer::TimerFunctions;
 
 #[wasm_bindgen]
@@ -35,9 +36,10 @@ extern "C" {
     /// What the Manager is told: the URL of each attempt, its lifecycle events, and (with the
     /// debug log on) the frames.
     pub type ConnectionEvents;
-    /// The URL of the next WebSocket (options may change between attempts), a string.
+    /// The Engine.IO URL of the next transport (options may change between attempts), a
+    /// string: for polling requests (`http(s)`) when `polling`, else for a WebSocket.
     #[wasm_bindgen(method, js_name = _url)]
-    fn url(this: &ConnectionEvents) -> JsValue;
+    fn url(this: &ConnectionEvents, polling: bool) -> JsValue;
     /// A lifecycle event, named as socket.io-client's Manager names it: `open` (the Engine.IO
     /// session id), `close` (the reason), `reconnect_attempt` and `reconnect` (the attempt's
     /// number), `reconnect_error` (the message), `reconnect_failed`.
@@ -148,6 +150,37 @@ impl Options {
                 .ok()
                 .and_then(|a| Some((a.get(0).dyn_into().ok()?, a.get(1).dyn_into().ok()?))),
         }
+    }
+}
+
+/// The transport options, by their socket.io-client names: `transports` (an array, in order;
+/// names other than `polling` and `websocket` are passed over), `upgrade`, `rememberUpgrade`,
+/// `tryAllTransports`, `withCredentials`, `extraHeaders`, `timestampRequests`,
+/// `timestampParam`. The facade has checked that `transports` names one it knows.
+fn transport_options(o: &JsValue) -> TransportOptions {
+    let get = |key: &str| js_sys::Reflect::get(o, &JsValue::from_str(key)).unwrap_or_default();
+    let d = TransportOptions::default();
+    let (mut polling, mut websocket, mut polling_first) = (d.polling, d.websocket, true);
+    if let Ok(list) = get("transports").dyn_into::<Array>() {
+        let at = |name: &str| list.index_of(&name.into(), 0);
+        let (p, w) = (at("polling"), at("websocket"));
+        (polling, websocket, polling_first) = (p >= 0, w >= 0, p >= 0 && (w < 0 || p < w));
+    }
+    let flag = |key: &str, default: bool| get(key).as_bool().unwrap_or(default);
+    TransportOptions {
+        polling,
+        websocket,
+        polling_first,
+        upgrade: flag("upgrade", d.upgrade),
+        remember_upgrade: flag("rememberUpgrade", d.remember_upgrade),
+        try_all: flag("tryAllTransports", d.try_all),
+        credentials: flag("withCredentials", d.credentials),
+        headers: Some(get("extraHeaders"))
+            .filter(JsValue::is_object)
+            .unwrap_or(d.headers),
+        timestamp: flag("timestampRequests", true)
+            .then(|| get("timestampParam").as_string().or(d.timestamp))
+            .flatten(),
     }
 }
 
@@ -317,6 +350,10 @@ impl Frame for Received<'_> {
         let n = self.member(at, key).as_f64()?;
         (n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0).then_some(n as u64)
     }
+    fn has(&self, at: usize, key: &str, item: &str) -> bool {
+        let member = self.member(at, key);
+        Array::is_array(&member) && member.unchecked_into::<Array>().includes(&item.into(), 0)
+    }
     fn last_string(&self, _at: usize) -> Option<String> {
         // Read in JS: the header before `at` cannot end with a comma and a string.
         self.wire.0.last(self.frame).as_string()
@@ -368,11 +405,11 @@ impl Connection {
         let names = Rc::clone(&namespaces);
         let link = Link::new(
             JsText(Rc::clone(&events)),
-            Box::new(move || url.url().as_string()),
+            Box::new(move |polling| url.url(polling).as_string()),
             o.debug
                 .then(|| Box::new(move |sent: bool, frame: &JsValue| tap.log(sent, frame)) as _),
             o.timers.clone(),
-            config,
+            (config, transport_options(&options)),
             move |ev| deliver(&sink, &names, ev),
         );
         let connection = Connection { link, namespaces };
@@ -538,7 +575,13 @@ impl Connection {
         self.link.with(|s, _| s.is_idle()).unwrap_or(false)
     }
 
-    /// The WebSocket's last `error` event, for the Manager's error report.
+    /// The transport in use: `"websocket"`, `"polling"`, or `""` when there is none.
+    pub fn transport(&self) -> String {
+        self.link.transport_name().into()
+    }
+
+    /// The transport's last error (a WebSocket's `error` event, or why a polling request
+    /// failed), for the Manager's error report.
     #[wasm_bindgen(js_name = lastError)]
     pub fn last_error(&self) -> JsValue {
         self.link.last_error()
@@ -567,6 +610,7 @@ fn deliver(manager: &ConnectionEvents, namespaces: &Namespaces, ev: SessionEvent
         EventKind::Reconnect => return manager_event("reconnect", n),
         EventKind::ReconnectError => return manager_event("reconnect_error", text.into()),
         EventKind::ReconnectFailed => return manager_event("reconnect_failed", n),
+        EventKind::Upgrade => return manager_event("upgrade", JsValue::UNDEFINED),
         _ => {}
     }
     // The Socket, looked up unborrowed: it may add namespaces while it runs.

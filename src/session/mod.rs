@@ -243,6 +243,11 @@ pub trait Frame {
     fn number(&self, at: usize, key: &str) -> Option<u64> {
         self.text().get(at..)?.number(key)
     }
+    /// Whether member `key` of the JSON object at byte `at` of a whole frame is an array that
+    /// holds the string `item`.
+    fn has(&self, at: usize, key: &str, item: &str) -> bool {
+        self.text().get(at..).is_some_and(|t| t.has(key, item))
+    }
     /// The last element of the JSON array at byte `at`, if it is a plain string that follows
     /// another element (see [`json::last_string`]): the recovery offset a server appends to an
     /// event. Only the frame's end is needed.
@@ -260,6 +265,9 @@ impl<F: Frame> json::Object for Members<'_, F> {
     }
     fn number(&self, key: &str) -> Option<u64> {
         self.0.number(self.1, key)
+    }
+    fn has(&self, key: &str, item: &str) -> bool {
+        self.0.has(self.1, key, item)
     }
 }
 
@@ -336,6 +344,9 @@ pub enum EventKind {
     /// [`Session::connect_asking_auth`], needs its auth payload now: answer with
     /// [`Session::provide_auth`].
     AuthRequest = 12,
+    /// The transport was upgraded from HTTP long-polling to WebSocket. Reported by the browser
+    /// shell, which carries out the upgrade ([`polling`]), never by the session.
+    Upgrade = 13,
 }
 
 /// Something the front door must deliver: one flat record for every [`EventKind`], the
@@ -977,6 +988,11 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
     /// The next output to act on, in the order they were produced.
     pub fn poll_output(&mut self) -> Option<Output<A, P>> {
         crate::take(&mut self.out, 0)
+    }
+
+    /// Whether [`poll_output`](Self::poll_output) has something.
+    pub fn has_output(&self) -> bool {
+        !self.out.is_empty()
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) must be called next, if ever.

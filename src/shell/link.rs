@@ -1,5 +1,6 @@
-//! [`Link`]: one session wired to a WebSocket, a timer, the page's signals and the clock,
-//! delivering the session's events to a sink. Both front doors use it; what differs between
+//! [`Link`]: one session wired to its transport (a WebSocket, or HTTP long-polling and its
+//! upgrade to WebSocket), a timer, the page's signals and the clock, delivering the session's
+//! events to a sink. Both front doors use it; what differs between
 //! them, how a payload is held (a Rust `String`, or the JS string it arrived in), is the
 //! link's [`Wire`].
 //!
@@ -21,12 +22,15 @@ use core::cell::{Cell, RefCell};
 
 use super::clock;
 use super::page::{PageSignal, PageWatch};
+use super::polling::{self, Item, Polling, TransportOptions};
 use super::timer::{Timer, TimerFunctions};
 use super::websocket::{self, WsSignal, WsTransport};
+use crate::session::polling::Request;
 use crate::session::{
-    Millis, Output, Session, SessionConfig, SessionEvent, Transmit, TransportClosed,
-    TransportCommand,
+    EventKind, Millis, Nsp, Output, Session, SessionConfig, SessionEvent, Transmit,
+    TransportClosed, TransportCommand,
 };
+use js_sys::JsString;
 use wasm_bindgen::prelude::*;
 
 pub(crate) use super::Bins;
@@ -49,20 +53,39 @@ type Command<'a, P> = dyn FnMut(&mut Session<Bins, P>, Millis) + 'a;
 /// The event type the browser session produces.
 pub(crate) type Event<P> = SessionEvent<Bins, P>;
 
-/// Where the WebSocket of each attempt goes (the JS door reads its options again each time),
-/// `None` when there is no URL to be had (reported as a failed attempt).
-pub(crate) type UrlSource = Box<dyn Fn() -> Option<String>>;
+/// Where the transport of each attempt goes (the JS door reads its options again each time):
+/// the Engine.IO URL of polling requests (`http(s)`, `transport=polling`) when asked with
+/// `true`, else of a WebSocket (`ws(s)`, `transport=websocket`); `None` when there is no URL to
+/// be had (reported as a failed attempt).
+pub(crate) type UrlSource = Box<dyn Fn(bool) -> Option<String>>;
 
 /// What the link reports besides the session's events: frames written and received, for a
 /// debug log.
 pub(crate) type Tap = Option<Box<dyn Fn(bool, &JsValue)>>;
+
+/// The transport in use.
+enum Transport {
+    None,
+    Ws(WsTransport),
+    Polling(Box<Polling>),
+}
 
 struct State<W: Wire> {
     session: Session<Bins, W::Payload>,
     wire: W,
     url: UrlSource,
     tap: Tap,
-    ws: Option<WsTransport>,
+    transport: Transport,
+    options: TransportOptions,
+    /// The tag of the transport in use: its signals and answers carry it, and others are
+    /// stale.
+    tag: u32,
+    /// A closed polling transport still writing what was written on it, and its close packet.
+    draining: Option<Box<Polling>>,
+    /// An upgrade to WebSocket succeeded (for `rememberUpgrade`).
+    upgraded: bool,
+    /// The attempt under way fell back from WebSocket to polling (`tryAllTransports`).
+    fell_back: bool,
     /// The event of the WebSocket's last `error`, for the front door's error report.
     last_error: JsValue,
     /// Set once the link exists (the timer's closure needs a weak handle to it).
@@ -104,15 +127,14 @@ impl<W: Wire> Clone for Link<W> {
 }
 
 impl<W: Wire> Link<W> {
-    /// A link to the Engine.IO endpoint `url` gives (a complete `ws:`/`wss:` URL, asked at each
-    /// attempt), frames shown to `tap`, on the page's timers or on `timers`. Nothing is opened
-    /// until a namespace connects.
+    /// A link to the Engine.IO endpoint `url` gives (asked at each attempt), on the transports `options` allow, frames shown to `tap`, on the page's timers or on
+    /// `timers`. Nothing is opened until a namespace connects.
     pub fn new(
         wire: W,
         url: UrlSource,
         tap: Tap,
         timers: Option<TimerFunctions>,
-        config: SessionConfig,
+        (config, options): (SessionConfig, TransportOptions),
         sink: impl Fn(Event<W::Payload>) + 'static,
     ) -> Self {
         let inner = Rc::new(Inner {
@@ -121,7 +143,12 @@ impl<W: Wire> Link<W> {
                 wire,
                 url,
                 tap,
-                ws: None,
+                transport: Transport::None,
+                options,
+                tag: 0,
+                draining: None,
+                upgraded: false,
+                fell_back: false,
                 last_error: JsValue::UNDEFINED,
                 timer: None,
                 page: None,
@@ -197,10 +224,19 @@ impl<W: Wire> Link<W> {
             .unwrap_or(JsValue::UNDEFINED)
     }
 
-    /// Closes the WebSocket as a lost connection would (the session reconnects).
+    /// Closes the transport as a lost connection would (the session reconnects).
     #[cfg(feature = "js")]
     pub fn drop_transport(&self) {
-        apply(&self.inner, Input::Signal(WsSignal::Forced));
+        apply(&self.inner, Input::Forced);
+    }
+
+    /// The transport in use: `"websocket"`, `"polling"`, or `""` when there is none.
+    pub fn transport_name(&self) -> &'static str {
+        match self.inner.state.try_borrow().as_deref().map(|st| &st.transport) {
+            Ok(Transport::Ws(_)) => "websocket",
+            Ok(Transport::Polling(_)) => "polling",
+            _ => "",
+        }
     }
 }
 
@@ -271,7 +307,15 @@ impl<W: Wire> Link<W> {
 /// What the browser reports to a link. One entry point for all of them keeps the borrow,
 /// clock and output handling in one place (and one copy in the wasm).
 enum Input {
-    Signal(WsSignal),
+    /// A WebSocket's signal, with the tag of the transport it belongs to (a probe's is its
+    /// polling transport's).
+    Signal(u32, WsSignal),
+    /// A polling request ended: the tag of its transport, whether it was a `GET`, and its
+    /// answer.
+    Http(u32, bool, Result<JsString, JsValue>),
+    /// The client dropped the transport as if the connection were lost (`engine.close()`).
+    #[cfg_attr(not(feature = "js"), allow(dead_code))]
+    Forced,
     Page(PageSignal),
     Timer,
     /// The microtask that ends a burst.
@@ -291,33 +335,49 @@ fn apply<W: Wire>(inner: &Rc<Inner<W>>, input: Input) {
         st.epoch = st.epoch.wrapping_add(1);
         let s = &mut st.session;
         match input {
-            Input::Signal(WsSignal::Open) => s.handle_transport_open(now),
-            Input::Signal(WsSignal::Message(data)) => {
+            // Stale: a transport dropped since.
+            Input::Signal(tag, _) if tag != st.tag => {}
+            Input::Signal(_, signal) if matches!(st.transport, Transport::Polling(_)) => {
+                probe_signal(&mut st.transport, signal)
+            }
+            Input::Signal(_, WsSignal::Open) => s.handle_transport_open(now),
+            Input::Signal(_, WsSignal::Message(data)) => {
                 if let Some(tap) = &st.tap {
                     tap(false, &data);
                 }
                 st.wire.receive(s, now, data);
             }
-            Input::Signal(signal) => {
+            Input::Signal(_, signal) => {
                 let how = match signal {
                     WsSignal::Error(event) => {
                         st.last_error = event;
                         TransportClosed::Error
                     }
-                    WsSignal::Forced => {
-                        // As a close asked for: what was written goes first.
-                        let _ = write_queue(&st.ws, &mut st.queue);
-                        TransportClosed::Forced
-                    }
                     _ => TransportClosed::Closed,
                 };
-                st.ws = None;
+                st.transport = Transport::None;
                 st.queue.clear();
-                st.session.handle_transport_close(now, how);
+                // `tryAllTransports`: a WebSocket that failed before the handshake gives way to
+                // polling, in the same attempt.
+                let o = &st.options;
+                if o.try_all && o.polling && !st.fell_back && !st.session.is_open() {
+                    st.fell_back = true;
+                    open(inner, st, true);
+                } else {
+                    st.session.handle_transport_close(now, how);
+                }
+            }
+            Input::Http(tag, get, answer) => http_answer(st, now, tag, get, answer),
+            Input::Forced => {
+                // As a close asked for: what was written goes first.
+                let _ = write_queue(&mut st.transport, &mut st.queue);
+                drop_transport(st);
+                st.session
+                    .handle_transport_close(now, TransportClosed::Forced);
             }
             Input::BurstEnd => {
                 st.burst = false;
-                if let Err(event) = write_queue(&st.ws, &mut st.queue) {
+                if let Err(event) = write_queue(&mut st.transport, &mut st.queue) {
                     lost(st, now, event);
                 }
             }
@@ -335,23 +395,209 @@ fn apply<W: Wire>(inner: &Rc<Inner<W>>, input: Input) {
     pump(inner);
 }
 
-/// The WebSocket failed on a write (`event`, its error): it is dropped and the session told.
+/// The transport failed (`event`, its error): it is dropped and the session told.
 fn lost<W: Wire>(st: &mut State<W>, now: Millis, event: JsValue) {
-    st.ws = None;
+    st.transport = Transport::None;
     st.queue.clear();
     st.last_error = event;
     st.session
         .handle_transport_close(now, TransportClosed::Error);
 }
 
-/// Writes the frames of `queue` on `ws` (or drops them if there is none), oldest first.
-fn write_queue(ws: &Option<WsTransport>, queue: &mut Vec<JsValue>) -> Result<(), JsValue> {
+/// Writes the frames of `queue` on the transport (or drops them if there is none), oldest
+/// first; a polling transport writes them with its next `POST`.
+fn write_queue(transport: &mut Transport, queue: &mut Vec<JsValue>) -> Result<(), JsValue> {
     for frame in queue.drain(..) {
-        if let Some(ws) = ws {
-            websocket::send(ws.socket(), &frame)?;
+        match transport {
+            Transport::Ws(ws) => websocket::send(ws.socket(), &frame)?,
+            Transport::Polling(p) => p.poller.send(Item::new(frame)),
+            Transport::None => {}
         }
     }
     Ok(())
+}
+
+/// Drops the transport; a polling one first writes what was written on it, then its close
+/// packet (see [`Poller::drain`](crate::session::polling::Poller::drain)).
+fn drop_transport<W: Wire>(st: &mut State<W>) {
+    if let Transport::Polling(mut p) = core::mem::replace(&mut st.transport, Transport::None) {
+        p.stop_polling();
+        p.probe = None;
+        p.poller.drain(Item::new("1".into()));
+        st.draining = Some(p);
+    }
+}
+
+/// Opens a transport for the attempt under way: polling, or a WebSocket.
+fn open<W: Wire>(inner: &Rc<Inner<W>>, st: &mut State<W>, polling: bool) {
+    let now = clock::now(&mut st.last_now);
+    st.tag = st.tag.wrapping_add(1);
+    let tag = st.tag;
+    let Some(url) = (st.url)(polling) else {
+        return st
+            .session
+            .handle_transport_close(now, TransportClosed::Error);
+    };
+    if polling {
+        st.transport = Transport::Polling(Box::new(Polling::new(url, tag)));
+        return;
+    }
+    let weak = Rc::downgrade(inner);
+    match WsTransport::open(&url, move |s| on_signal(&weak, tag, s)) {
+        Ok(ws) => st.transport = Transport::Ws(ws),
+        Err(event) => {
+            st.last_error = event;
+            st.session
+                .handle_transport_close(now, TransportClosed::Error)
+        }
+    }
+}
+
+/// A signal of a polling transport's probe.
+fn probe_signal(transport: &mut Transport, signal: WsSignal) {
+    let Transport::Polling(p) = transport else {
+        return;
+    };
+    let Some(ws) = p.probe.as_ref().filter(|_| p.poller.is_probing()) else {
+        return;
+    };
+    let ok = match signal {
+        WsSignal::Open => websocket::send(ws.socket(), &p.poller.probe_opened().into()).is_ok(),
+        WsSignal::Message(data) => data
+            .as_string()
+            .is_some_and(|text| p.poller.probe_answered(&text)),
+        _ => false,
+    };
+    if !ok {
+        p.poller.probe_failed();
+        p.probe = None;
+    }
+}
+
+/// A polling request ended.
+fn http_answer<W: Wire>(
+    st: &mut State<W>,
+    now: Millis,
+    tag: u32,
+    get: bool,
+    answer: Result<JsString, JsValue>,
+) {
+    if let Some(d) = st.draining.as_mut().filter(|d| d.tag == tag) {
+        match answer {
+            Ok(_) => d.poller.posted(),
+            Err(_) => d.poller.close(),
+        }
+        return;
+    }
+    let State {
+        transport: Transport::Polling(p),
+        session,
+        wire,
+        tap,
+        options,
+        ..
+    } = st
+    else {
+        return;
+    };
+    if p.tag != tag {
+        return;
+    }
+    let body = match answer {
+        Err(event) => return lost(st, now, event),
+        Ok(_) if !get => return p.poller.posted(),
+        Ok(body) => body,
+    };
+    let handshake = p.sid.is_none();
+    if handshake {
+        session.handle_transport_open(now);
+    }
+    for frame in polling::decode(&body) {
+        if let Some(tap) = tap {
+            tap(false, &frame);
+        }
+        wire.receive(session, now, frame);
+    }
+    if handshake {
+        // Until the handshake is read, no other request: it would open another session.
+        let Some(h) = session.handshake() else {
+            return;
+        };
+        p.sid = Some(h.sid.clone());
+        p.poller
+            .opened(h.max_payload, h.websocket && options.upgrade && options.websocket);
+    }
+    p.poller.got();
+}
+
+/// Makes the requests the polling transports ask for: the live one's, and the closed one's
+/// last `POST`s.
+fn drive<W: Wire>(inner: &Rc<Inner<W>>, st: &mut State<W>, now: Millis) {
+    if let Some(d) = &mut st.draining {
+        while let Some(r) = d.poller.poll_request() {
+            if let Request::Post(items) = r {
+                let _ = d.post(items, &st.options, done(inner, d.tag, false));
+            }
+        }
+        if d.poller.is_closed() {
+            st.draining = None;
+        }
+    }
+    loop {
+        let Transport::Polling(p) = &mut st.transport else {
+            return;
+        };
+        let Some(request) = p.poller.poll_request() else {
+            return;
+        };
+        let tag = p.tag;
+        let made = match request {
+            Request::Get => p.get(&st.options, done(inner, tag, true)),
+            Request::Post(items) => p.post(items, &st.options, done(inner, tag, false)),
+            Request::Probe => {
+                let weak = Rc::downgrade(inner);
+                let sid = p.sid.as_deref().unwrap_or_default();
+                let url = (st.url)(false).map(|url| polling::probe_url(&url, sid));
+                match url.map(|url| WsTransport::open(&url, move |s| on_signal(&weak, tag, s))) {
+                    Some(Ok(ws)) => p.probe = Some(ws),
+                    _ => p.poller.probe_failed(),
+                }
+                Ok(())
+            }
+            Request::Upgrade(items) => {
+                let Some(ws) = p.probe.take() else {
+                    return lost(st, now, JsValue::UNDEFINED);
+                };
+                // `5`, then what waited, in order, and the probe is the transport.
+                let mut written = websocket::send(ws.socket(), &"5".into());
+                for item in items {
+                    written = written.and_then(|()| websocket::send(ws.socket(), &item.frame));
+                }
+                st.transport = Transport::Ws(ws);
+                st.upgraded = true;
+                let upgraded = SessionEvent::new(EventKind::Upgrade, Nsp::default(), String::new());
+                st.events.push(Output::Event(upgraded));
+                written
+            }
+        };
+        if let Err(event) = made {
+            return lost(st, now, event);
+        }
+    }
+}
+
+/// The function a polling request of the transport tagged `tag` ends in.
+fn done<W: Wire>(
+    inner: &Rc<Inner<W>>,
+    tag: u32,
+    get: bool,
+) -> impl FnOnce(Result<JsString, JsValue>) + 'static {
+    let weak = Rc::downgrade(inner);
+    move |answer| {
+        if let Some(inner) = weak.upgrade() {
+            apply(&inner, Input::Http(tag, get, answer));
+        }
+    }
 }
 
 /// A link with a burst open, as the microtask that ends it holds it.
@@ -413,9 +659,9 @@ fn end_bursts() {
     }
 }
 
-fn on_signal<W: Wire>(weak: &Weak<Inner<W>>, signal: WsSignal) {
+fn on_signal<W: Wire>(weak: &Weak<Inner<W>>, tag: u32, signal: WsSignal) {
     if let Some(inner) = weak.upgrade() {
-        apply(&inner, Input::Signal(signal));
+        apply(&inner, Input::Signal(tag, signal));
     }
 }
 
@@ -453,28 +699,16 @@ fn pump<W: Wire>(inner: &Rc<Inner<W>>) {
     inner.delivering.set(false);
 }
 
-/// Opens or closes the WebSocket as the session asked.
+/// Opens or closes the transport as the session asked.
 fn transport<W: Wire>(inner: &Rc<Inner<W>>, st: &mut State<W>, cmd: TransportCommand) {
     // Any previous transport is closed first (its listeners are removed on drop), once what
     // was written on it has gone.
-    let _ = write_queue(&st.ws, &mut st.queue);
-    st.ws = None;
+    let _ = write_queue(&mut st.transport, &mut st.queue);
+    drop_transport(st);
     // Off the browser, the transport stays opening.
     if cmd == TransportCommand::Open && super::BROWSER {
-        let now = clock::now(&mut st.last_now);
-        let weak = Rc::downgrade(inner);
-        let opened = (st.url)().map(|url| WsTransport::open(&url, move |s| on_signal(&weak, s)));
-        match opened {
-            Some(Ok(ws)) => st.ws = Some(ws),
-            Some(Err(event)) => {
-                st.last_error = event;
-                st.session
-                    .handle_transport_close(now, TransportClosed::Error)
-            }
-            None => st
-                .session
-                .handle_transport_close(now, TransportClosed::Error),
-        }
+        st.fell_back = false;
+        open(inner, st, st.options.starts_polling(st.upgraded));
     }
 }
 
@@ -483,7 +717,7 @@ fn flush<W: Wire>(inner: &Rc<Inner<W>>, st: &mut State<W>, now: Millis) {
     while let Some(output) = st.session.poll_output() {
         match output {
             Output::Transmit(frame) => {
-                if st.ws.is_none() {
+                if let Transport::None = st.transport {
                     continue;
                 }
                 let text = W::text(&frame);
@@ -505,13 +739,18 @@ fn flush<W: Wire>(inner: &Rc<Inner<W>>, st: &mut State<W>, now: Millis) {
                     continue;
                 }
                 st.written_at = st.epoch;
-                if let Err(event) = write_queue(&st.ws, &mut st.queue) {
+                if let Err(event) = write_queue(&mut st.transport, &mut st.queue) {
                     lost(st, now, event);
                 }
             }
             // Carried out by `pump`, in order with the events.
             other => st.events.push(other),
         }
+    }
+    drive(inner, st, now);
+    if st.session.has_output() {
+        // A request failed as it was made: the session's answer to that.
+        return flush(inner, st, now);
     }
     // Re-arm lazily: only when the next deadline is earlier than the armed one. A timer that
     // fires early finds nothing due and is re-armed then, which keeps timer calls off the

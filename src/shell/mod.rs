@@ -42,6 +42,8 @@ pub(crate) mod link;
 pub(crate) mod page;
 #[cfg(any(feature = "rust-api", feature = "js-stream"))]
 pub(crate) mod plain_websocket;
+#[cfg(any(feature = "rust-api", feature = "js"))]
+pub(crate) mod polling;
 #[cfg(any(feature = "rust-api", feature = "js-stream"))]
 pub(crate) mod sse_fetch;
 #[cfg(any(feature = "rust-api", feature = "js-stream"))]

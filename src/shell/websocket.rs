@@ -20,15 +20,12 @@ extern "C" {
 }
 
 /// What the transport reports.
-#[cfg_attr(not(feature = "js"), allow(dead_code))]
 pub(crate) enum WsSignal {
     Open,
     Message(JsValue),
     Closed,
     /// The socket failed; the `error` event.
     Error(JsValue),
-    /// The client dropped the socket as if the connection were lost (`engine.close()`).
-    Forced,
 }
 
 /// An open (or opening) WebSocket and the four closures listening to it. Dropping it removes

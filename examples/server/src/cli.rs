@@ -13,6 +13,7 @@
 //! | `--sse-ping MS`   | `15000`              | heartbeat of `GET /sse` streams; `0`: none |
 //! | `--sse-log FILE`  | none (in memory)     | keep the SSE event log in a file, see below |
 //! | `--test-controls` | off                  | serve the test controls of `/sse` and `/ws` |
+//! | `--transports LIST` | `polling,websocket` | the Engine.IO transports served          |
 //! | `-h`, `--help`    |                      | print usage and exit                     |
 //!
 //! Every flag with a value also accepts the `--flag=value` form.
@@ -43,6 +44,7 @@ pub const USAGE: &str = "\
 usage: rtio-server [--port N] [--host IP] [--pkg DIR] [--tests-dir DIR] [--static DIR]
                    [--ping-interval MS] [--ping-timeout MS] [--redis URL]
                    [--sse-ping MS] [--sse-log FILE] [--test-controls]
+                   [--transports LIST]
 
   --port N          TCP port to listen on (default 3000; 0 picks a free port)
   --host IP         address to bind (default 127.0.0.1)
@@ -59,6 +61,8 @@ usage: rtio-server [--port N] [--host IP] [--pkg DIR] [--tests-dir DIR] [--stati
                     continue and clients resume across a restart (default: in memory)
   --test-controls   serve the test controls: POST /sse/publish, /sse/control/{fail,stall,drop},
                     GET /sse/control/clients, POST /ws/control/{stall,drop} (default: off)
+  --transports LIST the Engine.IO transports served, comma-separated: polling, websocket
+                    (default both; \"polling\" serves as behind a proxy that blocks WebSocket)
   -h, --help        print this help";
 
 /// Where to listen and what to serve.
@@ -87,6 +91,10 @@ pub struct Options {
     pub sse_log: Option<PathBuf>,
     /// Serve the test controls of `/sse` and `/ws`.
     pub test_controls: bool,
+    /// Serve Engine.IO's long-polling transport.
+    pub polling: bool,
+    /// Serve Engine.IO's WebSocket transport.
+    pub websocket: bool,
 }
 
 impl Default for Options {
@@ -104,6 +112,8 @@ impl Default for Options {
             sse_ping_ms: 15_000,
             sse_log: None,
             test_controls: false,
+            polling: true,
+            websocket: true,
         }
     }
 }
@@ -182,6 +192,7 @@ where
             "--redis" => "--redis",
             "--sse-ping" => "--sse-ping",
             "--sse-log" => "--sse-log",
+            "--transports" => "--transports",
             _ => return Err(CliError::UnknownFlag(arg)),
         };
         let value = match inline_value {
@@ -228,6 +239,14 @@ where
                     .ok()
                     .filter(|ms| *ms <= 600_000)
                     .ok_or_else(|| invalid("milliseconds from 0 to 600000"))?
+            }
+            "--transports" => {
+                let list: Vec<&str> = value.split(',').map(str::trim).collect();
+                if list.is_empty() || list.iter().any(|t| !["polling", "websocket"].contains(t)) {
+                    return Err(invalid("polling, websocket, or both, comma-separated"));
+                }
+                options.polling = list.contains(&"polling");
+                options.websocket = list.contains(&"websocket");
             }
             "--sse-log" if value.is_empty() => return Err(invalid("a file")),
             "--sse-log" => options.sse_log = Some(PathBuf::from(value)),

@@ -53,7 +53,7 @@ use axum::http::HeaderValue;
 use axum::Router;
 use socketioxide::adapter::{Adapter, Emitter};
 use socketioxide::layer::SocketIoLayer;
-use socketioxide::SocketIo;
+use socketioxide::{SocketIo, TransportType};
 use socketioxide_redis::drivers::redis::redis_client;
 use socketioxide_redis::{RedisAdapter, RedisAdapterCtr};
 use tokio::net::TcpListener;
@@ -117,7 +117,12 @@ fn main() -> ExitCode {
 
 /// Sets up Socket.IO (in memory, or on Redis with `--redis`), then [`run`]s the server.
 async fn serve(options: Options) -> Result<(), String> {
-    let builder = SocketIo::builder()
+    let builder = match (options.polling, options.websocket) {
+        (true, false) => SocketIo::builder().transports([TransportType::Polling]),
+        (false, true) => SocketIo::builder().transports([TransportType::Websocket]),
+        _ => SocketIo::builder(),
+    };
+    let builder = builder
         .ping_interval(Duration::from_millis(options.ping_interval_ms))
         .ping_timeout(Duration::from_millis(options.ping_timeout_ms))
         .ack_timeout(ACK_TIMEOUT)
@@ -166,6 +171,52 @@ async fn connect_redis(
     Ok((adapter, addr))
 }
 
+/// CORS for Engine.IO's long-polling requests (`/socket.io/`): the request's origin is allowed,
+/// with credentials (cookies, a load balancer's sticky-session cookie) and the headers it asks
+/// for (`extraHeaders`), as the Node test server's `cors: { origin: true, credentials: true }`.
+/// A WebSocket needs none of it. The demo keeps nothing behind cookies; a real server would list
+/// its own origins instead.
+async fn engine_cors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{header, Method, StatusCode};
+    use axum::response::IntoResponse;
+    if !request.uri().path().starts_with("/socket.io/") {
+        return next.run(request).await;
+    }
+    let origin = request.headers().get(header::ORIGIN).cloned();
+    let asked = request
+        .headers()
+        .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+        .cloned();
+    let preflight = request.method() == Method::OPTIONS && origin.is_some();
+    let mut response = if preflight {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        next.run(request).await
+    };
+    if let Some(origin) = origin {
+        let h = response.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            HeaderValue::from_static("true"),
+        );
+        h.append(header::VARY, HeaderValue::from_static("Origin"));
+        if preflight {
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                HeaderValue::from_static("GET, POST"),
+            );
+            if let Some(asked) = asked {
+                h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, asked);
+            }
+        }
+    }
+    response
+}
+
 /// Binds, announces the address, and serves until SIGINT or SIGTERM.
 async fn run<A: Adapter>(
     options: Options,
@@ -193,7 +244,10 @@ async fn run<A: Adapter>(
             .merge(sse::test_routes(bridge.clone()))
             .merge(plainws::test_routes(bridge.clone()));
     }
-    let app = bridged.merge(static_files(&options)).layer(io_layer);
+    let app = bridged
+        .merge(static_files(&options))
+        .layer(io_layer)
+        .layer(axum::middleware::from_fn(engine_cors));
 
     let bind_addr = SocketAddr::new(options.host, options.port);
     let listener = TcpListener::bind(bind_addr)

@@ -43,6 +43,6 @@ pub use payload::{erased::Arg, Binary};
 pub use room::{Member, PresenceEvent, Room};
 pub use socket::{
     ConnectFuture, EventStream, Manager, ManagerEvent, ManagerSubscription, Options, Socket,
-    SocketIo, WeakSocket,
+    SocketIo, Transport, WeakSocket,
 };
 pub use stream::{sse, ws};

@@ -26,6 +26,7 @@ use super::room::RoomState;
 use super::url;
 use crate::session::{AckFailure, DisconnectReason, EventKind, SessionConfig, SessionEvent};
 use crate::shell::link;
+use crate::shell::polling::TransportOptions;
 use crate::shell::websocket::Text;
 
 type Link = link::Link<Text>;
@@ -60,6 +61,13 @@ mod settings {
         pub(crate) auth_fn: Option<super::AuthFn>,
         pub(crate) path: String,
         pub(crate) retries: u32,
+        pub(crate) transports: Vec<super::Transport>,
+        pub(crate) upgrade: bool,
+        pub(crate) remember_upgrade: bool,
+        pub(crate) try_all: bool,
+        pub(crate) credentials: bool,
+        pub(crate) headers: Vec<(String, String)>,
+        pub(crate) timestamp: Option<String>,
     }
 
     impl Default for SocketIoSettings {
@@ -69,9 +77,26 @@ mod settings {
                 auth_fn: None,
                 path: "/socket.io/".into(),
                 retries: 0,
+                transports: vec![super::Transport::Polling, super::Transport::WebSocket],
+                upgrade: true,
+                remember_upgrade: false,
+                try_all: false,
+                credentials: false,
+                headers: Vec::new(),
+                timestamp: Some("t".into()),
             }
         }
     }
+}
+
+/// An Engine.IO transport, for [`Options::transports`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// HTTP long-polling: a `GET` held open by the server for what it sends, `POST`s for what
+    /// the client writes. Gets through proxies and networks that block WebSocket.
+    Polling,
+    /// A WebSocket.
+    WebSocket,
 }
 
 use settings::SocketIoSettings;
@@ -124,6 +149,91 @@ impl ClientOptions<SocketIo> {
         self.own.retries = retries;
         self
     }
+
+    /// The transports to use, the first one first (default: polling, then the upgrade to
+    /// WebSocket, as socket.io-client). `&[Transport::WebSocket]` connects over WebSocket
+    /// only, without the polling handshake; an empty list keeps the default.
+    pub fn transports(mut self, transports: &[Transport]) -> Self {
+        if !transports.is_empty() {
+            self.own.transports = transports.to_vec();
+        }
+        self
+    }
+
+    /// Whether a connection that starts on polling upgrades to WebSocket when the server
+    /// offers it (default true).
+    pub fn upgrade(mut self, on: bool) -> Self {
+        self.own.upgrade = on;
+        self
+    }
+
+    /// Once an upgrade to WebSocket has succeeded, later connections of this manager start on
+    /// WebSocket (default false).
+    pub fn remember_upgrade(mut self, on: bool) -> Self {
+        self.own.remember_upgrade = on;
+        self
+    }
+
+    /// When the WebSocket of an attempt cannot open, try polling in the same attempt
+    /// (default false).
+    pub fn try_all_transports(mut self, on: bool) -> Self {
+        self.own.try_all = on;
+        self
+    }
+
+    /// Send cookies with cross-origin polling requests (default false), for a server on
+    /// another origin that keeps sessions, or a load balancer's sticky-session cookie. The
+    /// server must allow credentials in its CORS answer.
+    pub fn with_credentials(mut self, on: bool) -> Self {
+        self.own.credentials = on;
+        self
+    }
+
+    /// A header sent with every polling request (an `Authorization`, say). A browser's
+    /// WebSocket cannot carry headers: over WebSocket it is not sent.
+    pub fn extra_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.own.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The query parameter that makes each polling request's URL unique, against caches
+    /// (default `Some("t")`); `None` leaves it out.
+    pub fn timestamp_param(mut self, param: Option<&str>) -> Self {
+        self.own.timestamp = param.map(String::from);
+        self
+    }
+}
+
+impl SocketIoSettings {
+    /// The shell's view of the transport options.
+    fn transport_options(&self) -> TransportOptions {
+        let has = |t| self.transports.contains(&t);
+        let headers = if crate::shell::BROWSER && !self.headers.is_empty() {
+            web_sys::Headers::new()
+                .map(|h| {
+                    for (k, v) in &self.headers {
+                        // An invalid header fails the polling requests, with the browser's
+                        // message.
+                        let _ = h.append(k, v);
+                    }
+                    h.into()
+                })
+                .unwrap_or(JsValue::UNDEFINED)
+        } else {
+            JsValue::UNDEFINED
+        };
+        TransportOptions {
+            polling: has(Transport::Polling),
+            websocket: has(Transport::WebSocket),
+            polling_first: self.transports.first() == Some(&Transport::Polling),
+            upgrade: self.upgrade,
+            remember_upgrade: self.remember_upgrade,
+            try_all: self.try_all,
+            credentials: self.credentials,
+            headers,
+            timestamp: self.timestamp.clone(),
+        }
+    }
 }
 
 /// The JSON text of `v` if it serializes to an object (an auth payload).
@@ -163,6 +273,8 @@ pub enum ManagerEvent {
     /// The manager gave up after [`Options::reconnection_attempts`]; [`Socket::open`] starts
     /// again.
     ReconnectFailed,
+    /// The connection moved from HTTP long-polling to WebSocket.
+    Upgrade,
     /// The server sent a packet that was malformed (unreadable JSON, an event without a name,
     /// an event under one of the reserved names such as `disconnect`) and was dropped; the
     /// connection stays up. The message says what was wrong.
@@ -267,15 +379,22 @@ impl Manager {
             seed: crate::shell::clock::seed(),
             retries: opts.own.retries,
         };
+        let transports = opts.own.transport_options();
         let inner = Rc::new_cyclic(|weak: &Weak<ManagerInner>| {
             let weak = weak.clone();
             ManagerInner {
                 link: Link::new(
                     Text,
-                    Box::new(move || Some(engine_url.clone())),
+                    Box::new(move |polling| {
+                        Some(if polling {
+                            url::polling_url(&engine_url)
+                        } else {
+                            engine_url.clone()
+                        })
+                    }),
                     Some(Box::new(super::debug::frame)),
                     None,
-                    config,
+                    (config, transports),
                     move |ev| dispatch(&weak, ev),
                 ),
                 opts,
@@ -284,6 +403,15 @@ impl Manager {
             }
         });
         Ok(Manager { inner })
+    }
+
+    /// The transport in use, if the connection is up or being made.
+    pub fn transport(&self) -> Option<Transport> {
+        match self.inner.link.transport_name() {
+            "polling" => Some(Transport::Polling),
+            "websocket" => Some(Transport::WebSocket),
+            _ => None,
+        }
     }
 
     /// The socket of namespace `nsp` on this connection, connecting it with the manager's
@@ -364,6 +492,7 @@ fn manager_event(ev: &Event) -> Option<ManagerEvent> {
         EventKind::Reconnect => ManagerEvent::Reconnect(n),
         EventKind::ReconnectError => ManagerEvent::ReconnectError(ev.text.clone()),
         EventKind::ReconnectFailed => ManagerEvent::ReconnectFailed,
+        EventKind::Upgrade => ManagerEvent::Upgrade,
         _ => return None,
     })
 }

@@ -61,6 +61,13 @@ pub(crate) fn engine_url(origin: &str, path: &str, query: &str) -> String {
     url
 }
 
+/// The polling URL of [`engine_url`]'s WebSocket URL `ws_url`.
+pub(crate) fn polling_url(ws_url: &str) -> String {
+    ws_url
+        .replacen("ws", "http", 1)
+        .replacen("?EIO=4&transport=websocket", "?EIO=4&transport=polling", 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,6 +89,10 @@ mod tests {
         assert_eq!(
             engine_url("ws://h", "/socket.io", "a=1"),
             "ws://h/socket.io/?EIO=4&transport=websocket&a=1"
+        );
+        assert_eq!(
+            polling_url("wss://h:1/x/?EIO=4&transport=websocket&a=transport%3Dwebsocket"),
+            "https://h:1/x/?EIO=4&transport=polling&a=transport%3Dwebsocket"
         );
     }
 }

@@ -1,9 +1,12 @@
 // Node socket.io 4.8 test server implementing tests/servers/PROTOCOL.md.
 //
 //   node tests/servers/node/server.mjs [--port N] [--recovery] [--ping-interval MS] [--ping-timeout MS]
+//                                      [--transports LIST]
 //
 // --ping-interval and --ping-timeout set the Engine.IO heartbeat (socket.io's defaults: 25000 and
-// 20000 ms); fault tests shorten them to see a dead link found quickly.
+// 20000 ms); fault tests shorten them to see a dead link found quickly. --transports (socket.io's
+// names, comma-separated) narrows what the server accepts: `--transports polling` serves
+// long-polling only, as behind a proxy that blocks WebSocket.
 //
 // Binds 127.0.0.1 only. Prints `LISTENING http://127.0.0.1:<port>` once it accepts connections.
 // Also serves static files over the same HTTP server:
@@ -31,6 +34,9 @@ function parseArgs(argv) {
       opts.port = Number(argv[++i]);
     } else if (a.startsWith("--port=")) {
       opts.port = Number(a.slice("--port=".length));
+    } else if (a === "--transports") {
+      // Comma-separated, in socket.io's names: `--transports polling` serves long-polling only.
+      opts.transports = String(argv[++i]).split(",");
     } else if (a === "--recovery") {
       opts.recovery = true;
     } else if (a === "--ping-interval" || a === "--ping-timeout") {
@@ -41,7 +47,7 @@ function parseArgs(argv) {
       }
       opts[a === "--ping-interval" ? "pingInterval" : "pingTimeout"] = ms;
     } else if (a === "--help" || a === "-h") {
-      process.stdout.write("usage: server.mjs [--port N] [--recovery] [--ping-interval MS] [--ping-timeout MS]\n");
+      process.stdout.write("usage: server.mjs [--port N] [--recovery] [--ping-interval MS] [--ping-timeout MS] [--transports LIST]\n");
       process.exit(0);
     } else {
       process.stderr.write(`unknown argument: ${a}\n`);
@@ -143,7 +149,8 @@ const io = new Server(httpServer, {
   serveClient: false,
   pingInterval: opts.pingInterval,
   pingTimeout: opts.pingTimeout,
-  cors: { origin: true },
+  ...(opts.transports && { transports: opts.transports }),
+  cors: { origin: true, credentials: true },
   connectionStateRecovery: opts.recovery
     ? { maxDisconnectionDuration: 2 * 60 * 1000, skipMiddlewares: true }
     : undefined,
