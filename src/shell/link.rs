@@ -442,8 +442,7 @@ fn open<W: Wire>(inner: &Rc<Inner<W>>, st: &mut State<W>, polling: bool) {
         st.transport = Transport::Polling(Box::new(Polling::new(url, tag)));
         return;
     }
-    let weak = Rc::downgrade(inner);
-    match WsTransport::open(&url, move |s| on_signal(&weak, tag, s)) {
+    match open_websocket(inner, tag, &url) {
         Ok(ws) => st.transport = Transport::Ws(ws),
         Err(event) => {
             st.last_error = event;
@@ -451,6 +450,17 @@ fn open<W: Wire>(inner: &Rc<Inner<W>>, st: &mut State<W>, polling: bool) {
                 .handle_transport_close(now, TransportClosed::Error)
         }
     }
+}
+
+/// Opens a WebSocket to `url` whose signals carry `tag` (one copy of the opening for the
+/// transport and the probe).
+fn open_websocket<W: Wire>(
+    inner: &Rc<Inner<W>>,
+    tag: u32,
+    url: &str,
+) -> Result<WsTransport, JsValue> {
+    let weak = Rc::downgrade(inner);
+    WsTransport::open(url, move |s| on_signal(&weak, tag, s))
 }
 
 /// A signal of a polling transport's probe.
@@ -555,10 +565,9 @@ fn drive<W: Wire>(inner: &Rc<Inner<W>>, st: &mut State<W>, now: Millis) {
             Request::Get => p.get(&st.options, done(inner, tag, true)),
             Request::Post(items) => p.post(items, &st.options, done(inner, tag, false)),
             Request::Probe => {
-                let weak = Rc::downgrade(inner);
                 let sid = p.sid.as_deref().unwrap_or_default();
                 let url = (st.url)(false).map(|url| polling::probe_url(&url, sid));
-                match url.map(|url| WsTransport::open(&url, move |s| on_signal(&weak, tag, s))) {
+                match url.map(|url| open_websocket(inner, tag, &url)) {
                     Some(Ok(ws)) => p.probe = Some(ws),
                     _ => p.poller.probe_failed(),
                 }

@@ -23,12 +23,13 @@ suite("faults", ({ test, server }) => {
   };
   after(() => proxy?.close());
 
-  // Connects a socket through the proxy as window.s and records its disconnection.
+  // Connects a socket through the proxy as window.s and records its disconnection. Over
+  // WebSocket only: the tests look at its frames (tests/js/polling.test.mjs has polling's).
   const connect = (page, url) =>
     page.run(
       async ({ target }) => {
         // Short reconnection delays and connect timeout keep the tests quick.
-        const s = (window.s = io(target, { forceNew: true, reconnectionDelay: 100, reconnectionDelayMax: 400, timeout: 2000 }));
+        const s = (window.s = io(target, { forceNew: true, transports: ["websocket"], reconnectionDelay: 100, reconnectionDelayMax: 400, timeout: 2000 }));
         await connected(s);
         s.on("disconnect", (reason) => (window.gone = { reason, at: Date.now() }));
         s.on("connect", () => (window.back = Date.now()));

@@ -1,11 +1,19 @@
 import assert from "node:assert/strict";
+import { after } from "node:test";
 import { startTestServer, suite } from "./harness.mjs";
+import { startProxy } from "../servers/proxy.mjs";
 
 // HTTP long-polling, and the upgrade to WebSocket. Written against socket.io-client's
 // behaviour: these tests pass with RTIO_CLIENT set to the reference client too.
 
 // A server that serves long-polling only, as behind a proxy that refuses WebSocket upgrades.
 const pollingOnly = (server) => startTestServer(server, ["--transports", "polling"]);
+
+const PING_INTERVAL = 300;
+const PING_TIMEOUT = 200;
+const HEARTBEAT = ["--ping-interval", String(PING_INTERVAL), "--ping-timeout", String(PING_TIMEOUT)];
+// Timers in a busy headless browser on two cores fire late by tens of milliseconds.
+const MARGIN = 250;
 
 suite("polling", ({ test, server }) => {
   test("polling only: connect, events both ways, acks, binary, no WebSocket", async (page) => {
@@ -112,4 +120,128 @@ suite("polling", ({ test, server }) => {
     // Node socket.io offers no upgrade then; socketioxide still offers one, which fails.
     assert.equal(r.websockets, server == "node" ? 0 : 1, "WebSockets tried");
   });
+
+  // A proxy in front of a server that serves both transports, made once per server.
+  const proxies = {};
+  const proxied = async (args = []) => {
+    const key = args.join(" ");
+    if (!proxies[key]) {
+      const url = await startTestServer(server, args);
+      proxies[key] = await startProxy({ target: new URL(url).host });
+    }
+    const p = proxies[key];
+    p.restore();
+    p.refuseWebSocket(false);
+    p.delayWebSocket(0);
+    return p;
+  };
+  after(() => Promise.all(Object.values(proxies).map((p) => p.close())));
+
+  test("behind a proxy that refuses WebSocket, default options end on polling and work", async (page) => {
+    const p = await proxied();
+    p.refuseWebSocket();
+    const r = await page.run(
+      async ({ url }) => {
+        const socket = io(url);
+        const upgrades = [];
+        socket.io.engine.on("upgrade", () => upgrades.push(1));
+        await connected(socket);
+        // The probe is refused; polling goes on.
+        await until(() => __ws.count == 1, 3000, "the probe");
+        await sleep(300);
+        const echoed = await socket.emitWithAck("echo", "through");
+        return { transport: socket.io.engine.transport.name, echoed, upgrades: upgrades.length, connected: socket.connected };
+      },
+      { url: p.url },
+    );
+    assert.deepEqual(r, { transport: "polling", echoed: "through", upgrades: 0, connected: true });
+    assert.equal(p.stats().refusedWebSockets, 1);
+  });
+
+  test("tryAllTransports: a WebSocket-first client falls back to polling when the WebSocket is refused", async (page) => {
+    const p = await proxied();
+    p.refuseWebSocket();
+    const r = await page.run(
+      async ({ url }) => {
+        const opts = { transports: ["websocket", "polling"], reconnection: false, timeout: 3000 };
+        // Without it: the attempt fails.
+        const plain = io(url, { ...opts, forceNew: true });
+        const failed = await new Promise((resolve) => {
+          plain.on("connect", () => resolve("connected"));
+          plain.on("connect_error", (e) => resolve(e.message));
+        });
+        plain.close();
+        const socket = io(url, { ...opts, forceNew: true, tryAllTransports: true });
+        await connected(socket);
+        const echoed = await socket.emitWithAck("echo", "fell back");
+        return { failed, transport: socket.io.engine.transport.name, echoed };
+      },
+      { url: p.url },
+    );
+    assert.deepEqual(r, { failed: "websocket error", transport: "polling", echoed: "fell back" });
+  });
+
+  test("polling only: a blackholed link is found dead by the heartbeat, and comes back after restore", async (page) => {
+    const p = await proxied(HEARTBEAT);
+    await page.run(
+      async ({ url }) => {
+        const s = (window.s = io(url, { transports: ["polling"], reconnectionDelay: 100, reconnectionDelayMax: 400, timeout: 2000 }));
+        await connected(s);
+        s.on("disconnect", (reason) => (window.gone = { reason, at: Date.now() }));
+        s.on("connect", () => (window.back = Date.now()));
+        return s.emitWithAck("echo", "ok");
+      },
+      { url: p.url },
+    );
+    const t0 = Date.now();
+    p.blackhole();
+    const gone = await page.run(async () => {
+      await until(() => window.gone, 3000, "disconnect");
+      return window.gone;
+    });
+    assert.equal(gone.reason, "ping timeout");
+    const took = gone.at - t0;
+    assert.ok(took <= PING_INTERVAL + PING_TIMEOUT + MARGIN, `ping timeout after ${took} ms`);
+    p.restore();
+    const echoed = await page.run(async () => {
+      await until(() => window.back, 5000, "connect");
+      return window.s.emitWithAck("echo", "again");
+    }, {}, { timeout: 8000 });
+    assert.equal(echoed, "again");
+  });
+
+  test("upgrade under load: 10,000 events each way while the upgrade happens, each once, in order", async (page) => {
+    const N = 10_000;
+    // The upgrade is held back half a second, so that it happens while the events flow.
+    const p = await proxied();
+    p.delayWebSocket(500);
+    const r = await page.run(
+      async ({ url, N }) => {
+        const socket = io(url);
+        const got = [];
+        let upgradedAt = -1;
+        socket.io.engine.on("upgrade", () => (upgradedAt = got.length));
+        socket.on("n", (i) => got.push(i));
+        await connected(socket);
+        const first = socket.io.engine.transport.name;
+        // Every emit-back comes back as an event: 10,000 each way, 100 every 10 ms.
+        let i = 0;
+        const timer = setInterval(() => {
+          for (let k = 0; k < 100 && i < N; k++) socket.emit("emit-back", "n", i++);
+          if (i >= N) clearInterval(timer);
+        }, 10);
+        await until(() => got.length >= N, 25_000, "every event back");
+        await sleep(200);
+        const inOrder = got.every((v, i) => v === i);
+        return { first, upgradedAt, count: got.length, inOrder, now: socket.io.engine.transport.name };
+      },
+      { url: p.url, N },
+      { timeout: 30_000 },
+    );
+    assert.equal(r.first, "polling");
+    assert.equal(r.now, "websocket");
+    assert.equal(r.count, N, "each event once");
+    assert.ok(r.inOrder, "in order");
+    assert.ok(r.upgradedAt >= 0 && r.upgradedAt < N, `the upgrade happened while events flowed (at ${r.upgradedAt})`);
+  }, { timeout: 40_000 });
 });

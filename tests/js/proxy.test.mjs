@@ -54,6 +54,38 @@ test("forwards both ways, then cut resets the open connections and new ones stil
   }
 });
 
+test("refuseWebSocket answers WebSocket handshakes with 403 and lets other requests through", async () => {
+  const p = await startProxy({ target, refuseWebSocket: true });
+  try {
+    const ws = await client(p.port);
+    ws.s.write("GET /socket.io/?transport=websocket HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+    await until(() => ws.ended, 2000, "end of the refused handshake");
+    assert.match(ws.got, /^HTTP\/1\.1 403 Forbidden\r\n/);
+    assert.ok(!ws.got.includes("Upgrade"), "the request never reached the server");
+    const plain = await client(p.port);
+    plain.s.write("GET /socket.io/?transport=polling HTTP/1.1\r\nHost: x\r\n\r\n");
+    await until(() => plain.got.startsWith("GET /socket.io/?transport=polling"), 2000, "echo of a plain request");
+    plain.s.destroy();
+    assert.equal(p.stats().refusedWebSockets, 1);
+    // Turned off: handshakes go through.
+    p.refuseWebSocket(false);
+    const later = await client(p.port);
+    later.s.write("Upgrade: websocket\r\n");
+    await until(() => later.got === "Upgrade: websocket\r\n", 2000, "echo once allowed");
+    later.s.destroy();
+    // Held: the handshake goes on after the delay.
+    p.delayWebSocket(300);
+    const held = await client(p.port);
+    const t0 = Date.now();
+    held.s.write("Upgrade: websocket\r\n");
+    await until(() => held.got === "Upgrade: websocket\r\n", 2000, "echo after the hold");
+    assert.ok(Date.now() - t0 >= 280, `held ${Date.now() - t0} ms`);
+    held.s.destroy();
+  } finally {
+    await p.close();
+  }
+});
+
 test("blackhole drops bytes but keeps the socket open; restore resumes it", async () => {
   const p = await startProxy({ target });
   try {

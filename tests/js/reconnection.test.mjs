@@ -214,7 +214,8 @@ suite("reconnection", ({ test, server }) => {
           window.sockets.push(this);
         }
       };
-      window.s = io(url, { forceNew: true, reconnectionDelay: 1, reconnectionDelayMax: 1 });
+      // Over WebSocket only: each cycle closes the page's last WebSocket.
+      window.s = io(url, { forceNew: true, transports: ["websocket"], reconnectionDelay: 1, reconnectionDelayMax: 1 });
       s.on("connect", () => {});
       s.io.on("reconnect", () => {});
       await connected(s);

@@ -8,6 +8,11 @@
 //   latency(ms)   delay every chunk by `ms` in each direction (order is kept)
 //   restore()     forward normally again (no latency); connections cut before stay cut, and
 //                 those whose other side closed during the blackhole are reset now
+//   refuseWebSocket(on)  answer every WebSocket handshake (an HTTP request with `Upgrade:
+//                 websocket`) with 403 and close it, as a proxy that blocks WebSocket; other
+//                 requests go through (from the start with `{ refuseWebSocket: true }`)
+//   delayWebSocket(ms)  hold every WebSocket handshake for `ms` before it goes on (a slow
+//                 upgrade); 0 stops
 //
 // As a module: `const p = await startProxy({ target: "127.0.0.1:3000" })`, then `p.url`,
 // `p.port` and the methods above, and `await p.close()`.
@@ -15,7 +20,8 @@
 // From the command line (for tests in another process, such as the Rust browser tests):
 //   node tests/servers/proxy.mjs --target 127.0.0.1:3000 [--port 0] [--lifetime-s 600]
 // prints `LISTENING http://127.0.0.1:PORT` (the proxy) and `CONTROL http://127.0.0.1:PORT` (an
-// HTTP endpoint: POST /cut, /blackhole, /latency?ms=N, /restore; GET /stats), and exits by
+// HTTP endpoint: POST /cut, /blackhole, /latency?ms=N, /restore, /refuse-websocket?on=0|1,
+// /delay-websocket?ms=N; GET /stats), and exits by
 // itself after --lifetime-s seconds. It binds 127.0.0.1 only and forwards only to loopback.
 
 import net from "node:net";
@@ -29,14 +35,18 @@ const MAX_CONNECTIONS = 256;
 /**
  * Starts a proxy to `target` ("host:port", loopback only) on 127.0.0.1:`port` (0: any free port).
  * @returns {Promise<{port: number, url: string, cut(): number, blackhole(): void,
- *   latency(ms: number): void, restore(): void, stats(): object, close(): Promise<void>}>}
+ *   latency(ms: number): void, restore(): void, refuseWebSocket(on?: boolean): void,
+ *   delayWebSocket(ms: number): void,
+ *   stats(): object, close(): Promise<void>}>}
  */
-export async function startProxy({ target, port = 0 }) {
+export async function startProxy({ target, port = 0, refuseWebSocket = false }) {
   const [host, targetPort] = parseTarget(target);
   let mode = "forward";
   let delay = 0;
+  let refusing = refuseWebSocket;
+  let holdWs = 0;
   const pairs = new Set();
-  const counts = { accepted: 0, refused: 0, cut: 0, dropped: 0 };
+  const counts = { accepted: 0, refused: 0, cut: 0, dropped: 0, refusedWebSockets: 0 };
 
   const server = net.createServer((client) => {
     if (pairs.size >= MAX_CONNECTIONS) {
@@ -68,16 +78,30 @@ export async function startProxy({ target, port = 0 }) {
     const upstream = (pair.upstream = net.connect({ host, port: targetPort }));
     upstream.on("error", done);
     upstream.on("close", done);
-    relay(client, upstream);
+    relay(client, upstream, true);
     relay(upstream, client);
   });
 
-  // Copies `from` to `to` as the current mode says, keeping chunk order under latency.
-  function relay(from, to) {
+  // Copies `from` to `to` as the current mode says, keeping chunk order under latency. The
+  // first chunk from a client that is a WebSocket handshake is refused while refusing.
+  function relay(from, to, fromClient = false) {
     let queue = Promise.resolve();
+    let first = fromClient;
     from.on("data", (chunk) => {
       if (mode === "blackhole") {
         counts.dropped += chunk.length;
+        return;
+      }
+      const handshake = first && /^upgrade:\s*websocket\s*$/im.test(chunk.toString("latin1"));
+      first = false;
+      if (handshake && holdWs) {
+        const until = Date.now() + holdWs;
+        queue = queue.then(() => new Promise((r) => setTimeout(r, Math.max(0, until - Date.now()))));
+      }
+      if (handshake && refusing) {
+        counts.refusedWebSockets++;
+        to.destroy();
+        from.end("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
         return;
       }
       if (delay === 0) {
@@ -132,8 +156,15 @@ export async function startProxy({ target, port = 0 }) {
         pair.upstream?.resetAndDestroy();
       }
     },
+    refuseWebSocket(on = true) {
+      refusing = !!on;
+    },
+    delayWebSocket(ms) {
+      if (!(ms >= 0 && ms <= 60_000)) throw new Error(`delay must be 0..60000 ms, got ${ms}`);
+      holdWs = ms;
+    },
     stats() {
-      return { mode, latency: delay, open: pairs.size, ...counts };
+      return { mode, latency: delay, refusing, holdWs, open: pairs.size, ...counts };
     },
     close() {
       for (const { client, upstream } of pairs) {
@@ -173,6 +204,8 @@ async function main(argv) {
       else if (u.pathname === "/blackhole") body = (proxy.blackhole(), proxy.stats());
       else if (u.pathname === "/latency") body = (proxy.latency(Number(u.searchParams.get("ms"))), proxy.stats());
       else if (u.pathname === "/restore") body = (proxy.restore(), proxy.stats());
+      else if (u.pathname === "/delay-websocket") body = (proxy.delayWebSocket(Number(u.searchParams.get("ms"))), proxy.stats());
+      else if (u.pathname === "/refuse-websocket") body = (proxy.refuseWebSocket(u.searchParams.get("on") !== "0"), proxy.stats());
       else {
         res.writeHead(404).end();
         return;
