@@ -10,7 +10,9 @@
 //! ```
 //!
 //! `RTIO_NODE_RECOVERY_URL` is a Node test server started with `--recovery` (socket.io's
-//! connection-state recovery), for the one test that needs it.
+//! connection-state recovery), for the one test that needs it. `RTIO_NODE_POLLING_URL` and
+//! `RTIO_RUST_POLLING_URL` are the two servers started with `--transports polling` (long-polling
+//! only, as behind a proxy that blocks WebSocket), for the long-polling tests.
 //!
 //! Every test runs its scenario against each server in turn and names the server in its
 //! assertion messages. Every wait is bounded, so a missing reply fails the test instead of
@@ -28,7 +30,7 @@ use std::time::Duration;
 use futures_core::Stream;
 use rtio::{
     AckError, Binary, ConnectError, DisconnectReason, EmitError, Manager, ManagerEvent, Member,
-    Options, PresenceEvent, RoomError, Socket,
+    Options, PresenceEvent, RoomError, Socket, Transport,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -60,6 +62,31 @@ fn servers() -> [(&'static str, &'static str); 2] {
     [
         ("node", node.trim_end_matches('/')),
         ("rust", rust.trim_end_matches('/')),
+    ]
+}
+
+/// The two servers that serve long-polling only, as `(name, url)`.
+fn polling_servers() -> [(&'static str, &'static str); 2] {
+    let url = |u: Option<&'static str>, name| {
+        u.filter(|u| !u.is_empty())
+            .unwrap_or_else(|| panic!("{name} was not set at compile time"))
+            .trim_end_matches('/')
+    };
+    [
+        (
+            "node",
+            url(
+                option_env!("RTIO_NODE_POLLING_URL"),
+                "RTIO_NODE_POLLING_URL",
+            ),
+        ),
+        (
+            "rust",
+            url(
+                option_env!("RTIO_RUST_POLLING_URL"),
+                "RTIO_RUST_POLLING_URL",
+            ),
+        ),
     ]
 }
 
@@ -108,6 +135,12 @@ async fn until(what: &str, cond: impl Fn() -> bool) {
 /// The next item of a stream.
 fn next<S: Stream + Unpin>(stream: &mut S) -> impl Future<Output = Option<S::Item>> + '_ {
     poll_fn(move |cx| Pin::new(&mut *stream).poll_next(cx))
+}
+
+/// Options for a connection over WebSocket only, for the tests that count or close the page's
+/// WebSockets.
+fn websocket_only() -> Options {
+    Options::default().transports(&[Transport::WebSocket])
 }
 
 /// A socket on `url` that has connected.
@@ -565,7 +598,7 @@ async fn namespaces() {
 
         // `/` and `/second` on one WebSocket.
         let before = websockets_opened();
-        let root = connected(server, url, Options::default()).await;
+        let root = connected(server, url, websocket_only()).await;
         let second = root.namespace("/second");
         assert_eq!(second.nsp(), "/second", "[{server}] namespace()");
         within(
@@ -901,7 +934,7 @@ async fn connection_closes_when_unused() {
         let base = websockets_open();
 
         // Dropping the last handle.
-        let socket = connected(server, url, Options::default()).await;
+        let socket = connected(server, url, websocket_only()).await;
         assert_eq!(
             websockets_open(),
             base + 1,
@@ -927,7 +960,7 @@ async fn connection_closes_when_unused() {
         .await;
 
         // disconnect() of every namespace.
-        let root = connected(server, url, Options::default()).await;
+        let root = connected(server, url, websocket_only()).await;
         let second = root.namespace("/second");
         within(
             WAIT,
@@ -954,7 +987,7 @@ async fn connection_closes_when_unused() {
         .await;
 
         // Manager::close() disconnects every socket on it.
-        let manager = Manager::new(url, Options::default())
+        let manager = Manager::new(url, websocket_only())
             .unwrap_or_else(|e| panic!("[{server}] Manager::new: {e}"));
         let a = manager.socket("/");
         let b = manager.socket("/second");
@@ -1044,7 +1077,7 @@ async fn reconnects_by_itself_after_a_lost_transport() {
     // Installs the WebSocket counter before any socket of this test exists.
     websockets_opened();
     for (server, url) in servers() {
-        let opts = Options::default()
+        let opts = websocket_only()
             .reconnection_delay(Duration::from_millis(100))
             .reconnection_delay_max(Duration::from_millis(200));
         let socket = connected(server, url, opts).await;
@@ -1624,5 +1657,126 @@ async fn debug_logging_through_the_log_facade() {
             lines.is_empty(),
             "[{server}] logged with the level off: {lines:#?}"
         );
+    }
+}
+
+/// Long-polling alone, on servers that serve nothing else: events both ways, acks, binary both
+/// ways, a second namespace on the same connection, a server-side disconnect, and no WebSocket.
+#[wasm_bindgen_test]
+async fn long_polling_only() {
+    websockets_opened();
+    for (server, url) in polling_servers() {
+        let before = websockets_opened();
+        let opts = || Options::default().transports(&[Transport::Polling]);
+        let socket = connected(server, url, opts()).await;
+        assert_eq!(
+            socket.manager().transport(),
+            Some(Transport::Polling),
+            "[{server}] transport"
+        );
+        let echoed: Value = ask(server, &socket, "echo", &json!({ "a": [1, "é ☃ 𝄞"] })).await;
+        assert_eq!(echoed, json!({ "a": [1, "é ☃ 𝄞"] }), "[{server}] echo");
+        let bytes: Binary = ask(server, &socket, "echo", &Binary(vec![0, 1, 0x80, 0xff])).await;
+        assert_eq!(
+            bytes,
+            Binary(vec![0, 1, 0x80, 0xff]),
+            "[{server}] binary echo"
+        );
+
+        // Server events, in order, one with binary.
+        let got: Rc<RefCell<Vec<Value>>> = Rc::default();
+        let g = got.clone();
+        let _on = socket.on("n", move |v: Value| g.borrow_mut().push(v));
+        for i in 0..50 {
+            socket
+                .emit_args("emit-back", &[json!("n"), json!(i)])
+                .unwrap();
+        }
+        socket
+            .emit_many("emit-back", &[&"n", &Binary(vec![7, 8, 9])])
+            .unwrap();
+        until(&format!("[{server}] 51 events back"), || {
+            got.borrow().len() == 51
+        })
+        .await;
+        let want: Vec<Value> = (0..50)
+            .map(|i| json!(i))
+            .chain([json!([7, 8, 9])])
+            .collect();
+        assert_eq!(*got.borrow(), want, "[{server}] events in order");
+
+        // A second namespace shares the connection.
+        let second = socket.namespace("/second");
+        within(
+            WAIT,
+            &format!("[{server}] /second connects"),
+            second.wait_connected(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("[{server}] /second: {e}"));
+        let again: String = ask(server, &second, "echo", &"second").await;
+        assert_eq!(again, "second");
+
+        // Kicked by the server: `/` goes, `/second` stays.
+        let Lifecycle { reasons, .. } = &lifecycle(&socket);
+        socket.emit("kick", &()).unwrap();
+        until(&format!("[{server}] kicked"), || {
+            !reasons.borrow().is_empty()
+        })
+        .await;
+        assert_eq!(
+            *reasons.borrow(),
+            vec![DisconnectReason::IoServerDisconnect]
+        );
+        let still: String = ask(server, &second, "echo", &"still").await;
+        assert_eq!(still, "still", "[{server}] /second after the kick");
+        assert_eq!(
+            websockets_opened(),
+            before,
+            "[{server}] no WebSocket opened"
+        );
+        second.disconnect();
+    }
+}
+
+/// With the default options, the connection opens on long-polling and upgrades to WebSocket;
+/// the manager reports the upgrade, and what was emitted before and after arrives in order.
+#[wasm_bindgen_test]
+async fn upgrades_from_polling_to_websocket() {
+    for (server, url) in servers() {
+        let socket = Socket::connect(url, Options::default())
+            .unwrap_or_else(|e| panic!("[{server}] connect: {e}"));
+        type Seen = Vec<(ManagerEvent, Option<Transport>)>;
+        let events: Rc<RefCell<Seen>> = Rc::default();
+        let e = events.clone();
+        let manager = socket.manager().clone();
+        let _sub = socket.manager().on_event(move |ev| {
+            e.borrow_mut().push((ev.clone(), manager.transport()));
+        });
+        socket.emit("record", &"before").unwrap();
+        until(&format!("[{server}] the upgrade"), || {
+            events
+                .borrow()
+                .iter()
+                .any(|(ev, _)| *ev == ManagerEvent::Upgrade)
+        })
+        .await;
+        socket.emit("record", &"after").unwrap();
+        let recorded: Value = ask(server, &socket, "recorded", &()).await;
+        assert_eq!(
+            recorded,
+            json!([["before"], ["after"]]),
+            "[{server}] in order"
+        );
+        let seen = events.borrow().clone();
+        assert_eq!(
+            seen,
+            vec![
+                (ManagerEvent::Open, Some(Transport::Polling)),
+                (ManagerEvent::Upgrade, Some(Transport::WebSocket)),
+            ],
+            "[{server}] manager events and the transport then"
+        );
+        socket.disconnect();
     }
 }

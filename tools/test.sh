@@ -86,6 +86,11 @@ export RTIO_NODE_RECOVERY_URL="$SERVER_URL"
 export RTIO_RUST_SERVER_BIN="$CARGO_TARGET_DIR/debug/rtio-server"
 start_server rust "$ARTIFACTS/rust-server.log" "$RTIO_RUST_SERVER_BIN" --port 0
 export RTIO_RUST_URL="$SERVER_URL"
+# Long-polling only, as behind a proxy that blocks WebSocket: the Rust API's polling tests.
+start_server node-polling "$ARTIFACTS/node-polling-server.log" node tests/servers/node/server.mjs --port 0 --transports polling
+export RTIO_NODE_POLLING_URL="$SERVER_URL"
+start_server rust-polling "$ARTIFACTS/rust-polling-server.log" "$RTIO_RUST_SERVER_BIN" --port 0 --transports polling
+export RTIO_RUST_POLLING_URL="$SERVER_URL"
 # The SSE and plain-WebSocket modes: the two independent test servers, and the Rust server's
 # /sse and /ws endpoints with their test controls. Fast heartbeats, for the watchdog tests.
 start_server sse "$ARTIFACTS/sse-server.log" node tests/servers/sse/server.mjs --port 0 --ping-interval 250

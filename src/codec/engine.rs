@@ -178,8 +178,13 @@ mod tests {
             (r#""websocket""#, false),
             (r#"[1,"websocket"]"#, true),
         ] {
-            let data = format!(r#"{{"sid":"s","pingInterval":1,"pingTimeout":1,"upgrades":{upgrades}}}"#);
-            assert_eq!(Handshake::parse(&data).map(|h| h.websocket), Ok(websocket), "{data}");
+            let data =
+                format!(r#"{{"sid":"s","pingInterval":1,"pingTimeout":1,"upgrades":{upgrades}}}"#);
+            assert_eq!(
+                Handshake::parse(&data).map(|h| h.websocket),
+                Ok(websocket),
+                "{data}"
+            );
         }
         let h = Handshake::parse(r#"{"sid":"s","pingInterval":1,"pingTimeout":1}"#).unwrap();
         assert!(!h.websocket, "no upgrades");

@@ -232,7 +232,13 @@ impl<W: Wire> Link<W> {
 
     /// The transport in use: `"websocket"`, `"polling"`, or `""` when there is none.
     pub fn transport_name(&self) -> &'static str {
-        match self.inner.state.try_borrow().as_deref().map(|st| &st.transport) {
+        match self
+            .inner
+            .state
+            .try_borrow()
+            .as_deref()
+            .map(|st| &st.transport)
+        {
             Ok(Transport::Ws(_)) => "websocket",
             Ok(Transport::Polling(_)) => "polling",
             _ => "",
@@ -534,8 +540,10 @@ fn http_answer<W: Wire>(
             return;
         };
         p.sid = Some(h.sid.clone());
-        p.poller
-            .opened(h.max_payload, h.websocket && options.upgrade && options.websocket);
+        p.poller.opened(
+            h.max_payload,
+            h.websocket && options.upgrade && options.websocket,
+        );
     }
     p.poller.got();
 }

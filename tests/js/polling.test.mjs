@@ -245,3 +245,36 @@ suite("polling", ({ test, server }) => {
     assert.ok(r.upgradedAt >= 0 && r.upgradedAt < N, `the upgrade happened while events flowed (at ${r.upgradedAt})`);
   }, { timeout: 40_000 });
 });
+
+suite(
+  "polling headers and cookies",
+  ({ test, server }) => {
+    test("extraHeaders, and a cookie the server set, reach the server on polling requests (withCredentials, cross-origin)", async (page) => {
+      const url = await pollingOnly(server);
+      const r = await page.run(
+        async ({ url }) => {
+          const ask = async (opts) => {
+            const s = io(url, { forceNew: true, transports: ["polling"], ...opts });
+            await connected(s);
+            await s.emitWithAck("echo", 1);
+            const seen = await s.emitWithAck("last-request");
+            s.disconnect();
+            return seen;
+          };
+          const credentials = await ask({ withCredentials: true, extraHeaders: { "x-rtio-test": "hello" }, query: { "set-cookie": "1" } });
+          // The cookie is kept by the browser, but a cross-origin request without
+          // withCredentials does not carry it.
+          const without = await ask({});
+          const again = await ask({ withCredentials: true });
+          return { credentials, without, again, crossOrigin: new URL(url).origin != location.origin };
+        },
+        { url },
+      );
+      assert.ok(r.crossOrigin, "the page and the server are on different origins");
+      assert.deepEqual(r.credentials, { header: "hello", cookie: "rtio-test=from-server" });
+      assert.deepEqual(r.without, { header: null, cookie: null });
+      assert.deepEqual(r.again, { header: null, cookie: "rtio-test=from-server" });
+    });
+  },
+  { servers: ["node"] },
+);

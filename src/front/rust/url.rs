@@ -63,9 +63,11 @@ pub(crate) fn engine_url(origin: &str, path: &str, query: &str) -> String {
 
 /// The polling URL of [`engine_url`]'s WebSocket URL `ws_url`.
 pub(crate) fn polling_url(ws_url: &str) -> String {
-    ws_url
-        .replacen("ws", "http", 1)
-        .replacen("?EIO=4&transport=websocket", "?EIO=4&transport=polling", 1)
+    ws_url.replacen("ws", "http", 1).replacen(
+        "?EIO=4&transport=websocket",
+        "?EIO=4&transport=polling",
+        1,
+    )
 }
 
 #[cfg(test)]

@@ -185,6 +185,20 @@ function common(socket) {
 // How many times each `tally` key arrived, over every socket of the process.
 const tally = new Map();
 
+// What the last HTTP request of each Engine.IO session carried (tests of `extraHeaders` and
+// `withCredentials` on long-polling): its `x-rtio-test` header and its cookies. A handshake
+// whose query has `set-cookie` gets a cookie set in its answer.
+const lastRequest = new Map();
+const queryOf = (req) => new URL(req.url, "http://127.0.0.1").searchParams;
+io.engine.on("initial_headers", (headers, req) => {
+  if (queryOf(req).has("set-cookie")) headers["set-cookie"] = "rtio-test=from-server; Path=/; SameSite=Lax; HttpOnly";
+});
+io.engine.on("headers", (_headers, req) => {
+  const sid = queryOf(req).get("sid");
+  if (sid) lastRequest.set(sid, { header: req.headers["x-rtio-test"] ?? null, cookie: req.headers.cookie ?? null });
+});
+io.engine.on("connection", (conn) => conn.on("close", () => lastRequest.delete(conn.id)));
+
 io.of("/").on("connection", (socket) => {
   common(socket);
   const record = [];
@@ -218,6 +232,9 @@ io.of("/").on("connection", (socket) => {
     const acked = lastIsAck(args);
     if (acked) args.pop()("ok");
     socket.emit("has-ack", acked);
+  });
+  socket.on("last-request", (ack) => {
+    if (typeof ack === "function") ack(lastRequest.get(socket.conn.id) ?? null);
   });
   socket.on("tally", (key, ack) => {
     const n = (tally.get(key) || 0) + 1;
