@@ -151,10 +151,12 @@ const IGNORED = ["closeOnBeforeunload", "parser", "protocols", "transportOptions
 const TUNABLES = { reconnection: true, reconnectionAttempts: 1 / 0, reconnectionDelay: 1e3, reconnectionDelayMax: 5e3, randomizationFactor: 0.5, timeout: 2e4 };
 
 /**
- * An Error as engine.io-client reports a failed transport: `type` "TransportError", the
- * WebSocket's error event as `description`, no `context`.
+ * An Error as engine.io-client reports a failed transport: "websocket error" or "xhr poll
+ * error" (long-polling), `type` "TransportError", the WebSocket's error event or the request's
+ * error as `description`, no `context`.
  */
-const transportError = (e) => Object.assign(new Error("websocket error"), { type: "TransportError", description: e?.c.lastError(), context: undefined });
+const transportError = (e, d = e?.c.lastError()) =>
+  Object.assign(new Error(d instanceof Error ? "xhr poll error" : "websocket error"), { type: "TransportError", description: d, context: undefined });
 
 /**
  * One connection to a server (one WebSocket), shared by the {@link Socket}s of its namespaces.

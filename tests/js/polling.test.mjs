@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after } from "node:test";
-import { startTestServer, suite } from "./harness.mjs";
+import { ownServer, startTestServer, suite } from "./harness.mjs";
 import { startProxy } from "../servers/proxy.mjs";
 
 // HTTP long-polling, and the upgrade to WebSocket. Written against socket.io-client's
@@ -81,6 +81,20 @@ suite("polling", ({ test, server }) => {
       { url },
     );
     assert.deepEqual(r, { id: true, reason: "io server disconnect", still: "still", sameEngine: true });
+  });
+
+  test("a server that is down: connect_error is an xhr poll error", async (page) => {
+    const s = await ownServer(server);
+    await s.kill();
+    const r = await page.run(
+      async ({ url }) => {
+        const socket = io(url, { transports: ["polling"], reconnection: false });
+        const err = await new Promise((resolve) => socket.on("connect_error", resolve));
+        return { message: err.message, type: err.type, connected: socket.connected };
+      },
+      { url: s.url },
+    );
+    assert.deepEqual(r, { message: "xhr poll error", type: "TransportError", connected: false });
   });
 
   test("default options start on polling and upgrade to WebSocket", async (page) => {
