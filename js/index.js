@@ -145,7 +145,7 @@ function target(uri, opts, polling) {
  * socket.io-client options accepted for compatibility that have no effect here (see the
  * README's migration notes); named once in the debug log when given.
  */
-const IGNORED = ["closeOnBeforeunload", "parser", "protocols", "transportOptions", "agent", "autoUnref"];
+const IGNORED = ["parser", "protocols", "transportOptions", "agent", "autoUnref"];
 
 /** The Manager's tunables that have getters and setters, with their defaults. */
 const TUNABLES = { reconnection: true, reconnectionAttempts: 1 / 0, reconnectionDelay: 1e3, reconnectionDelayMax: 5e3, randomizationFactor: 0.5, timeout: 2e4 };

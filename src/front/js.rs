@@ -156,7 +156,7 @@ impl Options {
 /// The transport options, by their socket.io-client names: `transports` (an array, in order;
 /// names other than `polling` and `websocket` are passed over), `upgrade`, `rememberUpgrade`,
 /// `tryAllTransports`, `withCredentials`, `extraHeaders`, `timestampRequests`,
-/// `timestampParam`. The facade has checked that `transports` names one it knows.
+/// `timestampParam`, `closeOnBeforeunload`. The facade has checked that `transports` names one it knows.
 fn transport_options(o: &JsValue) -> TransportOptions {
     let get = |key: &str| js_sys::Reflect::get(o, &JsValue::from_str(key)).unwrap_or_default();
     let d = TransportOptions::default();
@@ -178,6 +178,7 @@ fn transport_options(o: &JsValue) -> TransportOptions {
         headers: Some(get("extraHeaders"))
             .filter(JsValue::is_object)
             .unwrap_or(d.headers),
+        close_on_unload: flag("closeOnBeforeunload", d.close_on_unload),
         timestamp: flag("timestampRequests", true)
             .then(|| get("timestampParam").as_string().or(d.timestamp))
             .flatten(),

@@ -137,6 +137,7 @@ impl<W: Wire> Link<W> {
         (config, options): (SessionConfig, TransportOptions),
         sink: impl Fn(Event<W::Payload>) + 'static,
     ) -> Self {
+        let unload = options.close_on_unload;
         let inner = Rc::new(Inner {
             state: RefCell::new(State {
                 session: Session::new(config),
@@ -172,11 +173,14 @@ impl<W: Wire> Link<W> {
             timers,
         );
         let weak = Rc::downgrade(&inner);
-        let page = PageWatch::new(move |signal| {
-            if let Some(inner) = weak.upgrade() {
-                apply(&inner, Input::Page(signal));
-            }
-        });
+        let page = PageWatch::new(
+            move |signal| {
+                if let Some(inner) = weak.upgrade() {
+                    apply(&inner, Input::Page(signal));
+                }
+            },
+            unload,
+        );
         if let Ok(mut st) = inner.state.try_borrow_mut() {
             st.timer = Some(timer);
             st.page = Some(page);
@@ -374,7 +378,9 @@ fn apply<W: Wire>(inner: &Rc<Inner<W>>, input: Input) {
                 }
             }
             Input::Http(tag, get, answer) => http_answer(st, now, tag, get, answer),
-            Input::Forced => {
+            // `closeOnBeforeunload`: the server is told at once (a polling transport writes its
+            // close packet), and if the page stays, the link reconnects.
+            Input::Forced | Input::Page(PageSignal::Unload) => {
                 // As a close asked for: what was written goes first.
                 let _ = write_queue(&mut st.transport, &mut st.queue);
                 drop_transport(st);
@@ -554,7 +560,7 @@ fn drive<W: Wire>(inner: &Rc<Inner<W>>, st: &mut State<W>, now: Millis) {
     if let Some(d) = &mut st.draining {
         while let Some(r) = d.poller.poll_request() {
             if let Request::Post(items) = r {
-                let _ = d.post(items, &st.options, done(inner, d.tag, false));
+                let _ = d.post(items, &st.options, true, done(inner, d.tag, false));
             }
         }
         if d.poller.is_closed() {
@@ -571,7 +577,7 @@ fn drive<W: Wire>(inner: &Rc<Inner<W>>, st: &mut State<W>, now: Millis) {
         let tag = p.tag;
         let made = match request {
             Request::Get => p.get(&st.options, done(inner, tag, true)),
-            Request::Post(items) => p.post(items, &st.options, done(inner, tag, false)),
+            Request::Post(items) => p.post(items, &st.options, false, done(inner, tag, false)),
             Request::Probe => {
                 let sid = p.sid.as_deref().unwrap_or_default();
                 let url = (st.url)(false).map(|url| polling::probe_url(&url, sid));

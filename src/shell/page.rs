@@ -1,6 +1,6 @@
 //! The page's network and visibility signals: the window's `online` and `offline` events and
 //! the document's `visibilitychange`, for the session's [`handle_network`] and
-//! [`handle_visible`].
+//! [`handle_visible`]; and, when asked, the window's `beforeunload`.
 //!
 //! [`handle_network`]: crate::session::Session::handle_network
 //! [`handle_visible`]: crate::session::Session::handle_visible
@@ -24,6 +24,8 @@ pub(crate) enum PageSignal {
     Network(bool),
     /// The page became visible.
     Visible,
+    /// The page is about to unload (`beforeunload`).
+    Unload,
 }
 
 /// One listener: where, on which event, and the closure.
@@ -35,8 +37,9 @@ pub(crate) struct PageWatch {
 }
 
 impl PageWatch {
-    /// Listens on the page for as long as the watch lives (nothing outside a window).
-    pub fn new(on_signal: impl Fn(PageSignal) + Clone + 'static) -> PageWatch {
+    /// Listens on the page for as long as the watch lives (nothing outside a window);
+    /// `beforeunload` too when `unload`.
+    pub fn new(on_signal: impl Fn(PageSignal) + Clone + 'static, unload: bool) -> PageWatch {
         let mut listeners = Vec::new();
         if !super::BROWSER {
             return PageWatch { listeners };
@@ -65,10 +68,18 @@ impl PageWatch {
             );
             let f = on_signal.clone();
             add(
-                window,
+                window.clone(),
                 "offline",
                 Box::new(move || f(PageSignal::Network(false))),
             );
+            if unload {
+                let f = on_signal.clone();
+                add(
+                    window,
+                    "beforeunload",
+                    Box::new(move || f(PageSignal::Unload)),
+                );
+            }
             if let Some(document) = document {
                 let doc = document.clone();
                 add(

@@ -53,6 +53,9 @@ pub(crate) struct TransportOptions {
     /// The query parameter that makes each polling request's URL unique
     /// (`timestampParam`), none when `timestampRequests` is false.
     pub timestamp: Option<String>,
+    /// The transport is closed when the page is about to unload (`closeOnBeforeunload`), so
+    /// that the server learns at once.
+    pub close_on_unload: bool,
 }
 
 impl Default for TransportOptions {
@@ -68,6 +71,7 @@ impl Default for TransportOptions {
             credentials: false,
             headers: JsValue::UNDEFINED,
             timestamp: Some("t".into()),
+            close_on_unload: false,
         }
     }
 }
@@ -230,20 +234,26 @@ impl Polling {
     ) -> Result<(), JsValue> {
         let abort = AbortController::new().ok();
         let url = self.request_url(options);
-        request(&url, None, options, abort.as_ref(), done)?;
+        request(&url, None, options, abort.as_ref(), false, done)?;
         self.get = abort;
         Ok(())
     }
 
     /// Starts a `POST` of `items`; `done` gets its answer later. Fails if `fetch` threw.
+    /// `last`: the transport is closed, and the request should outlive the page if it is
+    /// unloading (a `keepalive` request, when the body is small enough for one).
     pub fn post(
         &mut self,
         items: Vec<Item>,
         options: &TransportOptions,
+        last: bool,
         done: impl FnOnce(Result<JsString, JsValue>) + 'static,
     ) -> Result<(), JsValue> {
         let url = self.request_url(options);
-        request(&url, Some(encode(items)), options, None, done)
+        let body = encode(items);
+        // Browsers refuse `keepalive` bodies over 64 KiB.
+        let keepalive = last && body.length() < 60_000;
+        request(&url, Some(body), options, None, keepalive, done)
     }
 
     /// Stops the `GET` in flight (its answer will not come).
@@ -291,9 +301,14 @@ fn request(
     body: Option<JsString>,
     options: &TransportOptions,
     abort: Option<&AbortController>,
+    keepalive: bool,
     done: impl FnOnce(Result<JsString, JsValue>) + 'static,
 ) -> Result<(), JsValue> {
     let init = RequestInit::new();
+    if keepalive {
+        // Not in web-sys's `RequestInit`: set as the dictionary member it is.
+        let _ = js_sys::Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE);
+    }
     if let Some(body) = &body {
         init.set_method("POST");
         init.set_body(body);

@@ -113,14 +113,18 @@ impl<H: StreamHost> StreamLink<H> {
             None,
         );
         let weak: Weak<H> = Rc::downgrade(host);
-        let page = PageWatch::new(move |signal| {
-            if let Some(host) = weak.upgrade() {
-                Self::apply(&host, |s, now| match signal {
-                    PageSignal::Network(online) => s.handle_network(online, now),
-                    PageSignal::Visible => s.handle_visible(now),
-                });
-            }
-        });
+        let page = PageWatch::new(
+            move |signal| {
+                if let Some(host) = weak.upgrade() {
+                    Self::apply(&host, |s, now| match signal {
+                        PageSignal::Network(online) => s.handle_network(online, now),
+                        PageSignal::Visible => s.handle_visible(now),
+                        PageSignal::Unload => {}
+                    });
+                }
+            },
+            false,
+        );
         let link = host.link();
         *link.timer.borrow_mut() = Some(timer);
         *link.page.borrow_mut() = Some(page);

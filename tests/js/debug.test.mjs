@@ -67,7 +67,7 @@ suite("debug", ({ test, server }) => {
       const original = console.debug;
       console.debug = (...args) => logs.push(args.join(" "));
       try {
-        const opts = { forceNew: true, closeOnBeforeunload: true, protocols: ["x"], autoUnref: true };
+        const opts = { forceNew: true, parser: {}, protocols: ["x"], autoUnref: true };
         const quiet = io(url, opts);
         await connected(quiet);
         quiet.disconnect();
@@ -97,7 +97,7 @@ suite("debug", ({ test, server }) => {
       assert.equal(r.errors.length, 1, "and as the Manager's error");
     }
     assert.deepEqual(r.named, [
-      "rtio option closeOnBeforeunload has no effect",
+      "rtio option parser has no effect",
       "rtio option protocols has no effect",
       "rtio option autoUnref has no effect",
     ]);

@@ -83,6 +83,41 @@ suite("polling", ({ test, server }) => {
     assert.deepEqual(r, { id: true, reason: "io server disconnect", still: "still", sameEngine: true });
   });
 
+  test("closeOnBeforeunload: on beforeunload the server learns at once that the client left", async (page) => {
+    const url = await pollingOnly(server);
+    const r = await page.run(
+      async ({ url }) => {
+        // Who is in the room, as the server sees it (joining again answers with the members).
+        const room = "unload-" + Math.random();
+        const watcher = io(url, { forceNew: true, transports: ["polling"] });
+        await connected(watcher);
+        const members = async () => (await watcher.emitWithAck("rtio:join", room, null)).members.map((m) => m.id);
+        const join = async (opts) => {
+          const s = io(url, { forceNew: true, transports: ["polling"], ...opts });
+          await connected(s);
+          await s.emitWithAck("rtio:join", room, null);
+          return s;
+        };
+        const plain = await join({});
+        const closing = await join({ closeOnBeforeunload: true });
+        const ids = { closing: closing.id, plain: plain.id };
+        const before = await members();
+        const t0 = Date.now();
+        dispatchEvent(new Event("beforeunload"));
+        let now = before;
+        while (now.includes(ids.closing) && Date.now() - t0 < 3000) now = await members();
+        const after = Date.now() - t0;
+        const left = before.filter((id) => !now.includes(id));
+        return { left, closing: ids.closing, plainStays: now.includes(ids.plain), after };
+      },
+      { url },
+    );
+    assert.deepEqual(r.left, [r.closing], "the socket with closeOnBeforeunload left");
+    assert.ok(r.plainStays, "the one without it stayed");
+    // The heartbeat would take pingInterval + pingTimeout (45 s).
+    assert.ok(r.after < 3000, `left ${r.after} ms after beforeunload`);
+  });
+
   test("a server that is down: connect_error is an xhr poll error", async (page) => {
     const s = await ownServer(server);
     await s.kill();

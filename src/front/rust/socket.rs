@@ -68,6 +68,7 @@ mod settings {
         pub(crate) credentials: bool,
         pub(crate) headers: Vec<(String, String)>,
         pub(crate) timestamp: Option<String>,
+        pub(crate) close_on_unload: bool,
     }
 
     impl Default for SocketIoSettings {
@@ -84,6 +85,7 @@ mod settings {
                 credentials: false,
                 headers: Vec::new(),
                 timestamp: Some("t".into()),
+                close_on_unload: false,
             }
         }
     }
@@ -196,6 +198,15 @@ impl ClientOptions<SocketIo> {
         self
     }
 
+    /// Closes the transport when the page is about to unload (`beforeunload`), so that the
+    /// server learns at once that the client is gone (default false). Over long-polling the
+    /// server would otherwise wait for the heartbeat to time out. If the page stays (the
+    /// user cancelled), the connection is made again.
+    pub fn close_on_beforeunload(mut self, on: bool) -> Self {
+        self.own.close_on_unload = on;
+        self
+    }
+
     /// The query parameter that makes each polling request's URL unique, against caches
     /// (default `Some("t")`); `None` leaves it out.
     pub fn timestamp_param(mut self, param: Option<&str>) -> Self {
@@ -232,6 +243,7 @@ impl SocketIoSettings {
             credentials: self.credentials,
             headers,
             timestamp: self.timestamp.clone(),
+            close_on_unload: self.close_on_unload,
         }
     }
 }
