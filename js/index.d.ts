@@ -230,8 +230,28 @@ export interface ManagerOptions {
   forceNew?: boolean;
   /** Reuse one connection for the namespaces of the same server. @default true */
   multiplex?: boolean;
-  /** Allowed transports; must include "websocket" (the only one supported for now). */
-  transports?: string[];
+  /**
+   * The transports to use, the first one first: "polling" (HTTP long-polling, which gets
+   * through proxies that block WebSocket) and "websocket"; other names are passed over.
+   * `["websocket"]` connects over WebSocket only. @default ["polling", "websocket"]
+   */
+  transports?: ("polling" | "websocket" | "webtransport")[];
+  /** A connection that starts on polling upgrades to WebSocket when the server offers it. @default true */
+  upgrade?: boolean;
+  /** Once an upgrade to WebSocket has succeeded, later connections of this Manager start on WebSocket. @default false */
+  rememberUpgrade?: boolean;
+  /** When the WebSocket of an attempt cannot open, try polling in the same attempt. @default false */
+  tryAllTransports?: boolean;
+  /** Send cookies with cross-origin polling requests (the server must allow credentials in its CORS answer). @default false */
+  withCredentials?: boolean;
+  /** Headers of every polling request. A browser's WebSocket cannot carry headers: not sent over WebSocket (as in socket.io-client). */
+  extraHeaders?: Record<string, string>;
+  /** Make each polling request's URL unique, against caches. @default true */
+  timestampRequests?: boolean;
+  /** The query parameter of that timestamp. @default "t" */
+  timestampParam?: string;
+  /** Close the transport when the page is about to unload, so that the server learns at once (a polling server would otherwise wait for the heartbeat). If the page stays, the connection is made again. @default false */
+  closeOnBeforeunload?: boolean;
   /** Connect sockets as soon as they are created. @default true */
   autoConnect?: boolean;
   /** Reconnect by itself after the link is lost (never after `disconnect()`, a server-side disconnect or a refused CONNECT). @default true */
@@ -256,24 +276,6 @@ export interface ManagerOptions {
    * @default false
    */
   debug?: boolean;
-  // socket.io-client options that have no effect here, accepted so that code written for it
-  // compiles unchanged after switching the import.
-  /** No effect: WebSocket handshakes carry the page's cookies for the server's site anyway. */
-  withCredentials?: boolean;
-  /** No effect: browsers cannot set WebSocket headers (socket.io-client ignores them there too). */
-  extraHeaders?: Record<string, string>;
-  /** No effect: there is no long-polling transport to upgrade from. */
-  upgrade?: boolean;
-  /** No effect: there is no long-polling transport to upgrade from. */
-  rememberUpgrade?: boolean;
-  /** No effect: there is no long-polling transport to try first. */
-  tryAllTransports?: boolean;
-  /** No effect: the WebSocket URL carries no timestamp. */
-  timestampRequests?: boolean;
-  /** No effect: the WebSocket URL carries no timestamp. */
-  timestampParam?: string;
-  /** No effect: the browser closes the WebSocket when the page goes away. */
-  closeOnBeforeunload?: boolean;
 }
 
 /** Options of a Socket (one namespace). */
@@ -285,10 +287,12 @@ export interface SocketOptions {
 }
 
 /** A view of the underlying connection, for code written against engine.io-client. */
-export interface EngineView extends Emitter<{}, { open: (id: string) => void; close: (reason: DisconnectReason) => void }> {
+export interface EngineView
+  extends Emitter<{}, { open: (id: string) => void; close: (reason: DisconnectReason) => void; upgrade: (transport: { name: "websocket" }) => void }> {
   /** Engine.IO session id, set when the connection opens. */
   id?: string;
-  transport: { name: "websocket" };
+  /** The transport in use (`name` undefined when there is none). */
+  readonly transport: { name: "polling" | "websocket" | undefined };
 }
 
 /** One connection to a server, shared by the Sockets of its namespaces. */

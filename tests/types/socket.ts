@@ -261,7 +261,8 @@ manager.on("reconnect_error", (err) => expectType<Error>(err));
 manager.on("reconnect_failed", () => {});
 manager.engine.on("open", (id) => expectType<string>(id));
 manager.engine.on("close", (reason) => expectType<DisconnectReason>(reason));
-expectType<"websocket">(manager.engine.transport.name);
+expectType<"polling" | "websocket" | undefined>(manager.engine.transport.name);
+manager.engine.on("upgrade", (t) => expectType<"websocket">(t.name));
 const admin = manager.socket("/admin");
 expectEqual<typeof admin, Socket<ServerToClientEvents, ClientToServerEvents>>(true);
 admin.emit("chat", "to admin");
@@ -303,5 +304,8 @@ io({ reconection: false });
 io({ reconnectionAttempts: "5" });
 // @ts-expect-error: transports is a list
 io({ transports: "websocket" });
+io({ transports: ["polling"], rememberUpgrade: true, tryAllTransports: true, timestampRequests: false, timestampParam: "ts" });
+// @ts-expect-error: not a transport
+io({ transports: ["carrier-pigeon"] });
 // @ts-expect-error: the URL is a string
 io(new URL("https://example.com"));
