@@ -6,8 +6,9 @@ import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
 
 const pkg = fileURLToPath(new URL("../../pkg/", import.meta.url));
-// The size goals: `rtio` (rtio.wasm + index.js) 16.0 KB, `rtio/sse` and `rtio/ws`
-// (rtio-stream.wasm + their entry) 12.0 KB each; socket.io-client is 13.1 KB by this count.
+// The size goals: `rtio` (rtio.wasm + index.js) 17.0 KB with HTTP long-polling in it,
+// `rtio/sse` and `rtio/ws` (rtio-stream.wasm + their entry) 12.0 KB each; socket.io-client,
+// polling included, is 13.1 KB by this count.
 // The package met its old budget (15.1 KB, and 11.1 KB per mode) with a hand-written ABI and
 // the WebSocket, EventSource and timers held by the JS; with the design's shape (the Rust
 // shell holds the browser objects, the export goes through wasm-bindgen: its generated glue,
@@ -16,9 +17,11 @@ const pkg = fileURLToPath(new URL("../../pkg/", import.meta.url));
 // received frame written straight into wasm memory, which cut the client's own CPU per
 // received event by a quarter: bench/micro.mjs). Until the size work brings it back towards
 // the goals, the ceilings below hold it where it is, so that nothing grows unnoticed (lowered
-// from 29.5 KB once the wasm-bindgen loader and integer formatting left the package).
-const GOAL = { rtio: 16.0 * 1024, mode: 12.0 * 1024 };
-const CEILING = { rtio: 28.9 * 1024, mode: 28.9 * 1024 };
+// from 29.5 KB once the wasm-bindgen loader and integer formatting left the package). The
+// long-polling transport and its upgrade to WebSocket (fetch requests and their closures, the
+// payloads, the poller, the probe, the transport options) took `rtio` from 28.9 to 34.2 KB.
+const GOAL = { rtio: 17.0 * 1024, mode: 12.0 * 1024 };
+const CEILING = { rtio: 34.2 * 1024, mode: 28.9 * 1024 };
 
 /** gzip -9 sizes of `files` in pkg/, logged, and their total. */
 function measure(files) {
