@@ -8,6 +8,9 @@
 //   BENCH_CLIENTS=rtio,sioc,raw  BENCH_TIMEOUT_S=1800  BENCH_CHROMIUM=/usr/bin/chromium
 //   BENCH_CYCLES_CLOSE=1 (each cycle also calls socket.io.close() after socket.disconnect())
 //   BENCH_NO_DOC=1 (do not rewrite BENCHMARKS.md)
+//   BENCH_TRANSPORT=polling (HTTP long-polling for rtio and socket.io-client, with smaller
+//     default counts: 20000 down, 5000 × 1 KB, 20000 up, 1000 acks, no cycles; writes
+//     bench/results/polling.{json,md} and the "## Long-polling" section of BENCHMARKS.md only)
 //   BENCH_PROFILE=1 (also take a CDP CPU profile of every timed scenario and write the functions
 //     with the most self time to bench/results/profile-<client>-<scenario>.txt; the profiler
 //     slows the page, so use it for where-does-the-time-go, not for the table)
@@ -23,18 +26,19 @@ import WebSocket from "ws";
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, "..");
 const env = (k, d) => (process.env[k] ? Number(process.env[k]) : d);
+const POLLING = process.env.BENCH_TRANSPORT === "polling";
 const CFG = {
   reps: env("BENCH_REPS", 5),
-  down: env("BENCH_DOWN", 100000),
-  down1k: env("BENCH_DOWN_1K", 20000),
-  up: env("BENCH_UP", 100000),
-  ack: env("BENCH_ACK", 5000),
-  cycles: env("BENCH_CYCLES", 1000),
+  down: env("BENCH_DOWN", POLLING ? 20000 : 100000),
+  down1k: env("BENCH_DOWN_1K", POLLING ? 5000 : 20000),
+  up: env("BENCH_UP", POLLING ? 20000 : 100000),
+  ack: env("BENCH_ACK", POLLING ? 1000 : 5000),
+  cycles: env("BENCH_CYCLES", POLLING ? 0 : 1000),
   connects: env("BENCH_CONNECTS", 3),
 };
 const CYCLES_CLOSE = process.env.BENCH_CYCLES_CLOSE === "1";
 const PROFILE = process.env.BENCH_PROFILE === "1";
-const CLIENTS = (process.env.BENCH_CLIENTS || "rtio,sioc,raw").split(",");
+const CLIENTS = (process.env.BENCH_CLIENTS || (POLLING ? "rtio,sioc" : "rtio,sioc,raw")).split(",");
 const NAMES = { rtio: "rtio", sioc: "socket.io-client", raw: "raw WebSocket" };
 const CHROMIUM = process.env.BENCH_CHROMIUM || "/usr/bin/chromium";
 const TIMEOUT_S = env("BENCH_TIMEOUT_S", 1800);
@@ -313,7 +317,8 @@ async function main() {
   let navs = 0;
   const load = async (client) => {
     const nav = ++navs;
-    await S("Page.navigate", { url: `${origin}/page/bench.html?client=${client}&nav=${nav}` });
+    const transport = POLLING ? "&transport=polling" : "";
+    await S("Page.navigate", { url: `${origin}/page/bench.html?client=${client}&nav=${nav}${transport}` });
     const until = Date.now() + 30000;
     for (;;) {
       try {
@@ -461,15 +466,38 @@ async function main() {
   };
   const result = { date: new Date().toISOString(), config: CFG, clients: CLIENTS, machine, runSeconds, metrics, sizes, runs };
   mkdirSync(path.join(HERE, "results"), { recursive: true });
-  writeFileSync(path.join(HERE, "results/latest.json"), JSON.stringify(result, null, 2) + "\n");
+  const name = POLLING ? "polling" : "latest";
+  writeFileSync(path.join(HERE, `results/${name}.json`), JSON.stringify(result, null, 2) + "\n");
   const md = table(metrics);
   const header =
-    `Run ${result.date}: ${CFG.reps} repetitions (medians), counts: downstream ${CFG.down} small + ${CFG.down1k} × 1 KB, ` +
+    `Run ${result.date}${POLLING ? ", HTTP long-polling" : ""}: ${CFG.reps} repetitions (medians), counts: downstream ${CFG.down} small + ${CFG.down1k} × 1 KB, ` +
     `upstream ${CFG.up}, acks ${CFG.ack}, cycles ${CFG.cycles}, connect loads ${CFG.connects + 1} per repetition. ` +
     `Machine: ${machine.nproc} cores, ${machine.cpu}, ${machine.chromium}, Node ${machine.node}. Wall time ${runSeconds.toFixed(0)} s.\n\n`;
-  writeFileSync(path.join(HERE, "results/latest.md"), header + md);
+  writeFileSync(path.join(HERE, `results/${name}.md`), header + md);
   console.log(header + md);
-  if (process.env.BENCH_NO_DOC !== "1") writeDoc(header, md, machine);
+  if (process.env.BENCH_NO_DOC !== "1") (POLLING ? writePollingSection : writeDoc)(header, md, machine);
+}
+
+// The "## Long-polling" section of BENCHMARKS.md: written by a BENCH_TRANSPORT=polling run, kept
+// by the others.
+const POLLING_HEADING = "\n## Long-polling\n";
+function pollingSection(doc) {
+  const i = doc.indexOf(POLLING_HEADING);
+  if (i < 0) return "";
+  const j = doc.indexOf("\n## ", i + POLLING_HEADING.length);
+  return doc.slice(i, j < 0 ? undefined : j);
+}
+function writePollingSection(header, md) {
+  const file = path.join(REPO, "BENCHMARKS.md");
+  const old = readFileSync(file, "utf8");
+  const section = `${POLLING_HEADING}
+rtio and socket.io-client over HTTP long-polling only (\`transports: ["polling"]\`), same server
+and scenarios: \`BENCH_TRANSPORT=polling bash bench/run.sh\`.
+
+${header}${md}`;
+  const keep = pollingSection(old);
+  const at = old.indexOf("\n## How it measures");
+  writeFileSync(file, keep ? old.replace(keep, section) : old.slice(0, at) + section + old.slice(at));
 }
 
 const fmt = (v) => {
@@ -560,15 +588,19 @@ ratios within one run.
   \`pkg/index.js\`, against the esbuild bundle of socket.io-client (files compressed separately and
   summed).
 `;
-  // the hand-written "## Notes" section (what was tried and what it gave) survives every run
+  // the hand-written "## Notes" section (what was tried and what it gave) survives every run,
+  // and so does the long-polling run's section
   const file = path.join(REPO, "BENCHMARKS.md");
   let notes = "";
+  let polling = "";
   if (existsSync(file)) {
     const old = readFileSync(file, "utf8");
     const i = old.indexOf("\n## Notes");
     if (i >= 0) notes = old.slice(i);
+    polling = pollingSection(old);
   }
-  writeFileSync(file, doc + notes);
+  const at = doc.indexOf("\n## How it measures");
+  writeFileSync(file, doc.slice(0, at) + polling + doc.slice(at) + notes);
 }
 
 // stop the server and Chromium by PID, wait for them to exit (SIGKILL after 5 s), then remove

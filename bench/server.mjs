@@ -79,7 +79,8 @@ const httpServer = http.createServer(async (req, res) => {
   }
 });
 
-const io = new Server(httpServer, { transports: ["websocket"], serveClient: false, maxHttpBufferSize: 1e7 });
+// Both transports: the clients ask for one (bench/page/bench.js, ?transport=).
+const io = new Server(httpServer, { transports: ["websocket", "polling"], serveClient: false, maxHttpBufferSize: 1e7 });
 
 io.on("connection", (socket) => {
   let upWant = 0;

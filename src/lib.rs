@@ -27,6 +27,59 @@ pub(crate) fn take<T>(v: &mut alloc::vec::Vec<T>, at: usize) -> Option<T> {
     v.pop()
 }
 
+/// A first-in, first-out queue whose [`pop`](Queue::pop) costs the same however long it is.
+/// `Vec::remove(0)` moves every element left, and one long-polling answer can queue
+/// thousands of outputs at once; `VecDeque` would do, with more code in the npm wasms. Its
+/// users take everything out before they queue again (the slots of taken items are reused
+/// once it is empty).
+#[derive(Debug)]
+pub(crate) struct Queue<T> {
+    items: alloc::vec::Vec<Option<T>>,
+    head: usize,
+}
+
+impl<T> Queue<T> {
+    pub(crate) const fn new() -> Self {
+        Queue {
+            items: alloc::vec::Vec::new(),
+            head: 0,
+        }
+    }
+
+    /// Adds `item` at the end.
+    pub(crate) fn push(&mut self, item: T) {
+        self.items.push(Some(item));
+    }
+
+    /// Adds `items` at the end, in order.
+    pub(crate) fn extend(&mut self, items: impl IntoIterator<Item = T>) {
+        self.items.extend(items.into_iter().map(Some));
+    }
+
+    /// Takes the first item.
+    pub(crate) fn pop(&mut self) -> Option<T> {
+        let item = self.items.get_mut(self.head).and_then(Option::take);
+        self.head += usize::from(item.is_some());
+        if self.head == self.items.len() {
+            self.items.clear();
+            self.head = 0;
+        }
+        item
+    }
+
+    /// Whether it holds nothing.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.head == self.items.len()
+    }
+
+    /// Keeps only the items `keep` says to.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
+        self.items
+            .retain(|item| item.as_ref().is_some_and(&mut keep));
+        self.head = 0;
+    }
+}
+
 // The npm package's exports (features `js` and `js-stream`, internal to its build): the
 // facade in js/ is their only user.
 #[cfg(all(target_arch = "wasm32", feature = "js"))]
@@ -71,6 +124,22 @@ mod runtime {
 #[cfg(test)]
 mod tests {
     use alloc::vec;
+
+    #[test]
+    fn queue_is_first_in_first_out() {
+        let mut q = super::Queue::new();
+        assert!(q.is_empty());
+        q.extend([1, 2, 3]);
+        assert_eq!(q.pop(), Some(1));
+        q.push(4);
+        q.retain(|n| n % 2 == 0);
+        assert_eq!((q.pop(), q.pop(), q.pop()), (Some(2), Some(4), None));
+        assert!(q.is_empty());
+        q.push(5);
+        assert!(!q.is_empty());
+        assert_eq!((q.pop(), q.pop()), (Some(5), None));
+        assert!(q.items.is_empty(), "slots reused once empty");
+    }
 
     #[test]
     fn take_removes_one_element_in_order() {

@@ -1,9 +1,10 @@
-// The bench page: ?client=rtio|sioc|raw. Measures connect time (from before the client module is
+// The bench page: ?client=rtio|sioc|raw, and ?transport=polling for HTTP long-polling (default
+// websocket; the raw baseline is WebSocket only). Measures connect time (from before the client module is
 // imported to the "connect" event) and exposes the scenarios as window.bench.* for the harness.
 const params = new URLSearchParams(location.search);
 const kind = params.get("client");
 const MODULES = { rtio: "/pkg/index.js", sioc: "/build/socket.io-client.js", raw: "/page/raw.js" };
-const OPTS = { transports: ["websocket"], forceNew: true };
+const OPTS = { transports: [params.get("transport") || "websocket"], forceNew: true };
 
 let io;
 const connectOnce = () =>

@@ -518,7 +518,7 @@ pub struct Session<A, P = String> {
     next_id: u64,
     partial: Option<Partial<A, P>>,
     /// Outputs not yet taken, oldest first.
-    out: Vec<Output<A, P>>,
+    out: crate::Queue<Output<A, P>>,
     reconnect: Reconnect,
     /// Whether the link is wanted without any namespace ([`open`](Self::open)).
     keep_open: bool,
@@ -541,7 +541,7 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
             acks: AckTable::default(),
             next_id: 0,
             partial: None,
-            out: Vec::new(),
+            out: crate::Queue::new(),
         }
     }
 
@@ -987,7 +987,7 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
 
     /// The next output to act on, in the order they were produced.
     pub fn poll_output(&mut self) -> Option<Output<A, P>> {
-        crate::take(&mut self.out, 0)
+        self.out.pop()
     }
 
     /// Whether [`poll_output`](Self::poll_output) has something.
@@ -1140,7 +1140,7 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
                 let recovery = pid.is_some();
                 n.pid = pid;
                 let name = n.name.clone();
-                let mut early = core::mem::take(&mut n.early);
+                let early = core::mem::take(&mut n.early);
                 if let Some(o) = n.early_offset.take() {
                     n.offset = Some(o);
                 }
@@ -1149,7 +1149,7 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
                     recovered,
                     ..SessionEvent::new(EventKind::Connect, name.clone(), sid)
                 }));
-                self.out.append(&mut early);
+                self.out.extend(early);
                 self.flush(&name, now);
             }
             SocketKind::ConnectError => {

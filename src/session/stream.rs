@@ -141,7 +141,7 @@ pub struct Stream<T> {
     /// The server's floor for reconnection delays (SSE `retry:`).
     floor: Millis,
     buffer: Vec<T>,
-    out: Vec<Output<T>>,
+    out: crate::Queue<Output<T>>,
 }
 
 impl<T> Stream<T> {
@@ -159,7 +159,7 @@ impl<T> Stream<T> {
             reconnect: Reconnect::new(config.backoff, config.seed),
             floor: 0,
             buffer: Vec::new(),
-            out: Vec::new(),
+            out: crate::Queue::new(),
         }
     }
 
@@ -319,7 +319,7 @@ impl<T> Stream<T> {
 
     /// The next output, in the order they were produced.
     pub fn poll_output(&mut self) -> Option<Output<T>> {
-        crate::take(&mut self.out, 0)
+        self.out.pop()
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) must be called next, if ever.

@@ -95,7 +95,7 @@ struct State<W: Wire> {
     last_now: Millis,
     /// Events and transport commands taken from the session, waiting for `pump` (oldest
     /// first).
-    events: Vec<Output<Bins, W::Payload>>,
+    events: crate::Queue<Output<Bins, W::Payload>>,
     /// A burst is open: frames go to `queue` until it ends, at the next microtask.
     burst: bool,
     /// Counts what the browser reported (messages, timers, page events, bursts' ends).
@@ -154,7 +154,7 @@ impl<W: Wire> Link<W> {
                 timer: None,
                 page: None,
                 last_now: 0,
-                events: Vec::new(),
+                events: crate::Queue::new(),
                 burst: false,
                 epoch: 0,
                 written_at: u32::MAX,
@@ -701,7 +701,7 @@ fn pump<W: Wire>(inner: &Rc<Inner<W>>) {
     loop {
         // The session is borrowed only to take the event, never while the sink runs.
         let next = match inner.state.try_borrow_mut() {
-            Ok(mut st) => match crate::take(&mut st.events, 0) {
+            Ok(mut st) => match st.events.pop() {
                 Some(Output::Event(ev)) => Some(ev),
                 Some(Output::Transport(cmd)) => {
                     transport(inner, &mut st, cmd);
