@@ -320,9 +320,8 @@ enum Input {
     /// A WebSocket's signal, with the tag of the transport it belongs to (a probe's is its
     /// polling transport's).
     Signal(u32, WsSignal),
-    /// A polling request ended: the tag of its transport, whether it was a `GET`, and its
-    /// answer.
-    Http(u32, bool, Result<JsString, JsValue>),
+    /// A polling request of the transport with this tag reported.
+    Http(u32, Polled),
     /// The client dropped the transport as if the connection were lost (`engine.close()`).
     #[cfg_attr(not(feature = "js"), allow(dead_code))]
     Forced,
@@ -377,7 +376,7 @@ fn apply<W: Wire>(inner: &Rc<Inner<W>>, input: Input) {
                     st.session.handle_transport_close(now, how);
                 }
             }
-            Input::Http(tag, get, answer) => http_answer(st, now, tag, get, answer),
+            Input::Http(tag, polled) => http_answer(st, now, tag, polled),
             // `closeOnBeforeunload`: the server is told at once (a polling transport writes its
             // close packet), and if the page stays, the link reconnects.
             Input::Forced | Input::Page(PageSignal::Unload) => {
@@ -496,18 +495,26 @@ fn probe_signal(transport: &mut Transport, signal: WsSignal) {
     }
 }
 
-/// A polling request ended.
-fn http_answer<W: Wire>(
-    st: &mut State<W>,
-    now: Millis,
-    tag: u32,
-    get: bool,
-    answer: Result<JsString, JsValue>,
-) {
+/// What a polling request reports.
+enum Polled {
+    /// A `POST` ended well.
+    Posted,
+    /// A frame of a `GET`'s payload, in order: each goes through the session and out to the
+    /// listeners before the next, as a WebSocket's messages do (no queue of thousands).
+    Frame(JsValue),
+    /// The `GET` ended, its frames all passed.
+    Got,
+    /// The request failed.
+    Failed(JsValue),
+}
+
+/// A polling request of the transport tagged `tag` reported.
+fn http_answer<W: Wire>(st: &mut State<W>, now: Millis, tag: u32, polled: Polled) {
     if let Some(d) = st.draining.as_mut().filter(|d| d.tag == tag) {
-        match answer {
-            Ok(_) => d.poller.posted(),
-            Err(_) => d.poller.close(),
+        match polled {
+            Polled::Posted => d.poller.posted(),
+            Polled::Failed(_) => d.poller.close(),
+            _ => {}
         }
         return;
     }
@@ -525,33 +532,30 @@ fn http_answer<W: Wire>(
     if p.tag != tag {
         return;
     }
-    let body = match answer {
-        Err(event) => return lost(st, now, event),
-        Ok(_) if !get => return p.poller.posted(),
-        Ok(body) => body,
-    };
-    let handshake = p.sid.is_none();
-    if handshake {
-        session.handle_transport_open(now);
-    }
-    for frame in polling::decode(&body) {
-        if let Some(tap) = tap {
-            tap(false, &frame);
-        }
-        wire.receive(session, now, frame);
-    }
-    if handshake {
+    match polled {
+        Polled::Failed(event) => lost(st, now, event),
+        Polled::Posted => p.poller.posted(),
         // Until the handshake is read, no other request: it would open another session.
-        let Some(h) = session.handshake() else {
-            return;
-        };
-        p.sid = Some(h.sid.clone());
-        p.poller.opened(
-            h.max_payload,
-            h.websocket && options.upgrade && options.websocket,
-        );
+        Polled::Got if p.sid.is_none() => {}
+        Polled::Got => p.poller.got(),
+        Polled::Frame(frame) => {
+            let handshake = p.sid.is_none();
+            if handshake {
+                session.handle_transport_open(now);
+            }
+            if let Some(tap) = tap {
+                tap(false, &frame);
+            }
+            wire.receive(session, now, frame);
+            if let Some(h) = session.handshake().filter(|_| handshake) {
+                p.sid = Some(h.sid.clone());
+                p.poller.opened(
+                    h.max_payload,
+                    h.websocket && options.upgrade && options.websocket,
+                );
+            }
+        }
     }
-    p.poller.got();
 }
 
 /// Makes the requests the polling transports ask for: the live one's, and the closed one's
@@ -617,8 +621,19 @@ fn done<W: Wire>(
 ) -> impl FnOnce(Result<JsString, JsValue>) + 'static {
     let weak = Rc::downgrade(inner);
     move |answer| {
-        if let Some(inner) = weak.upgrade() {
-            apply(&inner, Input::Http(tag, get, answer));
+        let Some(inner) = weak.upgrade() else {
+            return;
+        };
+        let report = |polled| apply(&inner, Input::Http(tag, polled));
+        match answer {
+            Ok(body) if get => {
+                for frame in polling::decode(&body) {
+                    report(Polled::Frame(frame));
+                }
+                report(Polled::Got);
+            }
+            Ok(_) => report(Polled::Posted),
+            Err(error) => report(Polled::Failed(error)),
         }
     }
 }
