@@ -46,6 +46,14 @@ if ! command -v redis-server >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null
 fi
 
+# HAProxy from Debian, for the test of long-polling behind a sticky load balancer: the test
+# starts its own on 127.0.0.1 with a config of its own; no system service is used.
+if ! command -v haproxy >/dev/null && ! [ -x /usr/sbin/haproxy ]; then
+  say "installing haproxy"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends haproxy >/dev/null
+fi
+
 # npm packages: build tools (binaryen's wasm-opt, esbuild, terser) and test servers/drivers.
 for dir in tools tests; do
   if ! [ -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then

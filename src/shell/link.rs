@@ -429,11 +429,12 @@ fn write_queue(transport: &mut Transport, queue: &mut Vec<JsValue>) -> Result<()
 }
 
 /// Drops the transport; a polling one first writes what was written on it, then its close
-/// packet (see [`Poller::drain`](crate::session::polling::Poller::drain)).
+/// packet (see [`Poller::drain`](crate::session::polling::Poller::drain)). Its `GET` in flight
+/// is left to end (its answer is ignored): a long-poll cut short is an error to an Engine.IO
+/// server, which would close the session before the close packet arrives.
 fn drop_transport<W: Wire>(st: &mut State<W>) {
     if let Transport::Polling(mut p) = core::mem::replace(&mut st.transport, Transport::None) {
-        p.stop_polling();
-        p.probe = None;
+        p.abandon_probe();
         p.poller.drain(Item::new("1".into()));
         st.draining = Some(p);
     }
@@ -491,7 +492,7 @@ fn probe_signal(transport: &mut Transport, signal: WsSignal) {
     };
     if !ok {
         p.poller.probe_failed();
-        p.probe = None;
+        p.abandon_probe();
     }
 }
 

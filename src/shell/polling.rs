@@ -234,7 +234,8 @@ impl Polling {
     ) -> Result<(), JsValue> {
         let abort = AbortController::new().ok();
         let url = self.request_url(options);
-        request(&url, None, options, abort.as_ref(), false, done)?;
+        let session = self.sid.is_some();
+        request(&url, None, options, abort.as_ref(), false, session, done)?;
         self.get = abort;
         Ok(())
     }
@@ -253,20 +254,24 @@ impl Polling {
         let body = encode(items);
         // Browsers refuse `keepalive` bodies over 64 KiB.
         let keepalive = last && body.length() < 60_000;
-        request(&url, Some(body), options, None, keepalive, done)
+        request(&url, Some(body), options, None, keepalive, true, done)
     }
 
-    /// Stops the `GET` in flight (its answer will not come).
-    pub fn stop_polling(&mut self) {
-        if let Some(a) = self.get.take() {
-            a.abort();
+    /// Drops the probe, if any (see [`WsTransport::abandon`]).
+    pub fn abandon_probe(&mut self) {
+        if let Some(probe) = self.probe.take() {
+            probe.abandon();
         }
     }
 }
 
 impl Drop for Polling {
+    /// Stops the `GET` in flight, if any, and the probe.
     fn drop(&mut self) {
-        self.stop_polling();
+        if let Some(a) = self.get.take() {
+            a.abort();
+        }
+        self.abandon_probe();
     }
 }
 
@@ -295,13 +300,16 @@ fn digits(n: u64, bits: u32, out: &mut String) {
 
 /// Makes a request (`POST` when there is a body), calling `done` once, later, with the answer's
 /// text, or with what failed: the network, or the server (its status and body, as an `Error`).
-/// Fails if `fetch` threw.
+/// `session`: the request belongs to a session the server made (not the handshake). Fails if
+/// `fetch` threw.
+#[allow(clippy::too_many_arguments)]
 fn request(
     url: &str,
     body: Option<JsString>,
     options: &TransportOptions,
     abort: Option<&AbortController>,
     keepalive: bool,
+    session: bool,
     done: impl FnOnce(Result<JsString, JsValue>) + 'static,
 ) -> Result<(), JsValue> {
     let init = RequestInit::new();
@@ -337,7 +345,7 @@ fn request(
         };
         let read_done = once(Box::new(move |t: JsValue| match t.dyn_into::<JsString>() {
             Ok(text) if ok => done(Ok(text)),
-            Ok(text) => done(Err(status_error(status, &text))),
+            Ok(text) => done(Err(status_error(status, &text, session))),
             Err(e) => done(Err(e)),
         }));
         read.then(&read_done, &read_done);
@@ -351,8 +359,9 @@ fn once(f: Box<dyn FnOnce(JsValue)>) -> JsValue {
     Closure::once_into_js(f)
 }
 
-/// An `Error` for an answer with status `status` and body `body`.
-fn status_error(status: u16, body: &JsString) -> JsValue {
+/// An `Error` for an answer with status `status` and body `body`; `session`: to a request of a
+/// session the server made.
+fn status_error(status: u16, body: &JsString, session: bool) -> JsValue {
     let mut message = String::from("polling request failed: HTTP ");
     // Three decimal digits.
     for d in [status / 100 % 10, status / 10 % 10, status % 10] {
@@ -362,6 +371,12 @@ fn status_error(status: u16, body: &JsString) -> JsValue {
     if !body.is_empty() {
         message.push(' ');
         message.extend(body.chars().take(200));
+    }
+    if session && status == 400 {
+        // Engine.IO servers answer 400 to a request of a session they do not have (`Session ID
+        // unknown`): a server restarted, or, most often, a load balancer that sent it to
+        // another instance than the one that made the session.
+        message.push_str(" (unknown session: a restarted server, or no sticky sessions)");
     }
     js_sys::Error::new(&message).into()
 }

@@ -37,6 +37,8 @@ pub(crate) struct WsTransport {
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_close: Closure<dyn FnMut()>,
     _on_error: Closure<dyn FnMut(JsValue)>,
+    /// Dropped with [`abandon`](Self::abandon).
+    quiet: bool,
 }
 
 impl WsTransport {
@@ -67,12 +69,20 @@ impl WsTransport {
             _on_message: on_message,
             _on_close: on_close,
             _on_error: on_error,
+            quiet: false,
         })
     }
 
     /// The socket.
     pub fn socket(&self) -> &WebSocket {
         &self.ws
+    }
+
+    /// Drops it, quietly: one still connecting closes once it opens, rather than at once, which
+    /// the browser reports on the console as a failed connection (an upgrade's probe dropped
+    /// as the connection closes, say). Its listeners are removed now.
+    pub fn abandon(mut self) {
+        self.quiet = true;
     }
 }
 
@@ -116,6 +126,19 @@ impl Drop for WsTransport {
         self.ws.set_onmessage(None);
         self.ws.set_onclose(None);
         self.ws.set_onerror(None);
+        if self.quiet && self.ws.ready_state() == WebSocket::CONNECTING {
+            // `close(1000, "")` bound to the socket (the `open` event it is called with comes
+            // after, and is ignored): a function of the page's, not a closure of the wasm.
+            if let Ok(close) = js_sys::Reflect::get(&self.ws, &"close".into()) {
+                let when_open = close.unchecked_into::<js_sys::Function>().bind2(
+                    &self.ws,
+                    &JsValue::from(1000),
+                    &JsValue::from(""),
+                );
+                self.ws.set_onopen(Some(when_open.unchecked_ref()));
+                return;
+            }
+        }
         // Closing an already closed socket is a no-op; there is nothing useful to do on error.
         let _ = self.ws.close();
     }

@@ -80,6 +80,8 @@ suite("connect", ({ test }) => {
       let n = 0;
       const s = io(url, {
         forceNew: true,
+        // Over WebSocket only: the page closes it as a lost network would.
+        transports: ["websocket"],
         reconnectionDelay: 50,
         reconnectionDelayMax: 100,
         auth: async () => {

@@ -148,10 +148,11 @@ export const VIEWPORT = { width: 900, height: 600 };
 /**
  * Opens the demo at `base` in a context of its own, in `room` (the URL hash), as `me`
  * ({ name, color }, saved where the page keeps it, or the page's random choice), over
- * `transport` ("socketio", the default, "sse" or "ws": the page's `?transport=`), and waits
- * until it is connected and in the room (unless `wait` is false). Returns { page, context, id, errors, dialogs, close }.
+ * `transport` ("socketio", the default, "sse" or "ws": the page's `?transport=`), Socket.IO on
+ * `transports` if given (the page's `?transports=`, e.g. "polling"), and waits until it is
+ * connected and in the room (unless `wait` is false). Returns { page, context, id, errors, dialogs, close }.
  */
-export async function openDemo(base, room, me, { wait = true, transport } = {}) {
+export async function openDemo(base, room, me, { wait = true, transport, transports } = {}) {
   const b = await browser();
   const context = await b.newContext({ viewport: VIEWPORT });
   const errors = [];
@@ -173,7 +174,7 @@ export async function openDemo(base, room, me, { wait = true, transport } = {}) 
       dialogs.push(`${d.type()}: ${d.message()}`);
       d.dismiss().catch(() => {});
     });
-    const query = transport ? `?transport=${transport}` : "";
+    const query = transport ? `?transport=${transport}` : transports ? `?transports=${transports}` : "";
     await page.goto(`${base}/${query}#${encodeURIComponent(room)}`);
     if (wait) await waitJoined(page);
     const id = wait ? await page.evaluate(() => window.__demo.socket.id) : undefined;

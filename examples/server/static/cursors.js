@@ -14,7 +14,9 @@
 //
 // `?transport=sse` or `?transport=ws` runs the same page over rtio's SSE or plain-WebSocket mode
 // (MODES.md) against the server's /sse or /ws endpoints, which share the rooms with Socket.IO:
-// the room handle and its presence are the same API on all three.
+// the room handle and its presence are the same API on all three. Socket.IO starts on
+// long-polling and upgrades to WebSocket; `?transports=polling` or `?transports=websocket`
+// keeps it on one.
 //
 // For tests: `window.__demo` ({ socket, room, roomName, transport }), the events `rtio-demo:sent`
 // ({ x, y } or null, on each cursor emit) and `rtio-demo:cursor` ({ id, x, y }, on each cursor
@@ -130,7 +132,11 @@ meForm.addEventListener("submit", (event) => {
 async function connect(transport) {
   if (transport === "sse") return (await import("/pkg/sse.js")).sse("/sse", { pingTimeout: 40000 });
   if (transport === "ws") return (await import("/pkg/ws.js")).ws("/ws");
-  return (await import("/pkg/index.js")).io();
+  // Socket.IO: long-polling, then the upgrade to WebSocket; `?transports=polling` or
+  // `?transports=websocket` keeps to one (socket.io's option, comma-separated). A visitor who
+  // closes the page leaves at once, even on long-polling behind a proxy.
+  const transports = new URLSearchParams(location.search).get("transports")?.split(",");
+  return (await import("/pkg/index.js")).io({ closeOnBeforeunload: true, ...(transports && { transports }) });
 }
 const socket = await connect(TRANSPORT).catch((err) => {
   statusEl.textContent = "package not built";
