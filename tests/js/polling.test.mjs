@@ -153,6 +153,42 @@ suite("polling", ({ test, server }) => {
     });
   });
 
+  test("WebSocket only: no HTTP request is made; upgrade: false stays on polling", async (page) => {
+    const r = await page.run(async ({ url }) => {
+      const requests = () => performance.getEntriesByType("resource").filter((e) => e.name.includes("/socket.io/")).length;
+      const ws = io(url, { forceNew: true, transports: ["websocket"] });
+      await connected(ws);
+      await ws.emitWithAck("echo", 1);
+      const wsOnly = { transport: ws.io.engine.transport.name, requests: requests(), websockets: __ws.count };
+      ws.close();
+      const polling = io(url, { forceNew: true, upgrade: false });
+      await connected(polling);
+      await sleep(300);
+      await polling.emitWithAck("echo", 1);
+      const noUpgrade = { transport: polling.io.engine.transport.name, websockets: __ws.count - wsOnly.websockets };
+      polling.close();
+      return { wsOnly, noUpgrade };
+    });
+    assert.deepEqual(r.wsOnly, { transport: "websocket", requests: 0, websockets: 1 });
+    assert.deepEqual(r.noUpgrade, { transport: "polling", websockets: 0 });
+  });
+
+  test("rememberUpgrade: after an upgrade, the next connection starts on WebSocket; without it, on polling", async (page) => {
+    const r = await page.run(async ({ url }) => {
+      const firstTransport = async (rememberUpgrade) => {
+        const s = io(url, { forceNew: true, rememberUpgrade, reconnectionDelay: 50, reconnectionDelayMax: 50 });
+        await new Promise((resolve) => s.io.engine.on("upgrade", resolve));
+        const reopened = new Promise((resolve) => s.io.on("open", () => resolve(s.io.engine.transport.name)));
+        s.io.engine.close();
+        const name = await reopened;
+        s.close();
+        return name;
+      };
+      return { remembered: await firstTransport(true), forgotten: await firstTransport(false) };
+    });
+    assert.deepEqual(r, { remembered: "websocket", forgotten: "polling" });
+  });
+
   test("default options on a server without WebSocket stay on polling", async (page) => {
     const url = await pollingOnly(server);
     const r = await page.run(
