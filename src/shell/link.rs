@@ -30,7 +30,6 @@ use crate::session::{
     EventKind, Millis, Nsp, Output, Session, SessionConfig, SessionEvent, Transmit,
     TransportClosed, TransportCommand,
 };
-use js_sys::JsString;
 use wasm_bindgen::prelude::*;
 
 pub(crate) use super::Bins;
@@ -565,7 +564,7 @@ fn drive<W: Wire>(inner: &Rc<Inner<W>>, st: &mut State<W>, now: Millis) {
     if let Some(d) = &mut st.draining {
         while let Some(r) = d.poller.poll_request() {
             if let Request::Post(items) = r {
-                let _ = d.post(items, &st.options, true, done(inner, d.tag, false));
+                d.post(items, &st.options, true, done(inner, d.tag, false));
             }
         }
         if d.poller.is_closed() {
@@ -580,7 +579,7 @@ fn drive<W: Wire>(inner: &Rc<Inner<W>>, st: &mut State<W>, now: Millis) {
             return;
         };
         let tag = p.tag;
-        let made = match request {
+        match request {
             Request::Get => p.get(&st.options, done(inner, tag, true)),
             Request::Post(items) => p.post(items, &st.options, false, done(inner, tag, false)),
             Request::Probe => {
@@ -590,7 +589,6 @@ fn drive<W: Wire>(inner: &Rc<Inner<W>>, st: &mut State<W>, now: Millis) {
                     Some(Ok(ws)) => p.probe = Some(ws),
                     _ => p.poller.probe_failed(),
                 }
-                Ok(())
             }
             Request::Upgrade(items) => {
                 let Some(ws) = p.probe.take() else {
@@ -605,23 +603,18 @@ fn drive<W: Wire>(inner: &Rc<Inner<W>>, st: &mut State<W>, now: Millis) {
                 st.upgraded = true;
                 let upgraded = SessionEvent::new(EventKind::Upgrade, Nsp::default(), String::new());
                 st.events.push(Output::Event(upgraded));
-                written
+                if let Err(event) = written {
+                    return lost(st, now, event);
+                }
             }
-        };
-        if let Err(event) = made {
-            return lost(st, now, event);
         }
     }
 }
 
 /// The function a polling request of the transport tagged `tag` ends in.
-fn done<W: Wire>(
-    inner: &Rc<Inner<W>>,
-    tag: u32,
-    get: bool,
-) -> impl FnOnce(Result<JsString, JsValue>) + 'static {
+fn done<W: Wire>(inner: &Rc<Inner<W>>, tag: u32, get: bool) -> polling::Done {
     let weak = Rc::downgrade(inner);
-    move |answer| {
+    Box::new(move |answer| {
         let Some(inner) = weak.upgrade() else {
             return;
         };
@@ -636,7 +629,7 @@ fn done<W: Wire>(
             Ok(_) => report(Polled::Posted),
             Err(error) => report(Polled::Failed(error)),
         }
-    }
+    })
 }
 
 /// A link with a burst open, as the microtask that ends it holds it.

@@ -116,6 +116,13 @@ extern "C" {
     type Bytes;
     #[wasm_bindgen(method, getter, js_name = byteLength)]
     fn byte_length(this: &Bytes) -> f64;
+    // A Blob (a File) attachment: its bytes are read before the POST that carries it.
+    #[wasm_bindgen(js_name = Blob)]
+    type AnyBlob;
+    #[wasm_bindgen(method, getter)]
+    fn size(this: &AnyBlob) -> f64;
+    #[wasm_bindgen(method, js_name = arrayBuffer)]
+    fn array_buffer(this: &AnyBlob) -> js_sys::Promise;
     #[wasm_bindgen(method, getter, js_name = byteOffset)]
     fn byte_offset(this: &Bytes) -> f64;
     #[wasm_bindgen(method, getter)]
@@ -123,7 +130,10 @@ extern "C" {
 }
 
 fn byte_length(data: &JsValue) -> usize {
-    data.unchecked_ref::<Bytes>().byte_length() as usize
+    match data.dyn_ref::<AnyBlob>() {
+        Some(blob) => blob.size() as usize,
+        None => data.unchecked_ref::<Bytes>().byte_length() as usize,
+    }
 }
 
 /// The bytes of an `ArrayBuffer` or of a view.
@@ -225,36 +235,48 @@ impl Polling {
         url
     }
 
-    /// Starts the next `GET`; `done` gets its payload later (never from inside this call).
-    /// Fails if `fetch` threw.
-    pub fn get(
-        &mut self,
-        options: &TransportOptions,
-        done: impl FnOnce(Result<JsString, JsValue>) + 'static,
-    ) -> Result<(), JsValue> {
+    /// Starts the next `GET`; `done` gets its payload, or why it failed, later (never from
+    /// inside this call).
+    pub fn get(&mut self, options: &TransportOptions, done: Done) {
         let abort = AbortController::new().ok();
         let url = self.request_url(options);
         let session = self.sid.is_some();
-        request(&url, None, options, abort.as_ref(), false, session, done)?;
+        request(&url, None, options, abort.as_ref(), false, session, done);
         self.get = abort;
-        Ok(())
     }
 
-    /// Starts a `POST` of `items`; `done` gets its answer later. Fails if `fetch` threw.
-    /// `last`: the transport is closed, and the request should outlive the page if it is
-    /// unloading (a `keepalive` request, when the body is small enough for one).
-    pub fn post(
-        &mut self,
-        items: Vec<Item>,
-        options: &TransportOptions,
-        last: bool,
-        done: impl FnOnce(Result<JsString, JsValue>) + 'static,
-    ) -> Result<(), JsValue> {
+    /// Starts a `POST` of `items`; `done` gets its answer later. Blob attachments are read
+    /// first (the poller waits for this `POST`, so what follows stays behind it). `last`: the
+    /// transport is closed, and the request should outlive the page if it is unloading (a
+    /// `keepalive` request, when the body is small enough for one).
+    pub fn post(&mut self, items: Vec<Item>, options: &TransportOptions, last: bool, done: Done) {
         let url = self.request_url(options);
-        let body = encode(items);
-        // Browsers refuse `keepalive` bodies over 64 KiB.
-        let keepalive = last && body.length() < 60_000;
-        request(&url, Some(body), options, None, keepalive, true, done)
+        if !items.iter().any(|i| i.frame.is_instance_of::<AnyBlob>()) {
+            return post_now(&url, items, options, last, done);
+        }
+        let reads = Array::new();
+        for item in &items {
+            reads.push(&match item.frame.dyn_ref::<AnyBlob>() {
+                Some(blob) => blob.array_buffer().into(),
+                None => item.frame.clone(),
+            });
+        }
+        let options = options.clone();
+        let read = once(Box::new(move |parts: JsValue| {
+            match parts.dyn_into::<Array>() {
+                Ok(parts) => post_now(
+                    &url,
+                    parts.iter().map(Item::new).collect(),
+                    &options,
+                    last,
+                    done,
+                ),
+                Err(error) => done(Err(error)),
+            }
+        }));
+        js_sys::Promise::all(&reads)
+            .unchecked_into::<Thenable>()
+            .then(&read, &read);
     }
 
     /// Drops the probe, if any (see [`WsTransport::abandon`]).
@@ -273,6 +295,17 @@ impl Drop for Polling {
         }
         self.abandon_probe();
     }
+}
+
+/// How a request ends: the answer's text, or what failed.
+pub(crate) type Done = Box<dyn FnOnce(Result<JsString, JsValue>)>;
+
+/// A `POST` of `items` (Blobs already read) to `url`.
+fn post_now(url: &str, items: Vec<Item>, options: &TransportOptions, last: bool, done: Done) {
+    let body = encode(items);
+    // Browsers refuse `keepalive` bodies over 64 KiB.
+    let keepalive = last && body.length() < 60_000;
+    request(url, Some(body), options, None, keepalive, true, done)
 }
 
 /// `now` and `count` in base 32: unique per request of a transport, as engine.io-client's
@@ -298,10 +331,10 @@ fn digits(n: u64, bits: u32, out: &mut String) {
     }
 }
 
-/// Makes a request (`POST` when there is a body), calling `done` once, later, with the answer's
-/// text, or with what failed: the network, or the server (its status and body, as an `Error`).
-/// `session`: the request belongs to a session the server made (not the handshake). Fails if
-/// `fetch` threw.
+/// Makes a request (`POST` when there is a body), calling `done` once, later (never from
+/// inside this call), with the answer's text, or with what failed: `fetch` itself, the
+/// network, or the server (its status and body, as an `Error`). `session`: the request belongs
+/// to a session the server made (not the handshake).
 #[allow(clippy::too_many_arguments)]
 fn request(
     url: &str,
@@ -310,8 +343,8 @@ fn request(
     abort: Option<&AbortController>,
     keepalive: bool,
     session: bool,
-    done: impl FnOnce(Result<JsString, JsValue>) + 'static,
-) -> Result<(), JsValue> {
+    done: Done,
+) {
     let init = RequestInit::new();
     if keepalive {
         // Not in web-sys's `RequestInit`: set as the dictionary member it is.
@@ -330,7 +363,9 @@ fn request(
         RequestCredentials::SameOrigin
     });
     init.set_signal(abort.map(AbortController::signal).as_ref());
-    let promise = fetch_with_init(url, &init)?;
+    // A `fetch` that throws (a malformed URL or header, say) fails the same way, later.
+    let promise = fetch_with_init(url, &init)
+        .unwrap_or_else(|error| js_sys::Promise::reject(&error).unchecked_into());
     // One function for both outcomes, so that it is called exactly once (and freed then): a
     // response, or the error it failed with.
     let answered = once(Box::new(move |r: JsValue| {
@@ -351,7 +386,6 @@ fn request(
         read.then(&read_done, &read_done);
     }));
     promise.then(&answered, &answered);
-    Ok(())
 }
 
 /// A JS function that calls `f` once, then frees it (one type of closure for every use).

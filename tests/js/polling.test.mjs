@@ -49,6 +49,23 @@ suite("polling", ({ test, server }) => {
     assert.equal(r.websockets, 0, "no WebSocket was opened");
   });
 
+  test("polling only: a Blob argument goes as binary, in order with the emits around it", async (page) => {
+    const url = await pollingOnly(server);
+    const r = await page.run(
+      async ({ url }) => {
+        const socket = io(url, { transports: ["polling"] });
+        await connected(socket);
+        socket.emit("record", "before");
+        socket.emit("record", new Blob([new Uint8Array([1, 2, 3])]), "with a blob");
+        socket.emit("record", "after");
+        const recorded = await socket.emitWithAck("recorded");
+        return recorded.map((args) => args.map((a) => (a instanceof ArrayBuffer ? [...new Uint8Array(a)] : a)));
+      },
+      { url },
+    );
+    assert.deepEqual(r, [["before"], [[1, 2, 3], "with a blob"], ["after"]]);
+  });
+
   test("polling only: many emits in one task arrive once, in order", async (page) => {
     const url = await pollingOnly(server);
     const r = await page.run(

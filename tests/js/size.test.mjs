@@ -19,9 +19,10 @@ const pkg = fileURLToPath(new URL("../../pkg/", import.meta.url));
 // the goals, the ceilings below hold it where it is, so that nothing grows unnoticed (lowered
 // from 29.5 KB once the wasm-bindgen loader and integer formatting left the package). The
 // long-polling transport and its upgrade to WebSocket (fetch requests and their closures, the
-// payloads, the poller, the probe, the transport options) took `rtio` from 28.9 to 34.8 KB.
+// payloads, Blobs read before their POST, the poller, the probe, the transport options)
+// took `rtio` from 28.9 to 35.3 KB.
 const GOAL = { rtio: 17.0 * 1024, mode: 12.0 * 1024 };
-const CEILING = { rtio: 34.8 * 1024, mode: 28.9 * 1024 };
+const CEILING = { rtio: 35.3 * 1024, mode: 28.9 * 1024 };
 
 /** gzip -9 sizes of `files` in pkg/, logged, and their total. */
 function measure(files) {
