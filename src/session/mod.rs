@@ -148,6 +148,9 @@ pub enum TransportClosed {
     Closed,
     /// The transport failed with an error.
     Error,
+    /// A request of the HTTP long-polling transport failed: as [`Error`](Self::Error), and an
+    /// attempt that fails so is reported as `"xhr poll error"`, as socket.io-client words it.
+    PollError,
     /// The client closed it to simulate a lost connection (engine.io-client's
     /// `socket.io.engine.close()`): reported as [`DisconnectReason::ForcedClose`].
     Forced,
@@ -525,6 +528,8 @@ pub struct Session<A, P = String> {
     /// Whether a namespace has had a session to recover (connection-state recovery): events
     /// are then read for their offset.
     recovery: bool,
+    /// While a failed long-polling request is being handled: how a failed attempt is worded.
+    poll_error: bool,
 }
 
 impl<A: Attachments + Clone, P: Clone> Session<A, P> {
@@ -533,6 +538,7 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
         Session {
             keep_open: false,
             recovery: false,
+            poll_error: false,
             reconnect: Reconnect::new(config.backoff, config.seed),
             link: Link::Closed,
             config,
@@ -923,10 +929,12 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
         }
         let reason = match how {
             TransportClosed::Closed => DisconnectReason::TransportClose,
-            TransportClosed::Error => DisconnectReason::TransportError,
+            TransportClosed::Error | TransportClosed::PollError => DisconnectReason::TransportError,
             TransportClosed::Forced => DisconnectReason::ForcedClose,
         };
+        self.poll_error = how == TransportClosed::PollError;
         self.link_lost(reason, false, now);
+        self.poll_error = false;
     }
 
     /// The time returned by [`poll_timeout`](Self::poll_timeout) has come (or passed).
@@ -1536,7 +1544,11 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
             } else {
                 self.out.push(Output::Event(SessionEvent {
                     reason: Some(reason),
-                    ..SessionEvent::new(EventKind::ConnectError, nsp, failure(never_opened, reason))
+                    ..SessionEvent::new(
+                        EventKind::ConnectError,
+                        nsp,
+                        self.failure(never_opened, reason),
+                    )
                 }));
             }
         }
@@ -1545,7 +1557,7 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
             self.push_event(
                 EventKind::ReconnectError,
                 Nsp::default(),
-                failure(never_opened, reason),
+                self.failure(never_opened, reason),
             );
         }
         // (After a link that was up, the machine starts from the first delay, as
@@ -1567,28 +1579,25 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
         }
     }
 
+    /// The message of a connection that failed, as socket.io-client words it: `"timeout"` when
+    /// the connect timeout elapsed, `"parse error"` when the server's handshake was malformed,
+    /// `"websocket error"` or `"xhr poll error"` when the transport never opened, else the
+    /// reason.
+    fn failure(&self, never_opened: bool, reason: DisconnectReason) -> String {
+        match reason {
+            DisconnectReason::Timeout | DisconnectReason::ParseError => reason.as_str(),
+            _ if !never_opened => reason.as_str(),
+            _ if self.poll_error => "xhr poll error",
+            _ => "websocket error",
+        }
+        .into()
+    }
+
     fn protocol_error(&mut self, _e: DecodeError, now: Millis) {
         if self.has_transport() {
             self.link_lost(DisconnectReason::ParseError, true, now);
         }
     }
-}
-
-/// The message of a connection that failed, as socket.io-client words it: `"timeout"` when the
-/// connect timeout elapsed, `"parse error"` when the server's handshake was malformed,
-/// `"websocket error"` when the transport never opened, else the reason.
-fn failure(never_opened: bool, reason: DisconnectReason) -> String {
-    if never_opened
-        && !matches!(
-            reason,
-            DisconnectReason::Timeout | DisconnectReason::ParseError
-        )
-    {
-        "websocket error"
-    } else {
-        reason.as_str()
-    }
-    .into()
 }
 
 fn ack_failed<A: Default, P>(nsp: Nsp, id: u64, failure: AckFailure) -> Output<A, P> {

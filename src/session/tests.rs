@@ -740,6 +740,24 @@ fn transport_that_never_opens_reports_connect_error() {
             engine_close(DisconnectReason::TransportError)
         ]
     );
+    // Over long-polling, worded as socket.io-client words it; the next failure is the
+    // transport's own again.
+    let mut s = S::new(SessionConfig {
+        reconnection: false,
+        ..SessionConfig::default()
+    });
+    for (how, text) in [
+        (TransportClosed::PollError, "xhr poll error"),
+        (TransportClosed::Error, "websocket error"),
+    ] {
+        s.connect("/", None, 0);
+        commands(&mut s);
+        s.handle_transport_close(1, how);
+        assert_eq!(
+            events(&mut s)[0],
+            failed_to_connect("/", text, DisconnectReason::TransportError)
+        );
+    }
 }
 
 #[test]

@@ -407,11 +407,15 @@ fn apply<W: Wire>(inner: &Rc<Inner<W>>, input: Input) {
 
 /// The transport failed (`event`, its error): it is dropped and the session told.
 fn lost<W: Wire>(st: &mut State<W>, now: Millis, event: JsValue) {
+    lost_as(st, now, event, TransportClosed::Error)
+}
+
+/// [`lost`], told to the session as `how`.
+fn lost_as<W: Wire>(st: &mut State<W>, now: Millis, event: JsValue, how: TransportClosed) {
     st.transport = Transport::None;
     st.queue.clear();
     st.last_error = event;
-    st.session
-        .handle_transport_close(now, TransportClosed::Error);
+    st.session.handle_transport_close(now, how);
 }
 
 /// Writes the frames of `queue` on the transport (or drops them if there is none), oldest
@@ -533,7 +537,7 @@ fn http_answer<W: Wire>(st: &mut State<W>, now: Millis, tag: u32, polled: Polled
         return;
     }
     match polled {
-        Polled::Failed(event) => lost(st, now, event),
+        Polled::Failed(event) => lost_as(st, now, event, TransportClosed::PollError),
         Polled::Posted => p.poller.posted(),
         // Until the handshake is read, no other request: it would open another session.
         Polled::Got if p.sid.is_none() => {}
