@@ -159,7 +159,8 @@ const transportError = (e, d = e?.c.lastError()) =>
   Object.assign(new Error(d instanceof Error ? "xhr poll error" : "websocket error"), { type: "TransportError", description: d, context: undefined });
 
 /**
- * One connection to a server (one WebSocket), shared by the {@link Socket}s of its namespaces.
+ * One connection to a server (long-polling upgraded to WebSocket, or one transport alone: see
+ * `transports`), shared by the {@link Socket}s of its namespaces.
  * With autoConnect (the default) it opens at once. It reconnects by itself after the link is
  * lost (not after `disconnect()`, a server-side disconnect or a refused CONNECT), with
  * exponential backoff and jitter.

@@ -374,7 +374,8 @@ type NamespaceCommand<'a> = dyn FnMut(&mut Session<Bins, Payload>, &str, Millis)
 /// The namespaces of a connection, by index, with the Socket each reports to.
 type Namespaces = Rc<RefCell<Vec<(Rc<str>, Rc<NamespaceEvents>)>>>;
 
-/// One Engine.IO connection (one WebSocket at a time) and its namespaces: the session, the
+/// One Engine.IO connection (one transport at a time: long-polling, then WebSocket, or
+/// WebSocket alone) and its namespaces: the session, the
 /// browser objects it uses, and the JS objects it reports to. Nothing connects until a
 /// namespace does (or [`open`](Connection::open)). `free()` releases it all.
 #[wasm_bindgen]
