@@ -20,9 +20,9 @@ const pkg = fileURLToPath(new URL("../../pkg/", import.meta.url));
 // from 29.5 KB once the wasm-bindgen loader and integer formatting left the package). The
 // long-polling transport and its upgrade to WebSocket (fetch requests and their closures, the
 // payloads, Blobs read before their POST, the poller, the probe, the transport options)
-// took `rtio` from 28.9 to 35.3 KB.
+// took `rtio` from 28.9 to 35.3 KB (the ceiling keeps 0.1 KB over it).
 const GOAL = { rtio: 17.0 * 1024, mode: 12.0 * 1024 };
-const CEILING = { rtio: 35.3 * 1024, mode: 28.9 * 1024 };
+const CEILING = { rtio: 35.4 * 1024, mode: 28.9 * 1024 };
 
 /** gzip -9 sizes of `files` in pkg/, logged, and their total. */
 function measure(files) {
