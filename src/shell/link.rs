@@ -79,7 +79,8 @@ struct State<W: Wire> {
     /// The tag of the transport in use: its signals and answers carry it, and others are
     /// stale.
     tag: u32,
-    /// A closed polling transport still writing what was written on it, and its close packet.
+    /// A closed polling transport still writing what was written on it, and its close packet
+    /// (handed over to [`ORPHANS`] if the link goes first).
     draining: Option<Box<Polling>>,
     /// An upgrade to WebSocket succeeded (for `rememberUpgrade`).
     upgraded: bool,
@@ -439,14 +440,23 @@ fn drop_transport<W: Wire>(st: &mut State<W>) {
     if let Transport::Polling(mut p) = core::mem::replace(&mut st.transport, Transport::None) {
         p.abandon_probe();
         p.poller.drain(Item::new("1".into()));
-        st.draining = Some(p);
+        if let Some(older) = st.draining.replace(p) {
+            // Still writing (a new transport closed quickly): it goes on by itself.
+            adopt(older, &st.options);
+        }
     }
+}
+
+/// Hands the closed transport `p` over to [`ORPHANS`], which see it to its end.
+fn adopt(p: Box<Polling>, options: &TransportOptions) {
+    let _ = ORPHANS.try_with(|o| o.try_borrow_mut().map(|mut o| o.push((p, options.clone()))));
+    orphan_answer(0, true);
 }
 
 /// Opens a transport for the attempt under way: polling, or a WebSocket.
 fn open<W: Wire>(inner: &Rc<Inner<W>>, st: &mut State<W>, polling: bool) {
     let now = clock::now(&mut st.last_now);
-    st.tag = st.tag.wrapping_add(1);
+    st.tag = next_tag();
     let tag = st.tag;
     let Some(url) = (st.url)(polling) else {
         return st
@@ -476,6 +486,64 @@ fn open_websocket<W: Wire>(
 ) -> Result<WsTransport, JsValue> {
     let weak = Rc::downgrade(inner);
     WsTransport::open(url, move |s| on_signal(&weak, tag, s))
+}
+
+thread_local! {
+    /// The last transport tag given, for every link of the module: an answer that outlives its
+    /// link finds its transport among the [`ORPHANS`] by it.
+    static TAGS: Cell<u32> = const { Cell::new(0) };
+    /// Closed polling transports whose link is gone while they still had packets to write (a
+    /// `disconnect()` frees the connection at once), with their options: they go on until
+    /// their close packet is written, then are dropped.
+    static ORPHANS: RefCell<Vec<(Box<Polling>, TransportOptions)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A tag no transport of the module has had.
+fn next_tag() -> u32 {
+    TAGS.with(|t| {
+        t.set(t.get().wrapping_add(1));
+        t.get()
+    })
+}
+
+impl<W: Wire> Drop for State<W> {
+    /// A closed polling transport still writing is handed over to [`ORPHANS`].
+    fn drop(&mut self) {
+        if let Some(p) = self.draining.take() {
+            adopt(p, &self.options);
+        }
+    }
+}
+
+/// A `POST` of an orphan tagged `tag` ended (`ok` or not; tag 0: none), and the orphans make
+/// their next requests.
+fn orphan_answer(tag: u32, ok: bool) {
+    let _ = ORPHANS.try_with(|o| {
+        let Ok(mut orphans) = o.try_borrow_mut() else {
+            return;
+        };
+        for (p, options) in orphans.iter_mut() {
+            if p.tag == tag {
+                if ok {
+                    p.poller.posted();
+                } else {
+                    p.poller.close();
+                }
+            }
+            while let Some(request) = p.poller.poll_request() {
+                if let Request::Post(items) = request {
+                    let tag = p.tag;
+                    p.post(
+                        items,
+                        options,
+                        true,
+                        Box::new(move |a| orphan_answer(tag, a.is_ok())),
+                    );
+                }
+            }
+        }
+        orphans.retain(|(p, _)| !p.poller.is_closed());
+    });
 }
 
 /// A signal of a polling transport's probe.
@@ -522,6 +590,14 @@ fn http_answer<W: Wire>(st: &mut State<W>, now: Millis, tag: u32, polled: Polled
         }
         return;
     }
+    if !matches!(&st.transport, Transport::Polling(p) if p.tag == tag) {
+        // Perhaps a transport closed before the last one, still writing.
+        return match polled {
+            Polled::Posted => orphan_answer(tag, true),
+            Polled::Failed(_) => orphan_answer(tag, false),
+            _ => {}
+        };
+    }
     let State {
         transport: Transport::Polling(p),
         session,
@@ -533,9 +609,6 @@ fn http_answer<W: Wire>(st: &mut State<W>, now: Millis, tag: u32, polled: Polled
     else {
         return;
     };
-    if p.tag != tag {
-        return;
-    }
     match polled {
         Polled::Failed(event) => lost_as(st, now, event, TransportClosed::PollError),
         Polled::Posted => p.poller.posted(),
@@ -620,6 +693,11 @@ fn done<W: Wire>(inner: &Rc<Inner<W>>, tag: u32, get: bool) -> polling::Done {
     let weak = Rc::downgrade(inner);
     Box::new(move |answer| {
         let Some(inner) = weak.upgrade() else {
+            // The link is gone: its closed transport, if this `POST` is one of its, goes on by
+            // itself.
+            if !get {
+                orphan_answer(tag, answer.is_ok());
+            }
             return;
         };
         let report = |polled| apply(&inner, Input::Http(tag, polled));

@@ -81,6 +81,35 @@ suite("polling", ({ test, server }) => {
     assert.deepEqual(r, Array.from({ length: 500 }, (_, i) => [i]));
   });
 
+  test("polling only: a disconnect() made while a POST is in flight reaches the server at once", async (page) => {
+    const url = await pollingOnly(server);
+    const r = await page.run(
+      async ({ url }) => {
+        // Who is in the room, as the server sees it (joining again answers with the members).
+        const room = "leaving-" + Math.random();
+        const watcher = io(url, { forceNew: true, transports: ["polling"] });
+        await connected(watcher);
+        const members = async () => (await watcher.emitWithAck("rtio:join", room, null)).members.map((m) => m.id);
+        const leaving = io(url, { forceNew: true, transports: ["polling"] });
+        await connected(leaving);
+        await leaving.emitWithAck("rtio:join", room, null);
+        const id = leaving.id;
+        // The first emit goes at once; the rest, and the DISCONNECT, wait for it, and the
+        // connection, no longer used, is freed meanwhile: they must still be written.
+        for (let i = 0; i < 3; i++) leaving.emit("echo", i);
+        leaving.disconnect();
+        const t0 = Date.now();
+        while ((await members()).includes(id) && Date.now() - t0 < 3000) await sleep(20);
+        const after = Date.now() - t0;
+        watcher.disconnect();
+        return { after };
+      },
+      { url },
+    );
+    // The heartbeat alone would take pingInterval + pingTimeout (45 s).
+    assert.ok(r.after < 3000, `the server saw the socket leave after ${r.after} ms`);
+  });
+
   test("polling only: a second namespace and a server disconnect", async (page) => {
     const url = await pollingOnly(server);
     const r = await page.run(

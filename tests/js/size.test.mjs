@@ -19,10 +19,11 @@ const pkg = fileURLToPath(new URL("../../pkg/", import.meta.url));
 // the goals, the ceilings below hold it where it is, so that nothing grows unnoticed (lowered
 // from 29.5 KB once the wasm-bindgen loader and integer formatting left the package). The
 // long-polling transport and its upgrade to WebSocket (fetch requests and their closures, the
-// payloads, Blobs read before their POST, the poller, the probe, the transport options)
-// took `rtio` from 28.9 to 35.3 KB (the ceiling keeps 0.1 KB over it).
+// payloads, Blobs read before their POST, the last POSTs of a closed transport outliving
+// their link, the poller, the probe, the transport options)
+// took `rtio` from 28.9 to 35.6 KB (the ceiling keeps 0.1 KB over it).
 const GOAL = { rtio: 17.0 * 1024, mode: 12.0 * 1024 };
-const CEILING = { rtio: 35.4 * 1024, mode: 28.9 * 1024 };
+const CEILING = { rtio: 35.7 * 1024, mode: 28.9 * 1024 };
 
 /** gzip -9 sizes of `files` in pkg/, logged, and their total. */
 function measure(files) {
