@@ -28,6 +28,9 @@ suite("reconnection", ({ test, server }) => {
         s.on("disconnect", (reason) => window.events.push(["disconnect", reason]));
         s.on("connect", () => (window.connectedAt = Date.now()));
         await connected(s);
+        // Killed mid-upgrade, the polling transport fails with "transport error"; this test is
+        // about the WebSocket, which the default transports reach by the upgrade.
+        await until(() => s.io.engine.transport.name == "websocket", 3000, "the upgrade");
         return s.emitWithAck("tally", "before");
       },
       { target: srv.url, opts: FAST },
@@ -149,6 +152,7 @@ suite("reconnection", ({ test, server }) => {
         // A backoff of 5 to 10 s: a reconnection within a second can only come from `online`.
         const s = (window.s = io(url, { forceNew: true, reconnectionDelay: 10000, reconnectionDelayMax: 10000 }));
         await connected(s);
+        await until(() => s.io.engine.transport.name == "websocket", 3000, "the upgrade");
         s.on("disconnect", (reason) => (window.gone = reason));
         s.on("connect", () => (window.back = Date.now()));
         // Timed from the page's own `online` event, so the driver's round trips do not count.
