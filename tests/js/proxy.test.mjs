@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { startProxy } from "../servers/proxy.mjs";
+import { generator, startProxy } from "../servers/proxy.mjs";
 
 const PROXY = fileURLToPath(new URL("../servers/proxy.mjs", import.meta.url));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -162,6 +162,62 @@ test("latency delays each direction and keeps order", async () => {
   }
 });
 
+test("jitter spreads the delays and keeps order; its generator is deterministic", async () => {
+  const draws = (seed) => Array.from({ length: 5 }, generator(seed));
+  assert.deepEqual(draws(7), draws(7));
+  assert.notDeepEqual(draws(7), draws(8));
+  assert.ok(draws(7).every((x) => x >= 0 && x < 1));
+  const delays = async (seed) => {
+    const p = await startProxy({ target, seed });
+    try {
+      const a = await client(p.port);
+      p.latency(0, 300);
+      const out = [];
+      for (let i = 0; i < 8; i++) {
+        const t0 = Date.now();
+        const want = a.got + String(i);
+        a.s.write(String(i));
+        await until(() => a.got === want, 3000, "jittered echo");
+        out.push(Date.now() - t0);
+      }
+      // Many writes at once: each arrives after the one before it, whatever its draw.
+      a.s.write("abcdefghij");
+      await until(() => a.got.endsWith("abcdefghij"), 5000, "the burst");
+      a.s.destroy();
+      return out;
+    } finally {
+      await p.close();
+    }
+  };
+  const first = await delays(7);
+  // Two draws of 0..300 ms per round trip: the eight round trips cannot all be quick or all alike.
+  assert.ok(Math.max(...first) - Math.min(...first) >= 60, `round trips ${first}`);
+  assert.ok(first.some((ms) => ms >= 100), `round trips ${first}`);
+});
+
+test("throttle holds each direction to its rate", async () => {
+  const p = await startProxy({ target });
+  try {
+    const a = await client(p.port);
+    p.throttle(20_000);
+    const t0 = Date.now();
+    a.s.write("x".repeat(10_000));
+    await until(() => a.got.length === 10_000, 5000, "the throttled echo");
+    const ms = Date.now() - t0;
+    // 10,000 bytes at 20,000 B/s: 500 ms each way.
+    assert.ok(ms >= 900, `10 kB round trip in ${ms} ms at 20 kB/s`);
+    p.restore();
+    const t1 = Date.now();
+    a.s.write("y".repeat(10_000));
+    await until(() => a.got.length === 20_000, 2000, "the echo after restore");
+    assert.ok(Date.now() - t1 < 400, `round trip ${Date.now() - t1} ms after restore`);
+    assert.throws(() => p.throttle(5));
+    a.s.destroy();
+  } finally {
+    await p.close();
+  }
+});
+
 test("refuses to forward anywhere but loopback", async () => {
   await assert.rejects(startProxy({ target: "192.0.2.1:80" }), /loopback only/);
   await assert.rejects(startProxy({ target: "nonsense" }), /host:port/);
@@ -185,6 +241,8 @@ test("command line: a control endpoint drives the same faults, and it exits by i
     await until(() => a.ended, 2000, "the cut");
     assert.equal((await post("/blackhole")).mode, "blackhole");
     assert.equal((await post("/latency?ms=50")).latency, 50);
+    assert.equal((await post("/latency?ms=50&jitter=20")).jitter, 20);
+    assert.equal((await post("/throttle?bps=5000")).throttle, 5000);
     assert.equal((await post("/restore")).mode, "forward");
     assert.equal((await fetch(control + "/latency?ms=-5", { method: "POST" })).status, 400);
     const code = await new Promise((r) => child.once("exit", r));

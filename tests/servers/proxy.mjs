@@ -5,8 +5,11 @@
 //   blackhole()   stop forwarding: bytes in either direction are read and dropped, sockets stay
 //                 open, new connections are accepted but never reach the server; a side that
 //                 closes meanwhile is not seen by the other (as on a dead network)
-//   latency(ms)   delay every chunk by `ms` in each direction (order is kept)
-//   restore()     forward normally again (no latency); connections cut before stay cut, and
+//   latency(ms, jitter)  delay every chunk by `ms` plus a random 0..`jitter` ms in each direction
+//                 (order is kept: a chunk never overtakes the one before it)
+//   throttle(bps) let at most `bps` bytes a second through, per connection and direction (0: no
+//                 limit)
+//   restore()     forward normally again (no latency, no throttle); connections cut before stay cut, and
 //                 those whose other side closed during the blackhole are reset now
 //   refuseWebSocket(on)  answer every WebSocket handshake (an HTTP request with `Upgrade:
 //                 websocket`) with 403 and close it, as a proxy that blocks WebSocket; other
@@ -14,13 +17,17 @@
 //   delayWebSocket(ms)  hold every WebSocket handshake for `ms` before it goes on (a slow
 //                 upgrade); 0 stops
 //
+// The jitter comes from a generator seeded with `seed` (an option, default 1), so that a run
+// with the same faults draws the same delays.
+//
 // As a module: `const p = await startProxy({ target: "127.0.0.1:3000" })`, then `p.url`,
 // `p.port` and the methods above, and `await p.close()`.
 //
 // From the command line (for tests in another process, such as the Rust browser tests):
 //   node tests/servers/proxy.mjs --target 127.0.0.1:3000 [--port 0] [--lifetime-s 600]
 // prints `LISTENING http://127.0.0.1:PORT` (the proxy) and `CONTROL http://127.0.0.1:PORT` (an
-// HTTP endpoint: POST /cut, /blackhole, /latency?ms=N, /restore, /refuse-websocket?on=0|1,
+// HTTP endpoint: POST /cut, /blackhole, /latency?ms=N[&jitter=N], /throttle?bps=N, /restore,
+// /refuse-websocket?on=0|1,
 // /delay-websocket?ms=N; GET /stats), and exits by
 // itself after --lifetime-s seconds. It binds 127.0.0.1 only and forwards only to loopback.
 
@@ -35,14 +42,18 @@ const MAX_CONNECTIONS = 256;
 /**
  * Starts a proxy to `target` ("host:port", loopback only) on 127.0.0.1:`port` (0: any free port).
  * @returns {Promise<{port: number, url: string, cut(): number, blackhole(): void,
- *   latency(ms: number): void, restore(): void, refuseWebSocket(on?: boolean): void,
+ *   latency(ms: number, jitter?: number): void, throttle(bps: number): void, restore(): void,
+ *   refuseWebSocket(on?: boolean): void,
  *   delayWebSocket(ms: number): void,
  *   stats(): object, close(): Promise<void>}>}
  */
-export async function startProxy({ target, port = 0, refuseWebSocket = false }) {
+export async function startProxy({ target, port = 0, refuseWebSocket = false, seed = 1 }) {
   const [host, targetPort] = parseTarget(target);
+  const random = generator(seed);
   let mode = "forward";
   let delay = 0;
+  let jitter = 0;
+  let rate = 0;
   let refusing = refuseWebSocket;
   let holdWs = 0;
   const pairs = new Set();
@@ -87,6 +98,7 @@ export async function startProxy({ target, port = 0, refuseWebSocket = false }) 
   function relay(from, to, fromClient = false) {
     let queue = Promise.resolve();
     let first = fromClient;
+    let last = 0; // when the chunk before is due
     from.on("data", (chunk) => {
       if (mode === "blackhole") {
         counts.dropped += chunk.length;
@@ -104,11 +116,13 @@ export async function startProxy({ target, port = 0, refuseWebSocket = false }) 
         from.end("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
         return;
       }
-      if (delay === 0) {
+      if (delay === 0 && jitter === 0 && rate === 0) {
         queue = queue.then(() => write(to, chunk));
         return;
       }
-      const due = Date.now() + delay;
+      let due = Math.max(last, Date.now() + delay + (jitter > 0 ? random() * jitter : 0));
+      if (rate > 0) due += (chunk.length * 1000) / rate;
+      last = due;
       queue = queue.then(() => new Promise((r) => setTimeout(r, Math.max(0, due - Date.now())))).then(() => write(to, chunk));
     });
   }
@@ -140,13 +154,21 @@ export async function startProxy({ target, port = 0, refuseWebSocket = false }) 
     blackhole() {
       mode = "blackhole";
     },
-    latency(ms) {
+    latency(ms, spread = 0) {
       if (!(ms >= 0 && ms <= 60_000)) throw new Error(`latency must be 0..60000 ms, got ${ms}`);
+      if (!(spread >= 0 && spread <= 60_000)) throw new Error(`jitter must be 0..60000 ms, got ${spread}`);
       delay = ms;
+      jitter = spread;
+    },
+    throttle(bps) {
+      if (!(bps === 0 || (bps >= 100 && bps <= 1e9))) throw new Error(`throttle must be 0 or 100..1e9 bytes/s, got ${bps}`);
+      rate = bps;
     },
     restore() {
       mode = "forward";
       delay = 0;
+      jitter = 0;
+      rate = 0;
       for (const pair of [...pairs]) {
         if (!pair.broken && pair.upstream) continue;
         // One side ended while nothing got through, or the connection never reached the
@@ -164,7 +186,7 @@ export async function startProxy({ target, port = 0, refuseWebSocket = false }) 
       holdWs = ms;
     },
     stats() {
-      return { mode, latency: delay, refusing, holdWs, open: pairs.size, ...counts };
+      return { mode, latency: delay, jitter, throttle: rate, refusing, holdWs, open: pairs.size, ...counts };
     },
     close() {
       for (const { client, upstream } of pairs) {
@@ -174,6 +196,18 @@ export async function startProxy({ target, port = 0, refuseWebSocket = false }) 
       pairs.clear();
       return new Promise((res) => server.close(() => res()));
     },
+  };
+}
+
+// mulberry32: a small seeded generator of numbers in [0, 1).
+export function generator(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
@@ -202,7 +236,8 @@ async function main(argv) {
       else if (req.method !== "POST") throw new Error("use POST");
       else if (u.pathname === "/cut") body = { cut: proxy.cut() };
       else if (u.pathname === "/blackhole") body = (proxy.blackhole(), proxy.stats());
-      else if (u.pathname === "/latency") body = (proxy.latency(Number(u.searchParams.get("ms"))), proxy.stats());
+      else if (u.pathname === "/latency") body = (proxy.latency(Number(u.searchParams.get("ms")), Number(u.searchParams.get("jitter") ?? 0)), proxy.stats());
+      else if (u.pathname === "/throttle") body = (proxy.throttle(Number(u.searchParams.get("bps"))), proxy.stats());
       else if (u.pathname === "/restore") body = (proxy.restore(), proxy.stats());
       else if (u.pathname === "/delay-websocket") body = (proxy.delayWebSocket(Number(u.searchParams.get("ms"))), proxy.stats());
       else if (u.pathname === "/refuse-websocket") body = (proxy.refuseWebSocket(u.searchParams.get("on") !== "0"), proxy.stats());

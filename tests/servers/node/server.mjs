@@ -1,12 +1,13 @@
 // Node socket.io 4.8 test server implementing tests/servers/PROTOCOL.md.
 //
 //   node tests/servers/node/server.mjs [--port N] [--recovery] [--ping-interval MS] [--ping-timeout MS]
-//                                      [--transports LIST]
+//                                      [--transports LIST] [--chaos-log FILE]
 //
 // --ping-interval and --ping-timeout set the Engine.IO heartbeat (socket.io's defaults: 25000 and
 // 20000 ms); fault tests shorten them to see a dead link found quickly. --transports (socket.io's
 // names, comma-separated) narrows what the server accepts: `--transports polling` serves
-// long-polling only, as behind a proxy that blocks WebSocket.
+// long-polling only, as behind a proxy that blocks WebSocket. --chaos-log serves the chaos
+// workload's events and logs them in FILE (./chaos.mjs).
 //
 // Binds 127.0.0.1 only. Prints `LISTENING http://127.0.0.1:<port>` once it accepts connections.
 // Also serves static files over the same HTTP server:
@@ -21,6 +22,7 @@ import { fileURLToPath } from "node:url";
 import { Server } from "socket.io";
 import { attachRooms } from "../../../js/server.js";
 import { TYPES } from "../common.mjs";
+import { attachChaos } from "./chaos.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const TESTS = path.resolve(HERE, "../..");
@@ -37,6 +39,12 @@ function parseArgs(argv) {
     } else if (a === "--transports") {
       // Comma-separated, in socket.io's names: `--transports polling` serves long-polling only.
       opts.transports = String(argv[++i]).split(",");
+    } else if (a === "--chaos-log") {
+      opts.chaosLog = String(argv[++i] ?? "");
+      if (!opts.chaosLog) {
+        process.stderr.write("--chaos-log needs a file\n");
+        process.exit(2);
+      }
     } else if (a === "--recovery") {
       opts.recovery = true;
     } else if (a === "--ping-interval" || a === "--ping-timeout") {
@@ -47,7 +55,7 @@ function parseArgs(argv) {
       }
       opts[a === "--ping-interval" ? "pingInterval" : "pingTimeout"] = ms;
     } else if (a === "--help" || a === "-h") {
-      process.stdout.write("usage: server.mjs [--port N] [--recovery] [--ping-interval MS] [--ping-timeout MS] [--transports LIST]\n");
+      process.stdout.write("usage: server.mjs [--port N] [--recovery] [--ping-interval MS] [--ping-timeout MS] [--transports LIST] [--chaos-log FILE]\n");
       process.exit(0);
     } else {
       process.stderr.write(`unknown argument: ${a}\n`);
@@ -248,6 +256,8 @@ io.of("/").on("connection", (socket) => {
 attachRooms(io, {
   authorize: (_socket, room) => (room.startsWith("locked:") ? "not allowed" : true),
 });
+
+if (opts.chaosLog) attachChaos(io, opts.chaosLog);
 
 io.of("/second").on("connection", (socket) => common(socket));
 io.of("/a-namespace-with-a-name-long-enough-to-push-the-packet-header-past-64-characters").on("connection", (socket) => common(socket));

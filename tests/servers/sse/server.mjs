@@ -4,6 +4,7 @@
 //
 //   node tests/servers/sse/server.mjs [--port N] [--ping-interval MS] [--ping-event NAME]
 //                                     [--retry MS] [--log FILE] [--max-log N]
+//                                     [--chaos-log FILE] [--chaos-feed MS]
 //
 // --ping-interval  heartbeat period per stream (default 15000; 0: no heartbeat)
 // --ping-event     the heartbeat's event name (default `ping`)
@@ -11,12 +12,15 @@
 // --log FILE       keep the event log in FILE (JSON lines), reloaded at start so ids continue
 //                  and resume works across a restart (default: in memory only)
 // --max-log N      keep at most N events (default and maximum 10000)
+// --chaos-log FILE serve the chaos workload (README) and log what it does in FILE
+// --chaos-feed MS  with --chaos-log, publish each chaos client's tick this often (default 200)
 //
 // Binds 127.0.0.1 only. Prints `LISTENING http://127.0.0.1:<port>` once it accepts connections;
 // exits with status 0 on SIGTERM/SIGINT. Also serves /pkg/... and /tests/pages/... as static
 // files, so a page can use the stream from its own origin.
 
 import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { chaosLog, clientName, emitNumber } from "../chaos-log.mjs";
 import { HttpError, cors, intIn, isStatic, json, onShutdown, parseOptions,
   preflight, readJson, serve, serveStatic, urlOf, usageOf } from "../common.mjs";
 
@@ -33,13 +37,18 @@ const MAX_MS = 600_000; // any delay a test asks for
 // Command line
 
 const usage = usageOf(
-  "usage: server.mjs [--port N] [--ping-interval MS] [--ping-event NAME] [--retry MS] [--log FILE] [--max-log N]",
+  "usage: server.mjs [--port N] [--ping-interval MS] [--ping-event NAME] [--retry MS] [--log FILE] [--max-log N] [--chaos-log FILE] [--chaos-feed MS]",
 );
 
 function parseArgs(argv) {
-  const opts = { port: 0, pingInterval: 15000, pingEvent: "ping", retry: null, log: null, maxLog: MAX_LOG };
+  const opts = { port: 0, pingInterval: 15000, pingEvent: "ping", retry: null, log: null, maxLog: MAX_LOG, chaosLog: null, chaosFeed: 200 };
   parseOptions(argv, usage, (a, value, int) => {
     if (a === "--port") opts.port = int(a, value(), 0, 65535);
+    else if (a === "--chaos-feed") opts.chaosFeed = int(a, value(), 10, 60_000);
+    else if (a === "--chaos-log") {
+      opts.chaosLog = value();
+      if (!opts.chaosLog) usage(2, "--chaos-log needs a file");
+    }
     else if (a === "--ping-interval") opts.pingInterval = int(a, value(), 0, MAX_MS);
     else if (a === "--retry") opts.retry = int(a, value(), 0, MAX_MS);
     else if (a === "--max-log") opts.maxLog = int(a, value(), 1, MAX_LOG);
@@ -155,6 +164,38 @@ if (opts.log) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The chaos workload (README): streams with the query parameter `chaos` (the client's name)
+// are logged, and each such client's room `chaos.<name>` gets the event `chaos:tick`, data
+// `["sse", k]`, every --chaos-feed ms (k counting per client, on from the logged events after a
+// restart); emits named `chaos:emit` and `chaos:volatile` with args `[name, n]` are logged.
+
+const chaos = opts.chaosLog ? chaosLog(opts.chaosLog) : null;
+const chaosTicks = new Map(); // name -> its last tick
+if (chaos) {
+  for (const entry of log) {
+    const { event, room, data } = JSON.parse(entry.line);
+    if (event === "chaos:tick" && typeof room === "string" && Array.isArray(data)) chaosTicks.set(room.slice(6), data[1]);
+  }
+  setInterval(() => {
+    for (const [c, last] of chaosTicks) {
+      const k = last + 1;
+      chaosTicks.set(c, k);
+      publish("chaos:tick", `chaos.${c}`, false, ["sse", k]);
+      chaos.record({ e: "tick", c, s: "sse", k });
+    }
+  }, opts.chaosFeed);
+}
+
+function chaosEmit(event, args) {
+  const [c, n] = args;
+  if (clientName(c) === null || emitNumber(n) === null) return false;
+  if (event === "chaos:emit") chaos.record({ e: "emit", c, s: "post", n });
+  else if (event === "chaos:volatile") chaos.record({ e: "volatile", c, s: "post", n });
+  else return false;
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Event streams
 
 const streams = new Set();
@@ -190,6 +231,7 @@ function close(stream) {
   if (stream.closed) return;
   stream.closed = true;
   streams.delete(stream);
+  if (stream.chaos) chaos.record({ e: "gone", c: stream.chaos, s: `${chaos.boot}.${stream.id}`, reason: "close" });
   clearInterval(stream.pinger);
   clearTimeout(stream.stallTimer);
   stream.queue = [];
@@ -261,8 +303,13 @@ function openStream(req, res, url) {
     queue: [],
     queued: 0,
     pinger: null,
+    chaos: chaos && clientName(url.searchParams.get("chaos")),
   };
   streams.add(stream);
+  if (stream.chaos) {
+    chaos.record({ e: "connect", c: stream.chaos, s: `${chaos.boot}.${stream.id}`, recovered: lastEventId !== null });
+    if (!chaosTicks.has(stream.chaos)) chaosTicks.set(stream.chaos, 0);
+  }
   res.on("close", () => close(stream));
   res.on("error", () => close(stream));
 
@@ -334,6 +381,7 @@ async function handleEmit(req, res) {
   emitted.push({ event: body.event, args, room });
   if (emitted.length > MAX_EMITTED) emitted.shift();
   if (room !== null) publish("emitted", room, false, { event: body.event, args });
+  if (chaos && body.event.startsWith("chaos:") && chaosEmit(body.event, args)) return json(req, res, 200, args[1]);
 
   if (body.event === "echo") return json(req, res, 200, args);
   if (body.event === "fail") {

@@ -3,10 +3,11 @@
 // echo style (events, acks both ways), echoes every other frame verbatim, and has HTTP fault
 // controls. Endpoints and examples: tests/servers/ws/README.md.
 //
-//   node tests/servers/ws/server.mjs [--port N] [--ping-interval MS]
+//   node tests/servers/ws/server.mjs [--port N] [--ping-interval MS] [--chaos-log FILE]
 //
 // --port           port on 127.0.0.1 (default 0: any free port)
 // --ping-interval  send a WebSocket ping control frame to each socket this often (default 0: never)
+// --chaos-log      serve the chaos workload's events (README) and log them in FILE
 //
 // Binds 127.0.0.1 only. Prints `LISTENING http://127.0.0.1:<port>` once it accepts connections;
 // exits with status 0 on SIGTERM/SIGINT; a bad option exits with status 2. Also serves /pkg/...
@@ -14,6 +15,7 @@
 
 import { STATUS_CODES } from "node:http";
 import { WebSocket, WebSocketServer } from "ws";
+import { chaosLog, clientName, emitNumber, feedPeriod } from "../chaos-log.mjs";
 import { HttpError, intIn, isStatic, json, onShutdown, parseOptions,
   preflight, readJson, serve, serveStatic, urlOf, usageOf } from "../common.mjs";
 
@@ -30,20 +32,24 @@ const MAX_MS = 600_000; // any delay a test asks for
 // ---------------------------------------------------------------------------------------------
 // Command line
 
-const usage = usageOf("usage: server.mjs [--port N] [--ping-interval MS]");
+const usage = usageOf("usage: server.mjs [--port N] [--ping-interval MS] [--chaos-log FILE]");
 
 function parseArgs(argv) {
-  const opts = { port: 0, pingInterval: 0 };
+  const opts = { port: 0, pingInterval: 0, chaosLog: null };
   parseOptions(argv, usage, (a, value, int) => {
     if (a === "--port") opts.port = int(a, value(), 0, 65535);
     else if (a === "--ping-interval") opts.pingInterval = int(a, value(), 0, MAX_MS);
-    else return false;
+    else if (a === "--chaos-log") {
+      opts.chaosLog = value();
+      if (!opts.chaosLog) usage(2, "--chaos-log needs a file");
+    } else return false;
     return true;
   });
   return opts;
 }
 
 const opts = parseArgs(process.argv.slice(2));
+const chaos = opts.chaosLog ? chaosLog(opts.chaosLog) : null;
 
 // ---------------------------------------------------------------------------------------------
 // What was received: { client, kind, data (a string or a Buffer), at }, the last MAX_RECEIVED
@@ -139,8 +145,14 @@ function open(ws, req, url) {
     asks: new Map(), // n -> event, the asks waiting for the client's ack
     timers: new Set(), // `slow` acks to come
     pinger: null,
+    // The chaos workload's client (the `chaos` query parameter), its connection id and feed.
+    chaos: chaos && clientName(query.chaos),
+    chaosId: chaos && `${chaos.boot}.${clientSerial}`,
+    feed: null,
+    ticks: 0,
   };
   clients.set(client.id, client);
+  if (client.chaos) chaos.record({ e: "connect", c: client.chaos, s: client.chaosId, recovered: false });
   req.socket.setNoDelay(true);
 
   ws.on("message", (data, isBinary) => {
@@ -159,6 +171,8 @@ function open(ws, req, url) {
   ws.on("close", () => {
     clients.delete(client.id);
     clearInterval(client.pinger);
+    clearInterval(client.feed);
+    if (client.chaos) chaos.record({ e: "gone", c: client.chaos, s: client.chaosId, reason: "close" });
     for (const t of client.timers) clearTimeout(t);
     client.timers.clear();
     client.asks.clear();
@@ -197,8 +211,33 @@ function onFrame(client, data, isBinary) {
 
 const error = (client, message) => writeJson(client, ["error", message]);
 
+// The chaos workload's events (README): `ack` answers when the client asked for one.
+function onChaos(client, event, args, ack) {
+  const c = client.chaos;
+  const s = client.chaosId;
+  if (event === "chaos:emit" && emitNumber(args[0]) !== null) {
+    chaos.record({ e: "emit", c, s, n: args[0] });
+    ack?.([args[0]]);
+  } else if (event === "chaos:volatile" && emitNumber(args[0]) !== null) {
+    chaos.record({ e: "volatile", c, s, n: args[0] });
+  } else if (event === "chaos:feed") {
+    clearInterval(client.feed);
+    const period = feedPeriod(args[0]);
+    // Numbered per connection; a stalled socket's ticks are lost, as on a dead link.
+    if (period !== null) {
+      client.feed = setInterval(() => {
+        const k = ++client.ticks;
+        chaos.record({ e: "tick", c, s, k });
+        writeJson(client, ["chaos:tick", s, k]);
+      }, period);
+    }
+    ack?.([true]);
+  }
+}
+
 // `["event", ...args]`
 function onEvent(client, event, args) {
+  if (client.chaos && event.startsWith("chaos:")) return onChaos(client, event, args, null);
   switch (event) {
     case "echo":
       return writeJson(client, ["echo", ...args]);
@@ -247,6 +286,7 @@ function onEvent(client, event, args) {
 // `[n, "event", ...args]`: the client wants an ack.
 function onAsk(client, n, event, args) {
   const ack = (ackArgs) => writeJson(client, { ack: n, args: ackArgs });
+  if (client.chaos && event.startsWith("chaos:")) return onChaos(client, event, args, ack);
   switch (event) {
     case "add":
       return ack([args.reduce((sum, a) => (typeof a === "number" && Number.isFinite(a) ? sum + a : sum), 0)]);
