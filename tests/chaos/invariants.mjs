@@ -1,0 +1,182 @@
+// What a chaos run must keep, checked against the servers' own logs. See tests/chaos/README.md.
+
+import { BREAKING } from "./faults.mjs";
+
+/** Growth allowed between the start and the end of a run, after a full collection. */
+export const HEAP_BOUND = 2 * 1024 * 1024;
+export const WASM_BOUND = 4 * 1024 * 1024;
+// Console errors that mean rtio itself broke (network failures are expected under chaos).
+const BROKEN = /panicked|RuntimeError|unreachable|memory access out of bounds/i;
+
+const first = (list, n = 5) => list.slice(0, n).join(", ") + (list.length > n ? `, … (${list.length})` : "");
+
+/**
+ * `lane`: records, faults, clients (their specs, with `server`), memory, page and console
+ * errors; `final`: each client's state at the end; `logs`: each server's log lines.
+ * Returns { failures, summary }.
+ */
+export function check({ lane, final, logs }) {
+  const failures = [];
+  const fail = (c, text) => failures.push(`${c}: ${text}`);
+  const summary = { faults: {}, clients: {} };
+  for (const f of lane.faults) summary.faults[f.kind] = (summary.faults[f.kind] || 0) + 1;
+
+  for (const spec of lane.clients) {
+    const c = spec.name;
+    const mine = lane.records.filter((r) => r[1] === c);
+    const state = final.find((x) => x.name === c);
+    const log = logs.find((l) => l.name === spec.server);
+    const lines = log ? log.lines.filter((l) => l.c === c) : [];
+    const s = { emits: state?.emits ?? null, acked: 0, rejected: 0, ticks: 0, reconnects: 0, attempts: 0 };
+    summary.clients[c] = s;
+    if (!state) {
+      fail(c, "no final state (the run did not end cleanly)");
+      continue;
+    }
+
+    // Emits with acks: every one settled; acked ones reached the server once (at least once with
+    // retries); in order on each connection.
+    const acked = new Set();
+    const rejected = new Map();
+    for (const r of mine) {
+      if (r[0] === "ok") acked.add(r[2]);
+      else if (r[0] === "rejected") rejected.set(r[2], r[3]);
+      else if (r[0] === "bad") fail(c, `emit ${r[2]} was acked with ${r[3]}`);
+    }
+    s.acked = acked.size;
+    s.rejected = rejected.size;
+    s.reasons = {};
+    for (const reason of rejected.values()) s.reasons[reason] = (s.reasons[reason] || 0) + 1;
+    const unsettled = [];
+    for (let n = 1; n <= state.emits; n++) if (!acked.has(n) && !rejected.has(n)) unsettled.push(n);
+    if (unsettled.length) fail(c, `emits never settled: ${first(unsettled)}`);
+    const unexplained = [...rejected].filter(([, reason]) => !reason || reason === "undefined").map(([n]) => n);
+    if (unexplained.length) fail(c, `emits rejected without a reason: ${first(unexplained)}`);
+    const arrived = new Map();
+    const perConnection = new Map();
+    for (const l of lines) {
+      if (l.e !== "emit") continue;
+      arrived.set(l.n, (arrived.get(l.n) || 0) + 1);
+      if (!perConnection.has(l.s)) perConnection.set(l.s, []);
+      perConnection.get(l.s).push(l.n);
+    }
+    s.delivered = arrived.size;
+    const lost = [...acked].filter((n) => !arrived.has(n));
+    if (lost.length) fail(c, `acked emits the server never logged: ${first(lost)}`);
+    if (!spec.retries) {
+      const twice = [...arrived].filter(([, k]) => k > 1).map(([n]) => n);
+      if (twice.length) fail(c, `emits delivered more than once without retries: ${first(twice)}`);
+    } else {
+      s.duplicates = [...arrived.values()].reduce((sum, k) => sum + k - 1, 0);
+    }
+    for (const [conn, ns] of perConnection) {
+      const seen = new Set();
+      let last = 0;
+      for (const n of ns) {
+        if (seen.has(n)) continue; // a retry: deduplicated by its number
+        seen.add(n);
+        if (n < last) {
+          fail(c, `emit ${n} arrived after ${last} on connection ${conn}`);
+          break;
+        }
+        last = n;
+      }
+    }
+
+    // Volatile emits: may be lost, never duplicated or reordered.
+    const volatiles = lines.filter((l) => l.e === "volatile");
+    const vSeen = new Set();
+    let vLast = 0;
+    for (const l of volatiles) {
+      if (vSeen.has(l.n)) fail(c, `volatile ${l.n} delivered twice`);
+      else if (l.n < vLast) fail(c, `volatile ${l.n} arrived after ${vLast}`);
+      vSeen.add(l.n);
+      vLast = Math.max(vLast, l.n);
+    }
+    s.volatiles = `${vSeen.size}/${state.volatiles}`;
+
+    // The server's ticks: on each connection, what arrived is what was sent, in order, but
+    // for the tail that a broken connection lost; with recovery or resume, nothing is lost.
+    const sent = new Map();
+    for (const l of lines) {
+      if (l.e !== "tick") continue;
+      if (!sent.has(l.s)) sent.set(l.s, []);
+      sent.get(l.s).push(l.k);
+    }
+    const got = new Map();
+    const dup = new Set();
+    for (const r of mine) {
+      if (r[0] !== "tick") continue;
+      const key = r[2] + "/" + r[3];
+      if (dup.has(key)) fail(c, `tick ${key} arrived twice`);
+      dup.add(key);
+      if (!got.has(r[2])) got.set(r[2], []);
+      got.get(r[2]).push(r[3]);
+    }
+    s.ticks = dup.size;
+    s.ticksSent = [...sent.values()].reduce((sum, ks) => sum + ks.length, 0);
+    const recovered = new Set(lines.filter((l) => l.e === "connect" && l.recovered).map((l) => l.s));
+    for (const [conn, ks] of got) {
+      const out = sent.get(conn) || [];
+      const prefix = ks.every((k, i) => out[i] === k);
+      if (!prefix) {
+        const at = ks.findIndex((k, i) => out[i] !== k);
+        fail(c, `ticks on ${conn} are not what the server sent, in order: got ${ks[at]} where ${out[at]} was sent (#${at})`);
+      }
+    }
+    if (log?.resume) {
+      // One stream resumed across every reconnect: every tick up to the last one received.
+      const ks = got.get("sse") || [];
+      const out = sent.get("sse") || [];
+      const last = ks.length ? ks[ks.length - 1] : 0;
+      const missing = out.filter((k) => k <= last && !ks.includes(k));
+      if (missing.length) fail(c, `ticks missing after resume: ${first(missing)}`);
+      const due = lines.filter((l) => l.e === "tick" && l.at <= lane.finishedAt - 1000).length;
+      if (last < due) fail(c, `the ticks stopped at ${last}; ${due} were sent a second before the end`);
+    } else {
+      for (const [conn, out] of sent) {
+        const n = (got.get(conn) || []).length;
+        if (n === out.length) continue;
+        if (conn === state.lastConnection) fail(c, `the last connection lost ticks ${first(out.slice(n))}`);
+        else if (log?.recovery && recovered.has(conn)) fail(c, `ticks lost on ${conn} although its session was recovered: ${first(out.slice(n))}`);
+      }
+    }
+
+    // Rooms and presence: what the client shows is what the server holds.
+    if (spec.room) {
+      if (JSON.stringify(state.members) !== JSON.stringify(state.serverMembers)) {
+        fail(c, `presence shows ${JSON.stringify(state.members)}, the server has ${JSON.stringify(state.serverMembers)}`);
+      }
+      const peers = lane.clients.filter((x) => x.room === spec.room && x.server === spec.server);
+      const ids = peers.map((x) => final.find((f) => f.name === x.name)?.id).sort();
+      if (JSON.stringify(ids) !== JSON.stringify(state.serverMembers)) {
+        fail(c, `the server's room has ${JSON.stringify(state.serverMembers)}, its clients are ${JSON.stringify(ids)}`);
+      }
+    }
+
+    // Reconnects: at most one per fault that could take the link down, and attempts bounded by
+    // the backoff (no storm).
+    const connects = mine.filter((r) => r[0] === "connect").length;
+    s.reconnects = Math.max(0, connects - 1);
+    s.attempts = mine.filter((r) => r[0] === "attempt").length;
+    const breaking = lane.faults.filter((f) => BREAKING.has(f.kind) && (f.server === spec.server || f.pageWide));
+    const canBreak = breaking.reduce((sum, f) => sum + (f.kind === "upgrade-cut" ? 2 : 1), 0);
+    if (s.reconnects > canBreak) fail(c, `${s.reconnects} reconnects for ${canBreak} faults that could need one`);
+    const attemptBound = breaking.reduce((sum, f) => sum + 3 + Math.ceil((f.ms || 0) / 100), 0);
+    if (s.attempts > attemptBound) fail(c, `${s.attempts} reconnection attempts, more than the backoff allows (${attemptBound})`);
+    if (!state.connected) fail(c, "not connected at the end");
+    const expected = (lane.seconds * 1000) / spec.emitEvery;
+    if (s.acked < 0.3 * expected) fail(c, `only ${s.acked} emits acked of about ${Math.round(expected)} made`);
+  }
+
+  // The page: no uncaught exception, no trap; memory back within bounds.
+  for (const e of lane.pageErrors) failures.push(`page: uncaught ${e.split("\n")[0]}`);
+  for (const e of lane.consoleErrors) if (BROKEN.test(e)) failures.push(`page: ${e.split("\n")[0]}`);
+  const { start, end } = lane.memory;
+  if (start && end) {
+    summary.memory = { heap: [start.heap, end.heap], wasm: [start.wasm, end.wasm] };
+    if (end.heap - start.heap > HEAP_BOUND) failures.push(`page: heap grew from ${start.heap} to ${end.heap} B`);
+    if (end.wasm - start.wasm > WASM_BOUND) failures.push(`page: wasm memory grew from ${start.wasm} to ${end.wasm} B`);
+  }
+  return { failures, summary };
+}
