@@ -11,7 +11,7 @@
 // failing run can be replayed with the same faults. Lanes run side by side.
 
 import { chromium } from "playwright-core";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { CHROMIUM, CHROMIUM_ARGS, INIT_SCRIPT, REPO, RUST_BIN, restartable, startServer, stopProcess } from "../js/launch.mjs";
@@ -65,7 +65,9 @@ export async function runChaos({ seconds, seed, kinds = KINDS, log = () => {}, r
   } finally {
     await browser?.close().catch(() => {});
     for (const f of cleanups.reverse()) await f().catch(() => {});
-    rmSync(dir, { recursive: true, force: true });
+    // RTIO_CHAOS_KEEP=1 keeps the servers' logs and the pages' records, to study a failure.
+    if (process.env.RTIO_CHAOS_KEEP === "1") log(`chaos: logs kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -86,7 +88,7 @@ async function startLane({ kind, spec, dir, seed, browser, pagesUrl, cleanups })
   await context.addInitScript(INIT_SCRIPT);
   const page = await context.newPage();
   const lane = {
-    kind, spec, seed, servers, context, page, records: [], faults: [], pageErrors: [], consoleErrors: [],
+    kind, spec, seed, dir, servers, context, page, records: [], faults: [], pageErrors: [], consoleErrors: [],
     frozen: false, random: generator(seed), memory: {},
   };
   page.on("pageerror", (err) => lane.pageErrors.push(String(err.stack || err)));
@@ -171,6 +173,9 @@ async function endLane(lane, log) {
   // The servers' logs are complete once they have stopped.
   for (const s of lane.servers) await s.server.stop();
   const logs = lane.servers.map((s) => ({ name: s.name, recovery: !!s.recovery, resume: !!s.resume, lines: readLog(s.logFile) }));
+  if (process.env.RTIO_CHAOS_KEEP === "1") {
+    writeFileSync(path.join(lane.dir, `${lane.kind}-records.json`), JSON.stringify({ records: lane.records, faults: lane.faults, final }));
+  }
   const result = check({ lane, final, logs });
   failures.push(...result.failures);
   log(`[${lane.kind}] ${failures.length ? failures.length + " failure(s)" : "ok"}: ${JSON.stringify(result.summary)}`);

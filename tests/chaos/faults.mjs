@@ -12,11 +12,22 @@ export const FAULTS = {
     proxy.cut();
     return {};
   },
-  // Nothing gets through, and nobody is told.
+  // Nothing gets through and nobody is told; what was sent is held, as TCP retransmits it,
+  // and goes on when the network heals (unless a side gave up and closed meanwhile).
   blackhole: async (lane, r, proxy) => {
+    const ms = between(r, 300, 5000);
+    proxy.partition();
+    await sleep(ms);
+    proxy.restore();
+    return { ms };
+  },
+  // A path that dies silently (a NAT or a load balancer forgets the connection): what is sent
+  // is lost, and when the network answers again it answers with resets.
+  dead: async (lane, r, proxy) => {
     const ms = between(r, 300, 5000);
     proxy.blackhole();
     await sleep(ms);
+    proxy.cut();
     proxy.restore();
     return { ms };
   },
@@ -81,5 +92,5 @@ export const FAULTS = {
 };
 
 /** Faults that may take a connection down (each may make one reconnect). */
-export const BREAKING = new Set(["cut", "blackhole", "kill", "offline", "hidden", "upgrade-cut"]);
+export const BREAKING = new Set(["cut", "blackhole", "dead", "kill", "offline", "hidden", "upgrade-cut"]);
 

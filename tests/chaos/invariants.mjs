@@ -134,10 +134,13 @@ export function check({ lane, final, logs }) {
       const due = lines.filter((l) => l.e === "tick" && l.at <= lane.finishedAt - 1000).length;
       if (last < due) fail(c, `the ticks stopped at ${last}; ${due} were sent a second before the end`);
     } else {
+      // The connection the run ended on: the feed was stopped on it, after its last tick.
+      const connects = lines.filter((l) => l.e === "connect");
+      const lastConnection = connects.length ? connects[connects.length - 1].s : null;
       for (const [conn, out] of sent) {
         const n = (got.get(conn) || []).length;
         if (n === out.length) continue;
-        if (conn === state.lastConnection) fail(c, `the last connection lost ticks ${first(out.slice(n))}`);
+        if (conn === lastConnection) fail(c, `the last connection lost ticks ${first(out.slice(n))}`);
         else if (log?.recovery && recovered.has(conn)) fail(c, `ticks lost on ${conn} although its session was recovered: ${first(out.slice(n))}`);
       }
     }

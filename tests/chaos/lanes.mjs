@@ -9,7 +9,7 @@ const HEARTBEAT = ["--ping-interval", "1000", "--ping-timeout", "1500"];
 const BACKOFF = { reconnectionDelay: 200, reconnectionDelayMax: 2000, timeout: 3000 };
 // Long enough to ride out a fault and its reconnect: an emit made into a dead link is rejected.
 const ACK_MS = 10_000;
-const COMMON_FAULTS = ["cut", "blackhole", "latency", "throttle", "kill", "offline", "hidden"];
+const COMMON_FAULTS = ["cut", "blackhole", "dead", "latency", "throttle", "kill", "offline", "hidden"];
 
 // The Socket.IO servers an `io()` lane runs against: Node socket.io with connection-state
 // recovery, and the Rust server (socketioxide), which has none.

@@ -50,7 +50,6 @@
     sock.on("connect_error", (err) => note("connect_error", c, String(err && err.message)));
     sock.on("chaos:tick", (...args) => {
       const [s, k] = spec.kind === "sse" ? args[0] : args;
-      client.lastConnection = s;
       note("tick", c, s, k);
     });
     if (spec.room) {
@@ -91,7 +90,7 @@
       const { spec, sock } = x;
       // Stopping the feed on the connection it runs on: its ack comes after every tick sent before.
       if (x.feeding) await sock.timeout(ms).emitWithAck("chaos:feed", 0);
-      const state = { name: spec.name, emits: x.n, volatiles: x.vn, connected: sock.connected, id: sock.id ?? null, lastConnection: x.lastConnection };
+      const state = { name: spec.name, emits: x.n, volatiles: x.vn, connected: sock.connected, id: sock.id ?? null };
       if (x.room) {
         state.members = x.room.presence.members.map((m) => m.id).sort();
         state.serverMembers = (await sock.timeout(ms).emitWithAck("chaos:members", spec.room)).sort();

@@ -115,6 +115,58 @@ test("blackhole drops bytes but keeps the socket open; restore resumes it", asyn
   }
 });
 
+test("partition holds bytes and delivers them in order at restore; new connections wait for it", async () => {
+  const p = await startProxy({ target });
+  try {
+    const a = await client(p.port);
+    a.s.write("1");
+    await until(() => a.got === "1", 2000, "echo");
+    p.partition();
+    a.s.write("2");
+    a.s.write("3");
+    const b = await client(p.port);
+    b.s.write("waited");
+    await sleep(300);
+    assert.equal(a.got, "1", "nothing comes back through a partition");
+    assert.equal(b.got, "");
+    assert.equal(a.ended, null, "the socket stays open");
+    assert.equal(p.stats().held, 2);
+    p.restore();
+    await until(() => a.got === "123", 2000, "the held bytes, in order");
+    await until(() => b.got === "waited", 2000, "the connection made during the partition");
+    a.s.write("4");
+    await until(() => a.got === "1234", 2000, "echo after restore");
+    a.s.destroy();
+    b.s.destroy();
+  } finally {
+    await p.close();
+  }
+});
+
+test("a client that closes during a partition: the server learns at restore", async () => {
+  const seen = [];
+  const server = net.createServer((c) => {
+    c.on("error", () => seen.push("reset"));
+    c.on("end", () => seen.push("end"));
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const p = await startProxy({ target: `127.0.0.1:${server.address().port}` });
+  try {
+    const a = await client(p.port);
+    await until(() => p.stats().open === 1, 2000, "the connection");
+    await sleep(50);
+    p.partition();
+    a.s.destroy();
+    await sleep(300);
+    assert.deepEqual(seen, [], "the close does not cross the partition");
+    p.restore();
+    await until(() => seen.length > 0, 2000, "the reset after restore");
+  } finally {
+    await p.close();
+    server.close();
+  }
+});
+
 test("a server that closes during a blackhole is not seen until restore resets the client", async () => {
   // Ends every connection 200 ms after accepting it.
   const closer = net.createServer((c) => {
@@ -240,6 +292,7 @@ test("command line: a control endpoint drives the same faults, and it exits by i
     assert.deepEqual(await post("/cut"), { cut: 1 });
     await until(() => a.ended, 2000, "the cut");
     assert.equal((await post("/blackhole")).mode, "blackhole");
+    assert.equal((await post("/partition")).mode, "partition");
     assert.equal((await post("/latency?ms=50")).latency, 50);
     assert.equal((await post("/latency?ms=50&jitter=20")).jitter, 20);
     assert.equal((await post("/throttle?bps=5000")).throttle, 5000);

@@ -5,6 +5,10 @@
 //   blackhole()   stop forwarding: bytes in either direction are read and dropped, sockets stay
 //                 open, new connections are accepted but never reach the server; a side that
 //                 closes meanwhile is not seen by the other (as on a dead network)
+//   partition()   a network outage that heals: nothing gets through, but bytes are held, not
+//                 dropped, and go on in order at restore(), as TCP's retransmissions would bring
+//                 them; connections made meanwhile reach the server at restore(); a side that
+//                 closes meanwhile is not seen by the other until restore() resets it
 //   latency(ms, jitter)  delay every chunk by `ms` plus a random 0..`jitter` ms in each direction
 //                 (order is kept: a chunk never overtakes the one before it)
 //   throttle(bps) let at most `bps` bytes a second through, per connection and direction (0: no
@@ -26,7 +30,7 @@
 // From the command line (for tests in another process, such as the Rust browser tests):
 //   node tests/servers/proxy.mjs --target 127.0.0.1:3000 [--port 0] [--lifetime-s 600]
 // prints `LISTENING http://127.0.0.1:PORT` (the proxy) and `CONTROL http://127.0.0.1:PORT` (an
-// HTTP endpoint: POST /cut, /blackhole, /latency?ms=N[&jitter=N], /throttle?bps=N, /restore,
+// HTTP endpoint: POST /cut, /blackhole, /partition, /latency?ms=N[&jitter=N], /throttle?bps=N, /restore,
 // /refuse-websocket?on=0|1,
 // /delay-websocket?ms=N; GET /stats), and exits by
 // itself after --lifetime-s seconds. It binds 127.0.0.1 only and forwards only to loopback.
@@ -41,7 +45,7 @@ const MAX_CONNECTIONS = 256;
 
 /**
  * Starts a proxy to `target` ("host:port", loopback only) on 127.0.0.1:`port` (0: any free port).
- * @returns {Promise<{port: number, url: string, cut(): number, blackhole(): void,
+ * @returns {Promise<{port: number, url: string, cut(): number, blackhole(): void, partition(): void,
  *   latency(ms: number, jitter?: number): void, throttle(bps: number): void, restore(): void,
  *   refuseWebSocket(on?: boolean): void,
  *   delayWebSocket(ms: number): void,
@@ -51,13 +55,16 @@ export async function startProxy({ target, port = 0, refuseWebSocket = false, se
   const [host, targetPort] = parseTarget(target);
   const random = generator(seed);
   let mode = "forward";
+  // Resolved by restore(): what a partition holds goes on then.
+  let heal = () => {};
+  let healed = Promise.resolve();
   let delay = 0;
   let jitter = 0;
   let rate = 0;
   let refusing = refuseWebSocket;
   let holdWs = 0;
   const pairs = new Set();
-  const counts = { accepted: 0, refused: 0, cut: 0, dropped: 0, refusedWebSockets: 0 };
+  const counts = { accepted: 0, refused: 0, cut: 0, dropped: 0, held: 0, refusedWebSockets: 0 };
 
   const server = net.createServer((client) => {
     if (pairs.size >= MAX_CONNECTIONS) {
@@ -70,8 +77,9 @@ export async function startProxy({ target, port = 0, refuseWebSocket = false, se
     pairs.add(pair);
     const done = () => {
       if (!pairs.has(pair)) return;
-      // A blackhole hides the end of one side from the other until restore() or cut().
-      if (mode === "blackhole") {
+      // A blackhole or a partition hides the end of one side from the other until restore()
+      // or cut().
+      if (mode === "blackhole" || mode === "partition") {
         pair.broken = true;
         return;
       }
@@ -86,11 +94,26 @@ export async function startProxy({ target, port = 0, refuseWebSocket = false, se
       client.on("data", (b) => (counts.dropped += b.length));
       return;
     }
-    const upstream = (pair.upstream = net.connect({ host, port: targetPort }));
-    upstream.on("error", done);
-    upstream.on("close", done);
-    relay(client, upstream, true);
-    relay(upstream, client);
+    const connect = () => {
+      const upstream = (pair.upstream = net.connect({ host, port: targetPort }));
+      upstream.on("error", done);
+      upstream.on("close", done);
+      relay(client, upstream, true);
+      relay(upstream, client);
+    };
+    // A connection made during a partition goes on once it heals (its bytes wait unread).
+    if (mode === "partition") {
+      client.pause();
+      pair.waiting = true;
+      healed.then(() => {
+        pair.waiting = false;
+        if (client.destroyed || !pairs.has(pair)) return;
+        connect();
+        client.resume();
+      });
+      return;
+    }
+    connect();
   });
 
   // Copies `from` to `to` as the current mode says, keeping chunk order under latency. The
@@ -102,6 +125,12 @@ export async function startProxy({ target, port = 0, refuseWebSocket = false, se
     from.on("data", (chunk) => {
       if (mode === "blackhole") {
         counts.dropped += chunk.length;
+        return;
+      }
+      if (mode === "partition") {
+        counts.held += chunk.length;
+        const gate = healed;
+        queue = queue.then(() => gate).then(() => write(to, chunk));
         return;
       }
       const handshake = first && /^upgrade:\s*websocket\s*$/im.test(chunk.toString("latin1"));
@@ -154,6 +183,10 @@ export async function startProxy({ target, port = 0, refuseWebSocket = false, se
     blackhole() {
       mode = "blackhole";
     },
+    partition() {
+      if (mode !== "partition") healed = new Promise((resolve) => (heal = resolve));
+      mode = "partition";
+    },
     latency(ms, spread = 0) {
       if (!(ms >= 0 && ms <= 60_000)) throw new Error(`latency must be 0..60000 ms, got ${ms}`);
       if (!(spread >= 0 && spread <= 60_000)) throw new Error(`jitter must be 0..60000 ms, got ${spread}`);
@@ -166,11 +199,12 @@ export async function startProxy({ target, port = 0, refuseWebSocket = false, se
     },
     restore() {
       mode = "forward";
+      heal();
       delay = 0;
       jitter = 0;
       rate = 0;
       for (const pair of [...pairs]) {
-        if (!pair.broken && pair.upstream) continue;
+        if ((!pair.broken && pair.upstream) || pair.waiting) continue;
         // One side ended while nothing got through, or the connection never reached the
         // server: what is left of it learns now, as a reset.
         pairs.delete(pair);
@@ -236,6 +270,7 @@ async function main(argv) {
       else if (req.method !== "POST") throw new Error("use POST");
       else if (u.pathname === "/cut") body = { cut: proxy.cut() };
       else if (u.pathname === "/blackhole") body = (proxy.blackhole(), proxy.stats());
+      else if (u.pathname === "/partition") body = (proxy.partition(), proxy.stats());
       else if (u.pathname === "/latency") body = (proxy.latency(Number(u.searchParams.get("ms")), Number(u.searchParams.get("jitter") ?? 0)), proxy.stats());
       else if (u.pathname === "/throttle") body = (proxy.throttle(Number(u.searchParams.get("bps"))), proxy.stats());
       else if (u.pathname === "/restore") body = (proxy.restore(), proxy.stats());

@@ -14,6 +14,7 @@
 //! | `--sse-log FILE`  | none (in memory)     | keep the SSE event log in a file, see below |
 //! | `--test-controls` | off                  | serve the test controls of `/sse` and `/ws` |
 //! | `--transports LIST` | `polling,websocket` | the Engine.IO transports served          |
+//! | `--chaos-log FILE` | none                | serve the chaos runs' workload and log it in `FILE` ([`crate::chaos`]) |
 //! | `-h`, `--help`    |                      | print usage and exit                     |
 //!
 //! Every flag with a value also accepts the `--flag=value` form.
@@ -44,7 +45,7 @@ pub const USAGE: &str = "\
 usage: rtio-server [--port N] [--host IP] [--pkg DIR] [--tests-dir DIR] [--static DIR]
                    [--ping-interval MS] [--ping-timeout MS] [--redis URL]
                    [--sse-ping MS] [--sse-log FILE] [--test-controls]
-                   [--transports LIST]
+                   [--transports LIST] [--chaos-log FILE]
 
   --port N          TCP port to listen on (default 3000; 0 picks a free port)
   --host IP         address to bind (default 127.0.0.1)
@@ -63,6 +64,7 @@ usage: rtio-server [--port N] [--host IP] [--pkg DIR] [--tests-dir DIR] [--stati
                     GET /sse/control/clients, POST /ws/control/{stall,drop} (default: off)
   --transports LIST the Engine.IO transports served, comma-separated: polling, websocket
                     (default both; \"polling\" serves as behind a proxy that blocks WebSocket)
+  --chaos-log FILE  serve the chaos test workload's events and log what they do in FILE
   -h, --help        print this help";
 
 /// Where to listen and what to serve.
@@ -89,6 +91,8 @@ pub struct Options {
     pub sse_ping_ms: u64,
     /// File that keeps the SSE event log; `None`: in memory only.
     pub sse_log: Option<PathBuf>,
+    /// `--chaos-log`: serve the chaos workload and log it there.
+    pub chaos_log: Option<PathBuf>,
     /// Serve the test controls of `/sse` and `/ws`.
     pub test_controls: bool,
     /// Serve Engine.IO's long-polling transport.
@@ -111,6 +115,7 @@ impl Default for Options {
             redis: None,
             sse_ping_ms: 15_000,
             sse_log: None,
+            chaos_log: None,
             test_controls: false,
             polling: true,
             websocket: true,
@@ -192,6 +197,7 @@ where
             "--redis" => "--redis",
             "--sse-ping" => "--sse-ping",
             "--sse-log" => "--sse-log",
+            "--chaos-log" => "--chaos-log",
             "--transports" => "--transports",
             _ => return Err(CliError::UnknownFlag(arg)),
         };
@@ -250,6 +256,8 @@ where
             }
             "--sse-log" if value.is_empty() => return Err(invalid("a file")),
             "--sse-log" => options.sse_log = Some(PathBuf::from(value)),
+            "--chaos-log" if value.is_empty() => return Err(invalid("a file")),
+            "--chaos-log" => options.chaos_log = Some(PathBuf::from(value)),
             "--pkg" | "--tests-dir" | "--static" if value.is_empty() => {
                 return Err(invalid("a directory"))
             }
@@ -366,6 +374,16 @@ mod tests {
             panic!("should parse");
         };
         assert_eq!((o.ping_interval_ms, o.ping_timeout_ms), (300, 200));
+    }
+
+    #[test]
+    fn chaos_log() {
+        assert_eq!(Options::default().chaos_log, None);
+        let Ok(Command::Serve(o)) = parse_strs(&["--chaos-log", "/tmp/chaos.jsonl"]) else {
+            panic!("should parse");
+        };
+        assert_eq!(o.chaos_log, Some(PathBuf::from("/tmp/chaos.jsonl")));
+        assert!(parse_strs(&["--chaos-log="]).is_err());
     }
 
     #[test]

@@ -16,6 +16,7 @@
 //! | `whoami`, `echo`, `emit-back`, `ask`, `kick`… | [`protocol`]  | the protocol the browser tests share with the Node server |
 //! | `chat`                                        | [`chat`]      | the chat demo                  |
 //! | `rtio:join`, `rtio:leave`, `rtio:to`          | [`rooms`]     | rooms and presence (`ROOMS.md`); rooms starting with `locked:` are refused |
+//! | `chaos:emit`, `chaos:feed`…                   | [`chaos`]     | the chaos runs' workload, with `--chaos-log FILE` |
 //!
 //! `/second`, the long-named namespace and `/forbidden` are in [`protocol`] too.
 //!
@@ -32,6 +33,7 @@
 //! Bad arguments exit with status 2, other startup failures with status 1.
 
 mod bridge;
+mod chaos;
 mod chat;
 mod cli;
 mod eventlog;
@@ -117,6 +119,10 @@ fn main() -> ExitCode {
 
 /// Sets up Socket.IO (in memory, or on Redis with `--redis`), then [`run`]s the server.
 async fn serve(options: Options) -> Result<(), String> {
+    if let Some(path) = &options.chaos_log {
+        chaos::open(path)
+            .map_err(|e| format!("cannot use the chaos log {}: {e}", path.display()))?;
+    }
     let builder = match (options.polling, options.websocket) {
         (true, false) => SocketIo::builder().transports([TransportType::Polling]),
         (false, true) => SocketIo::builder().transports([TransportType::Websocket]),

@@ -62,7 +62,7 @@ use socketioxide::SocketIo;
 use socketioxide_core::adapter::DefinedAdapter;
 
 use crate::payload::EventArgs;
-use crate::{chat, rooms};
+use crate::{chaos, chat, rooms};
 
 /// A namespace whose packet headers are longer than 64 characters.
 pub const LONG_NAMESPACE: &str =
@@ -120,6 +120,7 @@ fn connected() -> Ready<()> {
 type Setup = Ready<Result<(), Infallible>>;
 
 fn register_main<A: Adapter>(socket: SocketRef<A>, HandshakeAuth(auth): HandshakeAuth) -> Setup {
+    chaos::register(&socket, &auth);
     register_common(&socket, auth);
 
     socket.on("emit-back", on_emit_back::<A>);
