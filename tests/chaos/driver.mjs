@@ -40,7 +40,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  * Runs the lanes `kinds` for `seconds` with faults drawn from `seed`; `log` gets progress lines.
  * Resolves with { ok, failures, lanes }; never leaves a process or browser behind.
  */
-export async function runChaos({ seconds, seed, kinds = KINDS, log = () => {}, rustPage = null }) {
+export async function runChaos({ seconds, seed, kinds = KINDS, log = () => {} }) {
   const dir = mkdtempSync(path.join(os.tmpdir(), "rtio-chaos-"));
   const cleanups = [];
   let browser;
@@ -50,7 +50,7 @@ export async function runChaos({ seconds, seed, kinds = KINDS, log = () => {}, r
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     const lanes = [];
     for (const kind of kinds) {
-      const spec = laneSpec(kind, { rustPage });
+      const spec = laneSpec(kind);
       const lane = await startLane({ kind, spec, dir, seed: seedOf(seed, kind), browser, pagesUrl: pages.url, cleanups });
       lanes.push(lane);
     }
@@ -98,13 +98,16 @@ async function startLane({ kind, spec, dir, seed, browser, pagesUrl, cleanups })
   });
   lane.cdp = await context.newCDPSession(page);
   await lane.cdp.send("Debugger.enable");
-  if (spec.page) await page.goto(spec.page(pagesUrl));
-  else {
-    await page.goto(pagesUrl + PAGE);
-    await page.evaluate(async (modules) => {
-      for (const [name, url] of modules) window[name] = (await import(url))[name];
-    }, spec.modules);
-  }
+  await page.goto(pagesUrl + PAGE);
+  // Each module's export of that name; or, for a wasm-bindgen module, the module once its
+  // wasm is loaded.
+  await page.evaluate(async (modules) => {
+    for (const [name, url, wasm] of modules) {
+      const mod = await import(url);
+      if (wasm) await mod.default();
+      window[name] = wasm ? mod : mod[name];
+    }
+  }, spec.modules);
   await page.addScriptTag({ content: readFileSync(WORKLOAD, "utf8") });
   const clients = spec.clients(servers.map((s) => s.proxy.url));
   // Which server each client talks to, by its proxy's port.

@@ -4,7 +4,13 @@
 // Heartbeats are short (a dead link is found in about 2.5 s) and so are backoffs, so that a run
 // of two minutes sees many faults and recoveries.
 
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { REPO } from "../js/launch.mjs";
+
 const NODE = "tests/servers/node/server.mjs";
+// The Rust API workload, built by tests/chaos/build-rust-page.sh.
+const RUST_PAGE = path.join(REPO, "tests/pages/chaos-rust/rtio_chaos_page.js");
 const HEARTBEAT = ["--ping-interval", "1000", "--ping-timeout", "1500"];
 const BACKOFF = { reconnectionDelay: 200, reconnectionDelayMax: 2000, timeout: 3000 };
 // Long enough to ride out a fault and its reconnect: an emit made into a dead link is rejected.
@@ -41,7 +47,7 @@ function ioClients(urls, transports, servers, lane) {
   );
 }
 
-export function laneSpec(kind, { rustPage } = {}) {
+export function laneSpec(kind) {
   switch (kind) {
     case "io-ws":
       return {
@@ -100,10 +106,12 @@ export function laneSpec(kind, { rustPage } = {}) {
       };
     }
     case "rust":
-      if (!rustPage) throw new Error("the rust lane needs its page (the Rust API workload build)");
+      if (!existsSync(RUST_PAGE)) {
+        throw new Error(`the rust lane needs the Rust API workload: build it with bash tests/chaos/build-rust-page.sh`);
+      }
       return {
         servers: SOCKET_IO_SERVERS,
-        page: rustPage,
+        modules: [["rustChaos", "/tests/pages/chaos-rust/rtio_chaos_page.js", true]],
         clients: (urls) => SOCKET_IO_SERVERS.map((s, i) => ({
           kind: "rust",
           name: `rust-${s.name}`,
@@ -114,7 +122,7 @@ export function laneSpec(kind, { rustPage } = {}) {
           feed: 100,
           room: "chaos",
         })),
-        faults: COMMON_FAULTS,
+        faults: [...COMMON_FAULTS, "upgrade-cut"],
       };
     default:
       throw new Error(`unknown chaos lane: ${kind}`);

@@ -1,5 +1,5 @@
-// The chaos workload, in the page (a classic script; the driver puts `io`, `sse` and `ws` on
-// `window` first). Each client emits numbered events with acks and numbered volatile events,
+// The chaos workload, in the page (a classic script; the driver puts `io`, `sse`, `ws` or, for
+// the Rust API, `rustChaos` on `window` first). Each client emits numbered events with acks and numbered volatile events,
 // takes the server's numbered ticks, and (Socket.IO) is a member of a room with presence.
 // What happens is kept as short records that the driver drains every few seconds, so the page
 // holds little of it and its memory can be measured.
@@ -35,10 +35,24 @@
     return window.sse(spec.url, { ...spec.options, rooms: ["chaos." + spec.name], query: { chaos: spec.name } });
   }
 
+  // A client on rtio's Rust API (tests/chaos/rust-page), which keeps its own work and state.
+  function startRust(spec) {
+    const handle = window.rustChaos.start(JSON.stringify(spec), (text) => records.push([...JSON.parse(text), Date.now()]));
+    clients.push({
+      ready: () => handle.ready(),
+      finish: async (ms) => JSON.parse(await handle.finish(ms)),
+      close: () => handle.close(),
+    });
+  }
+
   function start(spec) {
+    if (spec.kind === "rust") return startRust(spec);
     const c = spec.name;
     const sock = open(spec);
     const client = { spec, sock, n: 0, vn: 0, pending: 0, timers: [], room: null, feeding: spec.kind !== "sse" };
+    client.ready = () => sock.connected && (!client.room || client.room.joined);
+    client.finish = (ms) => finishOne(client, ms);
+    client.close = () => sock.disconnect();
     clients.push(client);
     const manager = spec.kind === "io" ? sock.io : sock;
     manager.on("reconnect_attempt", () => note("attempt", c));
@@ -72,7 +86,7 @@
   }
 
   // Every client connected and, with a room, joined.
-  const ready = () => clients.every((x) => x.sock.connected && (!x.room || x.room.joined));
+  const ready = () => clients.every((x) => x.ready());
 
   async function until(predicate, ms, what) {
     const deadline = Date.now() + ms;
@@ -82,23 +96,19 @@
     }
   }
 
-  async function finish(ms) {
-    for (const x of clients) x.timers.forEach(clearInterval);
-    await until(() => clients.every((x) => x.pending === 0), ms, "the pending acks");
-    const out = [];
-    for (const x of clients) {
-      const { spec, sock } = x;
-      // Stopping the feed on the connection it runs on: its ack comes after every tick sent before.
-      if (x.feeding) await sock.timeout(ms).emitWithAck("chaos:feed", 0);
-      const state = { name: spec.name, emits: x.n, volatiles: x.vn, connected: sock.connected, id: sock.id ?? null };
-      if (x.room) {
-        state.members = x.room.presence.members.map((m) => m.id).sort();
-        state.serverMembers = (await sock.timeout(ms).emitWithAck("chaos:members", spec.room)).sort();
-        state.self = sock.id;
-      }
-      out.push(state);
+  async function finishOne(x, ms) {
+    const { spec, sock } = x;
+    x.timers.forEach(clearInterval);
+    await until(() => x.pending === 0, ms, "the pending acks of " + spec.name);
+    // Stopping the feed on the connection it runs on: its ack comes after every tick sent before.
+    if (x.feeding) await sock.timeout(ms).emitWithAck("chaos:feed", 0);
+    const state = { name: spec.name, emits: x.n, volatiles: x.vn, connected: sock.connected, id: sock.id ?? null };
+    if (x.room) {
+      state.members = x.room.presence.members.map((m) => m.id).sort();
+      state.serverMembers = (await sock.timeout(ms).emitWithAck("chaos:members", spec.room)).sort();
+      state.self = sock.id;
     }
-    return out;
+    return state;
   }
 
   window.chaos = {
@@ -107,8 +117,8 @@
     hide: () => visibility(true),
     show: () => visibility(false),
     settle: (ms) => until(ready, ms, "every client connected and in its room"),
-    finish,
+    finish: (ms) => Promise.all(clients.map((x) => x.finish(ms))),
     // For the end: every client closed, so that what is left in memory is what rtio keeps.
-    close: () => clients.forEach((x) => x.sock.disconnect()),
+    close: () => clients.forEach((x) => x.close()),
   };
 })();
