@@ -8,6 +8,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export PATH="$HOME/.cargo/bin:$PATH"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+[ -d tests/node_modules ] || bash tools/setup.sh
 [ -f pkg/index.js ] || bash tools/build.sh
 [ -x "$CARGO_TARGET_DIR/debug/rtio-server" ] || cargo build -p rtio-example-server
 [ -f tests/pages/chaos-rust/rtio_chaos_page.js ] || bash tests/chaos/build-rust-page.sh

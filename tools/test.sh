@@ -6,7 +6,8 @@
 # render), and the browser tests (the Rust API and the hooks through wasm-bindgen-test, the JS
 # API through playwright-core) against the Node socket.io server and the Rust socketioxide
 # server, and for the SSE and plain-WebSocket modes against their own test servers and the Rust
-# server's endpoints, all started here on 127.0.0.1 with ephemeral ports and stopped by PID.
+# server's endpoints, all started here on 127.0.0.1 with ephemeral ports and stopped by PID;
+# among them a two-minute chaos run of every client kind (tests/chaos).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -37,6 +38,9 @@ cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --featu
 step "lint: clippy (wasm32, npm build of the SSE and WebSocket modes)"
 cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features js-stream -- -D warnings
 
+step "lint: clippy (wasm32, the chaos runs' Rust API workload)"
+cargo clippy -p rtio-chaos-page --target wasm32-unknown-unknown -- -D warnings
+
 step "lint: clippy (host and wasm32, the Leptos and Yew hooks)"
 cargo clippy --lib --features leptos,yew -- -D warnings
 cargo clippy --lib --target wasm32-unknown-unknown --features leptos,yew -- -D warnings
@@ -62,6 +66,9 @@ bash tools/build.sh
 
 step "build the Rust server"
 cargo build -p rtio-example-server
+
+step "build the chaos runs' Rust API workload (wasm32, wasm-bindgen)"
+bash tests/chaos/build-rust-page.sh
 
 step "build the Leptos and Yew chat examples (wasm32, wasm-bindgen)"
 for ex in "${EXAMPLES[@]}"; do

@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::future::{ready, Future, Ready};
+use std::future::{ready, Ready};
 use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -142,20 +142,14 @@ pub fn register<A: Adapter>(socket: &SocketRef<A>, auth: &Option<Value>) {
 }
 
 /// Acks the ids of the members of a room, over every socket of the namespace.
-fn on_members<A: Adapter>(
-    io: SocketIo<A>,
-    Data(room): Data<String>,
-    ack: AckSender<A>,
-) -> impl Future<Output = ()> {
-    async move {
-        let names = io.rooms().await.unwrap_or_default();
-        let mut ids: Vec<String> = rooms::members_of(&room, names.iter().map(|r| r.as_ref()))
-            .into_iter()
-            .map(|m| m.id)
-            .collect();
-        ids.sort();
-        let _ = ack.send(&ids);
-    }
+async fn on_members<A: Adapter>(io: SocketIo<A>, Data(room): Data<String>, ack: AckSender<A>) {
+    let names = io.rooms().await.unwrap_or_default();
+    let mut ids: Vec<String> = rooms::members_of(&room, names.iter().map(|r| r.as_ref()))
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    ids.sort();
+    let _ = ack.send(&ids);
 }
 
 #[cfg(test)]
@@ -165,7 +159,10 @@ mod tests {
     #[test]
     fn client_names() {
         let auth = |v: Value| Some(json!({ "chaos": v }));
-        assert_eq!(client_name(&auth(json!("ws-node-a"))), Some("ws-node-a".into()));
+        assert_eq!(
+            client_name(&auth(json!("ws-node-a"))),
+            Some("ws-node-a".into())
+        );
         assert_eq!(client_name(&auth(json!(""))), None);
         assert_eq!(client_name(&auth(json!("a b"))), None);
         assert_eq!(client_name(&auth(json!("x".repeat(65)))), None);

@@ -87,7 +87,11 @@ pub fn start(spec: &str, note: js_sys::Function) -> Result<Client, JsError> {
         .connect_timeout(Duration::from_millis(3000));
     let socket = Socket::connect(&spec.url, opts).map_err(|e| JsError::new(&e.to_string()))?;
     let room = match &spec.room {
-        Some(name) => Some(socket.room(name).map_err(|e| JsError::new(&e.to_string()))?),
+        Some(name) => Some(
+            socket
+                .room(name)
+                .map_err(|e| JsError::new(&e.to_string()))?,
+        ),
         None => None,
     };
     let inner = Rc::new(Inner {
@@ -155,13 +159,11 @@ fn listen(inner: &Rc<Inner>) {
         }
     }));
     let me = Rc::downgrade(inner);
-    subs.push(
-        socket.on::<(String, u64), _>("chaos:tick", move |(s, k)| {
-            if let Some(me) = me.upgrade() {
-                me.note(json!(["tick", me.spec.name, s, k]));
-            }
-        }),
-    );
+    subs.push(socket.on::<(String, u64), _>("chaos:tick", move |(s, k)| {
+        if let Some(me) = me.upgrade() {
+            me.note(json!(["tick", me.spec.name, s, k]));
+        }
+    }));
     let me: Weak<Inner> = Rc::downgrade(inner);
     *inner.manager.borrow_mut() = Some(socket.manager().on_event(move |event| {
         if let (ManagerEvent::ReconnectAttempt(_), Some(me)) = (event, me.upgrade()) {
@@ -194,7 +196,9 @@ impl Client {
                 TimeoutFuture::new(20).await;
                 waited += 20;
             }
-            let fail = |what: &str, e: rtio::AckError| JsValue::from(JsError::new(&format!("{what}: {e}")));
+            let fail = |what: &str, e: rtio::AckError| {
+                JsValue::from(JsError::new(&format!("{what}: {e}")))
+            };
             me.socket
                 .emit_with_ack::<bool, _>("chaos:feed", &0)
                 .timeout(timeout)
