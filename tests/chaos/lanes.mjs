@@ -38,6 +38,8 @@ function ioClients(urls, transports, servers, lane) {
         ...(j ? { retries: 3, ackTimeout: 2500 } : {}),
       },
       retries: j === 1,
+      // Long-polling (invariants.mjs: the browser's own resends).
+      http: t === null || t.includes("polling"),
       ackTimeout: ACK_MS,
       emitEvery: 100,
       volatileEvery: 250,
@@ -80,6 +82,8 @@ export function laneSpec(kind) {
           name: `sse-${j ? "b" : "a"}`,
           url: url + "/events",
           options: { ...BACKOFF, transport, emitUrl: url + "/emit", pingTimeout: 2000 },
+          // Emits are POSTs (invariants.mjs: the browser's own resends).
+          http: true,
           ackTimeout: ACK_MS,
           emitEvery: 100,
           volatileEvery: 250,
@@ -116,6 +120,8 @@ export function laneSpec(kind) {
           kind: "rust",
           name: `rust-${s.name}`,
           url: urls[i],
+          // The default transports: long-polling first.
+          http: true,
           ackTimeout: ACK_MS,
           emitEvery: 100,
           volatileEvery: 250,
