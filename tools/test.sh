@@ -115,6 +115,10 @@ step "browser tests: Rust API of the SSE and WebSocket modes (wasm-bindgen-test 
 WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-180}" \
   cargo test --target wasm32-unknown-unknown --test browser_modes
 
+step "browser tests: 10,000 connect/disconnect cycles on the Rust API (wasm-bindgen-test in headless Chromium)"
+WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}" \
+  cargo test --target wasm32-unknown-unknown --test cycles
+
 step "browser tests: the Leptos and Yew hooks (wasm-bindgen-test in headless Chromium)"
 for ex in "${EXAMPLES[@]}"; do
   WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-180}" \

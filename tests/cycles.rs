@@ -1,0 +1,159 @@
+//! 10,000 connect/disconnect cycles on the Rust API, in headless Chromium with
+//! wasm-bindgen-test, against the Node test server (`RTIO_NODE_URL`, read at compile time):
+//! a socket connects over WebSocket, disconnects and is dropped, ten thousand times, and the
+//! wasm memory, the live WebSockets and the page listeners rtio adds (`online`, `offline`,
+//! `visibilitychange`) are back where they were.
+//!
+//! ```text
+//! RTIO_NODE_URL=http://127.0.0.1:PORT cargo test --target wasm32-unknown-unknown --test cycles
+//! ```
+#![cfg(target_arch = "wasm32")]
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::Poll;
+
+use rtio::{Options, Socket, Transport};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const CYCLES: u32 = 10_000;
+/// Longest a connect may take, in milliseconds.
+const WAIT: u32 = 5_000;
+
+#[wasm_bindgen(inline_js = "
+export function sleep(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
+// The WebSockets made since the first call, and the listeners added and not removed on the
+// window and the document since then.
+function install() {
+    if (!globalThis.__cycles) {
+        const state = { sockets: [], listeners: 0 };
+        const Original = globalThis.WebSocket;
+        globalThis.WebSocket = class extends Original {
+            constructor(...args) {
+                super(...args);
+                state.sockets.push(new WeakRef(this));
+            }
+        };
+        for (const target of [window, document]) {
+            const add = target.addEventListener, remove = target.removeEventListener;
+            target.addEventListener = function (type, f, o) {
+                state.listeners++;
+                return add.call(this, type, f, o);
+            };
+            target.removeEventListener = function (type, f, o) {
+                state.listeners--;
+                return remove.call(this, type, f, o);
+            };
+        }
+        globalThis.__cycles = state;
+    }
+    return globalThis.__cycles;
+}
+export function open_websockets() {
+    const state = install();
+    state.sockets = state.sockets.filter((r) => r.deref() !== undefined);
+    return state.sockets.filter((r) => r.deref().readyState <= 1).length;
+}
+export function page_listeners() {
+    return install().listeners;
+}
+export function memory_bytes(memory) {
+    return memory.buffer.byteLength;
+}
+")]
+extern "C" {
+    fn sleep(ms: u32) -> js_sys::Promise;
+    /// WebSockets connecting or open (the first call of either counter installs them).
+    fn open_websockets() -> u32;
+    /// Listeners added to the window and the document, less those removed.
+    fn page_listeners() -> i32;
+    fn memory_bytes(memory: &JsValue) -> f64;
+}
+
+async fn pause(ms: u32) {
+    let _ = JsFuture::from(sleep(ms)).await;
+}
+
+/// `fut`, or a panic naming `what` after `ms` milliseconds.
+async fn within<F: Future>(ms: u32, what: &str, fut: F) -> F::Output {
+    let mut fut = pin!(fut);
+    let mut timer = pin!(pause(ms));
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(v) = fut.as_mut().poll(cx) {
+            return Poll::Ready(v);
+        }
+        if timer.as_mut().poll(cx).is_ready() {
+            panic!("{what}: no result within {ms} ms");
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+fn wasm_memory() -> f64 {
+    memory_bytes(&wasm_bindgen::memory())
+}
+
+async fn cycle(url: &str, i: u32) {
+    let opts = Options::default().transports(&[Transport::WebSocket]);
+    let socket = Socket::connect(url, opts).unwrap_or_else(|e| panic!("cycle {i}: {e}"));
+    within(
+        WAIT,
+        &format!("cycle {i}: connect"),
+        socket.wait_connected(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("cycle {i}: {e}"));
+    socket.disconnect();
+}
+
+#[wasm_bindgen_test]
+async fn ten_thousand_connect_disconnect_cycles() {
+    let url = option_env!("RTIO_NODE_URL")
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| panic!("RTIO_NODE_URL was not set at compile time"));
+    // Counters first, so that they see every WebSocket and listener of the cycles.
+    let _ = (open_websockets(), page_listeners());
+    for i in 0..50 {
+        cycle(url, i).await;
+    }
+    pause(500).await;
+    let (memory, sockets, listeners) = (wasm_memory(), open_websockets(), page_listeners());
+    let started = js_sys::Date::now();
+    for i in 0..CYCLES {
+        cycle(url, i).await;
+    }
+    let ms = js_sys::Date::now() - started;
+    // A closed WebSocket is closing until its handshake is over.
+    for _ in 0..50 {
+        if open_websockets() <= sockets {
+            break;
+        }
+        pause(100).await;
+    }
+    let (memory_after, sockets_after, listeners_after) =
+        (wasm_memory(), open_websockets(), page_listeners());
+    web_sys::console::log_1(
+        &format!(
+            "{CYCLES} connect/disconnect cycles in {ms:.0} ms: wasm memory {memory} -> \
+             {memory_after} B, open WebSockets {sockets} -> {sockets_after}, page listeners \
+             {listeners} -> {listeners_after}"
+        )
+        .into(),
+    );
+    assert_eq!(sockets_after, sockets, "open WebSockets after the cycles");
+    assert_eq!(
+        listeners_after, listeners,
+        "page listeners after the cycles"
+    );
+    assert!(
+        memory_after - memory <= 65_536.0,
+        "wasm memory grew from {memory} to {memory_after} B"
+    );
+}

@@ -1,0 +1,101 @@
+// 10,000 connect/disconnect cycles in the JS door: `io()` (a new connection each time, over
+// WebSocket), connect, `disconnect()`, ten thousand times; the JS heap, the wasm memory, the
+// live WebSockets and the listeners on the window and the document are back where they were.
+// Written so that it also passes with socket.io-client (RTIO_CLIENT).
+import assert from "node:assert/strict";
+import { suite } from "./harness.mjs";
+
+const CYCLES = 10_000;
+
+suite(
+  "connect/disconnect cycles",
+  ({ test, server }) => {
+    test(`${CYCLES.toLocaleString("en")} cycles: no socket, listener or memory is left behind`, async (page) => {
+      const cdp = await page.page.context().newCDPSession(page.page);
+      // Live objects of a prototype after a full collection (their sizes, for memories).
+      const live = async (expr) => {
+        const proto = await cdp.send("Runtime.evaluate", { expression: expr });
+        const { objects } = await cdp.send("Runtime.queryObjects", { prototypeObjectId: proto.result.objectId });
+        const r = await cdp.send("Runtime.callFunctionOn", {
+          objectId: objects.objectId,
+          functionDeclaration: "function () { return this.map((m) => (m.buffer ? m.buffer.byteLength : 1)); }",
+          returnByValue: true,
+        });
+        return r.result.value;
+      };
+      // The listeners on the window and the document, from the browser itself.
+      const listeners = async () => {
+        let n = 0;
+        for (const expression of ["window", "document"]) {
+          const { result } = await cdp.send("Runtime.evaluate", { expression });
+          n += (await cdp.send("DOMDebugger.getEventListeners", { objectId: result.objectId })).listeners.length;
+        }
+        return n;
+      };
+      const census = async () => {
+        await cdp.send("HeapProfiler.collectGarbage");
+        await cdp.send("HeapProfiler.collectGarbage");
+        const { usedSize } = await cdp.send("Runtime.getHeapUsage");
+        const sockets = await page.run(() => window.__open().length);
+        return {
+          heap: usedSize,
+          memory: (await live("WebAssembly.Memory.prototype")).reduce((a, b) => a + b, 0),
+          websockets: (await live("WebSocket.prototype")).length,
+          open: sockets,
+          listeners: await listeners(),
+        };
+      };
+      const cycles = (n) =>
+        page.run(
+          async ({ url, n }) => {
+            for (let i = 0; i < n; i++) {
+              const s = io(url, { forceNew: true, transports: ["websocket"], reconnection: false });
+              await connected(s, 5000);
+              s.disconnect();
+              // (Forgets the census's references to collected WebSockets as it goes.)
+              if (i % 500 == 0) window.__open();
+            }
+          },
+          { n },
+          { timeout: 600_000 },
+        );
+      await page.run(() => {
+        // Weak references only: the census must not keep what it counts.
+        let made = [];
+        const Ws = window.WebSocket;
+        window.WebSocket = class extends Ws {
+          constructor(...a) {
+            super(...a);
+            made.push(new WeakRef(this));
+          }
+        };
+        window.__open = () => {
+          made = made.filter((r) => r.deref() !== undefined);
+          return made.map((r) => r.deref()).filter((ws) => ws.readyState <= 1);
+        };
+      });
+      await cycles(50);
+      await page.run(() => sleep(500));
+      const before = await census();
+      const t0 = Date.now();
+      await cycles(CYCLES);
+      const ms = Date.now() - t0;
+      // A closed WebSocket lives until its closing handshake is over.
+      await page.run(() => until(() => window.__open().length == 0, 5000, "the WebSockets to close"));
+      await page.run(() => sleep(500));
+      const after = await census();
+      console.log(
+        `[${server}] ${CYCLES} cycles in ${ms} ms (${(ms / CYCLES).toFixed(2)} ms each): heap ${before.heap} -> ${after.heap} B, ` +
+          `wasm memory ${before.memory} -> ${after.memory} B, WebSockets alive ${before.websockets} -> ${after.websockets}, ` +
+          `open ${before.open} -> ${after.open}, window and document listeners ${before.listeners} -> ${after.listeners}`,
+      );
+      assert.equal(after.open, 0, "WebSockets still open");
+      // Closed ones wait for the collector of the page's own wrapper list; a leak keeps thousands.
+      assert.ok(after.websockets <= before.websockets + 20, `${after.websockets} WebSockets alive`);
+      assert.equal(after.listeners, before.listeners, "listeners on the window and the document");
+      assert.ok(after.memory - before.memory <= 65536, `wasm memory grew from ${before.memory} to ${after.memory} B`);
+      assert.ok(after.heap - before.heap < 1_000_000, `JS heap grew by ${after.heap - before.heap} B`);
+    }, { timeout: 660_000 });
+  },
+  { servers: ["node"] },
+);
