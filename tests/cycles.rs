@@ -40,14 +40,23 @@ function install() {
                 state.sockets.push(new WeakRef(this));
             }
         };
+        // As the browser keys them: by type, function and capture flag.
+        const key = (type, o) => type + (o === true || (o && o.capture) ? ':capture' : '');
         for (const target of [window, document]) {
             const add = target.addEventListener, remove = target.removeEventListener;
+            const live = new Map();
             target.addEventListener = function (type, f, o) {
-                state.listeners++;
+                if (!live.has(f)) live.set(f, new Set());
+                const keys = live.get(f);
+                if (!keys.has(key(type, o))) { keys.add(key(type, o)); state.listeners++; }
                 return add.call(this, type, f, o);
             };
             target.removeEventListener = function (type, f, o) {
-                state.listeners--;
+                const keys = live.get(f);
+                if (keys && keys.delete(key(type, o))) {
+                    state.listeners--;
+                    if (!keys.size) live.delete(f);
+                }
                 return remove.call(this, type, f, o);
             };
         }

@@ -49,15 +49,25 @@ export async function runChaos({ seconds, seed, kinds = KINDS, log = () => {} })
     cleanups.push(() => stopProcess(pages.child));
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     const lanes = [];
+    const abort = { stopped: false };
     for (const kind of kinds) {
       const spec = laneSpec(kind);
       const lane = await startLane({ kind, spec, dir, seed: seedOf(seed, kind), browser, pagesUrl: pages.url, cleanups });
+      lane.abort = abort;
       lanes.push(lane);
     }
     log(`chaos: ${lanes.length} lane(s) running for ${seconds} s, seed ${seed}`);
     const deadline = Date.now() + seconds * 1000;
     for (const lane of lanes) lane.seconds = seconds;
-    await Promise.all(lanes.map((lane) => runLane(lane, deadline, log)));
+    // A lane that fails stops the others before anything is cleaned up under them.
+    const results = await Promise.allSettled(
+      lanes.map((lane) => runLane(lane, deadline, log).catch((err) => {
+        abort.stopped = true;
+        throw err;
+      })),
+    );
+    const broken = results.find((x) => x.status === "rejected");
+    if (broken) throw broken.reason;
     const reports = [];
     for (const lane of lanes) reports.push(await endLane(lane, log));
     const failures = reports.flatMap((r) => r.failures.map((f) => `[${r.kind}] ${f}`));
@@ -79,7 +89,7 @@ async function startLane({ kind, spec, dir, seed, browser, pagesUrl, cleanups })
     const args = s.rust ? [...s.args(logFile)] : [path.join(REPO, s.script), ...s.args(logFile)];
     const server = await restartable(`${kind} ${s.name}`, command, args);
     cleanups.push(() => server.stop());
-    const proxy = await startProxy({ target: `127.0.0.1:${server.port}`, refuseWebSocket: !!s.refuseWebSocket, seed: seed + i });
+    const proxy = await startProxy({ target: `127.0.0.1:${server.port}`, refuseWebSocket: !!s.refuseWebSocket, seed: seedOf(seed, `proxy ${i}`) });
     cleanups.push(() => proxy.close());
     servers.push({ ...s, server, proxy, logFile });
   }
@@ -97,7 +107,6 @@ async function startLane({ kind, spec, dir, seed, browser, pagesUrl, cleanups })
     if (msg.type() === "error") lane.consoleErrors.push(msg.text());
   });
   lane.cdp = await context.newCDPSession(page);
-  await lane.cdp.send("Debugger.enable");
   await page.goto(pagesUrl + PAGE);
   // Each module's export of that name; or, for a wasm-bindgen module, the module once its
   // wasm is loaded.
@@ -115,8 +124,9 @@ async function startLane({ kind, spec, dir, seed, browser, pagesUrl, cleanups })
   lane.clients = clients;
   await page.evaluate((specs) => chaos.start(specs), clients);
   await page.evaluate(() => chaos.settle(15000));
-  // The start of the memory measure: connected, a few seconds of work behind.
+  // The start of the memory measure: connected, a few seconds of work behind, records taken.
   await sleep(3000);
+  await drain(lane);
   lane.memory.start = await measure(lane);
   return lane;
 }
@@ -142,14 +152,14 @@ async function runLane(lane, deadline, log) {
   let drains = Promise.resolve();
   const drainer = setInterval(() => (drains = drains.then(() => drain(lane)).catch(() => {})), DRAIN_MS);
   try {
-    while (Date.now() < deadline) {
+    while (Date.now() < deadline && !lane.abort.stopped) {
       await sleep(between(r, 1500, 5000));
       if (Date.now() >= deadline) break;
       const kind = menu[Math.floor(r() * menu.length)];
       const server = lane.servers[Math.floor(r() * lane.servers.length)];
       const at = Date.now();
       const detail = await FAULTS[kind](lane, r, server.proxy, server);
-      lane.faults.push({ kind, server: server.name, at, ...detail });
+      lane.faults.push({ kind, server: server.name, at, end: Date.now(), ...detail });
     }
   } finally {
     clearInterval(drainer);

@@ -53,7 +53,16 @@ export const FAULTS = {
     const ms = between(r, 200, 3000);
     await server.server.kill();
     await sleep(ms);
-    await server.server.restart();
+    // Its port is free while it is down: should something take it meanwhile, try again.
+    for (let tries = 1; ; tries++) {
+      try {
+        await server.server.restart();
+        break;
+      } catch (err) {
+        if (tries == 5) throw err;
+        await sleep(500);
+      }
+    }
     return { ms };
   },
   // The browser goes offline (Chromium's network emulation, the page's `offline` event).
@@ -70,9 +79,12 @@ export const FAULTS = {
     const ms = between(r, 300, 6000);
     await lane.page.evaluate(() => chaos.hide());
     lane.frozen = true;
+    // The page stops at its next statement (its timers run all the time); disabling the
+    // debugger resumes it, and drops the request if nothing ran meanwhile.
+    await lane.cdp.send("Debugger.enable");
     await lane.cdp.send("Debugger.pause");
     await sleep(ms);
-    await lane.cdp.send("Debugger.resume").catch(() => {});
+    await lane.cdp.send("Debugger.disable");
     lane.frozen = false;
     await lane.page.evaluate(() => chaos.show());
     return { ms, pageWide: true };

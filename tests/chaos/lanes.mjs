@@ -39,7 +39,7 @@ function ioClients(urls, transports, servers, lane) {
       },
       retries: j === 1,
       // Long-polling (invariants.mjs: the browser's own resends).
-      http: t === null || t.includes("polling"),
+      http: t === null || t.includes("polling") ? "poll" : null,
       ackTimeout: ACK_MS,
       emitEvery: 100,
       volatileEvery: 250,
@@ -83,7 +83,7 @@ export function laneSpec(kind) {
           url: url + "/events",
           options: { ...BACKOFF, transport, emitUrl: url + "/emit", pingTimeout: 2000 },
           // Emits are POSTs (invariants.mjs: the browser's own resends).
-          http: true,
+          http: "post",
           ackTimeout: ACK_MS,
           emitEvery: 100,
           volatileEvery: 250,
@@ -121,7 +121,7 @@ export function laneSpec(kind) {
           name: `rust-${s.name}`,
           url: urls[i],
           // The default transports: long-polling first.
-          http: true,
+          http: "poll",
           ackTimeout: ACK_MS,
           emitEvery: 100,
           volatileEvery: 250,

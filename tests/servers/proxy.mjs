@@ -107,7 +107,10 @@ export async function startProxy({ target, port = 0, refuseWebSocket = false, se
       pair.waiting = true;
       healed.then(() => {
         pair.waiting = false;
-        if (client.destroyed || !pairs.has(pair)) return;
+        if (client.destroyed || !pairs.has(pair)) {
+          pairs.delete(pair);
+          return;
+        }
         connect();
         client.resume();
       });

@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, Data, SocketRef};
 use socketioxide::SocketIo;
-use tokio::task::AbortHandle;
+use tokio::time::MissedTickBehavior;
 
 use crate::rooms;
 
@@ -107,31 +107,37 @@ pub fn register<A: Adapter>(socket: &SocketRef<A>, auth: &Option<Value>) {
         ready(())
     });
 
-    // The running feed, stopped by the next `chaos:feed` or when the socket is gone.
-    let feed: Arc<Mutex<Option<AbortHandle>>> = Arc::default();
+    // The feed's generation: each `chaos:feed` starts a new one and so ends the running feed.
+    // A tick is sent under the lock and only while its feed is current, so that no tick of a
+    // stopped feed follows the stop's ack (the runtime has several threads).
+    let generation: Arc<Mutex<u64>> = Arc::default();
     socket.on(
         "chaos:feed",
         move |socket: SocketRef<A>, Data(ms): Data<u64>, ack: AckSender<A>| -> Ready<()> {
-            let mut running = feed.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some(task) = running.take() {
-                task.abort();
-            }
+            let mine = {
+                let mut current = generation.lock().unwrap_or_else(PoisonError::into_inner);
+                *current += 1;
+                *current
+            };
             if (10..=60_000).contains(&ms) {
-                let (c, s) = (Arc::clone(&c), s.clone());
-                let task = tokio::spawn(async move {
+                let (c, s, generation) = (Arc::clone(&c), s.clone(), Arc::clone(&generation));
+                tokio::spawn(async move {
                     let mut every = tokio::time::interval(Duration::from_millis(ms));
+                    // A late tick does not bring a burst of the missed ones.
+                    every.set_missed_tick_behavior(MissedTickBehavior::Delay);
                     every.tick().await;
                     loop {
                         every.tick().await;
-                        if !socket.connected() {
+                        let current = generation.lock().unwrap_or_else(PoisonError::into_inner);
+                        if *current != mine || !socket.connected() {
                             break;
                         }
                         let k = next_tick(&c);
                         record(json!({ "e": "tick", "c": *c, "s": s, "k": k }));
                         let _ = socket.emit("chaos:tick", &(s.as_str(), k));
+                        drop(current);
                     }
                 });
-                *running = Some(task.abort_handle());
             }
             let _ = ack.send(&true);
             ready(())

@@ -180,8 +180,9 @@ if (chaos) {
     for (const [c, last] of chaosTicks) {
       const k = last + 1;
       chaosTicks.set(c, k);
-      publish("chaos:tick", `chaos.${c}`, false, ["sse", k]);
+      // Logged first: a SIGKILL in between must not leave a tick sent but not logged.
       chaos.record({ e: "tick", c, s: "sse", k });
+      publish("chaos:tick", `chaos.${c}`, false, ["sse", k]);
     }
   }, opts.chaosFeed);
 }

@@ -188,13 +188,12 @@ impl Client {
         future_to_promise(async move {
             me.timers.borrow_mut().clear();
             let timeout = Duration::from_millis(ms.into());
-            let mut waited = 0;
+            let deadline = js_sys::Date::now() + f64::from(ms);
             while me.pending.get() > 0 {
-                if waited > ms {
+                if js_sys::Date::now() > deadline {
                     return Err(JsError::new("timed out waiting for the pending acks").into());
                 }
                 TimeoutFuture::new(20).await;
-                waited += 20;
             }
             let fail = |what: &str, e: rtio::AckError| {
                 JsValue::from(JsError::new(&format!("{what}: {e}")))
