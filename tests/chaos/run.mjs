@@ -36,6 +36,9 @@ try {
   console.error(err.message);
   process.exit(2);
 }
+// Interrupted: exit, so that the servers started are stopped (tests/js/launch.mjs kills them
+// on exit; the browser closes on the signal by itself).
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130));
 const report = await runChaos({ ...opts, log: (line) => console.log(line) });
 if (opts.json) writeFileSync(opts.json, JSON.stringify(report, null, 2));
 for (const f of report.failures) console.log(`FAIL ${f}`);
