@@ -1,15 +1,18 @@
 // Runs a chaos run from the command line (tools/chaos.sh):
 //
 //   node tests/chaos/run.mjs [--minutes M | --seconds S] [--seed N] [--kinds a,b,...] [--json FILE]
+//                            [--benchmarks]
 //
-// Prints progress and each lane's summary; writes the whole report to FILE with --json; exits
+// Prints progress and each lane's summary; writes the whole report to FILE with --json, and the
+// "## Chaos runs" section of BENCHMARKS.md with --benchmarks (when every invariant held); exits
 // with 1 if an invariant failed (the failures are printed, with the seed to replay them).
 
 import { writeFileSync } from "node:fs";
 import { KINDS, runChaos } from "./driver.mjs";
+import { writeChaosSection } from "./report.mjs";
 
 function parse(argv) {
-  const o = { seconds: 120, seed: 1, kinds: KINDS, json: null };
+  const o = { seconds: 120, seed: 1, kinds: KINDS, json: null, benchmarks: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = () => {
@@ -21,6 +24,7 @@ function parse(argv) {
     else if (a === "--seed") o.seed = Number(v());
     else if (a === "--kinds") o.kinds = v().split(",");
     else if (a === "--json") o.json = v();
+    else if (a === "--benchmarks") o.benchmarks = true;
     else throw new Error(`unknown argument: ${a}`);
   }
   if (!(o.seconds >= 5 && o.seconds <= 24 * 3600)) throw new Error("the run lasts 5 s to 24 h");
@@ -41,6 +45,7 @@ try {
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130));
 const report = await runChaos({ ...opts, log: (line) => console.log(line) });
 if (opts.json) writeFileSync(opts.json, JSON.stringify(report, null, 2));
+if (opts.benchmarks && report.ok) writeChaosSection(report);
 for (const f of report.failures) console.log(`FAIL ${f}`);
 console.log(report.ok ? `chaos: ok (seed ${report.seed})` : `chaos: ${report.failures.length} failure(s); replay with --seed ${report.seed}`);
 process.exit(report.ok ? 0 : 1);
