@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Long chaos runs (tests/chaos/README.md): every client kind under random faults drawn from a
 # seed, checked against the servers' logs.
-#   bash tools/chaos.sh [--minutes M | --seconds S] [--seed N] [--kinds io-ws,io-polling,sse,ws,rust] [--json FILE]
+#   bash tools/chaos.sh [--minutes M | --seconds S] [--seed N] [--kinds io-ws,io-polling,sse,ws,rust]
+#                       [--json FILE] [--benchmarks]
+# --benchmarks writes the "## Chaos runs" section of BENCHMARKS.md when every invariant held.
 # Builds what is missing first (the npm package, the Rust server, the Rust API workload).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
