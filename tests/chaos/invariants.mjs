@@ -111,17 +111,19 @@ export function check({ lane, final, logs }) {
       }
     }
 
-    // Volatile emits: may be lost, never duplicated or reordered.
+    // Volatile emits: may be lost, never duplicated, nor reordered on one connection (an old
+    // connection's bytes held by an outage may land after a new connection's).
     const volatiles = lines.filter((l) => l.e === "volatile");
     const vSeen = new Set();
-    let vLast = 0;
+    const vLast = new Map();
     for (const l of volatiles) {
+      const last = vLast.get(l.s) || 0;
       if (vSeen.has(l.n)) {
         if (resend(l.at, ["poll", "post"])) s.resent++;
         else fail(c, `volatile ${l.n} delivered twice`);
-      } else if (l.n < vLast) fail(c, `volatile ${l.n} arrived after ${vLast}`);
+      } else if (l.n < last) fail(c, `volatile ${l.n} arrived after ${last} on connection ${l.s}`);
       vSeen.add(l.n);
-      vLast = Math.max(vLast, l.n);
+      vLast.set(l.s, Math.max(last, l.n));
     }
     s.volatiles = `${vSeen.size}/${state.volatiles}`;
 
