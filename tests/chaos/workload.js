@@ -18,7 +18,8 @@
   const records = [];
   const clients = [];
   const note = (...r) => records.push([...r, Date.now()]);
-  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  // `until` (predicate, ms, what) is the test pages' own helper (tests/js/launch.mjs).
+  const until = window.until;
 
   let hidden = false;
   for (const [key, value] of [["hidden", () => hidden], ["visibilityState", () => (hidden ? "hidden" : "visible")]]) {
@@ -87,14 +88,6 @@
 
   // Every client connected and, with a room, joined.
   const ready = () => clients.every((x) => x.ready());
-
-  async function until(predicate, ms, what) {
-    const deadline = Date.now() + ms;
-    while (!predicate()) {
-      if (Date.now() > deadline) throw new Error("timed out after " + ms + " ms waiting for " + what);
-      await sleep(20);
-    }
-  }
 
   async function finishOne(x, ms) {
     const { spec, sock } = x;
