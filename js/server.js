@@ -137,8 +137,34 @@ export function attachRooms(target, options = {}) {
   }
 
   const attached = new Map(); // socket → its handlers, to detach
+  const live = new Map(); // id → the connected socket set up last under that id
+
+  // Connection-state recovery can hand a session to a new connection while the server still
+  // holds the old one under the same id: the client gave up on its link first (over
+  // long-polling the server notices a vanished client only at its next heartbeat). When that
+  // old connection ends, socket.io takes the id out of every room and out of the namespace,
+  // and the recovered socket would receive nothing more, not even what is sent to its own id.
+  // So the old one is closed now, without telling the rooms (the member is still here), and
+  // the recovered socket is put back.
+  function supersede(earlier, socket) {
+    const rooms = [...socket.rooms];
+    const handlers = attached.get(earlier);
+    if (handlers) earlier.off("disconnecting", handlers.disconnecting);
+    earlier.disconnect(true);
+    socket.join(rooms);
+    socket.nsp.sockets.set(socket.id, socket);
+  }
 
   function setup(socket) {
+    const earlier = live.get(socket.id);
+    live.set(socket.id, socket);
+    if (socket.recovered === true && earlier && earlier !== socket && earlier.connected) {
+      try {
+        supersede(earlier, socket);
+      } catch {
+        // never throw out of socket.io's connection path
+      }
+    }
     // Joins and leaves are asynchronous (authorization, fetchSockets); they and the messages
     // that follow them run one after the other, in the order the client sent them, so a leave
     // sent before a join's ack is handled after that join, and a message after it.
@@ -265,7 +291,10 @@ export function attachRooms(target, options = {}) {
           // never throw out of socket.io's close path
         }
       },
-      disconnect: () => attached.delete(socket),
+      disconnect: () => {
+        attached.delete(socket);
+        if (live.get(socket.id) === socket) live.delete(socket.id);
+      },
     };
     for (const [event, handler] of Object.entries(handlers)) socket.on(event, handler);
     attached.set(socket, handlers);
@@ -288,5 +317,6 @@ export function attachRooms(target, options = {}) {
       for (const [event, handler] of Object.entries(handlers)) socket.off(event, handler);
     }
     attached.clear();
+    live.clear();
   };
 }

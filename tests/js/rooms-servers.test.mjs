@@ -465,6 +465,48 @@ describe("attachRooms (Node socket.io, in process)", () => {
     assert.deepEqual((await join(a, "r", 2)).members, [{ id: a.id, meta: 2 }]);
   });
 
+  test("a session recovered while its old connection is still open keeps its rooms when that connection ends", async () => {
+    // A client that gives up on a link before the server does (over long-polling the server
+    // notices a vanished client only at its next heartbeat) recovers its session while the
+    // server still holds the old connection under the same id. When that connection ended,
+    // socket.io took the id out of every room and out of the namespace: the recovered socket
+    // got nothing more, not even what was sent to its own id. The helper closes the old one
+    // as soon as the session is recovered, and the recovered socket keeps everything.
+    const { io, url } = await serve((server) => attachRooms(server), { connectionStateRecovery: {} });
+    const room = roomName();
+    const a = await client(url);
+    const b = await client(url, { reconnection: true, reconnectionDelay: 50, reconnectionDelayMax: 100 });
+    await join(a, room, "a");
+    await join(b, room, "b");
+    const id = b.id;
+    io.to(id).emit("news", 1); // kept for recovery: the client now has an offset
+    await next(b, "news");
+    const reconnected = new Promise((resolve) => b.io.once("reconnect", resolve));
+    b.io.engine.close(); // "transport close": the server keeps the session
+    await reconnected;
+    await new Promise((resolve) => (b.connected ? resolve() : b.once("connect", resolve)));
+    assert.equal(b.recovered, true);
+    // The same session recovered again over a new link, as the client does once it gives up
+    // on this one, while the server still holds it (b stands for that link, kept open).
+    const c = await client(url, { auth: { pid: b._pid, offset: b._lastOffset } });
+    assert.equal(c.id, id); // recovered (c.recovered is false: c did not hold the session itself)
+    // The old link ends (here at once; for real, at the server's heartbeat).
+    b.disconnect();
+    await settle(a, c);
+    assert.equal(io.of("/").sockets.get(id)?.connected, true);
+    const members = (await io.in(room).fetchSockets()).map((s) => s.id).sort();
+    assert.deepEqual(members, [a.id, id].sort());
+    io.to(id).emit("news", 2);
+    assert.equal((await next(c, "news", (n) => n === 2))[0], 2);
+    a.emit("rtio:to", room, "hello");
+    assert.deepEqual((await next(c, "rtio:room")).slice(0, 3), [room, "hello", a.id]);
+    c.emit("rtio:to", room, "back");
+    assert.deepEqual((await next(a, "rtio:room")).slice(0, 3), [room, "back", id]);
+    // The others never saw the member leave for good: its last word is a join.
+    const changes = events(a, "rtio:presence", room).map(([, , ch]) => ch);
+    assert.deepEqual(changes.at(-1), { joined: { id, meta: "b" } });
+  });
+
   test("detaching removes the handlers from new and connected sockets", async () => {
     let detach;
     const { url } = await serve((io) => (detach = attachRooms(io)));
