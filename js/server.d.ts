@@ -16,9 +16,42 @@ export type PresenceChange = { joined: RoomMember } | { updated: RoomMember } | 
 
 /**
  * The reply to `rtio:join`. `error` is `invalid room`, `invalid meta` (binary in it),
- * `meta too large` (over 1,024 bytes of JSON) or the authorization hook's reason.
+ * `meta too large` (over 1,024 bytes of JSON), `rate limited`, `too many rooms`, `room full`
+ * or the authorization hook's reason.
  */
 export type JoinReply = { ok: true; members: RoomMember[] } | { ok: false; error: string };
+
+/**
+ * The reply to an `rtio:to` sent with an ack. `error` is `rate limited`, `too large`,
+ * `not a member` or `invalid event`.
+ */
+export type RelayReply = { ok: true } | { ok: false; error: string };
+
+/**
+ * What one client may do (ROOMS.md "Limits"). `Infinity` lifts a limit (the presence interval
+ * excepted: 0 sends every update at once).
+ */
+export interface RoomLimits {
+  /** `rtio:to` messages a socket may send a second, on average. @default 200 */
+  relaysPerSecond: number;
+  /** `rtio:to` messages a socket may send at once. @default 400 */
+  relayBurst: number;
+  /** `rtio:join` requests (updates included) a socket may send a second, on average. @default 10 */
+  joinsPerSecond: number;
+  /** `rtio:join` requests a socket may send at once: as many as `roomsPerSocket`, so a client re-joining all its rooms after a reconnect is never refused. @default 100 */
+  joinBurst: number;
+  /** Rooms a socket may be a member of. @default 100 */
+  roomsPerSocket: number;
+  /** Members a room may have. @default 1000 */
+  membersPerRoom: number;
+  /** Bytes of an `rtio:to` message's event and arguments (JSON, binary by its length). @default 16384 */
+  relayBytes: number;
+  /** An `updated` presence goes at once, then at most one per this many ms per member and room, the last one always. @default 100 */
+  presenceIntervalMs: number;
+}
+
+/** The limits' defaults. */
+export declare const DEFAULT_LIMITS: Readonly<RoomLimits>;
 
 /** The parts of a socket.io `Socket` the helper uses. */
 export interface RoomsSocket {
@@ -49,6 +82,8 @@ export interface AttachRoomsOptions<S extends RoomsSocket = RoomsSocket> {
    * and a thrown error or a rejected promise refuses with its message.
    */
   authorize?: (socket: S, room: string, meta: Json) => boolean | string | Promise<boolean | string>;
+  /** Limits against floods; those left out keep their defaults (`DEFAULT_LIMITS`). */
+  limits?: Partial<RoomLimits>;
 }
 
 /**

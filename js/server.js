@@ -8,8 +8,13 @@
 //                                     (errors: invalid room, invalid meta, meta too large, or
 //                                     the authorization hook's reason)
 //   rtio:leave [room] + ack         → ack { ok: true } (member or not), { ok: false, error }
-//   rtio:to    [room, event, ...]   → the other members get rtio:room [room, event, from, ...]
+//   rtio:to    [room, event, ...]   → the other members get rtio:room [room, event, from, ...];
+//                                     with an ack: { ok: true } or { ok: false, error }
 //   rtio:presence [room, change]    ← server to the other members: { joined | updated | left }
+//
+// Limits (options.limits, ROOMS.md "Limits"), so that one client cannot flood the others: a
+// token bucket per socket for relays and one for joins, rooms per socket, members per room, a
+// relay's size, and `updated` presence coalesced per member and room.
 //
 // State lives where socket.io already keeps it, so nothing here needs a store of its own:
 // - room membership is the Socket.IO room of the same name (`io.to(room)` reaches members);
@@ -23,6 +28,74 @@
 const DATA_KEY = "rtioRooms";
 const MAX_ROOM_LENGTH = 128;
 const MAX_META_BYTES = 1024;
+
+// The limits' defaults (ROOMS.md): room for a cursor at 144 frames a second and a chat beside.
+export const DEFAULT_LIMITS = Object.freeze({
+  relaysPerSecond: 200,
+  relayBurst: 400,
+  joinsPerSecond: 10,
+  joinBurst: 100,
+  roomsPerSocket: 100,
+  membersPerRoom: 1000,
+  relayBytes: 16 * 1024,
+  presenceIntervalMs: 100,
+});
+
+// The limits, defaults filled in; a bad value is a TypeError naming it. Infinity lifts a
+// limit; a presence interval of 0 sends every update at once.
+function readLimits(given) {
+  if (given == null) return { ...DEFAULT_LIMITS };
+  if (typeof given !== "object") throw new TypeError("attachRooms: options.limits must be an object");
+  const limits = { ...DEFAULT_LIMITS };
+  for (const [key, value] of Object.entries(given)) {
+    if (!hasOwn(DEFAULT_LIMITS, key)) throw new TypeError(`attachRooms: unknown limit ${key}`);
+    if (value === undefined) continue;
+    const least = key === "presenceIntervalMs" ? 0 : 1;
+    const finite = key === "presenceIntervalMs" ? Number.isFinite(value) : true;
+    if (typeof value !== "number" || Number.isNaN(value) || value < least || !finite) {
+      throw new TypeError(`attachRooms: limits.${key} must be a number >= ${least}${finite ? "" : " or Infinity"}`);
+    }
+    limits[key] = value;
+  }
+  return limits;
+}
+
+// A token bucket: `rate` tokens a second, holding at most `burst`; take() spends one, or says
+// there is none.
+function tokenBucket(rate, burst) {
+  let tokens = burst;
+  let at = performance.now();
+  return function take() {
+    if (rate === Infinity) return true;
+    const now = performance.now();
+    tokens = Math.min(burst, tokens + ((now - at) / 1000) * rate);
+    at = now;
+    if (tokens < 1) return false;
+    tokens -= 1;
+    return true;
+  };
+}
+
+// The size of a relay's event and arguments: the bytes of their JSON, binary parts counted by
+// their length. Infinity when they cannot be measured (nested too deep).
+function relaySize(parts) {
+  let binary = 0;
+  let json;
+  try {
+    // `this[key]` is the value before its toJSON ran (a Buffer has one).
+    json = JSON.stringify(parts, function (key, v) {
+      const original = this[key];
+      if (original instanceof ArrayBuffer || ArrayBuffer.isView(original)) {
+        binary += original.byteLength;
+        return null;
+      }
+      return v;
+    });
+  } catch {
+    return Infinity;
+  }
+  return Buffer.byteLength(json ?? "", "utf8") + binary;
+}
 
 const hasOwn = (obj, key) => Object.prototype.hasOwnProperty.call(obj, key);
 
@@ -76,6 +149,12 @@ function roomsOf(socket) {
 function isMember(socket, room) {
   const rooms = roomsOf(socket);
   return rooms !== null && typeof room === "string" && socket.rooms.has(room) && hasOwn(rooms, room);
+}
+
+// A member as the member list counts it: any socket, local or remote, with a record of the room.
+function isListed(socket, room) {
+  const rooms = roomsOf(socket);
+  return rooms !== null && hasOwn(rooms, room);
 }
 
 // The rooms this socket is a member of, with its meta in each: [[room, meta], ...].
@@ -135,6 +214,7 @@ export function attachRooms(target, options = {}) {
   if (authorize != null && typeof authorize !== "function") {
     throw new TypeError("attachRooms: options.authorize must be a function");
   }
+  const limits = readLimits(options && options.limits);
 
   const attached = new Map(); // socket → its handlers, to detach
   const live = new Map(); // id → the connected socket set up last under that id
@@ -189,6 +269,33 @@ export function attachRooms(target, options = {}) {
       }
     };
     const presence = (room, change) => socket.to(room).emit("rtio:presence", room, change);
+    const takeRelay = tokenBucket(limits.relaysPerSecond, limits.relayBurst);
+    const takeJoin = tokenBucket(limits.joinsPerSecond, limits.joinBurst);
+
+    // `updated` presence, coalesced: the first goes at once and opens a window; updates within
+    // it wait for its end, and only the last of them goes.
+    const windows = new Map(); // room → { timer, pending: member | null }
+    function announceUpdate(room, member) {
+      const open = windows.get(room);
+      if (open) {
+        open.pending = member;
+        return;
+      }
+      presence(room, { updated: member });
+      if (limits.presenceIntervalMs <= 0) return;
+      const window = { timer: null, pending: null };
+      window.timer = setTimeout(() => {
+        windows.delete(room);
+        if (window.pending && socket.connected && isMember(socket, room)) announceUpdate(room, window.pending);
+      }, limits.presenceIntervalMs);
+      window.timer.unref?.();
+      windows.set(room, window);
+    }
+    function closeWindow(room) {
+      const open = windows.get(room);
+      if (open) clearTimeout(open.timer);
+      windows.delete(room);
+    }
     const popAck = (args) => (typeof args[args.length - 1] === "function" ? args.pop() : null);
 
     async function join(room, meta) {
@@ -199,8 +306,11 @@ export function attachRooms(target, options = {}) {
         // A socket's private room is its id. Checked before joining, across the cluster, so
         // no socket ever sits, even briefly, in another's private room.
         if (nsp.sockets.has(room)) return { ok: false, error: "invalid room" };
+        if (memberships(socket).length >= limits.roomsPerSocket) return { ok: false, error: "too many rooms" };
         const present = await nsp.in(room).fetchSockets();
         if (present.some((s) => s.id === room)) return { ok: false, error: "invalid room" };
+        const members = present.filter((s) => s.id !== socket.id && isListed(s, room)).length;
+        if (members >= limits.membersPerRoom) return { ok: false, error: "room full" };
       }
       const reason = await verdict(authorize, socket, room, meta);
       if (reason !== null) return { ok: false, error: reason };
@@ -231,7 +341,8 @@ export function attachRooms(target, options = {}) {
       if (!socket.connected) return null;
       const self = { id: socket.id, meta };
       if (!members.some((m) => m.id === socket.id)) members.push(self);
-      presence(room, wasMember ? { updated: self } : { joined: self });
+      if (wasMember) announceUpdate(room, self);
+      else presence(room, { joined: self });
       return { ok: true, members };
     }
 
@@ -241,6 +352,7 @@ export function attachRooms(target, options = {}) {
       if (isMember(socket, room)) {
         delete roomsOf(socket)[room];
         socket.leave(room);
+        closeWindow(room);
         presence(room, { left: socket.id });
       }
       return { ok: true };
@@ -250,6 +362,8 @@ export function attachRooms(target, options = {}) {
       "rtio:join": (...args) => {
         const ack = popAck(args);
         const [room, meta = null] = args;
+        // Counted on arrival, so a flood is turned away without waiting in line.
+        if (!takeJoin()) return reply(ack, { ok: false, error: "rate limited" });
         serial(async () => {
           let result;
           try {
@@ -273,13 +387,18 @@ export function attachRooms(target, options = {}) {
         });
       },
       "rtio:to": (...args) => {
-        popAck(args); // no ack in the convention; a requested one never comes
+        const ack = popAck(args); // optional: told whether the message went out
         const [room, event, ...rest] = args;
-        if (typeof event !== "string") return;
+        if (typeof event !== "string") return reply(ack, { ok: false, error: "invalid event" });
+        // Counted and measured on arrival, so a flood is turned away without waiting in line.
+        if (!takeRelay()) return reply(ack, { ok: false, error: "rate limited" });
+        if (relaySize([event, ...rest]) > limits.relayBytes) return reply(ack, { ok: false, error: "too large" });
         serial(() => {
           // Dropped unless the sender is a member. Binary arguments (Buffers) go out as
           // attachments again.
-          if (isMember(socket, room)) socket.to(room).emit("rtio:room", room, event, socket.id, ...rest);
+          if (!isMember(socket, room)) return reply(ack, { ok: false, error: "not a member" });
+          socket.to(room).emit("rtio:room", room, event, socket.id, ...rest);
+          reply(ack, { ok: true });
         });
       },
       // Still in its rooms here (not in `disconnect`): tell each room it left. socket.data is
@@ -292,6 +411,7 @@ export function attachRooms(target, options = {}) {
         }
       },
       disconnect: () => {
+        for (const room of [...windows.keys()]) closeWindow(room);
         attached.delete(socket);
         if (live.get(socket.id) === socket) live.delete(socket.id);
       },

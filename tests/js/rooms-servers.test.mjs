@@ -15,7 +15,7 @@ import { createServer } from "node:http";
 import { io as connectClient } from "socket.io-client";
 import { Server } from "socket.io";
 import { startTestServer } from "./harness.mjs";
-import { attachRooms } from "../../js/server.js";
+import { attachRooms, DEFAULT_LIMITS } from "../../js/server.js";
 
 const SKIP_RUST = process.env.RTIO_SKIP_RUST === "1";
 // Generous: what must arrive does so in milliseconds, but a loaded 2-core machine can stall a
@@ -153,16 +153,18 @@ function conformance(server) {
     await join(b, room, { name: "Bobby" });
     await join(b, room);
     await settle(a, b, c);
-    assert.deepEqual(
-      events(a, "rtio:presence").map(([, , ch]) => ch),
-      [
-        { joined: { id: b.id, meta: { name: "Bob" } } },
-        { updated: { id: b.id, meta: { name: "Bobby" } } },
-        { joined: { id: c.id, meta: 3 } },
-        { updated: { id: b.id, meta: { name: "Bobby" } } },
-        { updated: { id: b.id, meta: null } },
-      ],
-    );  });
+    const changes = events(a, "rtio:presence").map(([, , ch]) => ch);
+    assert.deepEqual(changes.slice(0, 3), [
+      { joined: { id: b.id, meta: { name: "Bob" } } },
+      { updated: { id: b.id, meta: { name: "Bobby" } } },
+      { joined: { id: c.id, meta: 3 } },
+    ]);
+    // Updates close together are coalesced ("Limits"): the one in between may be left out,
+    // the last one always comes.
+    assert.deepEqual(changes.at(-1), { updated: { id: b.id, meta: null } });
+    if (changes.length === 5) assert.deepEqual(changes[3], { updated: { id: b.id, meta: { name: "Bobby" } } });
+    else assert.equal(changes.length, 4);
+  });
 
   test("rtio:to reaches the other members as rtio:room, not the sender, not a non-member", async (url) => {
     const [a, b, c, outsider] = await Promise.all([client(url), client(url), client(url), client(url)]);
@@ -333,6 +335,11 @@ function conformance(server) {
     assert.deepEqual(await call(a, "rtio:join"), { ok: false, error: "invalid room" });
     assert.deepEqual(await call(a, "rtio:join", { toString: "x" }, null), { ok: false, error: "invalid room" });
     assert.deepEqual(await call(a, "rtio:join", roomName(), "x".repeat(100_000)), { ok: false, error: "meta too large" });
+    assert.deepEqual(await call(a, "rtio:to"), { ok: false, error: "invalid event" });
+    assert.deepEqual(await call(a, "rtio:to", room, 42), { ok: false, error: "invalid event" });
+    assert.deepEqual(await call(a, "rtio:to", 42, "e"), { ok: false, error: "not a member" });
+    assert.deepEqual(await call(a, "rtio:to", [room], "e", 1), { ok: false, error: "not a member" });
+    assert.deepEqual(await call(a, "rtio:to", room, "e", 1), { ok: false, error: "not a member" });
     await settle(a, b);
     assert.deepEqual(events(b, "rtio:room"), []);
     assert.deepEqual(events(b, "rtio:presence"), []);
@@ -342,9 +349,137 @@ function conformance(server) {
   });
 }
 
+// The limits (ROOMS.md "Limits"), on servers of the tests' own started with small ones.
+const LIMITS = {
+  relay: [20, 40], // per second, burst
+  join: [5, 10],
+  rooms: 3,
+  members: 3,
+  relayBytes: 1024,
+  presenceMs: 300,
+};
+const LIMIT_ARGS = [
+  ["--relay-limit", LIMITS.relay.join("/")],
+  ["--join-limit", LIMITS.join.join("/")],
+  ["--max-rooms", LIMITS.rooms],
+  ["--max-members", LIMITS.members],
+  ["--max-relay-bytes", LIMITS.relayBytes],
+  ["--presence-interval", LIMITS.presenceMs],
+].flatMap(([flag, value]) => [flag, String(value)]);
+
+function limits(server) {
+  let started;
+  const url = () => (started ??= startTestServer(server, LIMIT_ARGS));
+  const test = (name, body) => it(name, { timeout: TEST_MS }, async () => body(await url()));
+  const relay = (c, ...args) => c.timeout(WAIT_MS).emitWithAck("rtio:to", ...args);
+
+  test("a relay flood: at most the rate goes out, the rest is refused with rate limited, others still get through", async (url) => {
+    const [flooder, b, c] = await Promise.all([client(url), client(url), client(url)]);
+    const room = roomName();
+    for (const x of [flooder, b, c]) await join(x, room, null);
+    const started = performance.now();
+    const replies = await Promise.all(Array.from({ length: 1000 }, (_, i) => relay(flooder, room, "flood", i)));
+    const elapsed = (performance.now() - started) / 1000;
+    // c's message during the flood reaches b.
+    assert.deepEqual(await relay(c, room, "hello"), { ok: true });
+    assert.deepEqual((await next(b, "rtio:room", (_r, e) => e === "hello")).slice(0, 3), [room, "hello", c.id]);
+    const ok = replies.filter((r) => r.ok === true).length;
+    const limited = replies.filter((r) => r.ok === false && r.error === "rate limited").length;
+    assert.equal(ok + limited, 1000, JSON.stringify(replies.find((r) => r.ok !== true && r.error !== "rate limited")));
+    const [rate, burst] = LIMITS.relay;
+    assert.ok(ok >= burst && ok <= burst + Math.ceil(rate * elapsed) + 1, `${ok} relayed in ${elapsed.toFixed(2)} s`);
+    // Exactly what was acked ok went out, in order.
+    await settle(flooder, b);
+    const got = events(b, "rtio:room").filter(([, , e]) => e === "flood").map(([, , , , i]) => i);
+    const sent = replies.flatMap((r, i) => (r.ok ? [i] : []));
+    assert.deepEqual(got, sent);
+  });
+
+  test("joins beyond the rate are refused with rate limited and change nothing", async (url) => {
+    const [a, b] = await Promise.all([client(url), client(url)]);
+    const room = roomName();
+    await join(b, room, null);
+    const replies = await Promise.all(Array.from({ length: 30 }, (_, i) => join(a, room, i)));
+    const ok = replies.filter((r) => r.ok).length;
+    const [rate, burst] = LIMITS.join;
+    assert.ok(ok >= burst && ok <= burst + rate, `${ok} joins accepted`);
+    assert.deepEqual(new Set(replies.filter((r) => !r.ok).map((r) => r.error)), new Set(["rate limited"]));
+    // a's meta is the last accepted one.
+    const last = replies.findLastIndex((r) => r.ok);
+    await settle(a, b);
+    const members = (await new Promise((resolve) => setTimeout(resolve, 1000 / rate + 50)).then(() => join(b, room, null))).members;
+    assert.deepEqual(members.find((m) => m.id === a.id).meta, last);
+  });
+
+  test("a socket in the most rooms allowed is refused another with too many rooms; after a leave it may join", async (url) => {
+    const a = await client(url);
+    const rooms = Array.from({ length: LIMITS.rooms + 1 }, () => roomName());
+    for (const room of rooms.slice(0, -1)) assert.equal((await join(a, room, null)).ok, true);
+    assert.deepEqual(await join(a, rooms.at(-1), null), { ok: false, error: "too many rooms" });
+    // Joining one it is in (an update) is not another room.
+    assert.equal((await join(a, rooms[0], "again")).ok, true);
+    await leave(a, rooms[0]);
+    assert.equal((await join(a, rooms.at(-1), null)).ok, true);
+  });
+
+  test("a full room refuses the next member with room full; a member leaving makes room", async (url) => {
+    const clients = await Promise.all(Array.from({ length: LIMITS.members + 1 }, () => client(url)));
+    const room = roomName();
+    for (const c of clients.slice(0, -1)) assert.equal((await join(c, room, null)).ok, true);
+    const last = clients.at(-1);
+    assert.deepEqual(await join(last, room, null), { ok: false, error: "room full" });
+    // A member joining again is an update, not one more.
+    assert.equal((await join(clients[0], room, "again")).ok, true);
+    await leave(clients[1], room);
+    const ack = await join(last, room, null);
+    assert.equal(ack.ok, true);
+    assert.equal(ack.members.length, LIMITS.members);
+  });
+
+  test("a relay over the size limit is refused with too large and not relayed; binary counts by its bytes", async (url) => {
+    const [a, b] = await Promise.all([client(url), client(url)]);
+    const room = roomName();
+    await join(a, room, null);
+    await join(b, room, null);
+    assert.deepEqual(await relay(a, room, "big", "x".repeat(LIMITS.relayBytes)), { ok: false, error: "too large" });
+    assert.deepEqual(await relay(a, room, "blob", new Uint8Array(LIMITS.relayBytes + 1)), { ok: false, error: "too large" });
+    assert.deepEqual(await relay(a, room, "small", "x".repeat(100), new Uint8Array(100)), { ok: true });
+    await settle(a, b);
+    assert.deepEqual(events(b, "rtio:room").map(([, , e]) => e), ["small"]);
+  });
+
+  test("a relay from a non-member is refused with not a member when it asks for an ack", async (url) => {
+    const [a, b] = await Promise.all([client(url), client(url)]);
+    const room = roomName();
+    await join(b, room, null);
+    assert.deepEqual(await relay(a, room, "hi"), { ok: false, error: "not a member" });
+    await settle(a, b);
+    assert.deepEqual(events(b, "rtio:room"), []);
+  });
+
+  test("updates of one member are coalesced: the first at once, then at most one per interval, the last always", async (url) => {
+    const [a, b] = await Promise.all([client(url), client(url)]);
+    const room = roomName();
+    await join(a, room, null);
+    await join(b, room, 0);
+    await next(a, "rtio:presence", (_r, ch) => ch.joined);
+    const started = performance.now();
+    for (let i = 1; i <= LIMITS.join[1] - 1; i++) assert.equal((await join(b, room, i)).ok, true);
+    const elapsed = performance.now() - started;
+    const last = LIMITS.join[1] - 1;
+    await next(a, "rtio:presence", (_r, ch) => ch.updated?.meta === last, WAIT_MS);
+    const updates = events(a, "rtio:presence", room).filter(([, , ch]) => ch.updated).map(([, , ch]) => ch.updated.meta);
+    assert.equal(updates[0], 1);
+    assert.equal(updates.at(-1), last);
+    assert.ok(updates.length <= 2 + Math.ceil(elapsed / LIMITS.presenceMs), `${updates.length} updates in ${elapsed.toFixed(0)} ms`);
+    assert.deepEqual([...updates].sort((x, y) => x - y), updates); // in order
+  });
+}
+
 for (const server of ["node", "rust"]) {
   const skip = server === "rust" && SKIP_RUST ? "RTIO_SKIP_RUST=1" : false;
   describe(`rooms conformance [${server} server]`, { skip }, () => conformance(server));
+  describe(`rooms limits [${server} server]`, { skip }, () => limits(server));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -522,6 +657,19 @@ describe("attachRooms (Node socket.io, in process)", () => {
     assert.throws(() => attachRooms(null), TypeError);
     assert.throws(() => attachRooms({}), TypeError);
     assert.throws(() => attachRooms(new Server(), { authorize: "yes" }), TypeError);
+  });
+
+  test("limits: unknown names and values out of range are a TypeError naming them; Infinity lifts one", () => {
+    const io = new Server();
+    assert.throws(() => attachRooms(io, { limits: 5 }), /options.limits must be an object/);
+    assert.throws(() => attachRooms(io, { limits: { relaysPerSec: 5 } }), /unknown limit relaysPerSec/);
+    assert.throws(() => attachRooms(io, { limits: { relayBurst: 0 } }), /limits.relayBurst must be a number >= 1/);
+    assert.throws(() => attachRooms(io, { limits: { membersPerRoom: NaN } }), /limits.membersPerRoom/);
+    assert.throws(() => attachRooms(io, { limits: { presenceIntervalMs: Infinity } }), /limits.presenceIntervalMs/);
+    assert.throws(() => attachRooms(io, { limits: { roomsPerSocket: "3" } }), /limits.roomsPerSocket/);
+    attachRooms(io, { limits: { relaysPerSecond: Infinity, presenceIntervalMs: 0 } })();
+    assert.equal(DEFAULT_LIMITS.relaysPerSecond, 200);
+    assert.ok(Object.isFrozen(DEFAULT_LIMITS));
   });
 });
 

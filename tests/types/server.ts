@@ -1,7 +1,7 @@
 // rtio/server: attachRooms fits socket.io 4's own types.
 import { Server, type Socket } from "socket.io";
-import { attachRooms } from "rtio/server";
-import type { AttachRoomsOptions, JoinReply, Json, PresenceChange, RoomMember } from "rtio/server";
+import { attachRooms, DEFAULT_LIMITS } from "rtio/server";
+import type { AttachRoomsOptions, JoinReply, Json, PresenceChange, RelayReply, RoomLimits, RoomMember } from "rtio/server";
 import { expectType } from "./util.js";
 
 const io = new Server(0);
@@ -14,6 +14,16 @@ attachRooms(io, { authorize: (socket, room, meta) => !room.startsWith("admin:") 
 attachRooms(io, { authorize: async (socket, room) => (room === "x" ? "no x" : true) });
 attachRooms<Socket>(io, { authorize: (socket) => socket.data.isAdmin === true || socket.handshake.auth.token === "t" });
 
+attachRooms(io, { limits: { relaysPerSecond: 50, relayBurst: 100, membersPerRoom: Infinity } });
+expectType<number>(DEFAULT_LIMITS.relayBytes);
+const limits: RoomLimits = { ...DEFAULT_LIMITS, presenceIntervalMs: 0 };
+const relayed: RelayReply = { ok: false, error: "rate limited" };
+// @ts-expect-error: a limit's name
+attachRooms(io, { limits: { relaysPerSec: 5 } });
+// @ts-expect-error: limits are numbers
+attachRooms(io, { limits: { roomsPerSocket: "3" } });
+// @ts-expect-error: the defaults are read-only
+DEFAULT_LIMITS.relayBurst = 1;
 const reply: JoinReply = { ok: true, members: [{ id: "a", meta: { name: "Ada" } }] };
 const refused: JoinReply = { ok: false, error: "not allowed" };
 const change: PresenceChange = { left: "a" };
@@ -32,4 +42,4 @@ attachRooms(io, { authorize: () => 1 });
 attachRooms({});
 // @ts-expect-error: the hook's name
 attachRooms(io, { authorise: () => true });
-void [reply, refused, change, member, meta, opts, bad, badChange, badMeta];
+void [limits, relayed, reply, refused, change, member, meta, opts, bad, badChange, badMeta];

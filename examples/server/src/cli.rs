@@ -15,9 +15,16 @@
 //! | `--test-controls` | off                  | serve the test controls of `/sse` and `/ws` |
 //! | `--transports LIST` | `polling,websocket` | the Engine.IO transports served          |
 //! | `--chaos-log FILE` | none                | serve the chaos runs' workload and log it in `FILE` ([`crate::chaos`]) |
+//! | `--relay-limit RATE[/BURST]` | `200/400`  | `rtio:to` per second and at once, per socket |
+//! | `--join-limit RATE[/BURST]`  | `10/100`   | `rtio:join` per second and at once, per socket |
+//! | `--max-rooms N`   | `100`                | rooms a socket may be a member of        |
+//! | `--max-members N` | `1000`               | members a room may have                  |
+//! | `--max-relay-bytes N` | `16384`          | bytes of an `rtio:to` message            |
+//! | `--presence-interval MS` | `100`         | `updated` presence coalesced per interval |
 //! | `-h`, `--help`    |                      | print usage and exit                     |
 //!
-//! Every flag with a value also accepts the `--flag=value` form.
+//! Every flag with a value also accepts the `--flag=value` form. The limit flags are the
+//! rooms' limits ([`crate::rooms::Limits`], ROOMS.md "Limits"); a BURST left out equals the RATE.
 //!
 //! `--sse-log FILE` keeps the event log of the SSE endpoint ([`crate::eventlog`]) in `FILE`
 //! (JSON lines; created if missing) and reads it back at start, so event ids continue and a
@@ -39,6 +46,9 @@
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::rooms::Limits;
 
 /// Usage text printed by `--help` and after a bad argument.
 pub const USAGE: &str = "\
@@ -46,6 +56,8 @@ usage: rtio-server [--port N] [--host IP] [--pkg DIR] [--tests-dir DIR] [--stati
                    [--ping-interval MS] [--ping-timeout MS] [--redis URL]
                    [--sse-ping MS] [--sse-log FILE] [--test-controls]
                    [--transports LIST] [--chaos-log FILE]
+                   [--relay-limit RATE[/BURST]] [--join-limit RATE[/BURST]] [--max-rooms N]
+                   [--max-members N] [--max-relay-bytes N] [--presence-interval MS]
 
   --port N          TCP port to listen on (default 3000; 0 picks a free port)
   --host IP         address to bind (default 127.0.0.1)
@@ -65,6 +77,15 @@ usage: rtio-server [--port N] [--host IP] [--pkg DIR] [--tests-dir DIR] [--stati
   --transports LIST the Engine.IO transports served, comma-separated: polling, websocket
                     (default both; \"polling\" serves as behind a proxy that blocks WebSocket)
   --chaos-log FILE  serve the chaos test workload's events and log what they do in FILE
+  --relay-limit RATE[/BURST]  rtio:to messages a socket may send a second, and at once
+                    (default 200/400; BURST left out: RATE)
+  --join-limit RATE[/BURST]   rtio:join requests a socket may send a second, and at once
+                    (default 10/100)
+  --max-rooms N     rooms a socket may be a member of (default 100)
+  --max-members N   members a room may have (default 1000)
+  --max-relay-bytes N  bytes of an rtio:to message's event and arguments (default 16384)
+  --presence-interval MS  updated presence: the first at once, then at most one per MS per
+                    member and room (default 100; 0: every one)
   -h, --help        print this help";
 
 /// Where to listen and what to serve.
@@ -99,6 +120,8 @@ pub struct Options {
     pub polling: bool,
     /// Serve Engine.IO's WebSocket transport.
     pub websocket: bool,
+    /// The rooms' limits.
+    pub limits: Limits,
 }
 
 impl Default for Options {
@@ -119,11 +142,14 @@ impl Default for Options {
             test_controls: false,
             polling: true,
             websocket: true,
+            limits: Limits::default(),
         }
     }
 }
 
 /// What the command line asks for.
+// Made once, at startup: the size of `Options` costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, PartialEq)]
 pub enum Command {
     /// Run the server.
@@ -199,6 +225,12 @@ where
             "--sse-log" => "--sse-log",
             "--chaos-log" => "--chaos-log",
             "--transports" => "--transports",
+            "--relay-limit" => "--relay-limit",
+            "--join-limit" => "--join-limit",
+            "--max-rooms" => "--max-rooms",
+            "--max-members" => "--max-members",
+            "--max-relay-bytes" => "--max-relay-bytes",
+            "--presence-interval" => "--presence-interval",
             _ => return Err(CliError::UnknownFlag(arg)),
         };
         let value = match inline_value {
@@ -254,6 +286,36 @@ where
                 options.polling = list.contains(&"polling");
                 options.websocket = list.contains(&"websocket");
             }
+            "--relay-limit" | "--join-limit" => {
+                let (rate, burst) = rate_and_burst(&value).ok_or_else(|| {
+                    invalid("RATE or RATE/BURST: a rate above 0, a burst of 1 or more")
+                })?;
+                if flag == "--relay-limit" {
+                    (options.limits.relays_per_second, options.limits.relay_burst) = (rate, burst);
+                } else {
+                    (options.limits.joins_per_second, options.limits.join_burst) = (rate, burst);
+                }
+            }
+            "--max-rooms" | "--max-members" | "--max-relay-bytes" => {
+                let n = value
+                    .parse()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| invalid("a whole number of 1 or more"))?;
+                match flag {
+                    "--max-rooms" => options.limits.rooms_per_socket = n,
+                    "--max-members" => options.limits.members_per_room = n,
+                    _ => options.limits.relay_bytes = n,
+                }
+            }
+            "--presence-interval" => {
+                let ms = value
+                    .parse()
+                    .ok()
+                    .filter(|ms| *ms <= 600_000)
+                    .ok_or_else(|| invalid("milliseconds from 0 to 600000"))?;
+                options.limits.presence_interval = Duration::from_millis(ms);
+            }
             "--sse-log" if value.is_empty() => return Err(invalid("a file")),
             "--sse-log" => options.sse_log = Some(PathBuf::from(value)),
             "--chaos-log" if value.is_empty() => return Err(invalid("a file")),
@@ -267,6 +329,17 @@ where
         }
     }
     Ok(Command::Serve(options))
+}
+
+/// `RATE` or `RATE/BURST` (a burst left out equals the rate): a finite rate above 0 and a burst
+/// of at least 1.
+fn rate_and_burst(value: &str) -> Option<(f64, f64)> {
+    let number = |text: &str| text.parse::<f64>().ok().filter(|n| n.is_finite());
+    let (rate, burst) = match value.split_once('/') {
+        Some((rate, burst)) => (number(rate)?, number(burst)?),
+        None => (number(value)?, number(value)?),
+    };
+    (rate > 0.0 && burst >= 1.0).then_some((rate, burst))
 }
 
 /// The `--redis` URL with `protocol=resp3` in its query, or `None` when it is not a `redis://`
@@ -384,6 +457,49 @@ mod tests {
         };
         assert_eq!(o.chaos_log, Some(PathBuf::from("/tmp/chaos.jsonl")));
         assert!(parse_strs(&["--chaos-log="]).is_err());
+    }
+
+    #[test]
+    fn room_limits() {
+        assert_eq!(Options::default().limits, Limits::default());
+        let Ok(Command::Serve(o)) = parse_strs(&[
+            "--relay-limit",
+            "20/40",
+            "--join-limit=2.5",
+            "--max-rooms",
+            "3",
+            "--max-members=4",
+            "--max-relay-bytes",
+            "1024",
+            "--presence-interval",
+            "0",
+        ]) else {
+            panic!("should parse");
+        };
+        let l = o.limits;
+        assert_eq!((l.relays_per_second, l.relay_burst), (20.0, 40.0));
+        assert_eq!((l.joins_per_second, l.join_burst), (2.5, 2.5));
+        assert_eq!(
+            (l.rooms_per_socket, l.members_per_room, l.relay_bytes),
+            (3, 4, 1024)
+        );
+        assert_eq!(l.presence_interval, Duration::ZERO);
+        for bad in [
+            ["--relay-limit", "0"],
+            ["--relay-limit", "10/0.5"],
+            ["--relay-limit", "inf"],
+            ["--join-limit", "5/"],
+            ["--join-limit", "-1/5"],
+            ["--max-rooms", "0"],
+            ["--max-members", "1.5"],
+            ["--max-relay-bytes", "lots"],
+            ["--presence-interval", "600001"],
+        ] {
+            assert!(
+                matches!(parse_strs(&bad), Err(CliError::InvalidValue { .. })),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

@@ -119,6 +119,7 @@ fn main() -> ExitCode {
 
 /// Sets up Socket.IO (in memory, or on Redis with `--redis`), then [`run`]s the server.
 async fn serve(options: Options) -> Result<(), String> {
+    rooms::set_limits(options.limits);
     if let Some(path) = &options.chaos_log {
         chaos::open(path)
             .map_err(|e| format!("cannot use the chaos log {}: {e}", path.display()))?;

@@ -4,7 +4,8 @@
 //! |-------------------------------------|--------------------------------------------------------------------|
 //! | `rtio:join` (room, meta, ack)       | joins, acks `{ ok: true, members }` or `{ ok: false, error }`      |
 //! | `rtio:leave` (room, ack)            | leaves, acks `{ ok: true }`                                        |
-//! | `rtio:to` (room, event, ...args)    | relays `rtio:room` (room, event, from, ...args) to the others      |
+//! | `rtio:to` (room, event, ...args)    | relays `rtio:room` (room, event, from, ...args) to the others;     |
+//! |                                     | with an ack, acks `{ ok: true }` or `{ ok: false, error }`         |
 //!
 //! and the other members of a room receive `rtio:presence` (room, change) with `change` one of
 //! `{ joined: member }`, `{ updated: member }` and `{ left: id }`; a member is `{ id, meta }`.
@@ -34,6 +35,15 @@
 //! never a panic: `invalid room`, `meta too large`, `invalid meta`, or the authorization hook's
 //! own reason. A hostile `rtio:to` or `rtio:leave` is dropped or answered the same way.
 //!
+//! # Limits
+//!
+//! One client must not flood a room or make the server broadcast without bound ([`Limits`],
+//! set once with [`set_limits`]; ROOMS.md "Limits" has the same table as the Node helper): a
+//! token bucket per socket for relays and one for joins, both counted when the event arrives
+//! (so a flood is turned away at once, without waiting in the socket's queue), a cap on the
+//! rooms of a socket and on the members of a room, a cap on a relay's size, and `updated`
+//! presence coalesced per member and room (the first at once, then the last of each interval).
+//!
 //! # Ordering
 //!
 //! socketioxide spawns each event's future on its own task, so two events of a socket can
@@ -52,11 +62,12 @@
 //! handed to them (a message whose arguments carry binary data reaches Socket.IO members only:
 //! those clients speak JSON).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::future::{ready, Future};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -83,6 +94,149 @@ pub const NOT_ALLOWED: &str = "not allowed";
 /// Rooms [`demo_authorize`] refuses start with this.
 pub const LOCKED_PREFIX: &str = "locked:";
 
+/// What one client may do (ROOMS.md "Limits"). A rate of `f64::INFINITY` lifts that bucket,
+/// `usize::MAX` a cap, and a zero interval sends every update at once.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// `rtio:to` messages a socket may send a second, on average.
+    pub relays_per_second: f64,
+    /// `rtio:to` messages a socket may send at once.
+    pub relay_burst: f64,
+    /// `rtio:join` requests (updates included) a socket may send a second, on average.
+    pub joins_per_second: f64,
+    /// `rtio:join` requests a socket may send at once.
+    pub join_burst: f64,
+    /// Rooms a socket may be a member of.
+    pub rooms_per_socket: usize,
+    /// Members a room may have (bridged members included).
+    pub members_per_room: usize,
+    /// Bytes of a relay's event and arguments ([`relay_size`]).
+    pub relay_bytes: usize,
+    /// An `updated` presence goes at once, then at most one per interval per member and room.
+    pub presence_interval: Duration,
+}
+
+impl Default for Limits {
+    /// Room for a cursor sent on every frame of a 144 Hz screen, with a chat beside it.
+    fn default() -> Self {
+        Limits {
+            relays_per_second: 200.0,
+            relay_burst: 400.0,
+            joins_per_second: 10.0,
+            join_burst: 100.0,
+            rooms_per_socket: 100,
+            members_per_room: 1000,
+            relay_bytes: 16 * 1024,
+            presence_interval: Duration::from_millis(100),
+        }
+    }
+}
+
+static LIMITS: OnceLock<Limits> = OnceLock::new();
+
+/// Sets the limits of every socket [`register`]ed from now on (once per process; `false` when
+/// they were set already). Without it, [`Limits::default`].
+pub fn set_limits(limits: Limits) -> bool {
+    LIMITS.set(limits).is_ok()
+}
+
+fn limits() -> Limits {
+    LIMITS.get().copied().unwrap_or_default()
+}
+
+/// A token bucket: `rate` tokens a second, holding at most `burst`.
+#[derive(Debug)]
+pub struct TokenBucket {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    at: Instant,
+}
+
+impl TokenBucket {
+    /// A full bucket.
+    pub fn new(rate: f64, burst: f64) -> Self {
+        TokenBucket {
+            rate,
+            burst,
+            tokens: burst,
+            at: Instant::now(),
+        }
+    }
+
+    /// Spends a token, or says there is none.
+    pub fn take(&mut self) -> bool {
+        self.take_at(Instant::now())
+    }
+
+    fn take_at(&mut self, now: Instant) -> bool {
+        if self.rate == f64::INFINITY {
+            return true;
+        }
+        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
+        self.at = now;
+        if self.tokens < 1.0 {
+            return false;
+        }
+        self.tokens -= 1.0;
+        true
+    }
+}
+
+/// The size of a relay's event and arguments as ROOMS.md counts it: the bytes of the JSON
+/// array `[event, ...args]`, each binary part counted as `null` plus its length.
+pub fn relay_size(event: &str, args: &[Payload]) -> usize {
+    fn size(payload: &Payload) -> usize {
+        match payload {
+            Payload::Null | Payload::Bool(true) => 4,
+            Payload::Bool(false) => 5,
+            Payload::Int(n) => n.to_string().len(),
+            Payload::Uint(n) => n.to_string().len(),
+            Payload::Float(n) => serde_json::to_string(n).map_or(4, |text| text.len()),
+            Payload::Str(text) => json_string(text).len(),
+            Payload::Bin(bytes) => 4 + bytes.len(),
+            Payload::Array(items) => {
+                2 + items.len().saturating_sub(1) + items.iter().map(size).sum::<usize>()
+            }
+            Payload::Object(entries) => {
+                2 + entries.len().saturating_sub(1)
+                    + entries
+                        .iter()
+                        .map(|(key, value)| json_string(key).len() + 1 + size(value))
+                        .sum::<usize>()
+            }
+        }
+    }
+    2 + json_string(event).len() + args.iter().map(|arg| 1 + size(arg)).sum::<usize>()
+}
+
+/// Why a relay is refused; the `Display` text is the ack's `error`, when one was asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelayError {
+    /// The event name is not a string.
+    InvalidEvent,
+    /// Over the socket's relay rate.
+    RateLimited,
+    /// Over [`Limits::relay_bytes`].
+    TooLarge,
+    /// The sender is not a member of the room (or the room is not valid).
+    NotAMember,
+}
+
+impl fmt::Display for RelayError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RelayError::InvalidEvent => "invalid event",
+            RelayError::RateLimited => "rate limited",
+            RelayError::TooLarge => "too large",
+            RelayError::NotAMember => "not a member",
+        })
+    }
+}
+
+impl std::error::Error for RelayError {}
+
 /// Why a join (or a leave) is refused; the `Display` text is the ack's `error`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JoinError {
@@ -94,6 +248,12 @@ pub enum JoinError {
     InvalidMeta,
     /// The adapter could not list the rooms (e.g. Redis is down).
     Unavailable,
+    /// Over the socket's join rate.
+    RateLimited,
+    /// The socket is a member of [`Limits::rooms_per_socket`] rooms already.
+    TooManyRooms,
+    /// The room has [`Limits::members_per_room`] members already.
+    RoomFull,
     /// The authorization hook said no, with this reason.
     Refused(String),
 }
@@ -105,6 +265,9 @@ impl fmt::Display for JoinError {
             JoinError::MetaTooLarge => f.write_str("meta too large"),
             JoinError::InvalidMeta => f.write_str("invalid meta"),
             JoinError::Unavailable => f.write_str("rooms unavailable"),
+            JoinError::RateLimited => f.write_str("rate limited"),
+            JoinError::TooManyRooms => f.write_str("too many rooms"),
+            JoinError::RoomFull => f.write_str("room full"),
             JoinError::Refused(reason) => f.write_str(reason),
         }
     }
@@ -134,17 +297,17 @@ pub enum Presence {
     Left(String),
 }
 
-/// The acknowledgement of `rtio:join` and `rtio:leave`.
+/// The acknowledgement of `rtio:join`, `rtio:leave` and `rtio:to`.
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 enum Reply {
     Joined { ok: bool, members: Vec<Member> },
-    Left { ok: bool },
+    Done { ok: bool },
     Refused { ok: bool, error: String },
 }
 
 impl Reply {
-    fn refused(error: &JoinError) -> Reply {
+    fn refused(error: &impl fmt::Display) -> Reply {
         Reply::Refused {
             ok: false,
             error: error.to_string(),
@@ -316,11 +479,28 @@ impl Queue {
 /// The adapter's own list cannot be trusted at disconnect time: see [`register`].
 type Joined = Arc<Mutex<BTreeSet<String>>>;
 
+/// A socket's `updated` presence windows (ROOMS.md "Limits"): per room, the window's serial
+/// number and the update waiting for its end.
+#[derive(Default)]
+struct Windows {
+    serial: u64,
+    open: HashMap<String, (u64, Option<Member>)>,
+}
+
+/// What a socket's room jobs share.
+#[derive(Clone)]
+struct Shared {
+    queue: Queue,
+    joined: Joined,
+    windows: Arc<Mutex<Windows>>,
+    limits: Limits,
+}
+
 /// Serves `rtio:join`, `rtio:leave` and `rtio:to` on `socket`, and announces its departure from
 /// its rooms when it disconnects. Call it in the namespace's connect handler.
 ///
 /// `authorize(socket, room, meta)` runs for every valid join (updates included); `Err(reason)`
-/// refuses it with `reason` as the ack's `error`.
+/// refuses it with `reason` as the ack's `error`. The limits are those of [`set_limits`].
 ///
 /// It sets the socket's disconnect handler (socketioxide keeps one per socket, so a handler
 /// set later replaces it and departures are no longer announced).
@@ -336,18 +516,37 @@ where
     A: Adapter,
     F: Fn(&SocketRef<A>, &str, &Value) -> Result<(), String> + Send + Sync + 'static,
 {
-    let queue = Queue::start();
+    let limits = limits();
+    let shared = Shared {
+        queue: Queue::start(),
+        joined: Joined::default(),
+        windows: Arc::default(),
+        limits,
+    };
     let authorize = Arc::new(authorize);
-    let joined = Joined::default();
+    // Shared by the handler's clones (socketioxide clones a handler for each event).
+    let joins = Arc::new(Mutex::new(TokenBucket::new(
+        limits.joins_per_second,
+        limits.join_burst,
+    )));
+    let relays = Arc::new(Mutex::new(TokenBucket::new(
+        limits.relays_per_second,
+        limits.relay_burst,
+    )));
 
-    let (q, j) = (queue.clone(), Arc::clone(&joined));
+    let sh = shared.clone();
     socket.on(
         "rtio:join",
         move |socket: SocketRef<A>, args: EventArgs, ack: AckSender<A>| {
-            let (authorize, joined) = (Arc::clone(&authorize), Arc::clone(&j));
-            q.push(async move {
+            // Counted on arrival, so a flood is turned away without waiting in line.
+            if !guard(&joins).take() {
+                let _ = ack.send(&Reply::refused(&JoinError::RateLimited));
+                return ready(());
+            }
+            let (authorize, shared) = (Arc::clone(&authorize), sh.clone());
+            sh.queue.push(async move {
                 let auth = |s: &SocketRef<A>, r: &str, m: &Value| authorize(s, r, m);
-                let reply = match join(&socket, &joined, args, auth).await {
+                let reply = match join(&socket, &shared, args, auth).await {
                     Ok(members) => Reply::Joined { ok: true, members },
                     Err(error) => Reply::refused(&error),
                 };
@@ -357,14 +556,14 @@ where
         },
     );
 
-    let (q, j) = (queue.clone(), Arc::clone(&joined));
+    let sh = shared.clone();
     socket.on(
         "rtio:leave",
         move |socket: SocketRef<A>, args: EventArgs, ack: AckSender<A>| {
-            let joined = Arc::clone(&j);
-            q.push(async move {
-                let reply = match leave(&socket, &joined, args).await {
-                    Ok(()) => Reply::Left { ok: true },
+            let shared = sh.clone();
+            sh.queue.push(async move {
+                let reply = match leave(&socket, &shared, args).await {
+                    Ok(()) => Reply::Done { ok: true },
                     Err(error) => Reply::refused(&error),
                 };
                 let _ = ack.send(&reply);
@@ -373,18 +572,49 @@ where
         },
     );
 
-    let q = queue.clone();
-    socket.on("rtio:to", move |socket: SocketRef<A>, args: EventArgs| {
-        q.push(async move { relay(&socket, args).await });
-        ready(())
-    });
+    let sh = shared.clone();
+    socket.on(
+        "rtio:to",
+        move |socket: SocketRef<A>, args: EventArgs, ack: AckSender<A>| {
+            // Counted and measured on arrival, so a flood is turned away without waiting in
+            // line. An ack is sent only when the client asked for one.
+            let checked = match args.0.get(1) {
+                Some(Payload::Str(event)) => {
+                    if !guard(&relays).take() {
+                        Err(RelayError::RateLimited)
+                    } else if relay_size(event, args.0.get(2..).unwrap_or_default())
+                        > limits.relay_bytes
+                    {
+                        Err(RelayError::TooLarge)
+                    } else {
+                        Ok(())
+                    }
+                }
+                _ => Err(RelayError::InvalidEvent),
+            };
+            if let Err(error) = checked {
+                let _ = ack.send(&Reply::refused(&error));
+                return ready(());
+            }
+            sh.queue.push(async move {
+                let reply = match relay(&socket, args).await {
+                    Ok(()) => Reply::Done { ok: true },
+                    Err(error) => Reply::refused(&error),
+                };
+                let _ = ack.send(&reply);
+            });
+            ready(())
+        },
+    );
 
     socket.on_disconnect(move |socket: SocketRef<A>| {
         let (done, finished) = oneshot::channel::<()>();
-        queue.push(async move {
-            let rooms = std::mem::take(&mut *lock(&joined));
+        let sh = shared.clone();
+        shared.queue.push(async move {
+            guard(&sh.windows).open.clear();
+            let rooms = std::mem::take(&mut *guard(&sh.joined));
             for room in rooms {
-                leave_room(&socket, room, true).await;
+                leave_room(&socket, &sh, room, true).await;
             }
             let _ = done.send(());
         });
@@ -396,8 +626,8 @@ where
     });
 }
 
-fn lock(joined: &Joined) -> MutexGuard<'_, BTreeSet<String>> {
-    joined.lock().unwrap_or_else(PoisonError::into_inner)
+fn guard<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The room named by the first argument, if it is a string.
@@ -424,7 +654,7 @@ fn own_meta_rooms<A: Adapter>(socket: &SocketRef<A>, room: &str) -> Vec<String> 
 /// Handles `rtio:join`: returns the members, joiner included, and tells the others.
 async fn join<A, F>(
     socket: &SocketRef<A>,
-    joined: &Joined,
+    shared: &Shared,
     args: EventArgs,
     authorize: F,
 ) -> Result<Vec<Member>, JoinError>
@@ -440,10 +670,13 @@ where
             return Err(JoinError::InvalidRoom);
         }
     }
+    let was_member = guard(&shared.joined).contains(&room);
+    if !was_member && guard(&shared.joined).len() >= shared.limits.rooms_per_socket {
+        return Err(JoinError::TooManyRooms);
+    }
     authorize(socket, &room, &meta).map_err(JoinError::Refused)?;
 
     let id = socket.id.to_string();
-    let was_member = lock(joined).contains(&room);
     let old_meta = own_meta_rooms(socket, &room);
     let new_meta = meta_room_name(&room, &id, &meta);
     // Join first, then read: two sockets joining at once each either list the other or get
@@ -456,42 +689,102 @@ where
         socket.leave(vec![room, new_meta]);
         return Err(JoinError::Unavailable);
     }
+    // Puts things back as they were.
+    let undo = |error: JoinError| {
+        socket.leave(new_meta.clone());
+        socket.join(old_meta.clone());
+        if !was_member {
+            socket.leave(room.clone());
+        }
+        Err(error)
+    };
 
     // Every room of every other socket of the namespace, on every server instance.
-    let others = match socket.broadcast().rooms().await {
-        Ok(rooms) => rooms,
-        Err(_) => {
-            // Put things back as they were.
-            socket.leave(new_meta);
-            socket.join(old_meta);
-            if !was_member {
-                socket.leave(room);
-            }
-            return Err(JoinError::Unavailable);
-        }
+    let Ok(others) = socket.broadcast().rooms().await else {
+        return undo(JoinError::Unavailable);
     };
-    lock(joined).insert(room.clone());
     let me = Member { id, meta };
     let mut members = members_of(&room, others.iter().map(|r| r.as_ref()));
     members.retain(|m| m.id != me.id);
     if let Some(bridge) = bridge() {
         members.extend(bridge.members(&room));
     }
+    // Two joining at once may both see the other and both be refused: never one too many.
+    if !was_member && members.len() >= shared.limits.members_per_room {
+        return undo(JoinError::RoomFull);
+    }
+    guard(&shared.joined).insert(room.clone());
     members.push(me.clone());
 
-    let change = if was_member {
-        Presence::Updated(me)
+    if was_member {
+        announce_update(socket, shared, &room, me).await;
     } else {
-        Presence::Joined(me)
-    };
-    let _ = socket
-        .to(room.clone())
-        .emit("rtio:presence", &(&room, &change))
-        .await;
-    if let Some(bridge) = bridge() {
-        bridge.presence(&room, &change);
+        announce(socket, &room, &Presence::Joined(me)).await;
     }
     Ok(members)
+}
+
+/// Tells the other members of `room`, bridged ones included, about a change.
+async fn announce<A: Adapter>(socket: &SocketRef<A>, room: &str, change: &Presence) {
+    let _ = socket
+        .to(room.to_owned())
+        .emit("rtio:presence", &(room, change))
+        .await;
+    if let Some(bridge) = bridge() {
+        bridge.presence(room, change);
+    }
+}
+
+/// Announces `updated`, coalesced: the first goes at once and opens a window; updates within
+/// it wait for its end, and only the last of them goes (then opening the next window).
+async fn announce_update<A: Adapter>(
+    socket: &SocketRef<A>,
+    shared: &Shared,
+    room: &str,
+    member: Member,
+) {
+    if let Some((_, pending)) = guard(&shared.windows).open.get_mut(room) {
+        *pending = Some(member);
+        return;
+    }
+    announce(socket, room, &Presence::Updated(member)).await;
+    open_window(socket.clone(), shared.clone(), room.to_owned());
+}
+
+/// Opens `room`'s update window; at its end, the update waiting (if any) is announced by a job
+/// of the socket's queue, so it keeps its place among the socket's joins and leaves.
+fn open_window<A: Adapter>(socket: SocketRef<A>, shared: Shared, room: String) {
+    let interval = shared.limits.presence_interval;
+    if interval.is_zero() {
+        return;
+    }
+    let serial = {
+        let mut windows = guard(&shared.windows);
+        windows.serial += 1;
+        let serial = windows.serial;
+        windows.open.insert(room.clone(), (serial, None));
+        serial
+    };
+    tokio::spawn(async move {
+        tokio::time::sleep(interval).await;
+        let queue = shared.queue.clone();
+        queue.push(async move {
+            let pending = {
+                let mut windows = guard(&shared.windows);
+                match windows.open.get(&room) {
+                    Some((open, _)) if *open == serial => {
+                        windows.open.remove(&room).and_then(|(_, pending)| pending)
+                    }
+                    // Closed by a leave, maybe opened again since: not this window's business.
+                    _ => None,
+                }
+            };
+            let member_still = socket.connected() && guard(&shared.joined).contains(&room);
+            if let (Some(member), true) = (pending, member_still) {
+                announce_update(&socket, &shared, &room, member).await;
+            }
+        });
+    });
 }
 
 /// Whether a socket with this id is connected to the namespace, on any server instance.
@@ -507,41 +800,44 @@ async fn is_connected<A: Adapter>(socket: &SocketRef<A>, sid: Sid) -> Result<boo
 /// Handles `rtio:leave`; leaving a room one is not in is fine.
 async fn leave<A: Adapter>(
     socket: &SocketRef<A>,
-    joined: &Joined,
+    shared: &Shared,
     args: EventArgs,
 ) -> Result<(), JoinError> {
     let room = room_arg(&args).ok_or(JoinError::InvalidRoom)?.to_owned();
     validate_room(&room)?;
-    let was_member = lock(joined).remove(&room);
-    leave_room(socket, room, was_member).await;
+    let was_member = guard(&shared.joined).remove(&room);
+    leave_room(socket, shared, room, was_member).await;
     Ok(())
 }
 
-/// Leaves `room` and its meta rooms; tells the other members when `announce`.
-async fn leave_room<A: Adapter>(socket: &SocketRef<A>, room: String, announce: bool) {
+/// Leaves `room` and its meta rooms; tells the other members when `announce` (an update still
+/// waiting is dropped: the member is gone).
+async fn leave_room<A: Adapter>(
+    socket: &SocketRef<A>,
+    shared: &Shared,
+    room: String,
+    announce_it: bool,
+) {
+    guard(&shared.windows).open.remove(&room);
     let mut gone = own_meta_rooms(socket, &room);
     gone.push(room.clone());
     socket.leave(gone);
-    if announce {
-        let change = Presence::Left(socket.id.to_string());
-        let _ = socket
-            .to(room.clone())
-            .emit("rtio:presence", &(&room, &change))
-            .await;
-        if let Some(bridge) = bridge() {
-            bridge.presence(&room, &change);
-        }
+    if announce_it {
+        announce(socket, &room, &Presence::Left(socket.id.to_string())).await;
     }
 }
 
 /// Handles `rtio:to`: relays `rtio:room` to the other members, if the sender is one.
-async fn relay<A: Adapter>(socket: &SocketRef<A>, args: EventArgs) {
+async fn relay<A: Adapter>(socket: &SocketRef<A>, args: EventArgs) -> Result<(), RelayError> {
     let mut args = args.0.into_iter();
-    let (Some(Payload::Str(room)), Some(Payload::Str(event))) = (args.next(), args.next()) else {
-        return;
+    let (Some(room), Some(Payload::Str(event))) = (args.next(), args.next()) else {
+        return Err(RelayError::InvalidEvent);
+    };
+    let Payload::Str(room) = room else {
+        return Err(RelayError::NotAMember);
     };
     if validate_room(&room).is_err() || !socket.rooms().iter().any(|r| *r == room) {
-        return;
+        return Err(RelayError::NotAMember);
     }
     let args: Vec<Payload> = args.collect();
     let from = socket.id.to_string();
@@ -560,6 +856,7 @@ async fn relay<A: Adapter>(socket: &SocketRef<A>, args: EventArgs) {
     if let (Some(bridge), Some(args)) = (bridge(), json_args) {
         bridge.message(&room, &event, &from, args);
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -742,12 +1039,90 @@ mod tests {
             }),
             r#"{"ok":true,"members":[{"id":"Qz7","meta":{"name":"Bob"}}]}"#
         );
-        assert_eq!(text(&Reply::Left { ok: true }), r#"{"ok":true}"#);
+        assert_eq!(text(&Reply::Done { ok: true }), r#"{"ok":true}"#);
         assert_eq!(
             text(&Reply::refused(&JoinError::Refused(NOT_ALLOWED.into()))),
             r#"{"ok":false,"error":"not allowed"}"#
         );
         assert_eq!(JoinError::InvalidRoom.to_string(), "invalid room");
         assert_eq!(JoinError::MetaTooLarge.to_string(), "meta too large");
+        assert_eq!(JoinError::RateLimited.to_string(), "rate limited");
+        assert_eq!(JoinError::TooManyRooms.to_string(), "too many rooms");
+        assert_eq!(JoinError::RoomFull.to_string(), "room full");
+        assert_eq!(
+            text(&Reply::refused(&RelayError::RateLimited)),
+            r#"{"ok":false,"error":"rate limited"}"#
+        );
+        assert_eq!(RelayError::TooLarge.to_string(), "too large");
+        assert_eq!(RelayError::NotAMember.to_string(), "not a member");
+        assert_eq!(RelayError::InvalidEvent.to_string(), "invalid event");
+    }
+
+    #[test]
+    fn limits_default_to_the_table_of_rooms_md() {
+        let limits = Limits::default();
+        assert_eq!(
+            (limits.relays_per_second, limits.relay_burst),
+            (200.0, 400.0)
+        );
+        assert_eq!((limits.joins_per_second, limits.join_burst), (10.0, 100.0));
+        assert_eq!(
+            (limits.rooms_per_socket, limits.members_per_room),
+            (100, 1000)
+        );
+        assert_eq!(limits.relay_bytes, 16384);
+        assert_eq!(limits.presence_interval, Duration::from_millis(100));
+    }
+
+    #[test]
+    fn token_bucket_spends_its_burst_then_refills_at_its_rate() {
+        let start = Instant::now();
+        let mut bucket = TokenBucket::new(10.0, 3.0);
+        bucket.at = start;
+        assert!((0..3).all(|_| bucket.take_at(start)));
+        assert!(!bucket.take_at(start));
+        // A tenth of a second gives one token back, and no more than the burst ever.
+        assert!(bucket.take_at(start + Duration::from_millis(100)));
+        assert!(!bucket.take_at(start + Duration::from_millis(100)));
+        let later = start + Duration::from_secs(60);
+        assert_eq!((0..10).filter(|_| bucket.take_at(later)).count(), 3);
+        // A clock that goes back gives nothing.
+        assert!(!bucket.take_at(start));
+        let mut open = TokenBucket::new(f64::INFINITY, 1.0);
+        assert!((0..10_000).all(|_| open.take()));
+    }
+
+    #[test]
+    fn relay_size_is_the_json_length_binary_by_its_bytes() {
+        let args = vec![
+            Payload::Object(vec![
+                ("x".into(), Payload::Float(0.25)),
+                ("y".into(), Payload::Int(-3)),
+                ("name".into(), Payload::Str("Ad\"a ü \n".into())),
+            ]),
+            Payload::Array(vec![
+                Payload::Null,
+                Payload::Bool(true),
+                Payload::Bool(false),
+                Payload::Uint(u64::MAX),
+            ]),
+            Payload::Array(vec![]),
+            Payload::Object(vec![]),
+        ];
+        let json = serde_json::to_string(&json!([
+            "cursor",
+            {"x": 0.25, "y": -3, "name": "Ad\"a ü \n"},
+            [null, true, false, u64::MAX],
+            [],
+            {}
+        ]))
+        .expect("serializable");
+        assert_eq!(relay_size("cursor", &args), json.len());
+        assert_eq!(relay_size("e", &[]), r#"["e"]"#.len());
+        // As JSON.stringify with the binary part replaced by null, plus its bytes.
+        assert_eq!(
+            relay_size("blob", &[Payload::Bin(vec![0; 1000])]),
+            r#"["blob",null]"#.len() + 1000
+        );
     }
 }

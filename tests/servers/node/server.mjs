@@ -2,12 +2,16 @@
 //
 //   node tests/servers/node/server.mjs [--port N] [--recovery] [--ping-interval MS] [--ping-timeout MS]
 //                                      [--transports LIST] [--chaos-log FILE]
+//                                      [--relay-limit RATE[/BURST]] [--join-limit RATE[/BURST]]
+//                                      [--max-rooms N] [--max-members N] [--max-relay-bytes N]
+//                                      [--presence-interval MS]
 //
 // --ping-interval and --ping-timeout set the Engine.IO heartbeat (socket.io's defaults: 25000 and
 // 20000 ms); fault tests shorten them to see a dead link found quickly. --transports (socket.io's
 // names, comma-separated) narrows what the server accepts: `--transports polling` serves
 // long-polling only, as behind a proxy that blocks WebSocket. --chaos-log serves the chaos
-// workload's events and logs them in FILE (./chaos.mjs).
+// workload's events and logs them in FILE (./chaos.mjs). The limit flags set the rooms helper's
+// limits (ROOMS.md "Limits"; the same flags as rtio-server's).
 //
 // Binds 127.0.0.1 only. Prints `LISTENING http://127.0.0.1:<port>` once it accepts connections.
 // Also serves static files over the same HTTP server:
@@ -28,6 +32,29 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const TESTS = path.resolve(HERE, "../..");
 const REPO = path.resolve(TESTS, "..");
 
+// The rooms helper's limits, from rtio-server's flags.
+function limitNumber(text, flag) {
+  const n = Number(text);
+  if (text === "" || !Number.isFinite(n) || n < 0) {
+    process.stderr.write(`${flag} needs a number\n`);
+    process.exit(2);
+  }
+  return n;
+}
+function rateAndBurst(text, flag, rateKey, burstKey) {
+  const [rate, burst] = text.split("/");
+  const r = limitNumber(rate, flag);
+  return { [rateKey]: r, [burstKey]: burst === undefined ? r : limitNumber(burst, flag) };
+}
+const LIMIT_FLAGS = {
+  "--relay-limit": (t, f) => rateAndBurst(t, f, "relaysPerSecond", "relayBurst"),
+  "--join-limit": (t, f) => rateAndBurst(t, f, "joinsPerSecond", "joinBurst"),
+  "--max-rooms": (t, f) => ({ roomsPerSocket: limitNumber(t, f) }),
+  "--max-members": (t, f) => ({ membersPerRoom: limitNumber(t, f) }),
+  "--max-relay-bytes": (t, f) => ({ relayBytes: limitNumber(t, f) }),
+  "--presence-interval": (t, f) => ({ presenceIntervalMs: limitNumber(t, f) }),
+};
+
 function parseArgs(argv) {
   const opts = { port: 0, recovery: false, pingInterval: 25000, pingTimeout: 20000 };
   for (let i = 0; i < argv.length; i++) {
@@ -45,6 +72,8 @@ function parseArgs(argv) {
         process.stderr.write("--chaos-log needs a file\n");
         process.exit(2);
       }
+    } else if (LIMIT_FLAGS[a]) {
+      Object.assign((opts.limits ??= {}), LIMIT_FLAGS[a](String(argv[++i] ?? ""), a));
     } else if (a === "--recovery") {
       opts.recovery = true;
     } else if (a === "--ping-interval" || a === "--ping-timeout") {
@@ -55,7 +84,7 @@ function parseArgs(argv) {
       }
       opts[a === "--ping-interval" ? "pingInterval" : "pingTimeout"] = ms;
     } else if (a === "--help" || a === "-h") {
-      process.stdout.write("usage: server.mjs [--port N] [--recovery] [--ping-interval MS] [--ping-timeout MS] [--transports LIST] [--chaos-log FILE]\n");
+      process.stdout.write("usage: server.mjs [--port N] [--recovery] [--ping-interval MS] [--ping-timeout MS] [--transports LIST] [--chaos-log FILE] [--relay-limit RATE[/BURST]] [--join-limit RATE[/BURST]] [--max-rooms N] [--max-members N] [--max-relay-bytes N] [--presence-interval MS]\n");
       process.exit(0);
     } else {
       process.stderr.write(`unknown argument: ${a}\n`);
@@ -255,6 +284,7 @@ io.of("/").on("connection", (socket) => {
 // starts with `locked:` are refused with "not allowed", so tests see the authorization hook.
 attachRooms(io, {
   authorize: (_socket, room) => (room.startsWith("locked:") ? "not allowed" : true),
+  limits: opts.limits,
 });
 
 if (opts.chaosLog) attachChaos(io, opts.chaosLog);
