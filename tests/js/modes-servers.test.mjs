@@ -644,3 +644,41 @@ test("without --test-controls the controls do not exist (404, or 405 from the st
   s.close();
   await stop(srv.child);
 });
+
+test("bridged clients have the rooms' limits: a full room refuses them, their messages are rate limited and size limited", async () => {
+  // ROOMS.md "Limits", on a server of the test's own with small ones.
+  const srv = await launch(["--port", "0", "--relay-limit", "5/10", "--max-members", "2", "--max-relay-bytes", "256"]);
+  const base = srv.url;
+  const room = roomName();
+  const s = await sseMember(base, [room]);
+  const w = await wsMember(base, [room]);
+  // The room is full: a third member is refused, over SSE (409) and over WebSocket (1008).
+  const third = await openSse(base, q([["room", room]]));
+  assert.deepEqual([third.status, third.body], [409, { error: "room full" }]);
+  const closed = await openWs(base, q([["room", room]])).closed;
+  assert.deepEqual(closed, { code: 1008, reason: "room full" });
+  const c = await sio(base);
+  assert.deepEqual(await call(c, "rtio:join", room, null), { ok: false, error: "room full" });
+
+  // Over SSE: the burst goes out, then "rate limited"; a message over the size is "too large".
+  const replies = [];
+  for (let i = 0; i < 15; i++) replies.push((await post(base, "/sse", { event: "m", args: [i], room, id: s.id })).body);
+  const ok = replies.filter((r) => r.ok === true).length;
+  assert.ok(ok >= 10 && ok <= 13, `${ok} relayed of 15`);
+  assert.deepEqual(replies.at(-1), { ok: false, error: "rate limited" });
+  await sleep(1000); // five tokens back
+  const big = await post(base, "/sse", { event: "m", args: ["x".repeat(300)], room, id: s.id });
+  assert.deepEqual(big.body, { ok: false, error: "too large" });
+  await until(() => w.got.filter((f) => f[0] === "rtio:room").length === ok, `${ok} messages at the WebSocket member`);
+
+  // Over WebSocket: an envelope rtio:to with an ack is told; without one, dropped quietly.
+  for (let i = 0; i < 12; i++) w.put(["rtio:to", room, "n", i]);
+  w.put([1, "rtio:to", room, "n", "last"]);
+  const ack = await w.next((f) => f && f.ack === 1, "the ack");
+  assert.deepEqual(ack.args, [{ ok: false, error: "rate limited" }]);
+  await sleep(QUIET_MS);
+  const got = s.events("rtio:room").map((e) => JSON.parse(e.data)).filter((d) => d[1] === "n");
+  assert.ok(got.length >= 10 && got.length <= 12, `${got.length} relayed of 12`);
+  s.close();
+  await stop(srv.child);
+});

@@ -61,7 +61,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use crate::eventlog::{EventLog, LogEntry};
-use crate::rooms::{self, JoinError, Member, Presence};
+use crate::rooms::{self, JoinError, Member, Presence, RelayError, TokenBucket};
 
 /// Most rooms one bridged client may name.
 pub const MAX_ROOMS: usize = 16;
@@ -238,6 +238,8 @@ pub struct ClientInfo {
 struct Client {
     kind: Kind,
     rooms: Vec<String>,
+    /// Its messages to rooms, limited as a socket's `rtio:to` ([`rooms::Limits`]).
+    relays: TokenBucket,
     tx: mpsc::Sender<Out>,
     ctl: watch::Sender<Ctl>,
     last_event_id: Option<u64>,
@@ -394,6 +396,23 @@ impl Bridge {
             ));
         }
 
+        // A full room refuses the newcomer, as `rtio:join` does ([`rooms::Limits`]).
+        let limits = rooms::limits();
+        for room in &query.rooms {
+            let socket_members = self.sio.members(room).await.map_err(|()| {
+                ConnectError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    JoinError::Unavailable.to_string(),
+                )
+            })?;
+            if socket_members.len() + self.bridged_members(room).len() >= limits.members_per_room {
+                return Err(ConnectError::new(
+                    StatusCode::CONFLICT,
+                    JoinError::RoomFull.to_string(),
+                ));
+            }
+        }
+
         let (tx, rx) = mpsc::channel(QUEUE);
         let (ctl_tx, ctl) = watch::channel(Ctl::default());
         let member = |id: &str| Member {
@@ -419,6 +438,7 @@ impl Bridge {
                 Client {
                     kind,
                     rooms: query.rooms.clone(),
+                    relays: TokenBucket::new(limits.relays_per_second, limits.relay_burst),
                     tx,
                     ctl: ctl_tx,
                     last_event_id: resume,
@@ -489,9 +509,20 @@ impl Bridge {
     }
 
     /// Relays a bridged member's message to the room's other members, bridged and Socket.IO, as
-    /// `rtio:room` (room, event, from, ...args); `false` (nothing sent) when `from` is not a
-    /// bridged member of `room`.
-    pub async fn relay(&self, from: &str, room: &str, event: &str, args: Vec<Value>) -> bool {
+    /// `rtio:room` (room, event, from, ...args). Nothing is sent when `from` is not a bridged
+    /// member of `room`, nor over the limits a socket's `rtio:to` has ([`rooms::Limits`]).
+    pub async fn relay(
+        &self,
+        from: &str,
+        room: &str,
+        event: &str,
+        args: Vec<Value>,
+    ) -> Result<(), RelayError> {
+        // The JSON of [event, ...args], as `rooms::relay_size` counts a socket's.
+        let json_len = |value: &Value| serde_json::to_string(value).map_or(usize::MAX, |t| t.len());
+        let size = args.iter().fold(2 + json_len(&json!(event)), |size, arg| {
+            size.saturating_add(1).saturating_add(json_len(arg))
+        });
         let mut out = Vec::with_capacity(args.len() + 3);
         out.extend([json!(room), json!(event), json!(from)]);
         out.extend(args);
@@ -502,12 +533,20 @@ impl Bridge {
                 .get(room)
                 .is_some_and(|members| members.contains_key(from))
             {
-                return false;
+                return Err(RelayError::NotAMember);
+            }
+            if let Some(client) = st.clients.get_mut(from) {
+                if !client.relays.take() {
+                    return Err(RelayError::RateLimited);
+                }
+            }
+            if size > rooms::limits().relay_bytes {
+                return Err(RelayError::TooLarge);
             }
             self.deliver(&mut st, room, Some(from), "rtio:room", out.clone());
         }
         self.sio.emit(room, "rtio:room", out).await;
-        true
+        Ok(())
     }
 
     /// Logs an event about `room` and queues it for the room's bridged members but `except`;

@@ -41,6 +41,7 @@ use serde_json::{json, Value};
 use tokio::time::{sleep_until, timeout, Instant};
 
 use crate::bridge::{parse_connect_query, Bridge, Cut, Kind, Out};
+use crate::rooms::RelayError;
 use crate::sse::{stall_ms, MAX_BODY};
 
 /// Largest message (and frame) accepted, in bytes.
@@ -249,17 +250,24 @@ pub fn reply(frame: &Frame) -> Option<String> {
     }
 }
 
-/// Acts on a frame of client `id`; returns the reply to send.
+/// Acts on a frame of client `id`; returns the reply to send. An `rtio:to` with an ack that a
+/// limit turned away is answered `{"ok": false, "error": ...}` ([`crate::rooms::Limits`]).
 async fn handle(bridge: &Bridge, id: &str, text: &str) -> Option<String> {
     let frame = parse_frame(text);
     let answer = reply(&frame);
-    let relay = match frame {
-        Frame::To { .. } => Some(frame),
-        Frame::WithAck { event, args, .. } if event == "rtio:to" => to_frame(args),
-        _ => None,
+    let (relay, ack) = match frame {
+        Frame::To { .. } => (Some(frame), None),
+        Frame::WithAck { n, event, args } if event == "rtio:to" => (to_frame(args), Some(n)),
+        _ => (None, None),
     };
     if let Some(Frame::To { room, event, args }) = relay {
-        bridge.relay(id, &room, &event, args).await;
+        match (bridge.relay(id, &room, &event, args).await, ack) {
+            (Err(RelayError::NotAMember) | Ok(()), _) | (_, None) => {}
+            (Err(error), Some(n)) => {
+                let args = json!([{ "ok": false, "error": error.to_string() }]);
+                return Some(json!({ "ack": n, "args": args }).to_string());
+            }
+        }
     }
     answer
 }

@@ -140,7 +140,8 @@ pub fn set_limits(limits: Limits) -> bool {
     LIMITS.set(limits).is_ok()
 }
 
-fn limits() -> Limits {
+/// The limits in force: those given to [`set_limits`], or the defaults.
+pub fn limits() -> Limits {
     LIMITS.get().copied().unwrap_or_default()
 }
 

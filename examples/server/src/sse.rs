@@ -51,6 +51,7 @@ use crate::bridge::{
     parse_connect_query, resume_from, Bridge, Connection, Ctl, Cut, Kind, LeaveGuard, Out,
 };
 use crate::eventlog::sse_block;
+use crate::rooms::RelayError;
 
 /// Largest accepted request body, in bytes.
 pub const MAX_BODY: usize = 1_000_000;
@@ -296,8 +297,13 @@ async fn emit(State(bridge): State<Arc<Bridge>>, body: Bytes) -> Response {
         (Err(bad), _) | (_, Err(bad)) => return bad.into_response(),
     };
     if let (Some(room), Some(id)) = (room, id) {
-        if bridge.relay(id, room, event, args.clone()).await {
-            return Json(json!({ "ok": true })).into_response();
+        match bridge.relay(id, room, event, args.clone()).await {
+            Ok(()) => return Json(json!({ "ok": true })).into_response(),
+            // Not a member: an ordinary emit, answered below.
+            Err(RelayError::NotAMember) => {}
+            Err(error) => {
+                return Json(json!({ "ok": false, "error": error.to_string() })).into_response()
+            }
         }
     }
     match event.as_str() {
