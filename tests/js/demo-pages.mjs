@@ -166,6 +166,12 @@ export async function openDemo(base, room, me, { wait = true, transport, transpo
         }
       }, JSON.stringify(me));
     }
+    // The demo runs under a Content-Security-Policy: anything it blocks is a page error.
+    await context.addInitScript(() => {
+      document.addEventListener("securitypolicyviolation", (e) =>
+        console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline code"}`),
+      );
+    });
     const page = await context.newPage();
     page.setDefaultTimeout(10_000);
     page.on("pageerror", (e) => errors.push(String(e.stack || e)));

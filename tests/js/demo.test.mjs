@@ -71,6 +71,34 @@ const test = (name, body, timeout = TEST_MS) =>
   });
 
 describe("cursors demo", () => {
+  test("the demo runs under a strict Content-Security-Policy: it works, nothing is blocked, inline script is refused", async () => {
+    const room = uniqueRoom("csp");
+    const a = await visit(room, { name: "Ada", color: "#e5484d" });
+    const b = await visit(room, { name: "Bob", color: "#0090ff" });
+    await waitMembers(a.page, [a.id, b.id]);
+    await waitMembers(b.page, [a.id, b.id]);
+    // rtio's wasm compiled, the socket connected, the room joined: all under the policy.
+    assertClean(a, b);
+    if (!process.env.RTIO_DEMO_URL) {
+      for (const route of ["/", "/chat.html"]) {
+        const res = await fetch(base + route);
+        assert.equal(res.headers.get("content-security-policy"), "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'", route);
+      }
+      // The policy is enforced: an inline script does not run, and the page reports it.
+      const ran = await a.page.evaluate(() => {
+        window.__inline = false;
+        const s = document.createElement("script");
+        s.textContent = "window.__inline = true";
+        document.body.append(s);
+        return window.__inline;
+      });
+      assert.equal(ran, false);
+      await a.page.waitForTimeout(100);
+      assert.ok(a.errors.some((e) => e.startsWith("CSP violation: script-src")), a.errors.join("\n"));
+      a.errors.length = 0;
+    }
+  });
+
   test("the page names the room, links the chat and offers a share link", async () => {
     const room = uniqueRoom("share");
     const a = await visit(room);

@@ -50,7 +50,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use axum::http::header::CACHE_CONTROL;
+use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY};
 use axum::http::HeaderValue;
 use axum::Router;
 use socketioxide::adapter::{Adapter, Emitter};
@@ -293,16 +293,28 @@ async fn run<A: Adapter>(
     }
 }
 
-/// The HTTP routes other than Socket.IO.
+/// The Content-Security-Policy of the demo pages: scripts, styles, images and connections
+/// from this server only, no inline script or style, and WebAssembly compiled (rtio's wasm).
+pub const DEMO_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'";
+
+/// The HTTP routes other than Socket.IO. The demos are served under [`DEMO_CSP`]; an app given
+/// with `--static` sets its own policy, if any.
 fn static_files(options: &Options) -> Router {
-    let demo_dir = options
-        .static_dir
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("static"));
+    let app = match &options.static_dir {
+        Some(dir) => Router::new().fallback_service(ServeDir::new(dir)),
+        None => Router::new()
+            .fallback_service(ServeDir::new(
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("static"),
+            ))
+            .layer(SetResponseHeaderLayer::overriding(
+                CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(DEMO_CSP),
+            )),
+    };
     Router::new()
         .nest_service("/pkg", ServeDir::new(&options.pkg_dir))
         .nest_service("/tests/pages", ServeDir::new(&options.tests_dir))
-        .fallback_service(ServeDir::new(demo_dir))
+        .fallback_service(app)
         // The package is rebuilt while the server runs: always revalidate.
         .layer(SetResponseHeaderLayer::if_not_present(
             CACHE_CONTROL,
