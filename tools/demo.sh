@@ -5,6 +5,7 @@
 # PORT=3000 by default; the server prints the URL to open.
 # REDIS=redis://127.0.0.1:6379 shares rooms through Redis, so that several servers (on
 # different PORTs) serve the same rooms.
+# TLS_CERT=cert.pem TLS_KEY=key.pem serves HTTPS and WSS with that certificate and key (PEM).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -14,4 +15,5 @@ bash tools/build.sh
 cargo build -p rtio-example-server
 args=(--port "${PORT:-3000}")
 if [ -n "${REDIS:-}" ]; then args+=(--redis "$REDIS"); fi
+if [ -n "${TLS_CERT:-}${TLS_KEY:-}" ]; then args+=(--tls-cert "${TLS_CERT:-}" --tls-key "${TLS_KEY:-}"); fi
 exec "${CARGO_TARGET_DIR:-$ROOT/target}/debug/rtio-server" "${args[@]}"

@@ -37,6 +37,13 @@ if ! [ -x /usr/bin/chromium ] || ! [ -x /usr/bin/chromedriver ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
+# openssl from Debian: the TLS tests make a self-signed certificate with it.
+if ! command -v openssl >/dev/null; then
+  say "installing openssl"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssl >/dev/null
+fi
+
 # Redis from Debian, for the tests of `rtio-server --redis` (socketioxide's Redis adapter needs
 # Redis >= 7). Only the binary is used: the tests start their own `redis-server` on 127.0.0.1,
 # so no system service is enabled or started here.

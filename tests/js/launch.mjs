@@ -147,7 +147,7 @@ export function startServer(label, command, args) {
     child.stdout.on("data", (d) => {
       if (settled) return; // keep draining so the pipe never fills
       stdout += d;
-      const m = /^LISTENING (http:\/\/127\.0\.0\.1:\d+)\s*$/m.exec(stdout);
+      const m = /^LISTENING (https?:\/\/127\.0\.0\.1:\d+)\s*$/m.exec(stdout);
       if (m) {
         settled = true;
         clearTimeout(timer);

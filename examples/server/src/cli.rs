@@ -21,6 +21,7 @@
 //! | `--max-members N` | `1000`               | members a room may have                  |
 //! | `--max-relay-bytes N` | `16384`          | bytes of an `rtio:to` message            |
 //! | `--presence-interval MS` | `100`         | `updated` presence coalesced per interval |
+//! | `--tls-cert FILE`, `--tls-key FILE` | none (HTTP) | serve HTTPS and WSS with this certificate chain and key (PEM), both or neither |
 //! | `-h`, `--help`    |                      | print usage and exit                     |
 //!
 //! Every flag with a value also accepts the `--flag=value` form. The limit flags are the
@@ -58,6 +59,7 @@ usage: rtio-server [--port N] [--host IP] [--pkg DIR] [--tests-dir DIR] [--stati
                    [--transports LIST] [--chaos-log FILE]
                    [--relay-limit RATE[/BURST]] [--join-limit RATE[/BURST]] [--max-rooms N]
                    [--max-members N] [--max-relay-bytes N] [--presence-interval MS]
+                   [--tls-cert FILE --tls-key FILE]
 
   --port N          TCP port to listen on (default 3000; 0 picks a free port)
   --host IP         address to bind (default 127.0.0.1)
@@ -86,6 +88,8 @@ usage: rtio-server [--port N] [--host IP] [--pkg DIR] [--tests-dir DIR] [--stati
   --max-relay-bytes N  bytes of an rtio:to message's event and arguments (default 16384)
   --presence-interval MS  updated presence: the first at once, then at most one per MS per
                     member and room (default 100; 0: every one)
+  --tls-cert FILE   serve HTTPS and WSS with this certificate chain (PEM); needs --tls-key
+  --tls-key FILE    the certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1)
   -h, --help        print this help";
 
 /// Where to listen and what to serve.
@@ -122,6 +126,17 @@ pub struct Options {
     pub websocket: bool,
     /// The rooms' limits.
     pub limits: Limits,
+    /// `--tls-cert` and `--tls-key`: serve HTTPS and WSS.
+    pub tls: Option<Tls>,
+}
+
+/// A certificate chain and its private key, PEM files.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tls {
+    /// The certificate chain, the server's own first.
+    pub cert: PathBuf,
+    /// Its private key.
+    pub key: PathBuf,
 }
 
 impl Default for Options {
@@ -143,6 +158,7 @@ impl Default for Options {
             polling: true,
             websocket: true,
             limits: Limits::default(),
+            tls: None,
         }
     }
 }
@@ -165,6 +181,8 @@ pub enum CliError {
     UnknownFlag(String),
     /// A flag given without its value.
     MissingValue(&'static str),
+    /// A flag that needs another one, given without it.
+    Needs(&'static str, &'static str),
     /// A value that does not parse.
     InvalidValue {
         /// The flag, e.g. `--port`.
@@ -181,6 +199,7 @@ impl fmt::Display for CliError {
         match self {
             CliError::UnknownFlag(flag) => write!(f, "unknown argument `{flag}`"),
             CliError::MissingValue(flag) => write!(f, "`{flag}` needs a value"),
+            CliError::Needs(flag, other) => write!(f, "`{flag}` needs `{other}` too"),
             CliError::InvalidValue {
                 flag,
                 value,
@@ -201,6 +220,7 @@ where
     I: IntoIterator<Item = String>,
 {
     let mut options = Options::default();
+    let (mut tls_cert, mut tls_key) = (None, None);
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let (name, inline_value) = match arg.split_once('=') {
@@ -231,6 +251,8 @@ where
             "--max-members" => "--max-members",
             "--max-relay-bytes" => "--max-relay-bytes",
             "--presence-interval" => "--presence-interval",
+            "--tls-cert" => "--tls-cert",
+            "--tls-key" => "--tls-key",
             _ => return Err(CliError::UnknownFlag(arg)),
         };
         let value = match inline_value {
@@ -316,6 +338,9 @@ where
                     .ok_or_else(|| invalid("milliseconds from 0 to 600000"))?;
                 options.limits.presence_interval = Duration::from_millis(ms);
             }
+            "--tls-cert" | "--tls-key" if value.is_empty() => return Err(invalid("a file")),
+            "--tls-cert" => tls_cert = Some(PathBuf::from(value)),
+            "--tls-key" => tls_key = Some(PathBuf::from(value)),
             "--sse-log" if value.is_empty() => return Err(invalid("a file")),
             "--sse-log" => options.sse_log = Some(PathBuf::from(value)),
             "--chaos-log" if value.is_empty() => return Err(invalid("a file")),
@@ -328,6 +353,12 @@ where
             _ => options.tests_dir = PathBuf::from(value),
         }
     }
+    options.tls = match (tls_cert, tls_key) {
+        (Some(cert), Some(key)) => Some(Tls { cert, key }),
+        (Some(_), None) => return Err(CliError::Needs("--tls-cert", "--tls-key")),
+        (None, Some(_)) => return Err(CliError::Needs("--tls-key", "--tls-cert")),
+        (None, None) => None,
+    };
     Ok(Command::Serve(options))
 }
 
@@ -457,6 +488,30 @@ mod tests {
         };
         assert_eq!(o.chaos_log, Some(PathBuf::from("/tmp/chaos.jsonl")));
         assert!(parse_strs(&["--chaos-log="]).is_err());
+    }
+
+    #[test]
+    fn tls() {
+        assert_eq!(Options::default().tls, None);
+        let Ok(Command::Serve(o)) = parse_strs(&["--tls-cert", "c.pem", "--tls-key=k.pem"]) else {
+            panic!("should parse");
+        };
+        assert_eq!(
+            o.tls,
+            Some(Tls {
+                cert: PathBuf::from("c.pem"),
+                key: PathBuf::from("k.pem")
+            })
+        );
+        assert_eq!(
+            parse_strs(&["--tls-cert", "c.pem"]),
+            Err(CliError::Needs("--tls-cert", "--tls-key"))
+        );
+        assert_eq!(
+            parse_strs(&["--tls-key", "k.pem"]),
+            Err(CliError::Needs("--tls-key", "--tls-cert"))
+        );
+        assert!(parse_strs(&["--tls-cert="]).is_err());
     }
 
     #[test]

@@ -26,8 +26,11 @@
 //! With `--redis URL` ([`cli`]) the server uses socketioxide's Redis adapter: instances
 //! on the same Redis share rooms, broadcasts and presence.
 //!
+//! With `--tls-cert FILE --tls-key FILE` everything above is served over HTTPS and WSS instead
+//! (rustls; HTTP/1.1, so WebSockets upgrade as they do over HTTP).
+//!
 //! Once the socket is bound the server prints exactly one machine-readable line,
-//! `LISTENING http://<host>:<port>`, followed by lines for people. SIGINT and
+//! `LISTENING http://<host>:<port>` (`https://` with TLS), followed by lines for people. SIGINT and
 //! SIGTERM close every Socket.IO connection, stop accepting, let running HTTP
 //! requests finish (for at most [`SHUTDOWN_GRACE`]) and exit with status 0.
 //! Bad arguments exit with status 2, other startup failures with status 1.
@@ -43,16 +46,19 @@ mod protocol;
 mod rooms;
 mod sse;
 
-use std::future::{pending, IntoFuture};
+use std::future::{pending, Future, IntoFuture};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY};
 use axum::http::HeaderValue;
 use axum::Router;
+use axum_server::tls_rustls::RustlsConfig;
 use socketioxide::adapter::{Adapter, Emitter};
 use socketioxide::layer::SocketIoLayer;
 use socketioxide::{SocketIo, TransportType};
@@ -256,6 +262,8 @@ async fn run<A: Adapter>(
         .layer(io_layer)
         .layer(axum::middleware::from_fn(engine_cors));
 
+    // Read before binding: a certificate that does not load stops the start.
+    let tls = options.tls.as_ref().map(tls_config).transpose()?;
     let bind_addr = SocketAddr::new(options.host, options.port);
     let listener = TcpListener::bind(bind_addr)
         .await
@@ -263,7 +271,7 @@ async fn run<A: Adapter>(
     let addr = listener
         .local_addr()
         .map_err(|e| format!("cannot read the bound address: {e}"))?;
-    announce(addr, redis_addr.as_deref());
+    announce(addr, tls.is_some(), redis_addr.as_deref());
 
     let (shutdown_started, shutdown_seen) = oneshot::channel::<()>();
     let graceful = async move {
@@ -275,9 +283,29 @@ async fn run<A: Adapter>(
         // graceful shutdown waiting for up to a ping interval.
         io.close().await;
     };
-    let server = axum::serve(listener, app)
-        .with_graceful_shutdown(graceful)
-        .into_future();
+    let server: Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>> = match tls {
+        None => Box::pin(
+            axum::serve(listener, app)
+                .with_graceful_shutdown(graceful)
+                .into_future(),
+        ),
+        Some(config) => {
+            let handle = axum_server::Handle::new();
+            let stop = handle.clone();
+            tokio::spawn(async move {
+                graceful.await;
+                stop.graceful_shutdown(None);
+            });
+            let listener = listener
+                .into_std()
+                .map_err(|e| format!("cannot hand the socket to TLS: {e}"))?;
+            Box::pin(
+                axum_server::from_tcp_rustls(listener, config)
+                    .handle(handle)
+                    .serve(app.into_make_service()),
+            )
+        }
+    };
     let grace_expired = async {
         match shutdown_seen.await {
             Ok(()) => tokio::time::sleep(SHUTDOWN_GRACE).await,
@@ -291,6 +319,35 @@ async fn run<A: Adapter>(
             Ok(())
         }
     }
+}
+
+/// The TLS configuration of `--tls-cert` and `--tls-key`: rustls with the `ring` provider, its
+/// safe default versions (TLS 1.2 and 1.3), HTTP/1.1 only.
+fn tls_config(tls: &cli::Tls) -> Result<RustlsConfig, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+    let certs = CertificateDer::pem_file_iter(&tls.cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("cannot read the certificate {}: {e}", tls.cert.display()))?;
+    if certs.is_empty() {
+        return Err(format!("no certificate in {}", tls.cert.display()));
+    }
+    let key = PrivateKeyDer::from_pem_file(&tls.key)
+        .map_err(|e| format!("cannot read the private key {}: {e}", tls.key.display()))?;
+    // rustls marks the `ring` provider deprecated for its lack of post-quantum key exchange;
+    // the other provider (aws-lc) needs cmake to build, and a demo and test server on a
+    // certificate of its own does not need post-quantum TLS.
+    #[allow(deprecated)]
+    let provider = rustls::crypto::ring::default_provider();
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(provider))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS: {e}"))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| format!("the certificate and the key do not go together: {e}"))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(RustlsConfig::from_config(Arc::new(config)))
 }
 
 /// The Content-Security-Policy of the demo pages: scripts, styles, images and connections
@@ -332,11 +389,12 @@ fn warn_if_missing(dir: &Path, route: &str) {
 }
 
 /// Prints the `LISTENING` line that scripts wait for, then lines for people.
-fn announce(addr: SocketAddr, redis_addr: Option<&str>) {
+fn announce(addr: SocketAddr, tls: bool, redis_addr: Option<&str>) {
+    let scheme = if tls { "https" } else { "http" };
     let mut out = std::io::stdout().lock();
     // A closed stdout must not stop the server, so write errors are ignored.
-    let _ = writeln!(out, "LISTENING http://{addr}");
-    let _ = writeln!(out, "rtio demo: open http://{addr}/");
+    let _ = writeln!(out, "LISTENING {scheme}://{addr}");
+    let _ = writeln!(out, "rtio demo: open {scheme}://{addr}/");
     if let Some(redis_addr) = redis_addr {
         let _ = writeln!(
             out,
