@@ -35,7 +35,8 @@ export interface StreamError extends Error {
 /** Events of the client itself. */
 export interface StreamReservedEvents {
   connect: () => void;
-  disconnect: (reason: StreamDisconnectReason) => void;
+  /** `details`: what closed the connection, when known (a WebSocket's close `code` and `reason`). */
+  disconnect: (reason: StreamDisconnectReason, details?: StreamError) => void;
   connect_error: (err: StreamError) => void;
   reconnect_attempt: (attempt: number) => void;
   reconnect: (attempt: number) => void;

@@ -144,13 +144,13 @@ export class StreamClient extends Client {
     return this;
   }
 
-  /** The connection is gone: state first, then the `disconnect` listeners. */
-  _down(reason) {
+  /** The connection is gone: state first, then the `disconnect` listeners (`why`: what closed it, if known). */
+  _down(reason, why) {
     this.connected = false;
     this._gen = (this._gen || 0) + 1;
     this._gone();
     for (const r of this._rooms.values()) r.joined = false;
-    this.emitReserved("disconnect", reason);
+    why ? this.emitReserved("disconnect", reason, why) : this.emitReserved("disconnect", reason);
   }
 
   close() {
@@ -171,8 +171,11 @@ export class StreamClient extends Client {
       if (detail) this.emitReserved("reconnect", detail);
       this.emitReserved("connect");
     } else if (name == "disconnect") {
+      // What closed it (a WebSocket's close code and reason), for the listeners' second argument.
+      const why = this._err;
+      this._err = undefined;
       // Already reported when disconnect() was called from a listener.
-      if (this.connected) this._down(detail);
+      if (this.connected) this._down(detail, why);
     } else if (name == "connect_error") {
       const err = this._err || new Error(detail);
       this._err = undefined;

@@ -21,7 +21,8 @@ const COMMON_FAULTS = ["cut", "blackhole", "dead", "latency", "throttle", "kill"
 // recovery, and the Rust server (socketioxide), which has none.
 const SOCKET_IO_SERVERS = [
   { name: "node", script: NODE, args: (log) => ["--recovery", "--chaos-log", log, ...HEARTBEAT], recovery: true },
-  { name: "rust", rust: true, args: (log) => ["--chaos-log", log, ...HEARTBEAT] },
+  // The pages come from another origin (a proxy's port at least).
+  { name: "rust", rust: true, args: (log) => ["--chaos-log", log, "--allow-origin", "*", ...HEARTBEAT] },
 ];
 
 // Two clients per server: one plain, one with `retries` (at-least-once, deduplicated by number).

@@ -22,6 +22,9 @@ import { CHROMIUM, CHROMIUM_ARGS, INIT_SCRIPT, REPO, RUST_BIN, restartable, star
 export { REPO, stopProcess };
 export const CLIENT_URL = process.env.RTIO_CLIENT || "/pkg/index.js";
 const PAGE_PATH = "/tests/pages/blank.html";
+// The test pages come from the Node server: the Rust server accepts them from any origin (the
+// origin checks are tested in origin.test.mjs).
+const ANY_ORIGIN = ["--allow-origin", "*"];
 const SKIP_RUST = process.env.RTIO_SKIP_RUST === "1";
 
 const DEFAULT_TEST_MS = 20_000;
@@ -61,7 +64,7 @@ export function serverUrl(which) {
             `RTIO_SKIP_RUST=1 skips these tests for local work only.`,
         );
       }
-      return (await startServer("Rust", RUST_BIN, ["--port", "0"])).url;
+      return (await startServer("Rust", RUST_BIN, ["--port", "0", ...ANY_ORIGIN])).url;
     })();
     // Surface the rejection to every test that asks, not as an unhandled rejection.
     serverPromises[which].catch(() => {});
@@ -82,7 +85,7 @@ export async function startTestServer(which, args = []) {
 export function ownServer(which, args = []) {
   return which === "node"
     ? restartable("Node", process.execPath, [path.join(REPO, "tests/servers/node/server.mjs"), ...args])
-    : restartable("Rust", RUST_BIN, args);
+    : restartable("Rust", RUST_BIN, [...ANY_ORIGIN, ...args]);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -24,7 +24,8 @@ export async function startNodeServer(kind, args = []) {
 /** A Rust server (examples/server) with `--test-controls` that can be killed and restarted on its port. */
 export async function startRustModes(args = []) {
   const port = await freePort();
-  const launch = () => startProcess("rtio-server", RUST_BIN, ["--port", String(port), "--test-controls", ...args], LISTENING);
+  // Pages of another origin (the Node server's) connect to it.
+  const launch = () => startProcess("rtio-server", RUST_BIN, ["--port", String(port), "--test-controls", "--allow-origin", "*", ...args], LISTENING);
   return restartable(await launch(), launch);
 }
 

@@ -21,6 +21,7 @@
 //! | `--max-members N` | `1000`               | members a room may have                  |
 //! | `--max-relay-bytes N` | `16384`          | bytes of an `rtio:to` message            |
 //! | `--presence-interval MS` | `100`         | `updated` presence coalesced per interval |
+//! | `--allow-origin ORIGIN` | own origin only | also accept pages of ORIGIN (repeatable; `*`: any) ([`crate::origin`]) |
 //! | `--tls-cert FILE`, `--tls-key FILE` | none (HTTP) | serve HTTPS and WSS with this certificate chain and key (PEM), both or neither |
 //! | `-h`, `--help`    |                      | print usage and exit                     |
 //!
@@ -59,7 +60,7 @@ usage: rtio-server [--port N] [--host IP] [--pkg DIR] [--tests-dir DIR] [--stati
                    [--transports LIST] [--chaos-log FILE]
                    [--relay-limit RATE[/BURST]] [--join-limit RATE[/BURST]] [--max-rooms N]
                    [--max-members N] [--max-relay-bytes N] [--presence-interval MS]
-                   [--tls-cert FILE --tls-key FILE]
+                   [--tls-cert FILE --tls-key FILE] [--allow-origin ORIGIN]...
 
   --port N          TCP port to listen on (default 3000; 0 picks a free port)
   --host IP         address to bind (default 127.0.0.1)
@@ -88,6 +89,8 @@ usage: rtio-server [--port N] [--host IP] [--pkg DIR] [--tests-dir DIR] [--stati
   --max-relay-bytes N  bytes of an rtio:to message's event and arguments (default 16384)
   --presence-interval MS  updated presence: the first at once, then at most one per MS per
                     member and room (default 100; 0: every one)
+  --allow-origin ORIGIN  also accept connections from pages of ORIGIN (http[s]://host[:port]),
+                    repeatable; `*` accepts any (default: the server's own origin only)
   --tls-cert FILE   serve HTTPS and WSS with this certificate chain (PEM); needs --tls-key
   --tls-key FILE    the certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1)
   -h, --help        print this help";
@@ -128,6 +131,8 @@ pub struct Options {
     pub limits: Limits,
     /// `--tls-cert` and `--tls-key`: serve HTTPS and WSS.
     pub tls: Option<Tls>,
+    /// `--allow-origin`: origins accepted besides the server's own (`*`: any).
+    pub allow_origins: Vec<String>,
 }
 
 /// A certificate chain and its private key, PEM files.
@@ -159,6 +164,7 @@ impl Default for Options {
             websocket: true,
             limits: Limits::default(),
             tls: None,
+            allow_origins: Vec::new(),
         }
     }
 }
@@ -252,6 +258,7 @@ where
             "--max-relay-bytes" => "--max-relay-bytes",
             "--presence-interval" => "--presence-interval",
             "--tls-cert" => "--tls-cert",
+            "--allow-origin" => "--allow-origin",
             "--tls-key" => "--tls-key",
             _ => return Err(CliError::UnknownFlag(arg)),
         };
@@ -338,6 +345,10 @@ where
                     .ok_or_else(|| invalid("milliseconds from 0 to 600000"))?;
                 options.limits.presence_interval = Duration::from_millis(ms);
             }
+            "--allow-origin" => options.allow_origins.push(
+                crate::origin::parse_origin(&value)
+                    .ok_or_else(|| invalid("http://HOST[:PORT], https://HOST[:PORT] or *"))?,
+            ),
             "--tls-cert" | "--tls-key" if value.is_empty() => return Err(invalid("a file")),
             "--tls-cert" => tls_cert = Some(PathBuf::from(value)),
             "--tls-key" => tls_key = Some(PathBuf::from(value)),
@@ -488,6 +499,23 @@ mod tests {
         };
         assert_eq!(o.chaos_log, Some(PathBuf::from("/tmp/chaos.jsonl")));
         assert!(parse_strs(&["--chaos-log="]).is_err());
+    }
+
+    #[test]
+    fn allow_origin() {
+        assert!(Options::default().allow_origins.is_empty());
+        let Ok(Command::Serve(o)) = parse_strs(&[
+            "--allow-origin",
+            "http://127.0.0.1:4000",
+            "--allow-origin=*",
+        ]) else {
+            panic!("should parse");
+        };
+        assert_eq!(o.allow_origins, ["http://127.0.0.1:4000", "*"]);
+        assert!(matches!(
+            parse_strs(&["--allow-origin", "127.0.0.1:4000"]),
+            Err(CliError::InvalidValue { .. })
+        ));
     }
 
     #[test]

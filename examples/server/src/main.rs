@@ -40,6 +40,7 @@ mod chaos;
 mod chat;
 mod cli;
 mod eventlog;
+mod origin;
 mod payload;
 mod plainws;
 mod protocol;
@@ -126,6 +127,11 @@ fn main() -> ExitCode {
 /// Sets up Socket.IO (in memory, or on Redis with `--redis`), then [`run`]s the server.
 async fn serve(options: Options) -> Result<(), String> {
     rooms::set_limits(options.limits);
+    origin::set_policy(origin::Policy {
+        any: options.allow_origins.iter().any(|o| o == "*"),
+        allowed: options.allow_origins.clone(),
+        tls: options.tls.is_some(),
+    });
     if let Some(path) = &options.chaos_log {
         chaos::open(path)
             .map_err(|e| format!("cannot use the chaos log {}: {e}", path.display()))?;

@@ -73,15 +73,23 @@ pub fn test_routes(bridge: Arc<Bridge>) -> Router {
 async fn upgrade(
     State(bridge): State<Arc<Bridge>>,
     RawQuery(query): RawQuery,
+    headers: axum::http::HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
+    // A page of an origin not allowed: opened, then closed with the reason, which the client
+    // can read (a refused upgrade would tell it nothing).
+    let refused = crate::origin::refused(&headers);
+    if let Some(from) = &refused {
+        crate::origin::log_refusal("a WebSocket on /ws", from);
+    }
     let query = parse_connect_query(query.as_deref().unwrap_or_default());
     ws.max_message_size(MAX_MESSAGE)
         .max_frame_size(MAX_MESSAGE)
         .on_upgrade(move |socket| async move {
-            match query {
-                Ok(query) => serve(bridge, query, socket).await,
-                Err(reason) => close(socket, CLOSE_REFUSED, &reason).await,
+            match (refused, query) {
+                (Some(_), _) => close(socket, CLOSE_REFUSED, crate::origin::NOT_ALLOWED).await,
+                (None, Ok(query)) => serve(bridge, query, socket).await,
+                (None, Err(reason)) => close(socket, CLOSE_REFUSED, &reason).await,
             }
         })
 }

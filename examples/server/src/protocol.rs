@@ -62,7 +62,7 @@ use socketioxide::SocketIo;
 use socketioxide_core::adapter::DefinedAdapter;
 
 use crate::payload::EventArgs;
-use crate::{chaos, chat, rooms};
+use crate::{chaos, chat, origin, rooms};
 
 /// A namespace whose packet headers are longer than 64 characters.
 pub const LONG_NAMESPACE: &str =
@@ -75,10 +75,25 @@ pub const LONG_NAMESPACE: &str =
 /// (the namespace exists once it resolves).
 pub fn register<A: Adapter + DefinedAdapter>(io: &SocketIo<A>) -> Vec<A::InitRes> {
     vec![
-        io.ns("/", connected.with(register_main::<A>)),
-        io.ns("/second", connected.with(register_second::<A>)),
-        io.ns(LONG_NAMESPACE, connected.with(register_second::<A>)),
-        io.ns("/forbidden", on_forbidden_connect.with(reject_namespace)),
+        // The last middleware given runs first: the origin check, before anything is set up.
+        io.ns(
+            "/",
+            connected.with(register_main::<A>).with(check_origin::<A>),
+        ),
+        io.ns(
+            "/second",
+            connected.with(register_second::<A>).with(check_origin::<A>),
+        ),
+        io.ns(
+            LONG_NAMESPACE,
+            connected.with(register_second::<A>).with(check_origin::<A>),
+        ),
+        io.ns(
+            "/forbidden",
+            on_forbidden_connect
+                .with(reject_namespace)
+                .with(check_origin::<A>),
+        ),
     ]
 }
 
@@ -100,6 +115,18 @@ impl<A: Adapter> FromConnectParts<A> for HandshakeAuth {
                 .map(|Data(value)| value),
         };
         Ok(HandshakeAuth(parsed))
+    }
+}
+
+/// Refuses a socket whose page's origin is not allowed ([`origin`]): its CONNECT_ERROR says
+/// "origin not allowed".
+fn check_origin<A: Adapter>(socket: SocketRef<A>) -> Ready<Result<(), origin::OriginRefused>> {
+    match origin::refused(&socket.req_parts().headers) {
+        None => ready(Ok(())),
+        Some(from) => {
+            origin::log_refusal("a Socket.IO connection", &from);
+            ready(Err(origin::OriginRefused))
+        }
     }
 }
 

@@ -62,13 +62,27 @@ pub const MAX_STALL_MS: u64 = 600_000;
 
 const PING: &[u8] = b"event: ping\ndata: {}\n\n";
 
-/// `GET /sse` and `POST /sse`, open to pages of any origin (see [`cors`]).
+/// `GET /sse` and `POST /sse`, for pages of the origins [`crate::origin`] allows (answered
+/// with CORS headers, see [`cors`], so that a page of another origin can read a refusal).
 pub fn routes(bridge: Arc<Bridge>) -> Router {
     Router::new()
         .route("/sse", get(stream).post(emit))
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(origin_guard))
         .layer(cors())
         .with_state(bridge)
+}
+
+/// Answers `403` `{ "error": "origin not allowed" }` to a page of an origin not allowed.
+async fn origin_guard(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    match crate::origin::refused(request.headers()) {
+        None => next.run(request).await,
+        Some(from) => {
+            let what = format!("{} /sse", request.method());
+            crate::origin::log_refusal(&what, &from);
+            json_error(StatusCode::FORBIDDEN, crate::origin::NOT_ALLOWED)
+        }
+    }
 }
 
 /// CORS for the SSE routes: the request's origin is allowed, with credentials (so
