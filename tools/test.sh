@@ -128,7 +128,16 @@ for ex in "${EXAMPLES[@]}"; do
 done
 
 step "browser tests: JS API and package (playwright-core in headless Chromium)"
-node --test --test-concurrency=1 tests/js/
+# Two files at a time: most of a file's time is spent waiting (on timers, the network, the
+# browser). The ones that measure, load the machine or build apps run alone afterwards.
+ALONE='^(chaos|cycles|load|flood|nextjs|vite|webpack)$'
+shared=()
+alone=()
+for f in tests/js/*.test.mjs; do
+  if [[ "$(basename "$f" .test.mjs)" =~ $ALONE ]]; then alone+=("$f"); else shared+=("$f"); fi
+done
+node --test --test-concurrency=2 "${shared[@]}"
+node --test --test-concurrency=1 "${alone[@]}"
 
 stop_servers
 echo

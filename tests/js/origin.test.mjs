@@ -118,27 +118,20 @@ describe("origin checks [rtio-server]", () => {
     assert.match(strictLog, new RegExp(`refused a WebSocket on /ws from origin "${pages.url}"`));
   });
 
-  it("a page of the server's own origin connects on every transport", { timeout: TEST_MS }, async () => {
-    const { page, close } = await pageAt(strict.url);
-    try {
-      const r = await page.evaluate(tryAll, strict.url);
-      for (const [k, v] of Object.entries(r)) if (k !== "post") assert.deepEqual(v, { ok: true }, k);
-      assert.deepEqual(r.post, { status: 200, body: [1] });
-    } finally {
-      await close();
-    }
-  });
-
-  it("a page of an origin given with --allow-origin connects on every transport", { timeout: TEST_MS }, async () => {
-    const { page, close } = await pageAt(pages.url);
-    try {
-      const r = await page.evaluate(tryAll, allowing.url);
-      for (const [k, v] of Object.entries(r)) if (k !== "post") assert.deepEqual(v, { ok: true }, k);
-      assert.deepEqual(r.post, { status: 200, body: [1] });
-    } finally {
-      await close();
-    }
-  });
+  // A page at `origin` connects to `server()` on every transport, and its POST is answered.
+  const connectsEverywhere = (name, origin, server) =>
+    it(name, { timeout: TEST_MS }, async () => {
+      const { page, close } = await pageAt(origin());
+      try {
+        const r = await page.evaluate(tryAll, server().url);
+        for (const [k, v] of Object.entries(r)) if (k !== "post") assert.deepEqual(v, { ok: true }, k);
+        assert.deepEqual(r.post, { status: 200, body: [1] });
+      } finally {
+        await close();
+      }
+    });
+  connectsEverywhere("a page of the server's own origin connects on every transport", () => strict.url, () => strict);
+  connectsEverywhere("a page of an origin given with --allow-origin connects on every transport", () => pages.url, () => allowing);
 });
 
 describe("origin checks [Node socket.io, as ROOMS.md shows]", () => {
