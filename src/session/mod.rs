@@ -1312,10 +1312,30 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
         }
     }
 
-    /// Writes what namespace `nsp` holds, in order, if it is connected: up to and including the
-    /// first packet of the retry queue, unless that one is already in flight.
+    /// Writes what namespace `nsp` holds, if it is connected: every packet outside the retry
+    /// queue at once, in the order they were emitted, then the first packet of the retry queue,
+    /// unless that one is already in flight. As socket.io-client sends its buffer on connect
+    /// and drains its queue one packet at a time: a packet of the queue never holds up the
+    /// others (a volatile emit held while the link was found dead, say).
     fn flush(&mut self, nsp: &str, now: Millis) {
-        let link_open = self.is_open();
+        if !self.is_open() {
+            return;
+        }
+        let Some(n) = self.find_mut(nsp) else { return };
+        if n.state != NspState::Connected {
+            return;
+        }
+        let (plain, queue): (Vec<_>, Vec<_>) = core::mem::take(&mut n.buffer)
+            .into_iter()
+            .partition(|p| p.retry.is_none());
+        n.buffer = queue;
+        let name = n.name.clone();
+        for packet in plain {
+            if let Some(a) = packet.id.and_then(|id| self.acks.get_mut(id)) {
+                a.sent = true;
+            }
+            self.write(&name, packet);
+        }
         loop {
             let Session {
                 namespaces, acks, ..
@@ -1323,16 +1343,11 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
             let Some(n) = namespaces.iter_mut().find(|n| *n.name == nsp) else {
                 return;
             };
-            if !link_open || n.state != NspState::Connected || n.buffer.is_empty() {
+            let Some(p) = n.buffer.first_mut() else {
                 return;
-            }
-            let ack = n
-                .buffer
-                .first()
-                .and_then(|p| p.id)
-                .and_then(|id| acks.get_mut(id));
-            let packet = match (n.buffer.first_mut(), ack) {
-                (Some(p), Some(a)) if p.retry.is_some() => {
+            };
+            match p.id.and_then(|id| acks.get_mut(id)) {
+                Some(a) => {
                     if a.sent {
                         return;
                     }
@@ -1344,22 +1359,16 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
                         attachments: p.attachments.clone(),
                         ..*p
                     };
-                    let name = n.name.clone();
                     self.write(&name, copy);
                     return;
                 }
-                (_, ack) => {
-                    if let Some(a) = ack {
-                        a.sent = true;
-                    }
-                    match crate::take(&mut n.buffer, 0) {
-                        Some(packet) => packet,
-                        None => return,
+                // Its ack is no longer awaited: written once, like any other.
+                None => {
+                    if let Some(packet) = crate::take(&mut n.buffer, 0) {
+                        self.write(&name, packet);
                     }
                 }
-            };
-            let name = n.name.clone();
-            self.write(&name, packet);
+            }
         }
     }
 

@@ -1362,3 +1362,37 @@ fn retries_survive_a_reconnection_and_count_it_as_a_try() {
     reopen(&mut s, at, "s3");
     assert_eq!(texts(&mut s), vec!["40".into(), format!("42{b}[\"b\"]")]);
 }
+
+#[test]
+fn packets_held_while_disconnected_do_not_wait_behind_the_retry_queue() {
+    // As socket.io-client: on connect its buffer goes at once, in order; its queue one packet
+    // at a time. A volatile emit that found the link dead was held behind a queued packet and
+    // arrived after later volatile emits (a chaos run with seed 7).
+    let mut s = with_retries(1);
+    let a = emit_ack(&mut s, r#"["a"]"#, None, 0);
+    let b = emit_ack(&mut s, r#"["b"]"#, None, 0);
+    assert_eq!(texts(&mut s), vec![format!("42{a}[\"a\"]")]);
+    s.handle_transport_close(10, TransportClosed::Closed);
+    s.emit("/", r#"["held",1]"#.into(), vec![], None, 11)
+        .unwrap();
+    s.emit("/", r#"["held",2]"#.into(), vec![], None, 12)
+        .unwrap();
+    let at = wait_attempt(&mut s);
+    reopen(&mut s, at, "s2");
+    assert_eq!(
+        texts(&mut s),
+        vec![
+            "40".into(),
+            r#"42["held",1]"#.into(),
+            r#"42["held",2]"#.into(),
+            format!("42{a}[\"a\"]"),
+        ],
+        "the held packets, then the head of the queue; b waits for a's ack"
+    );
+    // Once connected, a plain emit passes the queue at once, and a's ack lets b go.
+    s.emit("/", r#"["now"]"#.into(), vec![], None, at + 1)
+        .unwrap();
+    assert_eq!(texts(&mut s), vec![r#"42["now"]"#.to_string()]);
+    s.handle_text(at + 2, &format!("43{a}[\"ok\"]"));
+    assert_eq!(texts(&mut s), vec![format!("42{b}[\"b\"]")]);
+}

@@ -5,6 +5,11 @@ import { BREAKING } from "./faults.mjs";
 // How long after a fault that broke connections the packets a browser's resend loses or
 // repeats may have been sent (they were written before the break, into the broken connection).
 const RESEND_MS = 1000;
+// How long before such a fault they may have been written: an answer written into a
+// connection is not read at once when the driver's process, which runs the fault proxies, is
+// busy (a seed-7 run lost a poll's answer written 517 ms before a cut, its bytes still in the
+// proxy).
+const BEFORE_MS = 1000;
 // Packets a window may excuse: the ticks of one poll's answer, or a repeated POST or two.
 const MAX_EXCUSED = 6;
 
@@ -46,7 +51,7 @@ export function check({ lane, final, logs }) {
     // lose or repeat a packet, but only around a fault that broke connections.
     const windows = lane.faults
       .filter((f) => BREAKING.has(f.kind) && (f.server === spec.server || f.pageWide))
-      .map((f) => ({ from: f.at - 500, to: (f.end ?? f.at + (f.ms || 0)) + RESEND_MS, excused: 0 }));
+      .map((f) => ({ from: f.at - BEFORE_MS, to: (f.end ?? f.at + (f.ms || 0)) + RESEND_MS, excused: 0 }));
     // Whether a packet sent (or received) at `at` may have been lost or repeated by a resend;
     // `kinds` are the HTTP uses where that happens ("poll", "post"). Each window excuses at most
     // a few packets (one poll's answer, one POST): more is a failure.

@@ -21,7 +21,7 @@ import net from "node:net";
 import { createServer } from "node:http";
 import { Server } from "socket.io";
 import { WebSocketServer } from "ws";
-import { CLIENT_URL, suite } from "./harness.mjs";
+import { CLIENT_URL, ownServer, suite } from "./harness.mjs";
 
 // Whether the client under test is the reference; where rtio documents a difference (README,
 // "Migrating from socket.io-client"), a test holds each client to its own documented behaviour.
@@ -139,7 +139,7 @@ const FAST = { forceNew: true, reconnectionDelay: 100, reconnectionDelayMax: 100
 
 suite(
   "socket.io-client compatibility",
-  ({ test }) => {
+  ({ test, server }) => {
     // ------------------------------------------------------------------------------------------
     // 1. The Manager's `error` event: once per failed connection attempt.
 
@@ -494,6 +494,54 @@ suite(
         timeoutIsError: true,
         timeoutMessage: "operation has timed out",
       });
+    });
+
+    test("an emit made once the link is dead but not yet seen to be goes at the reconnect, not behind the retry queue", async (page) => {
+      // The page is busy past the heartbeat: the server gives up on the connection meanwhile,
+      // and the socket still says connected when the (volatile) emit is made. socket.io-client
+      // holds it and sends it on connect, before its retry queue, whose head here is never
+      // answered. A seed-7 chaos run found rtio holding it behind that queue, so that it
+      // arrived after later volatile emits.
+      const own = await ownServer(server, ["--ping-interval", "300", "--ping-timeout", "300"]);
+      try {
+        const r = await page.run(
+          async ({ url }) => {
+            const out = [];
+            for (const retries of [0, 3]) {
+              const key = `held-${retries}-${Math.random()}`;
+              const s = io(url, { forceNew: true, transports: ["websocket"], retries, ackTimeout: 5000, reconnectionDelay: 100, reconnectionDelayMax: 200 });
+              await connected(s, 5000);
+              // With retries: the head of the queue, in flight, never answered.
+              if (retries) s.emit("nobody-listens", 1);
+              await sleep(50); // its write done: the transport is writable again
+              const end = Date.now() + 1500;
+              while (Date.now() < end);
+              const stillConnected = s.connected;
+              s.volatile.emit("tally", key);
+              await until(() => !s.connected, 5000, "the disconnect");
+              await until(() => s.connected, 5000, "the reconnect");
+              await sleep(300);
+              // Counted by another socket: this one's acked emits wait behind its queue.
+              const q = io(url, { forceNew: true, transports: ["websocket"] });
+              await connected(q, 5000);
+              const count = await q.timeout(3000).emitWithAck("tally", key);
+              out.push({ retries, stillConnected, count });
+              q.disconnect();
+              s.disconnect();
+            }
+            return out;
+          },
+          { url: own.url },
+          { timeout: 25000 },
+        );
+        // The held emit, then the counting one.
+        assert.deepEqual(r, [
+          { retries: 0, stillConnected: true, count: 2 },
+          { retries: 3, stillConnected: true, count: 2 },
+        ]);
+      } finally {
+        await own.stop();
+      }
     });
 
     // ------------------------------------------------------------------------------------------
