@@ -1318,24 +1318,7 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
     /// and drains its queue one packet at a time: a packet of the queue never holds up the
     /// others (a volatile emit held while the link was found dead, say).
     fn flush(&mut self, nsp: &str, now: Millis) {
-        if !self.is_open() {
-            return;
-        }
-        let Some(n) = self.find_mut(nsp) else { return };
-        if n.state != NspState::Connected {
-            return;
-        }
-        let (plain, queue): (Vec<_>, Vec<_>) = core::mem::take(&mut n.buffer)
-            .into_iter()
-            .partition(|p| p.retry.is_none());
-        n.buffer = queue;
-        let name = n.name.clone();
-        for packet in plain {
-            if let Some(a) = packet.id.and_then(|id| self.acks.get_mut(id)) {
-                a.sent = true;
-            }
-            self.write(&name, packet);
-        }
+        let link_open = self.is_open();
         loop {
             let Session {
                 namespaces, acks, ..
@@ -1343,11 +1326,17 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
             let Some(n) = namespaces.iter_mut().find(|n| *n.name == nsp) else {
                 return;
             };
-            let Some(p) = n.buffer.first_mut() else {
+            if !link_open || n.state != NspState::Connected {
+                return;
+            }
+            // The first packet outside the queue, else the queue's head.
+            let at = n.buffer.iter().position(|p| p.retry.is_none()).unwrap_or(0);
+            let Some(p) = n.buffer.get_mut(at) else {
                 return;
             };
-            match p.id.and_then(|id| acks.get_mut(id)) {
-                Some(a) => {
+            let ack = p.id.and_then(|id| acks.get_mut(id));
+            let packet = match ack {
+                Some(a) if p.retry.is_some() => {
                     if a.sent {
                         return;
                     }
@@ -1359,16 +1348,22 @@ impl<A: Attachments + Clone, P: Clone> Session<A, P> {
                         attachments: p.attachments.clone(),
                         ..*p
                     };
+                    let name = n.name.clone();
                     self.write(&name, copy);
                     return;
                 }
-                // Its ack is no longer awaited: written once, like any other.
-                None => {
-                    if let Some(packet) = crate::take(&mut n.buffer, 0) {
-                        self.write(&name, packet);
+                ack => {
+                    if let Some(a) = ack {
+                        a.sent = true;
+                    }
+                    match crate::take(&mut n.buffer, at) {
+                        Some(packet) => packet,
+                        None => return,
                     }
                 }
-            }
+            };
+            let name = n.name.clone();
+            self.write(&name, packet);
         }
     }
 

@@ -511,7 +511,9 @@ test("controls: stall holds the streams open now (pings included) and writes the
   const base = await server();
   const room = roomName();
   const held = await sseMember(base, [room]);
-  const STALL = 900;
+  // Long enough that the setup below (a stream, two publishes) ends well within it on a loaded
+  // machine: what is checked "during the stall" must be.
+  const STALL = 3000;
   const r = await post(base, "/sse/control/stall", { ms: STALL });
   assert.equal(r.body.ms, STALL);
   assert.ok(r.body.stalled >= 1);
@@ -522,6 +524,7 @@ test("controls: stall holds the streams open now (pings included) and writes the
   await fresh.next((e) => e.event === "during2", "a live event on the fresh stream");
   const before = held.items.length;
   await sleep(STALL - (Date.now() - t0) - 150);
+  assert.ok(Date.now() - t0 < STALL - 50, `the setup took ${Date.now() - t0} ms of the ${STALL} ms stall`);
   assert.equal(held.items.length, before, "nothing written during the stall");
   assert.equal(held.items.filter((i) => i.at > t0).length, 0);
   const got = await held.next((e) => e.event === "during2", "the held events", STALL + WAIT_MS);
