@@ -136,8 +136,11 @@ alone=()
 for f in tests/js/*.test.mjs; do
   if [[ "$(basename "$f" .test.mjs)" =~ $ALONE ]]; then alone+=("$f"); else shared+=("$f"); fi
 done
-node --test --test-concurrency=2 "${shared[@]}"
-node --test --test-concurrency=1 "${alone[@]}"
+# Both groups run, so that one failure does not hide the other's.
+js_failed=0
+node --test --test-concurrency=2 "${shared[@]}" || js_failed=1
+node --test --test-concurrency=1 "${alone[@]}" || js_failed=1
+[ "$js_failed" = 0 ] || { echo "JS tests failed"; exit 1; }
 
 stop_servers
 echo
