@@ -39,6 +39,8 @@ export class Room extends Emitter {
     this._meta = null;
     this._q = [];
     this._v = false;
+    /** While a join waits for its answer: the presence changes that came meanwhile. */
+    this._seen = null;
   }
 
   /**
@@ -62,11 +64,21 @@ export class Room extends Emitter {
    */
   _join(re) {
     const was = this._me;
+    // The presence changes that arrive before the answer: the server may have read its member
+    // list before them (another socket joining at the same moment), so they go on top of it.
+    const seen = (this._seen = []);
     return this.socket.emitWithAck("rtio:join", this.name, this._meta).then(
       (r) => {
+        if (this._seen === seen) this._seen = null;
         if (!this._want) return [];
         if (r && r.ok === true && Array.isArray(r.members)) {
-          this._sync(r.members);
+          // (_sync drops what is not a member.)
+          const m = new Map(r.members.map((x) => [x && x.id, x]));
+          for (const c of seen) {
+            const x = c.joined || c.updated;
+            x ? m.set(x.id, x) : c.left != this.socket.id && m.delete(c.left);
+          }
+          this._sync([...m.values()]);
           this._ok();
           return this.presence.members;
         }
@@ -80,6 +92,7 @@ export class Room extends Emitter {
         throw err;
       },
       (err) => {
+        if (this._seen === seen) this._seen = null;
         if (!was && this._want && !re) this._drop();
         throw err;
       },
@@ -119,8 +132,11 @@ export class Room extends Emitter {
       c = d[2] || {},
       x = c.joined || c.updated;
     if (d[0] == "rtio:room") typeof c == "string" && this.emitReserved(c, ...d.slice(4), m.get(d[3]) || { id: d[3], meta: null });
-    else if (x && typeof x.id == "string") this._put(x, m.get(x.id));
-    else if (m.has(c.left) && c.left != this.socket.id) p.emitReserved("leave", m.get(c.left)), m.delete(c.left);
+    else {
+      this._seen?.push(c);
+      if (x && typeof x.id == "string") this._put(x, m.get(x.id));
+      else if (m.has(c.left) && c.left != this.socket.id) p.emitReserved("leave", m.get(c.left)), m.delete(c.left);
+    }
   }
 
   /**

@@ -21,9 +21,11 @@ const pkg = fileURLToPath(new URL("../../pkg/", import.meta.url));
 // long-polling transport and its upgrade to WebSocket (fetch requests and their closures, the
 // payloads, Blobs read before their POST, the last POSTs of a closed transport outliving
 // their link, the poller, the probe, the transport options)
-// took `rtio` from 28.9 to 35.6 KB (the ceiling keeps 0.1 KB over it).
+// took `rtio` from 28.9 to 35.6 KB (the ceiling keeps 0.1 KB over it); keeping the presence
+// changes that arrive before a join's answer (a race the chaos runs found) took it to 35.71 KB,
+// and the ceiling to 35.8 KB.
 const GOAL = { rtio: 17.0 * 1024, mode: 12.0 * 1024 };
-const CEILING = { rtio: 35.7 * 1024, mode: 28.9 * 1024 };
+const CEILING = { rtio: 35.8 * 1024, mode: 28.9 * 1024 };
 
 /** gzip -9 sizes of `files` in pkg/, logged, and their total. */
 function measure(files) {
