@@ -392,7 +392,7 @@ export function attachRooms(target, options = {}) {
         if (typeof event !== "string") return reply(ack, { ok: false, error: "invalid event" });
         // Counted and measured on arrival, so a flood is turned away without waiting in line.
         if (!takeRelay()) return reply(ack, { ok: false, error: "rate limited" });
-        if (relaySize([event, ...rest]) > limits.relayBytes) return reply(ack, { ok: false, error: "too large" });
+        if (limits.relayBytes !== Infinity && relaySize([event, ...rest]) > limits.relayBytes) return reply(ack, { ok: false, error: "too large" });
         serial(() => {
           // Dropped unless the sender is a member. Binary arguments (Buffers) go out as
           // attachments again.
