@@ -169,12 +169,7 @@ function memberships(socket) {
 // The members of a room, across the cluster.
 async function membersOf(nsp, room) {
   const sockets = await nsp.in(room).fetchSockets();
-  const members = [];
-  for (const s of sockets) {
-    const rooms = roomsOf(s);
-    if (rooms !== null && hasOwn(rooms, room)) members.push({ id: s.id, meta: rooms[room] });
-  }
-  return members;
+  return sockets.filter((s) => isListed(s, room)).map((s) => ({ id: s.id, meta: roomsOf(s)[room] }));
 }
 
 // The authorization hook's verdict: null to accept, or the reason it refused.
