@@ -1384,6 +1384,36 @@ async fn rooms_with_presence() {
     }
 }
 
+/// Presence changes the server sends while a join waits for its answer go on top of the
+/// answer's list (the server read its list before another socket joined): the Node server's
+/// `/late-join` namespace answers that way.
+#[wasm_bindgen_test]
+async fn presence_told_before_the_join_answer_is_kept() {
+    let (server, url) = servers()[0];
+    let socket = connected(server, &format!("{url}/late-join"), Options::default()).await;
+    let room = socket.room("r").unwrap();
+    let (log, _sub) = presence_log(&room);
+    let members = within(WAIT, "join", room.join(&json!({ "name": "Me" })))
+        .await
+        .unwrap();
+    let mut ids: Vec<String> = members.into_iter().map(|m| m.id).collect();
+    ids.sort();
+    let me = socket.id().unwrap();
+    let mut want = vec![me, "other".to_string()];
+    want.sort();
+    assert_eq!(
+        ids, want,
+        "the answer's list with the member told before it"
+    );
+    assert_eq!(room.members().len(), 2);
+    let seen = log.borrow().clone();
+    assert!(
+        !seen.contains(&("leave".to_string(), "Other".to_string())),
+        "no leave for the member told before the answer: {seen:?}"
+    );
+    socket.disconnect();
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Point {
     x: f64,

@@ -28,6 +28,15 @@ pub enum Change<M> {
     Update(Member<M>),
 }
 
+/// A change the server told while a join waited for its answer (see [`Presence::sync_with`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Told<M> {
+    /// `joined` or `updated`.
+    Joined(Member<M>),
+    /// `left`, with the member's id.
+    Left(String),
+}
+
 /// The members of one room, as last told by the server.
 #[derive(Debug, Clone)]
 pub struct Presence<M> {
@@ -93,6 +102,30 @@ impl<M: Clone + PartialEq> Presence<M> {
             }
         }
         changes
+    }
+
+    /// Like [`sync`](Self::sync), with the changes told while the join waited for its answer
+    /// applied on top of `list`, in order: the server may have read its list before another
+    /// socket joined or left at the same moment, and then told this client of it before
+    /// answering. Every such change is later than this client's own join, and one applied again
+    /// does no harm. A `left` of this client's own id is ignored.
+    pub fn sync_with(
+        &mut self,
+        mut list: Vec<Member<M>>,
+        told: Vec<Told<M>>,
+        me: &str,
+    ) -> Vec<Change<M>> {
+        for t in told {
+            match t {
+                Told::Joined(m) => match list.iter_mut().find(|x| x.id == m.id) {
+                    Some(x) => *x = m,
+                    None => list.push(m),
+                },
+                Told::Left(id) if id != me => list.retain(|x| x.id != id),
+                Told::Left(_) => {}
+            }
+        }
+        self.sync(list, me)
     }
 
     /// A member joined or updated its metadata (`joined` / `updated` from the server). Nothing
@@ -219,5 +252,37 @@ mod tests {
         assert_eq!(p.clear(), vec![Change::Leave(m("b", 2))]);
         assert!(p.members().is_empty());
         assert!(!p.synced());
+    }
+
+    #[test]
+    fn changes_told_before_the_answer_go_on_top_of_its_list() {
+        let mut p = Presence::default();
+        let told = vec![
+            Told::Joined(m("b", 2)),
+            Told::Joined(m("gone", 3)),
+            Told::Left("gone".into()),
+            Told::Joined(m("c", 9)),
+            Told::Left("me".into()),
+            Told::Left("d".into()),
+        ];
+        let list = vec![m("me", 1), m("c", 4), m("d", 5)];
+        let changes = p.sync_with(list, told, "me");
+        assert_eq!(
+            changes,
+            vec![Change::Join(m("c", 9)), Change::Join(m("b", 2))]
+        );
+        let mut ids: Vec<_> = p
+            .members()
+            .iter()
+            .map(|x| (x.id.as_str(), x.meta))
+            .collect();
+        ids.sort();
+        assert_eq!(ids, vec![("b", 2), ("c", 9), ("me", 1)]);
+        // Nothing told: the same as `sync`.
+        let mut q = Presence::default();
+        assert_eq!(
+            q.sync_with(vec![m("me", 1), m("x", 1)], Vec::new(), "me"),
+            vec![Change::Join(m("x", 1))]
+        );
     }
 }

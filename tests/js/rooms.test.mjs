@@ -1,10 +1,8 @@
 // Rooms and presence (ROOMS.md) through the JS API, against the Node server (attachRooms from
 // rtio/server) and the Rust server (examples/server/src/rooms.rs). Several clients share one page,
 // each on its own connection.
-import { after, before, describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
-import { Server } from "socket.io";
 import { CLIENT_URL, browser, ownServer, serverUrl, suite } from "./harness.mjs";
 import { INIT_SCRIPT } from "./launch.mjs";
 
@@ -244,40 +242,22 @@ suite("rooms", ({ test, server }) => {
   });
 });
 
-// A server that sends the joiner another member's `joined` before the join's answer, whose
-// list was read before that member joined: the order both helpers use when two sockets join at
-// once (a chaos run with seed 7 had two clients re-join 20 ms apart after a pause, and one of
-// them lost the other from its presence).
+// The Node test server's `/late-join` namespace sends the joiner another member's `joined`
+// before the join's answer, whose list was read before that member joined: the order both
+// helpers use when two sockets join at once (a chaos run with seed 7 had two clients re-join
+// 20 ms apart after a pause, and one of them lost the other from its presence).
 describe("rooms: presence that arrives before the join's answer", () => {
-  let io;
-  let url;
-  before(async () => {
-    const http = createServer();
-    io = new Server(http);
-    io.on("connection", (socket) =>
-      socket.on("rtio:join", (room, meta, ack) => {
-        const list = [{ id: socket.id, meta }];
-        socket.emit("rtio:presence", room, { joined: { id: "other", meta: "o" } });
-        socket.emit("rtio:presence", room, { joined: { id: "gone", meta: "g" } });
-        socket.emit("rtio:presence", room, { left: "gone" });
-        setTimeout(() => ack({ ok: true, members: list }), 50);
-      }),
-    );
-    await new Promise((resolve) => http.listen(0, "127.0.0.1", resolve));
-    url = `http://127.0.0.1:${http.address().port}`;
-  });
-  after(() => new Promise((resolve) => io.close(() => resolve())));
-
   it("is kept on top of the answer's list", { timeout: 20_000 }, async () => {
     const b = await browser();
     const context = await b.newContext();
     try {
       await context.addInitScript(INIT_SCRIPT);
       const page = await context.newPage();
-      await page.goto(`${await serverUrl("node")}/tests/pages/blank.html`);
+      const url = await serverUrl("node");
+      await page.goto(`${url}/tests/pages/blank.html`);
       const r = await page.evaluate(async ({ url, client }) => {
         const { io } = await import(client);
-        const s = io(url, { forceNew: true, transports: ["websocket"] });
+        const s = io(url + "/late-join", { forceNew: true, transports: ["websocket"] });
         await connected(s, 5000);
         const room = s.room("r");
         const seen = [];

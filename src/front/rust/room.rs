@@ -12,7 +12,7 @@ use super::emitter::{typed, warn, Emitter, Handler, Listeners, Subscription};
 use super::error::{AckError, EmitError, RoomError};
 use super::payload::{self, erased::Arg};
 use super::socket::{to_send, Socket};
-use crate::session::presence::{self, Change, Presence};
+use crate::session::presence::{self, Change, Presence, Told};
 
 /// A member of a room: its socket id and the metadata it joined with (`null` if none).
 pub type Member = presence::Member<Value>;
@@ -51,6 +51,41 @@ pub(super) struct RoomState {
     /// `rtio:to` packets (JSON text and attachments) emitted while the room was not joined.
     held: RefCell<Vec<(String, Vec<Vec<u8>>)>>,
     listeners: Emitter<Member, PresenceFn>,
+    /// Joins sent so far, which numbers them.
+    joins: Cell<u64>,
+    /// While the last join sent waits for its answer: its number and the presence changes told
+    /// meanwhile, which go on top of the answer's list.
+    told: RefCell<Option<(u64, Vec<Told<Value>>)>>,
+}
+
+/// A join waiting for its answer; when dropped (answered, or its future dropped), the room
+/// stops keeping presence changes for it.
+struct Waiting {
+    room: Weak<RoomState>,
+    join: u64,
+}
+
+impl Waiting {
+    /// The changes told since the join was sent (none if a later join was sent meanwhile).
+    fn told(&self) -> Vec<Told<Value>> {
+        let Some(room) = self.room.upgrade() else {
+            return Vec::new();
+        };
+        let mut told = room.told.borrow_mut();
+        match told.take() {
+            Some((join, changes)) if join == self.join => changes,
+            other => {
+                *told = other;
+                Vec::new()
+            }
+        }
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.told();
+    }
 }
 
 /// A room (see `ROOMS.md`), made by [`Socket::room`]. Cheap to clone; every clone is the same
@@ -101,6 +136,8 @@ impl Socket {
             presence: RefCell::default(),
             held: RefCell::default(),
             listeners: Emitter::default(),
+            joins: Cell::new(0),
+            told: RefCell::default(),
         });
         inner.rooms.borrow_mut().push(Rc::downgrade(&state));
         Ok(Room { state })
@@ -141,10 +178,10 @@ impl Room {
                 (prev, state.send_join())
             });
         async move {
-            let (prev, reply) = sent?;
+            let (prev, (reply, waiting)) = sent?;
             let r = reply.await;
             let refused_update = state.presence.borrow().synced() && state.want.get();
-            let out = state.answer(r, false);
+            let out = state.answer(r, waiting, false);
             if out.is_err() && refused_update {
                 state.meta.replace(prev);
             }
@@ -254,19 +291,31 @@ impl RoomState {
         }
     }
 
-    /// Sends `rtio:join` with the current meta.
-    fn send_join(&self) -> super::emitter::AckFuture<Value> {
+    /// Sends `rtio:join` with the current meta; presence changes are kept from now until the
+    /// answer.
+    fn send_join(self: &Rc<Self>) -> (super::emitter::AckFuture<Value>, Waiting) {
         let meta = self.meta.borrow().clone();
-        self.socket
-            .emit_many_with_ack("rtio:join", &[&&*self.name, &meta])
+        let join = self.joins.get() + 1;
+        self.joins.set(join);
+        *self.told.borrow_mut() = Some((join, Vec::new()));
+        let reply = self
+            .socket
+            .emit_many_with_ack("rtio:join", &[&&*self.name, &meta]);
+        let waiting = Waiting {
+            room: Rc::downgrade(self),
+            join,
+        };
+        (reply, waiting)
     }
 
     /// Takes in the answer to a join (`rejoin`: sent after a reconnect).
     fn answer(
         self: &Rc<Self>,
         reply: Result<Value, AckError>,
+        waiting: Waiting,
         rejoin: bool,
     ) -> Result<Vec<Member>, RoomError> {
+        let told = waiting.told();
         if !self.want.get() {
             return Ok(Vec::new());
         }
@@ -301,7 +350,7 @@ impl RoomState {
         };
         let members = list.iter().filter_map(member).collect();
         let me = self.socket.inner().sid().unwrap_or_default();
-        let changes = self.presence.borrow_mut().sync(members, &me);
+        let changes = self.presence.borrow_mut().sync_with(members, told, &me);
         self.report(changes);
         let members = self.presence.borrow().members().to_vec();
         self.emit_presence(&PresenceEvent::Sync(members.clone()));
@@ -329,13 +378,13 @@ impl RoomState {
             self.ready();
             return;
         }
-        let reply = self.send_join();
+        let (reply, waiting) = self.send_join();
         let room = Rc::downgrade(self);
         crate::shell::spawn(async move {
             let r = reply.await;
             if let Some(room) = room.upgrade() {
                 // A refusal is reported to the presence listeners.
-                let _ = room.answer(r, true);
+                let _ = room.answer(r, waiting, true);
             }
         });
     }
@@ -416,17 +465,24 @@ impl RoomState {
             return;
         }
         let Some(change) = args.next() else { return };
-        let mut presence = self.presence.borrow_mut();
-        let change = if let Some(m) = change
+        let told = if let Some(m) = change
             .get("joined")
             .or_else(|| change.get("updated"))
             .and_then(member)
         {
-            presence.joined(m)
+            Told::Joined(m)
         } else if let Some(id) = change.get("left").and_then(Value::as_str) {
-            presence.left(id)
+            Told::Left(id.to_string())
         } else {
-            None
+            return;
+        };
+        if let Some((_, kept)) = &mut *self.told.borrow_mut() {
+            kept.push(told.clone());
+        }
+        let mut presence = self.presence.borrow_mut();
+        let change = match told {
+            Told::Joined(m) => presence.joined(m),
+            Told::Left(id) => presence.left(&id),
         };
         drop(presence);
         self.report(change.into_iter().collect());

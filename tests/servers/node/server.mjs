@@ -294,6 +294,18 @@ io.of("/a-namespace-with-a-name-long-enough-to-push-the-packet-header-past-64-ch
 
 io.of("/forbidden").use((_socket, next) => next(new Error("forbidden namespace")));
 
+// A server whose `rtio:join` answer comes after presence changes that its member list does not
+// hold yet: the order a rooms helper uses when another socket joins at the same moment.
+io.of("/late-join").on("connection", (socket) =>
+  socket.on("rtio:join", (room, meta, ack) => {
+    if (typeof ack !== "function") return;
+    socket.emit("rtio:presence", room, { joined: { id: "other", meta: { name: "Other" } } });
+    socket.emit("rtio:presence", room, { joined: { id: "gone", meta: { name: "Gone" } } });
+    socket.emit("rtio:presence", room, { left: "gone" });
+    setTimeout(() => ack({ ok: true, members: [{ id: socket.id, meta }] }), 50);
+  }),
+);
+
 // ---------------------------------------------------------------------------------------------
 // Lifecycle
 
