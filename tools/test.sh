@@ -91,14 +91,15 @@ start_server node-recovery "$ARTIFACTS/node-recovery-server.log" node tests/serv
 export RTIO_NODE_RECOVERY_URL="$SERVER_URL"
 # Tests that start servers of their own use the same binary, wherever the target dir is.
 # Pages of other origins (the Node server's, wasm-bindgen's test runner) connect to the Rust
-# servers: --allow-origin '*' (the origin checks have tests of their own).
+# servers: --allow-origin '*' --no-sessions (the origin checks and the sessions have tests of
+# their own).
 export RTIO_RUST_SERVER_BIN="$CARGO_TARGET_DIR/debug/rtio-server"
-start_server rust "$ARTIFACTS/rust-server.log" "$RTIO_RUST_SERVER_BIN" --port 0 --allow-origin '*'
+start_server rust "$ARTIFACTS/rust-server.log" "$RTIO_RUST_SERVER_BIN" --port 0 --allow-origin '*' --no-sessions
 export RTIO_RUST_URL="$SERVER_URL"
 # Long-polling only, as behind a proxy that blocks WebSocket: the Rust API's polling tests.
 start_server node-polling "$ARTIFACTS/node-polling-server.log" node tests/servers/node/server.mjs --port 0 --transports polling
 export RTIO_NODE_POLLING_URL="$SERVER_URL"
-start_server rust-polling "$ARTIFACTS/rust-polling-server.log" "$RTIO_RUST_SERVER_BIN" --port 0 --transports polling --allow-origin '*'
+start_server rust-polling "$ARTIFACTS/rust-polling-server.log" "$RTIO_RUST_SERVER_BIN" --port 0 --transports polling --allow-origin '*' --no-sessions
 export RTIO_RUST_POLLING_URL="$SERVER_URL"
 # The SSE and plain-WebSocket modes: the two independent test servers, and the Rust server's
 # /sse and /ws endpoints with their test controls. Fast heartbeats, for the watchdog tests.
@@ -106,7 +107,7 @@ start_server sse "$ARTIFACTS/sse-server.log" node tests/servers/sse/server.mjs -
 export RTIO_SSE_URL="$SERVER_URL"
 start_server ws "$ARTIFACTS/ws-server.log" node tests/servers/ws/server.mjs --port 0
 export RTIO_WS_URL="$SERVER_URL"
-start_server rust-modes "$ARTIFACTS/rust-modes-server.log" "$RTIO_RUST_SERVER_BIN" --port 0 --test-controls --sse-ping 250 --allow-origin '*'
+start_server rust-modes "$ARTIFACTS/rust-modes-server.log" "$RTIO_RUST_SERVER_BIN" --port 0 --test-controls --sse-ping 250 --allow-origin '*' --no-sessions
 export RTIO_MODES_URL="$SERVER_URL"
 
 step "browser tests: Rust API (wasm-bindgen-test in headless Chromium)"

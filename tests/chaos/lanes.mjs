@@ -22,7 +22,7 @@ const COMMON_FAULTS = ["cut", "blackhole", "dead", "latency", "throttle", "kill"
 const SOCKET_IO_SERVERS = [
   { name: "node", script: NODE, args: (log) => ["--recovery", "--chaos-log", log, ...HEARTBEAT], recovery: true },
   // The pages come from another origin (a proxy's port at least).
-  { name: "rust", rust: true, args: (log) => ["--chaos-log", log, "--allow-origin", "*", ...HEARTBEAT] },
+  { name: "rust", rust: true, args: (log) => ["--chaos-log", log, "--allow-origin", "*", "--no-sessions", ...HEARTBEAT] },
 ];
 
 // Two clients per server: one plain, one with `retries` (at-least-once, deduplicated by number).

@@ -2,9 +2,9 @@
 // headless Chromium: several visitors, each in a browser context of its own, in rooms chosen
 // by the URL hash.
 //
-// Uses the Rust server at RTIO_RUST_URL when set (tools/test.sh starts one), else starts one
-// (RTIO_RUST_SERVER_BIN, see demo-pages.mjs). RTIO_DEMO_URL points the tests at another server
-// that serves the demo and the rooms convention (the Node one, say).
+// Starts a Rust server of its own (RTIO_RUST_SERVER_BIN, see demo-pages.mjs) as the README's demo
+// command does: cookie sessions on. RTIO_DEMO_URL points the tests at another server that serves
+// the demo and the rooms convention (the Node one, say).
 //
 // The cursor latency between two visitors is measured and printed (median and p95), not
 // asserted, except the 500 ms within which a visitor must see another's cursor move.
@@ -38,7 +38,7 @@ const WAIT_MS = 5000;
 let base;
 let server;
 before(async () => {
-  const given = process.env.RTIO_DEMO_URL || process.env.RTIO_RUST_URL;
+  const given = process.env.RTIO_DEMO_URL;
   if (given) {
     const u = new URL(given);
     if (u.hostname !== "127.0.0.1" && u.hostname !== "localhost") throw new Error(`not a loopback URL: ${given}`);
@@ -286,6 +286,32 @@ describe("cursors demo", () => {
     assert.deepEqual(a.dialogs, []);
     assert.deepEqual(x.dialogs, []);
     assertClean(a, x);
+  });
+
+  test("the name others see is the session's: a join that claims another is shown with the session's name", async () => {
+    const room = uniqueRoom("session");
+    const a = await visit(room, { name: "Ada", color: "#e5484d" });
+    const b = await visit(room, { name: "Bob", color: "#0090ff" });
+    await waitMembers(b.page, [a.id, b.id]);
+    const nameAt = (page, id) => page.evaluate((id) => document.querySelector(`#members [data-member-id="${id}"] .member-name`)?.textContent, id);
+    assert.equal(await nameAt(b.page, a.id), "Ada");
+    // A's page script claims to be Bob in a join of its own (an update for the others).
+    await a.page.evaluate(() => window.__demo.room.join({ name: "Bob", color: "#0090ff" }));
+    await b.page.waitForFunction(
+      (id) => window.__demo.room.presence.members.find((m) => m.id === id)?.meta?.color === "#0090ff",
+      a.id,
+      { timeout: 3000 },
+    );
+    const shown = await b.page.evaluate((id) => window.__demo.room.presence.members.find((m) => m.id === id)?.meta, a.id);
+    assert.deepEqual(shown, { name: "Ada", color: "#0090ff" }, "the colour is A's to choose, the name is the session's");
+    assert.equal(await nameAt(b.page, a.id), "Ada");
+    if (!process.env.RTIO_DEMO_URL) {
+      // The page's cookie is the session's: HttpOnly, SameSite=Lax, not readable by the page.
+      const [cookie] = (await a.context.cookies(base)).filter((c) => c.name === "rtio_session");
+      assert.deepEqual([cookie?.httpOnly, cookie?.sameSite, cookie?.secure], [true, "Lax", false]);
+      assert.equal(await a.page.evaluate(() => document.cookie), "");
+    }
+    assertClean(a, b);
   });
 
   test("a new hash leaves the old room and joins the new one", async () => {

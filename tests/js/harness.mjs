@@ -22,9 +22,9 @@ import { CHROMIUM, CHROMIUM_ARGS, INIT_SCRIPT, REPO, RUST_BIN, restartable, star
 export { REPO, stopProcess };
 export const CLIENT_URL = process.env.RTIO_CLIENT || "/pkg/index.js";
 const PAGE_PATH = "/tests/pages/blank.html";
-// The test pages come from the Node server: the Rust server accepts them from any origin (the
-// origin checks are tested in origin.test.mjs).
-const ANY_ORIGIN = ["--allow-origin", "*"];
+// The test pages come from the Node server: the Rust server accepts them from any origin, with
+// no session cookie (the origin checks and the sessions are tested in origin.test.mjs).
+const ANY_ORIGIN = ["--allow-origin", "*", "--no-sessions"];
 const SKIP_RUST = process.env.RTIO_SKIP_RUST === "1";
 
 const DEFAULT_TEST_MS = 20_000;

@@ -25,7 +25,7 @@ export async function startNodeServer(kind, args = []) {
 export async function startRustModes(args = []) {
   const port = await freePort();
   // Pages of another origin (the Node server's) connect to it.
-  const launch = () => startProcess("rtio-server", RUST_BIN, ["--port", String(port), "--test-controls", "--allow-origin", "*", ...args], LISTENING);
+  const launch = () => startProcess("rtio-server", RUST_BIN, ["--port", String(port), "--test-controls", "--allow-origin", "*", "--no-sessions", ...args], LISTENING);
   return restartable(await launch(), launch);
 }
 

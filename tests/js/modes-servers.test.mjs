@@ -42,7 +42,9 @@ async function until(fn, what, ms = WAIT_MS) {
 // ---------------------------------------------------------------------------------------------
 // Servers, each a child process stopped by PID in `after`.
 
-const launch = (args) => launchCommand(BIN, args, " (build it: cargo build -p rtio-example-server)");
+// Its clients are plain Node, with no page to give them a session cookie: --no-sessions
+// (origin.test.mjs tests them).
+const launch = (args) => launchCommand(BIN, [...args, "--no-sessions"], " (build it: cargo build -p rtio-example-server)");
 
 let shared;
 // The server most tests share: test controls on, a fast SSE heartbeat.

@@ -3,6 +3,10 @@
 // of another origin (here: the Node test server's, another port) gets a clear refusal on every
 // transport, and the server logs it. The Node helper's way (ROOMS.md, "Origins"): socket.io's
 // `cors` and a middleware on the handshake's origin, tested the same way.
+//
+// Cookie sessions (examples/server/src/sessions.rs), on by default: a page load gives a signed
+// HttpOnly cookie; without it (or with a forged one) every transport is refused with a reason
+// the page can read, and the name others see in a room is the session's, whatever a join says.
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -25,7 +29,9 @@ before(async () => {
   pages = await startServer("Node (pages)", process.execPath, [path.join(REPO, "tests/servers/node/server.mjs"), "--port", "0"]);
   strict = await startServer("Rust (own origin)", RUST_BIN, ["--port", "0"]);
   strict.child.stderr.on("data", (d) => (strictLog += d));
-  allowing = await startServer("Rust (allowing)", RUST_BIN, ["--port", "0", "--allow-origin", pages.url]);
+  // No sessions: the pages of the other origin never loaded a page of this server, so they have
+  // no session cookie of it (sessions are tested below, on `strict`).
+  allowing = await startServer("Rust (allowing)", RUST_BIN, ["--port", "0", "--allow-origin", pages.url, "--no-sessions"]);
   nodeStrict = await nodeServer([]);
 });
 
@@ -50,12 +56,14 @@ async function nodeServer(origins) {
   return { io, url: `http://127.0.0.1:${http.address().port}` };
 }
 
-// A page at `origin` with the package loaded (window.rtio, window.rtioSse, window.rtioWs).
-async function pageAt(origin) {
+// A page at `origin` with the package loaded (window.rtio, window.rtioSse, window.rtioWs);
+// `visited`: a page loaded first in the same context (its cookies are kept).
+async function pageAt(origin, visited) {
   const context = await (await browser()).newContext();
   await context.addInitScript(INIT_SCRIPT);
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
+  if (visited) await page.goto(visited + PAGE);
   await page.goto(origin + PAGE);
   await page.evaluate(async (pkg) => {
     window.rtio = await import(pkg + "/pkg/index.js");
@@ -100,7 +108,10 @@ async function tryAll(url) {
 
 describe("origin checks [rtio-server]", () => {
   it("a page of another origin is refused on every transport, with a reason it can read", { timeout: TEST_MS }, async () => {
-    const { page, close } = await pageAt(pages.url);
+    // The visitor has the server's session cookie: cookies are per host, not per port, so the
+    // page of the other origin (same host) could ride on it but for the origin check.
+    const { page, close } = await pageAt(pages.url, strict.url);
+    assert.equal((await page.context().cookies(strict.url)).filter((c) => c.name === "rtio_session").length, 1);
     try {
       const r = await page.evaluate(tryAll, strict.url);
       assert.deepEqual(r.websocket, { error: "origin not allowed", data: null });
@@ -132,6 +143,120 @@ describe("origin checks [rtio-server]", () => {
     });
   connectsEverywhere("a page of the server's own origin connects on every transport", () => strict.url, () => strict);
   connectsEverywhere("a page of an origin given with --allow-origin connects on every transport", () => pages.url, () => allowing);
+});
+
+const REQUIRED = "session required: load the page from this server first";
+const COOKIE = /^rtio_session=v1\.[0-9a-f]{32}\.\.[0-9a-f]{64}; Path=\/; HttpOnly; SameSite=Lax$/;
+
+describe("cookie sessions [rtio-server]", () => {
+  it("a page load gives a signed HttpOnly SameSite=Lax session cookie; other files and a visitor who has one get none", async () => {
+    const first = await fetch(strict.url + "/");
+    assert.equal(first.status, 200);
+    const cookie = first.headers.get("set-cookie");
+    assert.match(cookie, COOKIE);
+    assert.equal((await fetch(strict.url + PAGE)).headers.has("set-cookie"), true);
+    assert.equal((await fetch(strict.url + "/pkg/index.js")).headers.has("set-cookie"), false);
+    const again = await fetch(strict.url + "/", { headers: { cookie: cookie.split(";")[0] } });
+    assert.equal(again.headers.has("set-cookie"), false);
+    // A cookie signed by another server (another key) is not one: a new one is given.
+    const forged = cookie.split(";")[0].replace(/[0-9a-f]{64}$/, "0".repeat(64));
+    assert.match((await fetch(strict.url + "/", { headers: { cookie: forged } })).headers.get("set-cookie"), COOKIE);
+  });
+
+  it("without the cookie, or with a forged one, every transport is refused with a reason the page can read", { timeout: TEST_MS }, async () => {
+    const { page, close } = await pageAt(strict.url);
+    try {
+      const context = page.context();
+      const [real] = (await context.cookies(strict.url)).filter((c) => c.name === "rtio_session");
+      assert.ok(real, "the page load gave a cookie");
+      assert.equal(real.httpOnly, true);
+      assert.equal(real.sameSite, "Lax");
+      assert.equal(await page.evaluate(() => document.cookie), "", "no script reads it");
+      const refusedEverywhere = async () => {
+        const r = await page.evaluate(tryAll, strict.url);
+        assert.deepEqual(r.websocket, { error: REQUIRED, data: null });
+        assert.deepEqual(r.polling, { error: REQUIRED, data: null });
+        assert.equal(r.sseFetch.data?.error, REQUIRED, JSON.stringify(r.sseFetch));
+        assert.ok(r.sseEventSource.error && !r.sseEventSource.ok, JSON.stringify(r.sseEventSource));
+        assert.deepEqual(r.ws, { error: "disconnect: transport close", data: { code: 1008, reason: REQUIRED } });
+        assert.deepEqual(r.post, { status: 401, body: { error: REQUIRED } });
+      };
+      await context.clearCookies();
+      await refusedEverywhere();
+      // The same cookie with another name in it: the signature no longer matches.
+      const name = Buffer.from("Mallory").toString("hex");
+      const value = real.value.replace(/^(v1\.[0-9a-f]{32}\.)[0-9a-f]*/, `$1${name}`);
+      assert.notEqual(value, real.value);
+      await context.addCookies([{ ...real, value }]);
+      await refusedEverywhere();
+      // The real one back: accepted again.
+      await context.clearCookies();
+      await context.addCookies([real]);
+      const r = await page.evaluate(tryAll, strict.url);
+      for (const [k, v] of Object.entries(r)) if (k !== "post") assert.deepEqual(v, { ok: true }, k);
+    } finally {
+      await close();
+    }
+    assert.match(strictLog, /refused a Socket\.IO connection: session required/);
+    assert.match(strictLog, /refused GET \/sse: session required/);
+    assert.match(strictLog, /refused a WebSocket on \/ws: session required/);
+  });
+
+  it("the name others see is the session's, on every transport, whatever the join claims", { timeout: TEST_MS }, async () => {
+    const { page, close } = await pageAt(strict.url);
+    try {
+      const r = await page.evaluate(async () => {
+        const post = (body, type = "application/json") =>
+          fetch("/session", { method: "POST", headers: { "content-type": type }, body }).then(async (r) => [r.status, await r.json()]);
+        const refusals = [await post(JSON.stringify({ name: "  " })), await post("name=Eve", "application/x-www-form-urlencoded")];
+        const named = await post(JSON.stringify({ name: "  Ada \n Lovelace " }));
+        const room = "session-names-" + Math.random();
+        const a = window.rtio.io({ forceNew: true });
+        await connected(a, 8000);
+        const ra = a.room(room);
+        const first = await ra.join({ name: "Mallory", color: "#000000" });
+        const s = window.rtioSse.sse("/sse");
+        const w = window.rtioWs.ws("/ws");
+        await Promise.all([s.room(room).join({ name: "Eve" }), w.room(room).join("Zed")]);
+        const until = async (ok) => {
+          for (let i = 0; i < 100 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
+        };
+        await until(() => ra.presence.members.length === 3);
+        const names = ra.presence.members.map((m) => m.meta?.name);
+        // A rename through the session shows at the next join (an update).
+        const renamed = await post(JSON.stringify({ name: "Grace" }));
+        const updated = await ra.join({ name: "Mallory", color: "#000000" });
+        const mine = updated.find((m) => m.id === a.id)?.meta;
+        for (const c of [a, s, w]) c.disconnect();
+        return { refusals, named, first: first.map((m) => m.meta), names, renamed, updated: mine };
+      });
+      assert.deepEqual(r.refusals, [[400, { error: "invalid name" }], [415, { error: "expected application/json" }]]);
+      assert.deepEqual(r.named, [200, { name: "Ada Lovelace" }]);
+      assert.deepEqual(r.first, [{ name: "Ada Lovelace", color: "#000000" }]);
+      assert.deepEqual(r.names, ["Ada Lovelace", "Ada Lovelace", "Ada Lovelace"]);
+      assert.deepEqual(r.renamed, [200, { name: "Grace" }]);
+      assert.deepEqual(r.updated, { name: "Grace", color: "#000000" });
+    } finally {
+      await close();
+    }
+  });
+
+  it("POST /session needs the server's origin and a session", async () => {
+    const json = { "content-type": "application/json" };
+    const body = JSON.stringify({ name: "Eve" });
+    const noCookie = await fetch(strict.url + "/session", { method: "POST", headers: json, body });
+    assert.deepEqual([noCookie.status, await noCookie.json()], [401, { error: REQUIRED }]);
+    const cookie = (await fetch(strict.url + "/")).headers.get("set-cookie").split(";")[0];
+    const other = await fetch(strict.url + "/session", { method: "POST", headers: { ...json, cookie, origin: pages.url }, body });
+    assert.deepEqual([other.status, await other.json()], [403, { error: "origin not allowed" }]);
+    const own = await fetch(strict.url + "/session", { method: "POST", headers: { ...json, cookie }, body });
+    assert.deepEqual([own.status, await own.json()], [200, { name: "Eve" }]);
+    // The answer's cookie carries the name, signed.
+    assert.match(own.headers.get("set-cookie"), new RegExp(`^rtio_session=v1\\.[0-9a-f]{32}\\.${Buffer.from("Eve").toString("hex")}\\.[0-9a-f]{64}; Path=/; HttpOnly; SameSite=Lax$`));
+    // A server with --no-sessions has no such endpoint.
+    const off = await fetch(allowing.url + "/session", { method: "POST", headers: json, body });
+    assert.equal(off.status, 404);
+  });
 });
 
 describe("origin checks [Node socket.io, as ROOMS.md shows]", () => {

@@ -12,6 +12,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -108,15 +109,23 @@ async function listening(port) {
 let redis;
 let servers = [];
 let lb;
+let keyDir;
 before(async () => {
   redis = await startRedis();
-  servers = await Promise.all([startRustServer(["--redis", redis.url]), startRustServer(["--redis", redis.url])]);
+  // One session key for both instances, as the README says for scale-out: a page's session
+  // cookie, from either instance, is good on the other.
+  keyDir = mkdtempSync(path.join(tmpdir(), "rtio-session-key-"));
+  const key = path.join(keyDir, "session.key");
+  writeFileSync(key, randomBytes(32), { mode: 0o600 });
+  const args = ["--redis", redis.url, "--session-key", key];
+  servers = await Promise.all([startRustServer(args), startRustServer(args)]);
   lb = await startBalancer(servers);
 });
 after(async () => {
   await lb?.stop();
   await Promise.all(servers.map((s) => s.stop()));
   await redis?.stop();
+  if (keyDir) rmSync(keyDir, { recursive: true, force: true });
 });
 
 let open = [];

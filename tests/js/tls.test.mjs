@@ -91,6 +91,9 @@ describe("TLS end to end [rtio-server --tls-cert --tls-key]", () => {
       return out;
     }, base);
     assert.equal(r.secure, "https:");
+    // The page load's session cookie is Secure under TLS.
+    const [cookie] = (await page.context().cookies(base)).filter((c) => c.name === "rtio_session");
+    assert.deepEqual([cookie?.secure, cookie?.httpOnly, cookie?.sameSite], [true, true, "Lax"]);
     assert.deepEqual(r.echoed, { over: "tls" });
     assert.equal(r.transport, "websocket");
     assert.ok(r.urls.length > 0 && r.urls.every((u) => u.startsWith(base.replace(/^https:/, "wss:") + "/socket.io/")), JSON.stringify(r.urls));
@@ -116,6 +119,8 @@ describe("TLS end to end [rtio-server --tls-cert --tls-key]", () => {
   test("the SSE mode over https: and the plain-WebSocket mode over wss: share a room", async (page) => {
     const r = await page.evaluate(async () => {
       const room = "tls-" + Math.random();
+      // Both clients are this page's session, whose name the others see.
+      await fetch("/session", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "Tess" }) });
       const a = window.rtioSse.sse("/sse");
       const b = window.rtioWs.ws("/ws");
       const ra = a.room(room);
@@ -133,7 +138,7 @@ describe("TLS end to end [rtio-server --tls-cert --tls-key]", () => {
       b.disconnect();
       return out;
     });
-    assert.deepEqual(r.got, [["sse got", "from ws", "ws"], ["ws got", "from sse", "sse"]]);
+    assert.deepEqual(r.got, [["sse got", "from ws", "Tess"], ["ws got", "from sse", "Tess"]]);
     assert.ok(r.wsUrls.some((u) => u.startsWith("wss://") && u.includes("/ws")), JSON.stringify(r.wsUrls));
   });
 

@@ -23,6 +23,8 @@
 //! | `--presence-interval MS` | `100`         | `updated` presence coalesced per interval |
 //! | `--allow-origin ORIGIN` | own origin only | also accept pages of ORIGIN (repeatable; `*`: any) ([`crate::origin`]) |
 //! | `--tls-cert FILE`, `--tls-key FILE` | none (HTTP) | serve HTTPS and WSS with this certificate chain and key (PEM), both or neither |
+//! | `--no-sessions`   | sessions on          | no session cookie: connections need none ([`crate::sessions`]) |
+//! | `--session-key FILE` | a new random key  | sign session cookies with the key in FILE (32 bytes or more), shared by instances |
 //! | `-h`, `--help`    |                      | print usage and exit                     |
 //!
 //! Every flag with a value also accepts the `--flag=value` form. The limit flags are the
@@ -61,6 +63,7 @@ usage: rtio-server [--port N] [--host IP] [--pkg DIR] [--tests-dir DIR] [--stati
                    [--relay-limit RATE[/BURST]] [--join-limit RATE[/BURST]] [--max-rooms N]
                    [--max-members N] [--max-relay-bytes N] [--presence-interval MS]
                    [--tls-cert FILE --tls-key FILE] [--allow-origin ORIGIN]...
+                   [--no-sessions | --session-key FILE]
 
   --port N          TCP port to listen on (default 3000; 0 picks a free port)
   --host IP         address to bind (default 127.0.0.1)
@@ -93,6 +96,11 @@ usage: rtio-server [--port N] [--host IP] [--pkg DIR] [--tests-dir DIR] [--stati
                     repeatable; `*` accepts any (default: the server's own origin only)
   --tls-cert FILE   serve HTTPS and WSS with this certificate chain (PEM); needs --tls-key
   --tls-key FILE    the certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1)
+  --no-sessions     give no session cookie and ask none: for servers that pages of other
+                    origins use (default: a page load gives an HttpOnly session cookie, and
+                    Socket.IO, /sse, /ws and POST /session need it)
+  --session-key FILE  sign session cookies with the key in FILE (32 bytes or more), so that
+                    several instances accept each other's cookies (default: a random key)
   -h, --help        print this help";
 
 /// Where to listen and what to serve.
@@ -133,6 +141,10 @@ pub struct Options {
     pub tls: Option<Tls>,
     /// `--allow-origin`: origins accepted besides the server's own (`*`: any).
     pub allow_origins: Vec<String>,
+    /// Cookie sessions ([`crate::sessions`]); `--no-sessions` turns them off.
+    pub sessions: bool,
+    /// `--session-key`: the file holding the key that signs session cookies.
+    pub session_key: Option<PathBuf>,
 }
 
 /// A certificate chain and its private key, PEM files.
@@ -165,6 +177,8 @@ impl Default for Options {
             limits: Limits::default(),
             tls: None,
             allow_origins: Vec::new(),
+            sessions: true,
+            session_key: None,
         }
     }
 }
@@ -189,6 +203,8 @@ pub enum CliError {
     MissingValue(&'static str),
     /// A flag that needs another one, given without it.
     Needs(&'static str, &'static str),
+    /// Two flags that exclude each other.
+    Conflicts(&'static str, &'static str),
     /// A value that does not parse.
     InvalidValue {
         /// The flag, e.g. `--port`.
@@ -206,6 +222,9 @@ impl fmt::Display for CliError {
             CliError::UnknownFlag(flag) => write!(f, "unknown argument `{flag}`"),
             CliError::MissingValue(flag) => write!(f, "`{flag}` needs a value"),
             CliError::Needs(flag, other) => write!(f, "`{flag}` needs `{other}` too"),
+            CliError::Conflicts(flag, other) => {
+                write!(f, "`{flag}` and `{other}` cannot be given together")
+            }
             CliError::InvalidValue {
                 flag,
                 value,
@@ -239,6 +258,10 @@ where
                 options.test_controls = true;
                 continue;
             }
+            "--no-sessions" if inline_value.is_none() => {
+                options.sessions = false;
+                continue;
+            }
             "--port" => "--port",
             "--host" => "--host",
             "--pkg" => "--pkg",
@@ -260,6 +283,7 @@ where
             "--tls-cert" => "--tls-cert",
             "--allow-origin" => "--allow-origin",
             "--tls-key" => "--tls-key",
+            "--session-key" => "--session-key",
             _ => return Err(CliError::UnknownFlag(arg)),
         };
         let value = match inline_value {
@@ -352,6 +376,8 @@ where
             "--tls-cert" | "--tls-key" if value.is_empty() => return Err(invalid("a file")),
             "--tls-cert" => tls_cert = Some(PathBuf::from(value)),
             "--tls-key" => tls_key = Some(PathBuf::from(value)),
+            "--session-key" if value.is_empty() => return Err(invalid("a file")),
+            "--session-key" => options.session_key = Some(PathBuf::from(value)),
             "--sse-log" if value.is_empty() => return Err(invalid("a file")),
             "--sse-log" => options.sse_log = Some(PathBuf::from(value)),
             "--chaos-log" if value.is_empty() => return Err(invalid("a file")),
@@ -363,6 +389,9 @@ where
             "--static" => options.static_dir = Some(PathBuf::from(value)),
             _ => options.tests_dir = PathBuf::from(value),
         }
+    }
+    if !options.sessions && options.session_key.is_some() {
+        return Err(CliError::Conflicts("--no-sessions", "--session-key"));
     }
     options.tls = match (tls_cert, tls_key) {
         (Some(cert), Some(key)) => Some(Tls { cert, key }),
@@ -422,6 +451,13 @@ mod tests {
 
     fn parse_strs(args: &[&str]) -> Result<Command, CliError> {
         parse(args.iter().map(|s| s.to_string()))
+    }
+
+    fn parse_ok(args: &[&str]) -> Options {
+        match parse_strs(args) {
+            Ok(Command::Serve(o)) => o,
+            other => panic!("{args:?} should parse: {other:?}"),
+        }
     }
 
     #[test]
@@ -516,6 +552,21 @@ mod tests {
             parse_strs(&["--allow-origin", "127.0.0.1:4000"]),
             Err(CliError::InvalidValue { .. })
         ));
+    }
+
+    #[test]
+    fn sessions() {
+        let o = parse_ok(&[]);
+        assert!(o.sessions);
+        assert_eq!(o.session_key, None);
+        assert!(!parse_ok(&["--no-sessions"]).sessions);
+        assert_eq!(
+            parse_ok(&["--session-key", "k.bin"]).session_key,
+            Some(PathBuf::from("k.bin"))
+        );
+        assert!(parse_strs(&["--no-sessions", "--session-key", "k.bin"]).is_err());
+        assert!(parse_strs(&["--no-sessions=1"]).is_err());
+        assert!(parse_strs(&["--session-key="]).is_err());
     }
 
     #[test]

@@ -45,6 +45,7 @@ mod payload;
 mod plainws;
 mod protocol;
 mod rooms;
+mod sessions;
 mod sse;
 
 use std::future::{pending, Future, IntoFuture};
@@ -132,6 +133,16 @@ async fn serve(options: Options) -> Result<(), String> {
         allowed: options.allow_origins.clone(),
         tls: options.tls.is_some(),
     });
+    if options.sessions {
+        let key = match &options.session_key {
+            Some(path) => Some(
+                std::fs::read(path)
+                    .map_err(|e| format!("cannot read the session key {}: {e}", path.display()))?,
+            ),
+            None => None,
+        };
+        sessions::enable(key.as_deref(), options.tls.is_some())?;
+    }
     if let Some(path) = &options.chaos_log {
         chaos::open(path)
             .map_err(|e| format!("cannot use the chaos log {}: {e}", path.display()))?;
@@ -264,6 +275,7 @@ async fn run<A: Adapter>(
             .merge(plainws::test_routes(bridge.clone()));
     }
     let app = bridged
+        .merge(sessions::routes())
         .merge(static_files(&options))
         .layer(io_layer)
         .layer(axum::middleware::from_fn(engine_cors));
@@ -378,6 +390,8 @@ fn static_files(options: &Options) -> Router {
         .nest_service("/pkg", ServeDir::new(&options.pkg_dir))
         .nest_service("/tests/pages", ServeDir::new(&options.tests_dir))
         .fallback_service(app)
+        // A page load gives a session cookie (when sessions are on).
+        .layer(axum::middleware::from_fn(sessions::page_cookie))
         // The package is rebuilt while the server runs: always revalidate.
         .layer(SetResponseHeaderLayer::if_not_present(
             CACHE_CONTROL,

@@ -82,14 +82,24 @@ async fn upgrade(
     if let Some(from) = &refused {
         crate::origin::log_refusal("a WebSocket on /ws", from);
     }
+    // Without a session (when sessions are on): the same, with that reason.
+    let session = crate::sessions::of(&headers);
+    if refused.is_none() && session.is_err() {
+        crate::sessions::log_refusal("a WebSocket on /ws");
+    }
     let query = parse_connect_query(query.as_deref().unwrap_or_default());
     ws.max_message_size(MAX_MESSAGE)
         .max_frame_size(MAX_MESSAGE)
         .on_upgrade(move |socket| async move {
-            match (refused, query) {
-                (Some(_), _) => close(socket, CLOSE_REFUSED, crate::origin::NOT_ALLOWED).await,
-                (None, Ok(query)) => serve(bridge, query, socket).await,
-                (None, Err(reason)) => close(socket, CLOSE_REFUSED, &reason).await,
+            match (refused, session, query) {
+                (Some(_), _, _) => close(socket, CLOSE_REFUSED, crate::origin::NOT_ALLOWED).await,
+                (None, Err(_), _) => close(socket, CLOSE_REFUSED, crate::sessions::REQUIRED).await,
+                (None, Ok(session), Ok(mut query)) => {
+                    // With sessions, the name shown is the session's.
+                    query.meta = crate::sessions::bind(session.as_ref(), query.meta);
+                    serve(bridge, query, socket).await
+                }
+                (None, Ok(_), Err(reason)) => close(socket, CLOSE_REFUSED, &reason).await,
             }
         })
 }

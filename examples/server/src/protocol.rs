@@ -62,7 +62,7 @@ use socketioxide::SocketIo;
 use socketioxide_core::adapter::DefinedAdapter;
 
 use crate::payload::EventArgs;
-use crate::{chaos, chat, origin, rooms};
+use crate::{chaos, chat, origin, rooms, sessions};
 
 /// A namespace whose packet headers are longer than 64 characters.
 pub const LONG_NAMESPACE: &str =
@@ -75,23 +75,34 @@ pub const LONG_NAMESPACE: &str =
 /// (the namespace exists once it resolves).
 pub fn register<A: Adapter + DefinedAdapter>(io: &SocketIo<A>) -> Vec<A::InitRes> {
     vec![
-        // The last middleware given runs first: the origin check, before anything is set up.
+        // The last middleware given runs first: the origin check, then the session, before
+        // anything is set up.
         io.ns(
             "/",
-            connected.with(register_main::<A>).with(check_origin::<A>),
+            connected
+                .with(register_main::<A>)
+                .with(check_session::<A>)
+                .with(check_origin::<A>),
         ),
         io.ns(
             "/second",
-            connected.with(register_second::<A>).with(check_origin::<A>),
+            connected
+                .with(register_second::<A>)
+                .with(check_session::<A>)
+                .with(check_origin::<A>),
         ),
         io.ns(
             LONG_NAMESPACE,
-            connected.with(register_second::<A>).with(check_origin::<A>),
+            connected
+                .with(register_second::<A>)
+                .with(check_session::<A>)
+                .with(check_origin::<A>),
         ),
         io.ns(
             "/forbidden",
             on_forbidden_connect
                 .with(reject_namespace)
+                .with(check_session::<A>)
                 .with(check_origin::<A>),
         ),
     ]
@@ -126,6 +137,18 @@ fn check_origin<A: Adapter>(socket: SocketRef<A>) -> Ready<Result<(), origin::Or
         Some(from) => {
             origin::log_refusal("a Socket.IO connection", &from);
             ready(Err(origin::OriginRefused))
+        }
+    }
+}
+
+/// Refuses a socket without a valid session cookie when sessions are on ([`sessions`]): its
+/// CONNECT_ERROR says so.
+fn check_session<A: Adapter>(socket: SocketRef<A>) -> Ready<Result<(), sessions::SessionRequired>> {
+    match sessions::of(&socket.req_parts().headers) {
+        Ok(_) => ready(Ok(())),
+        Err(refused) => {
+            sessions::log_refusal("a Socket.IO connection");
+            ready(Err(refused))
         }
     }
 }

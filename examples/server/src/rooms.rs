@@ -666,6 +666,14 @@ where
     let room = room_arg(&args).ok_or(JoinError::InvalidRoom)?.to_owned();
     validate_room(&room)?;
     let meta = validate_meta(args.0.get(1))?;
+    // With cookie sessions, the name shown is the session's (checked at the handshake).
+    let meta = crate::sessions::bind(
+        crate::sessions::of(&socket.req_parts().headers)
+            .ok()
+            .flatten()
+            .as_ref(),
+        meta,
+    );
     if let Some(sid) = looks_like_socket_id(&room) {
         if sid == socket.id || is_connected(socket, sid).await? {
             return Err(JoinError::InvalidRoom);

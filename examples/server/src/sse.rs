@@ -62,27 +62,32 @@ pub const MAX_STALL_MS: u64 = 600_000;
 
 const PING: &[u8] = b"event: ping\ndata: {}\n\n";
 
-/// `GET /sse` and `POST /sse`, for pages of the origins [`crate::origin`] allows (answered
-/// with CORS headers, see [`cors`], so that a page of another origin can read a refusal).
+/// `GET /sse` and `POST /sse`, for pages of the origins [`crate::origin`] allows, with a
+/// session when sessions are on ([`crate::sessions`]); answered with CORS headers, see
+/// [`cors`], so that a page of another origin can read a refusal.
 pub fn routes(bridge: Arc<Bridge>) -> Router {
     Router::new()
         .route("/sse", get(stream).post(emit))
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(axum::middleware::from_fn(origin_guard))
+        .layer(axum::middleware::from_fn(guard))
         .layer(cors())
         .with_state(bridge)
 }
 
-/// Answers `403` `{ "error": "origin not allowed" }` to a page of an origin not allowed.
-async fn origin_guard(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    match crate::origin::refused(request.headers()) {
-        None => next.run(request).await,
-        Some(from) => {
-            let what = format!("{} /sse", request.method());
-            crate::origin::log_refusal(&what, &from);
-            json_error(StatusCode::FORBIDDEN, crate::origin::NOT_ALLOWED)
-        }
+/// Answers `403` `{ "error": "origin not allowed" }` to a page of an origin not allowed, and
+/// `401` `{ "error": "session required: …" }` to a request without a session when sessions
+/// are on. (A CORS preflight carries no cookie and never reaches here.)
+async fn guard(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let what = || format!("{} /sse", request.method());
+    if let Some(from) = crate::origin::refused(request.headers()) {
+        crate::origin::log_refusal(&what(), &from);
+        return json_error(StatusCode::FORBIDDEN, crate::origin::NOT_ALLOWED);
     }
+    if crate::sessions::of(request.headers()).is_err() {
+        crate::sessions::log_refusal(&what());
+        return json_error(StatusCode::UNAUTHORIZED, crate::sessions::REQUIRED);
+    }
+    next.run(request).await
 }
 
 /// CORS for the SSE routes: the request's origin is allowed, with credentials (so
@@ -152,10 +157,13 @@ async fn stream(
     if let Some(status) = bridge.take_fail() {
         return json_error(status, "failure requested");
     }
-    let query = match parse_connect_query(query.as_deref().unwrap_or_default()) {
+    let mut query = match parse_connect_query(query.as_deref().unwrap_or_default()) {
         Ok(query) => query,
         Err(error) => return json_error(StatusCode::BAD_REQUEST, &error),
     };
+    // With sessions, the name shown is the session's (the guard checked there is one).
+    let session = crate::sessions::of(&headers).ok().flatten();
+    query.meta = crate::sessions::bind(session.as_ref(), query.meta);
     let header = headers
         .get("last-event-id")
         .and_then(|value| value.to_str().ok());

@@ -94,7 +94,27 @@ function saveMe(value) {
   }
 }
 
+// With cookie sessions (rtio-server's default), the name the others see is the session's: the
+// page sets it here, and the server puts it in every join's meta, whatever the join says. A
+// server without sessions answers 404, and the meta's name is shown as it is.
+async function claimName(name) {
+  try {
+    const r = await fetch("/session", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name }),
+    });
+    if (r.ok) return cleanName((await r.json()).name) || name;
+  } catch {
+    // offline, or no such endpoint: the name stays the page's
+  }
+  return name;
+}
+me.name = await claimName(me.name);
+nameInput.value = me.name;
+
 let editTimer = 0;
+let naming = Promise.resolve();
 function editMe(now) {
   clearTimeout(editTimer);
   if (!now) {
@@ -104,12 +124,17 @@ function editMe(now) {
   const name = cleanName(nameInput.value) || me.name;
   const color = cleanColor(colorInput.value) || me.color;
   if (name === me.name && color === me.color) return;
+  const renamed = name !== me.name;
   me.name = name;
   me.color = color;
   saveMe(me);
   if (socket.id && members.has(socket.id)) upsertMember({ id: socket.id, meta: { ...me } });
   const room = current?.room;
-  if (room) room.join({ ...me }).catch((err) => showRoomError(err));
+  // The session's name first, then the join that shows it.
+  naming = naming
+    .then(() => renamed && claimName(name))
+    .then(() => room && current?.room === room && room.join({ ...me }))
+    .catch((err) => showRoomError(err));
 }
 
 nameInput.addEventListener("input", () => editMe(false));
