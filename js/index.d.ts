@@ -164,6 +164,8 @@ export interface ManagerReservedEvents {
   reconnect_error: (err: Error) => void;
   /** The Manager gave up after `reconnectionAttempts`; `socket.connect()` starts again. */
   reconnect_failed: () => void;
+  /** With `shared`: how many tabs use the shared connection now (told on joining, then on each change). */
+  tabs: (count: number) => void;
 }
 
 /**
@@ -254,6 +256,13 @@ export interface ManagerOptions {
   closeOnBeforeunload?: boolean;
   /** Connect sockets as soon as they are created. @default true */
   autoConnect?: boolean;
+  /**
+   * Share one connection among the tabs of this origin that ask for the same server URL (and,
+   * given a string, the same name): it lives in a SharedWorker, or in one tab elected through
+   * the Web Locks API; every tab keeps this API. See the README, "One connection for every tab".
+   * @default false
+   */
+  shared?: boolean | string;
   /** Reconnect by itself after the link is lost (never after `disconnect()`, a server-side disconnect or a refused CONNECT). @default true */
   reconnection?: boolean;
   /** Attempts in a row before `reconnect_failed`. @default Infinity */
@@ -308,6 +317,8 @@ export declare class Manager<
   /** Sockets by namespace. */
   readonly nsps: Record<string, Socket<ListenEvents, EmitEvents>>;
   readonly engine: EngineView;
+  /** With `shared`: how many tabs use the shared connection (see the `tabs` event); undefined until known. */
+  readonly tabs: number | undefined;
   /** Returns the Socket of namespace `nsp` (e.g. "/admin"), creating it if needed. */
   socket(nsp: string, opts?: Partial<SocketOptions>): Socket<ListenEvents, EmitEvents>;
   /** Closes the connection; connected Sockets get `disconnect` ("io client disconnect"). */

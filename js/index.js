@@ -8,6 +8,7 @@
 import { Client, Emitter, debug, rm } from "./emitter.js";
 import { Room } from "./rooms.js";
 import { guard, report, wasmLoader } from "./bridge.js";
+import { lastString, writeStart } from "./frames.js";
 import { createModule } from "./generated/rtio.js";
 
 /** The wasm (rtio.wasm beside this module: bundlers follow this URL), loaded on first use. */
@@ -27,6 +28,9 @@ export const init = (source) => wasm.init(source);
  */
 export const initSync = (bytes) => wasm.initSync(bytes);
 
+/** The shared-connection module (shared.js), loaded by the first Manager with `shared`. */
+let shared, sharing;
+
 /** The timer functions at import, for `useNativeTimers` (others read the global ones at each call, so fake timers installed later are followed). */
 const NATIVE_TIMERS = [setTimeout, clearTimeout];
 
@@ -38,30 +42,6 @@ const RESERVED = ["connect", "connect_error", "disconnect", "disconnecting", "ne
 /** The most arguments a received event may have; more is refused as malformed. */
 const MAX_ARGS = 1e4;
 
-
-/**
- * Writes the start of received message `data` into `buf` (a view of wasm memory), as much as
- * fits, up to its first character beyond ASCII, written as the byte 0xFF; returns the bytes
- * written, -1 if `data` is not text. The wasm reads a frame's header there: no frame, however
- * long, is copied whole.
- */
-function writeStart(data, buf) {
-  if (typeof data != "string") return -1;
-  const n = Math.min(data.length, buf.length);
-  for (let i = 0; i < n; i++) {
-    const c = data.charCodeAt(i);
-    if (c > 127) return (buf[i] = 255), i + 1;
-    buf[i] = c;
-  }
-  return n;
-}
-
-/**
- * The last element of the JSON array that ends text message `v`, if it is a string that follows
- * another element and holds no quote, backslash or control character (the session's
- * connection-state recovery offset; an offset is short: only the end of `v` is read).
- */
-const lastString = (v) => /,\s*"([^"\\\0-\x1f]*)"\s*]\s*$/.exec(v.slice(-256))?.[1];
 
 const isBin = (v) => v instanceof ArrayBuffer || ArrayBuffer.isView(v);
 /** What is sent as a binary attachment: what `isBin` accepts, and a `Blob` (a `File`), which the WebSocket sends as binary in order with the rest. */
@@ -264,6 +244,11 @@ export class Manager extends Emitter {
    * again after the last one was freed (see {@link Manager#_idle}).
    */
   _use(fn) {
+    if (this.opts.shared && !shared)
+      return (sharing ||= import("./shared.js")).then(
+        (m) => ((shared = m), this._use(fn)),
+        (err) => this._lost(err),
+      );
     wasm.use(
       (glue) => {
         if (this._e?.g !== glue) this._e = null;
@@ -280,16 +265,16 @@ export class Manager extends Emitter {
     this._fail = null;
     this._untrap ||= wasm.onTrap((err, g) => this._e?.g === g && this._trapped(err));
     // Reported to the Manager only while it is its connection (see _lifecycle).
-    e.c = new glue.Connection(
-      { ...this.opts, ...this._t, debug: !!d, timers: this.opts.useNativeTimers ? NATIVE_TIMERS : undefined },
-      {
-        _url: (polling) => target(this.uri, this.opts, polling).url,
-        _lifecycle: guard((name, detail) => this._lifecycle(e, name, detail)),
-        _log: (sent, frame) => d?.(sent ? "send" : "receive", frame),
-        _start: writeStart,
-        _last: lastString,
-      },
-    );
+    const opts = { ...this.opts, ...this._t, debug: !!d, timers: this.opts.useNativeTimers ? NATIVE_TIMERS : undefined };
+    const events = {
+      _url: (polling) => target(this.uri, this.opts, polling).url,
+      _lifecycle: guard((name, detail) => this._lifecycle(e, name, detail)),
+      _log: (sent, frame) => d?.(sent ? "send" : "receive", frame),
+      _start: writeStart,
+      _last: lastString,
+    };
+    // Shared: the connection is the host's (shared.js), this Manager drives it from afar.
+    e.c = this.opts.shared ? shared.connection(glue, opts, events, this, wasm) : new glue.Connection(opts, events);
     return e;
   }
 

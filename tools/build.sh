@@ -43,23 +43,11 @@ bindgen_build js-stream rtio-stream
 
 # index.js finds the wasm with new URL("rtio.wasm", import.meta.url), which bundlers (Vite,
 # webpack 5) follow, so the .wasm sits beside index.js.
-# Private members (`_` prefix) get short names; `_placeholder` is part of the wire format, and
-# `__`-prefixed names and the wasms' minified ones are the glue's (its imports and exports).
 # Each entry is bundled on its own (the emitter and the rooms are in each): `rtio` (io(), with
-# rtio.wasm), `rtio/sse` and `rtio/ws` (with rtio-stream.wasm), so a page downloads one wasm.
-# esbuild bundles and minifies; terser then compresses further (two passes, safe transforms only:
-# about 110 B less gzipped per entry).
-# The wasms' minified import and export names that begin with `_` are kept as they are (see
-# tools/glue.mjs).
-RESERVED="_placeholder|__.*$(cat js/generated/*.reserved | sed 's/^/|/' | tr -d '\n')"
-for entry in index sse ws; do
-  tools/node_modules/.bin/esbuild "js/$entry.js" --bundle --format=esm --minify \
-    --mangle-props='^_' --reserve-props="^($RESERVED)\$" \
-    --target=es2022 --legal-comments=none --log-level=warning --outfile="$OUT/$entry.bundle.js"
-  tools/node_modules/.bin/terser "$OUT/$entry.bundle.js" --module --ecma 2022 \
-    --compress passes=2 --mangle --output "$OUT/$entry.js"
-  rm "$OUT/$entry.bundle.js"
-done
+# rtio.wasm), `rtio/sse` and `rtio/ws` (with rtio-stream.wasm), so a page downloads one wasm;
+# and shared.js and shared-worker.js, which `rtio` loads only to share a connection among tabs.
+# See tools/bundle.mjs (esbuild, then terser).
+node tools/bundle.mjs "$OUT"
 cp js/index.d.ts js/sse.d.ts js/ws.d.ts js/stream.d.ts "$OUT/"
 # rtio/server (ROOMS.md's helper for Node socket.io) is server code: copied as written.
 cp js/server.js js/server.d.ts "$OUT/"

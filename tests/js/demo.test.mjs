@@ -17,6 +17,7 @@ import {
   ARTIFACTS,
   VIEWPORT,
   assertClean,
+  browser,
   cursorsOf,
   membersOf,
   memberIds,
@@ -312,6 +313,33 @@ describe("cursors demo", () => {
       assert.equal(await a.page.evaluate(() => document.cookie), "");
     }
     assertClean(a, b);
+  });
+
+  test("two tabs sharing one connection (?shared=1): the status counts them, the others see one member", async () => {
+    const room = uniqueRoom("shared");
+    const b = await browser();
+    const context = await b.newContext({ viewport: VIEWPORT });
+    open.push({ close: () => context.close().catch(() => {}) });
+    const tabs = [];
+    for (let i = 0; i < 2; i++) {
+      const page = await context.newPage();
+      page.setDefaultTimeout(10_000);
+      await page.goto(`${base}/?shared=1#${encodeURIComponent(room)}`);
+      await waitJoined(page);
+      tabs.push(page);
+    }
+    for (const page of tabs) await page.waitForFunction(() => document.querySelector("#status").textContent == "connected · 2 tabs");
+    const ids = await Promise.all(tabs.map((p) => p.evaluate(() => window.__demo.socket.id)));
+    assert.equal(ids[0], ids[1], "one socket for both tabs");
+    assert.equal(await tabs[0].isChecked("#shared"), true);
+    const other = await visit(room, { name: "Cy", color: "#30a46c" });
+    await waitMembers(other.page, [ids[0], other.id]);
+    // One tab closes: the other still holds the connection and the room.
+    await tabs[0].close();
+    await tabs[1].waitForFunction(() => document.querySelector("#status").textContent == "connected · 1 tab");
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(await memberIds(other.page), [ids[0], other.id].sort());
+    assertClean(other);
   });
 
   test("a new hash leaves the old room and joins the new one", async () => {

@@ -33,6 +33,8 @@ const EXPECTED_FILES = [
   "rtio.wasm",
   "server.d.ts",
   "server.js",
+  "shared-worker.js",
+  "shared.js",
   "sse.d.ts",
   "sse.js",
   "stream.d.ts",

@@ -24,6 +24,8 @@
 // items and on the cursors.
 
 const TRANSPORT = new URLSearchParams(location.search).get("transport") || "socketio";
+// `?shared=1`: the tabs of this browser share one Socket.IO connection (rtio's `shared`).
+const SHARED = TRANSPORT == "socketio" && new URLSearchParams(location.search).get("shared") == "1";
 
 const DEFAULT_ROOM = "lobby";
 const ME_KEY = "rtio-cursors-me";
@@ -161,7 +163,7 @@ async function connect(transport) {
   // `?transports=websocket` keeps to one (socket.io's option, comma-separated). A visitor who
   // closes the page leaves at once, even on long-polling behind a proxy.
   const transports = new URLSearchParams(location.search).get("transports")?.split(",");
-  return (await import("/pkg/index.js")).io({ closeOnBeforeunload: true, ...(transports && { transports }) });
+  return (await import("/pkg/index.js")).io({ closeOnBeforeunload: true, ...(transports && { transports }), ...(SHARED && { shared: true }) });
 }
 const socket = await connect(TRANSPORT).catch((err) => {
   statusEl.textContent = "package not built";
@@ -182,7 +184,9 @@ function updateStatus() {
   else if (socket.active !== false) state = "connecting";
   else state = "disconnected";
   statusEl.dataset.state = state;
-  statusEl.textContent = state;
+  // Shared: how many tabs use the connection.
+  const tabs = SHARED && socket.io.tabs;
+  statusEl.textContent = tabs ? `${state} · ${tabs} tab${tabs == 1 ? "" : "s"}` : state;
   statusEl.title = state === "connected" ? `socket ${socket.id}` : lastError;
 }
 
@@ -200,6 +204,7 @@ socket.on("connect_error", (err) => {
   updateStatus();
 });
 manager.on("reconnect_attempt", updateStatus);
+if (SHARED) manager.on("tabs", updateStatus);
 manager.on("reconnect_failed", updateStatus);
 window.addEventListener("online", updateStatus);
 window.addEventListener("offline", updateStatus);
@@ -508,6 +513,16 @@ document.addEventListener("pointerout", (event) => {
 });
 document.addEventListener("visibilitychange", () => {
   if (document.hidden) pointerGone();
+});
+
+// The sharing switch: the page again, with or without `?shared=1`.
+const sharedBox = $("shared");
+sharedBox.checked = SHARED;
+sharedBox.disabled = TRANSPORT != "socketio";
+sharedBox.addEventListener("change", () => {
+  const q = new URLSearchParams(location.search);
+  sharedBox.checked ? q.set("shared", "1") : q.delete("shared");
+  location.search = q.toString();
 });
 
 // The transport switch in the footer keeps the room (the hash).

@@ -1,0 +1,114 @@
+// Benchmark of `io(url, { shared: true })`: 5 tabs of one browser sharing one connection against
+// 5 tabs with a connection each, in one run. For each: the connections the server holds, its
+// memory per tab (heap after a GC, less the heap before the tabs came), and how fast each tab
+// receives a burst of events the server sends it (events/s per tab, the median tab).
+//
+// The heap is measured after the pages loaded the package and before they connect. A socket.io
+// 4.8 server in this process serves the page, the built package (pkg/) and:
+//   burst n -> emits n "tick" events to the asking socket (shared: one socket, every tab gets
+//              them; unshared: each tab asks for its own)
+//
+// usage: node --expose-gc bench/shared.mjs   (BENCH_TABS=5 BENCH_EVENTS=20000 BENCH_REPS=3)
+import http from "node:http";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Server } from "socket.io";
+import { chromium } from "playwright-core";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, "..");
+const TABS = Number(process.env.BENCH_TABS || 5);
+const EVENTS = Number(process.env.BENCH_EVENTS || 20000);
+const REPS = Number(process.env.BENCH_REPS || 3);
+if (!global.gc) throw new Error("run with node --expose-gc");
+
+const server = http.createServer(async (req, res) => {
+  const url = new URL(req.url, "http://x");
+  if (url.pathname == "/") return res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>bench</title>");
+  if (!url.pathname.startsWith("/pkg/")) return res.writeHead(404).end();
+  try {
+    const body = await readFile(path.join(REPO, "pkg", path.basename(url.pathname)));
+    const type = url.pathname.endsWith(".wasm") ? "application/wasm" : "text/javascript";
+    res.writeHead(200, { "content-type": type }).end(body);
+  } catch {
+    res.writeHead(404).end();
+  }
+});
+const io = new Server(server);
+io.on("connection", (socket) =>
+  socket.on("burst", (n, ack) => {
+    for (let i = 0; i < n; i++) socket.emit("tick", i);
+    ack?.();
+  }),
+);
+await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+const base = `http://127.0.0.1:${server.address().port}`;
+
+const heap = () => {
+  global.gc();
+  global.gc();
+  return process.memoryUsage().heapUsed;
+};
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const browser = await chromium.launch({ executablePath: process.env.BENCH_CHROMIUM || "/usr/bin/chromium", args: ["--no-sandbox"] });
+const results = {};
+try {
+  for (const shared of [true, false]) {
+    const label = shared ? "shared" : "unshared";
+    const rates = [];
+    const perTab = [];
+    let clients = 0;
+    for (let rep = 0; rep < REPS; rep++) {
+      const context = await browser.newContext();
+      // The pages load first, so that the heap measured is the connections'.
+      const pages = [];
+      for (let i = 0; i < TABS; i++) {
+        const page = await context.newPage();
+        await page.goto(base + "/");
+        await page.evaluate(() => import("/pkg/index.js"));
+        pages.push(page);
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      const before = heap();
+      for (const page of pages)
+        await page.evaluate(async (shared) => {
+          const { io } = await import("/pkg/index.js");
+          const s = (window.s = io({ shared, forceNew: !shared, transports: ["websocket"] }));
+          await new Promise((resolve, reject) => {
+            s.once("connect", resolve);
+            s.once("connect_error", reject);
+          });
+        }, shared);
+      await new Promise((r) => setTimeout(r, 500));
+      clients = io.engine.clientsCount;
+      perTab.push((heap() - before) / TABS);
+      // Each tab counts the burst; the shared tabs get one burst, the others one each.
+      const start = (n) =>
+        new Promise((resolve) => {
+          let got = 0;
+          const t0 = performance.now();
+          window.s.on("tick", () => ++got == n && resolve(performance.now() - t0));
+        });
+      const waits = pages.map((p) => p.evaluate(start, EVENTS));
+      await new Promise((r) => setTimeout(r, 100));
+      const asks = shared ? [pages[0]] : pages;
+      await Promise.all(asks.map((p) => p.evaluate((n) => window.s.emit("burst", n), EVENTS)));
+      const ms = await Promise.all(waits);
+      rates.push(...ms.map((t) => (EVENTS / t) * 1000));
+      await context.close();
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    results[label] = { clients, heapPerTab: median(perTab), eventsPerTab: median(rates) };
+    console.log(
+      `${label}: ${TABS} tabs, ${clients} connection(s) at the server, server heap ${(median(perTab) / 1024).toFixed(1)} KiB per tab, ` +
+        `${Math.round(median(rates)).toLocaleString("en")} events/s per tab (median of ${rates.length} tabs over ${REPS} runs of ${EVENTS} events)`,
+    );
+  }
+  const { shared: s, unshared: u } = results;
+  console.log(`ratios shared/unshared: connections ${s.clients}/${u.clients}, server heap per tab ${(s.heapPerTab / u.heapPerTab).toFixed(2)}, events/s per tab ${(s.eventsPerTab / u.eventsPerTab).toFixed(2)}`);
+} finally {
+  await browser.close();
+  io.close();
+}
