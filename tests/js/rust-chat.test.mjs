@@ -2,7 +2,8 @@
 // are the same app (the shared contract: #status, #toggle, section#chat with ul#messages,
 // form#send, #ack and ul#members, and window.rtioListeners()), so one scenario drives each.
 //
-// Each app is served by an rtio-server of its own (`--port 0 --static <dist>`), stopped by PID
+// Each app is served by an rtio-server of its own (`--port 0 --static <dist> --no-sessions`: the
+// apps take their name from the URL, not from a session), stopped by PID
 // when the file's tests end. The apps must be built first (`examples/<app>-chat/build.sh`);
 // a missing build fails the app's tests.
 //
@@ -153,7 +154,7 @@ for (const app of APPS) {
               `Build it with examples/${app}-chat/build.sh (or point ${key} at a built dist).`,
           );
         }
-        server = await startRustServer(["--static", dir]);
+        server = await startRustServer(["--static", dir, "--no-sessions"]);
         return server;
       })();
       return starting;
@@ -279,7 +280,7 @@ if (APPS.includes("leptos")) {
         existsSync(path.join(dir, "index.html")),
         `the server-rendered Leptos chat is not built: ${path.join(dir, "index.html")} is missing. Build it with examples/leptos-chat/build-ssr.sh.`,
       );
-      server = await startRustServer(["--static", dir]);
+      server = await startRustServer(["--static", dir, "--no-sessions"]);
       // The render, as the server gave it: the first view, not connected.
       const html = await (await fetch(`${server.url}/`)).text();
       assert.match(html, /<p id="status" class="connecting">connecting<\/p>/, "the render shows the state before connecting");
