@@ -26,6 +26,8 @@
 // No dependencies; works with any socket.io 4 adapter that implements fetchSockets().
 
 const DATA_KEY = "rtioRooms";
+// How long a socket over its relay rate is not read (WebSocket transport).
+const FLOOD_REST_MS = 100;
 const MAX_ROOM_LENGTH = 128;
 const MAX_META_BYTES = 1024;
 
@@ -265,6 +267,20 @@ export function attachRooms(target, options = {}) {
     };
     const presence = (room, change) => socket.to(room).emit("rtio:presence", room, change);
     const takeRelay = tokenBucket(limits.relaysPerSecond, limits.relayBurst);
+    // A socket over its relay rate is read no further for a moment: on one thread, what it
+    // sends meanwhile would make every other socket wait behind it. Its messages wait in the
+    // network (backpressure on the flooder alone), and are answered as before when read.
+    let resting = false;
+    const pauseReading = () => {
+      const ws = socket.conn && socket.conn.transport && socket.conn.transport.socket;
+      if (resting || !ws || typeof ws.pause !== "function" || typeof ws.resume !== "function") return;
+      resting = true;
+      ws.pause();
+      setTimeout(() => {
+        resting = false;
+        ws.resume();
+      }, FLOOD_REST_MS).unref?.();
+    };
     const takeJoin = tokenBucket(limits.joinsPerSecond, limits.joinBurst);
 
     // `updated` presence, coalesced: the first goes at once and opens a window; updates within
@@ -386,7 +402,10 @@ export function attachRooms(target, options = {}) {
         const [room, event, ...rest] = args;
         if (typeof event !== "string") return reply(ack, { ok: false, error: "invalid event" });
         // Counted and measured on arrival, so a flood is turned away without waiting in line.
-        if (!takeRelay()) return reply(ack, { ok: false, error: "rate limited" });
+        if (!takeRelay()) {
+          pauseReading();
+          return reply(ack, { ok: false, error: "rate limited" });
+        }
         if (limits.relayBytes !== Infinity && relaySize([event, ...rest]) > limits.relayBytes) return reply(ack, { ok: false, error: "too large" });
         serial(() => {
           // Dropped unless the sender is a member. Binary arguments (Buffers) go out as
