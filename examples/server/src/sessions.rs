@@ -39,7 +39,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 use axum::body::Bytes;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -113,9 +113,7 @@ impl Session {
     /// The display name: the one set on this instance since, else the cookie's, else
     /// [`ANONYMOUS`].
     pub fn display_name(&self) -> String {
-        let remembered = SESSIONS
-            .get()
-            .and_then(|s| guard(&s.names).get(&self.id).cloned());
+        let remembered = SESSIONS.get().and_then(|s| names(s).get(&self.id).cloned());
         match remembered {
             Some(name) => name,
             None if self.name.is_empty() => ANONYMOUS.to_string(),
@@ -311,7 +309,7 @@ async fn set_name(headers: HeaderMap, body: Bytes) -> Response {
         return json_error(StatusCode::BAD_REQUEST, "invalid name");
     };
     {
-        let mut names = guard(&sessions.names);
+        let mut names = names(sessions);
         if names.len() >= MAX_REMEMBERED && !names.contains_key(&session.id) {
             // Forgotten sessions still have their name in their cookie.
             names.clear();
@@ -326,13 +324,17 @@ async fn set_name(headers: HeaderMap, body: Bytes) -> Response {
     response
 }
 
+/// The names set on this instance (a poisoned lock is taken as it is: the map stays valid).
+fn names(sessions: &Sessions) -> MutexGuard<'_, HashMap<String, String>> {
+    sessions
+        .names
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+}
+
 /// Logs a refusal.
 pub fn log_refusal(what: &str) {
     eprintln!("rtio-server: refused {what}: {REQUIRED}");
-}
-
-fn guard<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]
