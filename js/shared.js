@@ -316,6 +316,8 @@ function election(wasm) {
   /** When this tab hosts: what serves each client (of every tab), by client id. */
   let serving = null;
   let serve = null;
+  /** The other tabs whose lock this host waits for. */
+  const tabs = new Set();
   let n = 0;
 
   const toHost = (from, m) => {
@@ -330,7 +332,19 @@ function election(wasm) {
       const post = local
         ? (m) => queueMicrotask(() => clients.get(id)?.[0](m))
         : (m) => channel.postMessage({ k: "to-client", to: id, m });
-      serving.set(id, (h = serve(post)));
+      const handle = serve(post);
+      // A client that leaves (each new connection of a tab's Manager is a new client), or
+      // whose tab closes, is forgotten here too.
+      h = (m) => (handle(m), m.t == "close" && serving.delete(id));
+      serving.set(id, h);
+      const tab = id.slice(0, id.indexOf("."));
+      if (!tabs.has(tab) && tab != TAB) {
+        tabs.add(tab);
+        LOCKS.request("rtio-tab:" + tab, () => {
+          tabs.delete(tab);
+          for (const k of serving.keys()) k.startsWith(tab + ".") && serving.delete(k);
+        });
+      }
     }
     return h;
   };
