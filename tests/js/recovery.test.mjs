@@ -3,7 +3,10 @@
 // straight to the server, has events sent to the first. The Node server runs with socket.io's
 // connectionStateRecovery, so those events must arrive after the reconnect, with the same id
 // and `recovered` true. socketioxide has no recovery: the socket must come back as a new one,
-// and say so.
+// and say so. The sockets start on polling, as socket.io-client's do; each test waits for the
+// upgrade before it cuts. A long-poll GET cut on a kept-alive connection is sent again by the
+// browser on a new one, unseen by the page: through a blackhole that one hangs until the
+// heartbeat gives up, and through a plain cut it simply goes on, so no reconnect is seen.
 import { after } from "node:test";
 import assert from "node:assert/strict";
 import { suite, startTestServer } from "./harness.mjs";
@@ -38,6 +41,7 @@ suite("connection-state recovery", ({ test, server }) => {
         // The client learns its first offset from the first event the server sends.
         s.emit("emit-back", "news", 0);
         await until(() => window.got.length == 1, 3000, "first event");
+        await until(() => s.io.engine.transport.name == "websocket", 3000, "upgrade");
         window.ctl = io(direct, { forceNew: true });
         await connected(window.ctl);
       },
@@ -92,6 +96,7 @@ suite("connection-state recovery", ({ test, server }) => {
           await connected(s);
           s.emit("emit-back", "news", 0);
           await new Promise((r) => s.once("news", r));
+          await until(() => s.io.engine.transport.name == "websocket", 3000, "upgrade");
           const who = await s.emitWithAck("whoami");
           window.s = s;
           return { ids, who };
@@ -146,6 +151,7 @@ suite("connection-state recovery", ({ test, server }) => {
           await rc.join({ name: "Ctl" });
           // Ada's side learns its offset from this presence event.
           await until(() => ra.presence.members.length == 2, 3000, "ctl seen");
+          await until(() => s.io.engine.transport.name == "websocket", 3000, "upgrade");
           window.firstId = s.id;
           out.length = 0;
           // (Joining, ctl saw Ada as a join: the members already there are reported too.)
