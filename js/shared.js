@@ -423,21 +423,41 @@ export function host(wasm) {
   return (post) => {
     const cl = { post, tab: null, conn: null, nss: new Set() };
     return (m) =>
-      wasm.use(
-        (glue) => {
-          if (m.t == "hello") {
-            cl.conn?.leave(cl);
-            cl.tab = m.tab;
-            watch(m.tab);
-            let conn = conns.get(m.key);
-            if (!conn || conn.g !== glue) conns.set(m.key, (conn = new Conn(glue, m, () => conns.delete(m.key))));
-            conn.join(cl);
-          } else cl.conn?.on(cl, m);
-        },
-        (err) => post({ t: "life", name: "close", detail: err.message, transport: "" }),
-      );
+      // What the host holds, by connection: for diagnostics, and for the tests that check that
+      // what a closed tab held is let go.
+      m.t == "stats"
+        ? post({
+            t: "stats",
+            tabs: watched.size,
+            conns: [...conns.values()].map((c) => ({
+              clients: c.clients.size,
+              namespaces: [...c.ns.values()].filter((ns) => ns.clients.size).length,
+              acks: c.acks.size,
+              asks: c.asks.size,
+              rooms: c.rooms.size,
+            })),
+          })
+        : wasm.use(
+            (glue) => {
+              if (m.t == "hello") {
+                cl.conn?.leave(cl);
+                cl.tab = m.tab;
+                watch(m.tab);
+                let conn = conns.get(m.key);
+                if (!conn || conn.g !== glue) conns.set(m.key, (conn = new Conn(glue, m, () => conns.delete(m.key))));
+                conn.join(cl);
+              } else cl.conn?.on(cl, m);
+            },
+            (err) => post({ t: "life", name: "close", detail: err.message, transport: "" }),
+          );
   };
 }
+
+/** How many unanswered acks of the server a connection keeps: the oldest go first. */
+const ASKS = 1000;
+
+/** How many tabs the clients `held` are in. */
+const tabsOf = (held) => new Set([...held].map((cl) => cl.tab)).size;
 
 /** One shared connection: the wasm's Connection and the clients (tabs' Managers) it serves. */
 class Conn {
@@ -521,11 +541,15 @@ class Conn {
     const ns = this.ns.get(nsp);
     cl.nss.delete(nsp);
     if (!ns?.clients.delete(cl)) return;
-    for (const [k, held] of this.rooms)
-      if (k.startsWith(nsp + "\n") && held.delete(cl) && !held.size) {
-        this.rooms.delete(k);
-        if (ns.clients.size) this.c.emit(ns.i, JSON.stringify(["rtio:leave", k.slice(nsp.length + 1)]), undefined, undefined);
-      }
+    for (const [k, held] of this.rooms) {
+      if (!k.startsWith(nsp + "\n") || !held.delete(cl)) continue;
+      const name = k.slice(nsp.length + 1);
+      if (!held.size) this.rooms.delete(k);
+      // With no client left, the namespace disconnects, which leaves every room.
+      if (!ns.clients.size) continue;
+      if (held.size) this.recount(nsp, name, held);
+      else this.c.emit(ns.i, JSON.stringify(["rtio:leave", name]), undefined, undefined);
+    }
     for (const [k, [c, id]] of this.acks)
       if (c === cl && k.startsWith(nsp + "\n")) this.acks.delete(k), cl.post({ t: "ackFailed", nsp, id, reason: "disconnected" });
     if (!ns.clients.size) {
@@ -559,7 +583,11 @@ class Conn {
         conn.tell({ t: "disconnected", nsp, reason }, ns.clients);
       },
       _event(v, at, id, bins, offset) {
-        if (id != null) conn.asks.add(nsp + "\n" + id);
+        if (id != null) {
+          conn.asks.add(nsp + "\n" + id);
+          // An ask no tab answers (no listener takes the ack) is kept for a while, not forever.
+          if (conn.asks.size > ASKS) conn.asks.delete(conn.asks.values().next().value);
+        }
         conn.tell({ t: "event", nsp, v: v.slice(at), id, bins, offset }, ns.clients);
       },
       _ack: (id, v, at, bins) => route(id, { t: "ack", v: v.slice(at), bins }),
@@ -584,23 +612,42 @@ class Conn {
 
   /**
    * Keeps count of who holds each room, from client `cl`'s emit `m`; true when `m` is an
-   * `rtio:leave` of a room another client still holds, answered here instead of sent.
+   * `rtio:leave` of a room another client still holds, answered here instead of sent. A join
+   * whose meta has a `tabs` key has it set to the number of tabs holding the room, kept up to
+   * date as tabs leave it.
    */
   room(cl, m) {
     const join = m.payload.startsWith('["rtio:join",');
     if (!join && !m.payload.startsWith('["rtio:leave",')) return false;
-    let name;
+    let args;
     try {
-      name = JSON.parse(m.payload)[1];
+      args = JSON.parse(m.payload);
     } catch {}
+    const name = args?.[1];
     if (typeof name != "string") return false;
     const k = m.nsp + "\n" + name;
     const held = this.rooms.get(k) || new Set();
-    if (join) return this.rooms.set(k, held.add(cl)), false;
+    if (join) {
+      this.rooms.set(k, held.add(cl));
+      const meta = args[2];
+      held.meta = meta && typeof meta == "object" && !Array.isArray(meta) && "tabs" in meta ? meta : null;
+      if (held.meta) (held.told = meta.tabs = tabsOf(held)), (m.payload = JSON.stringify(args));
+      return false;
+    }
     held.delete(cl);
     if (!held.size) return this.rooms.delete(k), false;
+    this.recount(m.nsp, name, held);
     if (m.id) cl.post({ t: "ack", nsp: m.nsp, id: m.id, v: '[{"ok":true}]' });
     return true;
+  }
+
+  /** A room that counts its tabs (see `room`) and is still held: its meta is updated if the count changed. */
+  recount(nsp, name, held) {
+    const n = held.meta && tabsOf(held);
+    if (n && n != held.told) {
+      held.told = n;
+      this.c.emit(this.ns.get(nsp).i, JSON.stringify(["rtio:join", name, { ...held.meta, tabs: n }]), undefined, undefined);
+    }
   }
 
   /** A message of client `cl`. */

@@ -334,9 +334,13 @@ describe("cursors demo", () => {
     assert.equal(await tabs[0].isChecked("#shared"), true);
     const other = await visit(room, { name: "Cy", color: "#30a46c" });
     await waitMembers(other.page, [ids[0], other.id]);
+    // The shared member shows how many tabs are behind it.
+    const tabsShown = (page, text) => page.waitForFunction(({ id, text }) => document.querySelector(`[data-member-id="${id}"] .tabs`)?.textContent === text, { id: ids[0], text });
+    await tabsShown(other.page, "2 tabs");
     // One tab closes: the other still holds the connection and the room.
     await tabs[0].close();
     await tabs[1].waitForFunction(() => document.querySelector("#status").textContent == "connected · 1 tab");
+    await tabsShown(other.page, "");
     await new Promise((r) => setTimeout(r, 300));
     assert.deepEqual(await memberIds(other.page), [ids[0], other.id].sort());
     assertClean(other);

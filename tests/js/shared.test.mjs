@@ -14,6 +14,10 @@ import { attachRooms } from "../../js/server.js";
 
 const TEST_MS = 30_000;
 
+/** Pages opened and closed by the memory test, and those before its first measure. */
+const CYCLES = 25;
+const WARM = 5;
+
 let io;
 let url;
 /** What the server received: `hit` emits, by page. */
@@ -29,6 +33,7 @@ before(async () => {
     socket.on("never", () => {});
     socket.on("ask", () => socket.emit("question", () => answers++));
   });
+  io.of("/other").on("connection", (socket) => socket.on("echo", (x, ack) => ack(x)));
   attachRooms(io);
   await new Promise((resolve) => http.listen(0, "127.0.0.1", resolve));
   url = `http://127.0.0.1:${http.address().port}`;
@@ -57,7 +62,10 @@ async function share({ url, shared = true }) {
   return s.id;
 }
 
-for (const mode of ["worker", "election"]) {
+// "broken-worker": the pages' SharedWorker cannot start (its script is missing), so the tabs
+// fall back to the election.
+for (const mode of ["worker", "election", "broken-worker"]) {
+  const elects = mode != "worker";
   describe(`shared connection [${mode}]`, () => {
     let context;
     let pages = [];
@@ -79,6 +87,13 @@ for (const mode of ["worker", "election"]) {
       context = await (await browser()).newContext();
       await context.addInitScript(INIT_SCRIPT);
       if (mode == "election") await context.addInitScript(() => delete window.SharedWorker);
+      if (mode == "broken-worker")
+        await context.addInitScript(() => {
+          const Native = window.SharedWorker;
+          window.SharedWorker = function (_url, opts) {
+            return new Native(new URL("/no-such-worker.js", location.href), opts);
+          };
+        });
     });
     after(() => context?.close());
 
@@ -131,7 +146,7 @@ for (const mode of ["worker", "election"]) {
       await until(() => clients() == 2, 5000, "two connections");
     });
 
-    it("a room is held while any tab holds it; presence shows the connection once", { timeout: TEST_MS }, async () => {
+    it("a room is held while any tab holds it; presence shows the connection once, with its tabs counted if asked", { timeout: TEST_MS }, async () => {
       const [a, b] = pages;
       const c = pages.at(-1); // the page with a connection of its own
       const room = `shared-${mode}-${Date.now()}`;
@@ -141,14 +156,20 @@ for (const mode of ["worker", "election"]) {
         for (const ev of ["join", "leave"]) r.presence.on(ev, (m) => window.seen.push([ev, m.id]));
         await r.join({ name: "c" });
       }, room);
-      for (const [p, name] of [[a, "a"], [b, "b"]]) await p.evaluate(({ room, name }) => window.s.room(room).join({ name }), { room, name });
+      // `tabs` in the meta asks for the number of tabs holding the room.
+      for (const [p, name] of [[a, "a"], [b, "b"]]) await p.evaluate(({ room, name }) => window.s.room(room).join({ name, tabs: 0 }), { room, name });
+      const shared = (room) => window.s.room(room).presence.members.find((m) => m.meta.name != "c")?.meta;
       await c.waitForFunction((room) => window.s.room(room).presence.members.length == 2, room);
+      await c.waitForFunction(`(${shared})(${JSON.stringify(room)})?.tabs == 2`);
+      assert.deepEqual(await c.evaluate(shared, room), { name: "b", tabs: 2 });
       assert.equal((await io.in(room).fetchSockets()).length, 2);
       // a leaves: b still holds the room, so the server keeps the shared socket in it.
       assert.deepEqual(await a.evaluate((room) => window.s.room(room).leave().then(() => "left"), room), "left");
       await new Promise((r) => setTimeout(r, 300));
       assert.equal((await io.in(room).fetchSockets()).length, 2);
       assert.deepEqual(await c.evaluate(() => window.seen.map(([ev]) => ev)), ["join"]);
+      await c.waitForFunction(`(${shared})(${JSON.stringify(room)})?.tabs == 1`);
+      assert.deepEqual(await c.evaluate(shared, room), { name: "b", tabs: 1 });
       // b leaves too: now it goes.
       await b.evaluate((room) => window.s.room(room).leave(), room);
       await c.waitForFunction((room) => window.s.room(room).presence.members.length == 1, room);
@@ -161,7 +182,7 @@ for (const mode of ["worker", "election"]) {
       await own.close();
       await until(() => clients() == 1, 5000, "the unshared connection closed");
       // The host's page last in election mode, so that no takeover happens here.
-      const host = mode == "election" ? await hostPage(pages) : null;
+      const host = elects ? await hostPage(pages) : null;
       const order = [...pages.filter((p) => p !== host), ...(host ? [host] : [])];
       for (let i = 0; i < order.length - 1; i++) {
         await order[i].close();
@@ -174,7 +195,7 @@ for (const mode of ["worker", "election"]) {
       await until(() => clients() == 0, 5000, "the connection closed");
     });
 
-    if (mode == "election")
+    if (elects)
       it("the page holding the connection closes: another takes over within 2 s, listeners kept, one connection again", { timeout: TEST_MS }, async () => {
         const three = await open(3);
         await until(() => clients() == 1, 5000, "one connection");
@@ -185,7 +206,7 @@ for (const mode of ["worker", "election"]) {
         pages = others;
         await until(async () => (await Promise.all(others.map((p) => p.evaluate(() => window.s.connected && window.connects)))).every((n) => n == 2), 5000, "both reconnected");
         const took = Date.now() - t0;
-        console.log(`# shared [election]: the connection taken over in ${took} ms`);
+        console.log(`# shared [${mode}]: the connection taken over in ${took} ms`);
         assert.ok(took < 2000, `took ${took} ms`);
         await until(() => clients() == 1, 3000, "one connection again");
         assert.deepEqual((await Promise.all(others.map((p) => p.evaluate(() => window.__ws.count)))).sort(), [0, 1]);
@@ -197,6 +218,78 @@ for (const mode of ["worker", "election"]) {
         pages = [];
         await until(() => clients() == 0, 5000, "the connection closed");
       });
+
+    it(`${CYCLES} pages opened and closed beside one that stays: each lets go of its namespaces, rooms and acks; the host's memory stays flat`, { timeout: 90_000 }, async () => {
+      const [keeper] = await open(1);
+      const [watcher] = await open(1, { shared: false });
+      const room = `cycles-${mode}-${Date.now()}`;
+      await keeper.evaluate((room) => window.s.room(room).join({ name: "shared", tabs: 0 }), room);
+      await watcher.evaluate((room) => window.s.room(room).join({ name: "watcher" }), room);
+      const tabsSeen = (n) => watcher.waitForFunction(({ room, n }) => window.s.room(room).presence.members.find((m) => m.meta.name == "shared")?.meta.tabs == n, { room, n });
+      await tabsSeen(1);
+      // In the election mode the keeper, first to ask, hosts: its heap is the host's.
+      const cdp = elects ? await context.newCDPSession(keeper) : null;
+      const heap = async () => {
+        for (let i = 0; i < 3; i++) await cdp.send("HeapProfiler.collectGarbage");
+        return (await cdp.send("Runtime.getHeapUsage")).usedSize;
+      };
+      let before;
+      for (let i = 1; i <= CYCLES; i++) {
+        if (cdp && i == WARM + 1) before = await heap();
+        const [page] = await open(1);
+        await page.evaluate(async ({ url, room }) => {
+          const { io } = await import("/pkg/index.js");
+          const other = io(url + "/other", { shared: true, transports: ["websocket"] });
+          await connected(other, 10_000);
+          await window.s.room(room).join({ name: "shared", tabs: 0 });
+          // Never answered: pending at the host when the page closes.
+          window.s.emitWithAck("never");
+          other.emitWithAck("never");
+          window.s.emit("ask");
+        }, { url, room });
+        await until(() => io.of("/other").sockets.size == 1, 3000, "the namespace connected");
+        await tabsSeen(2);
+        await page.close();
+        pages.pop();
+        await tabsSeen(1);
+        await until(() => io.of("/other").sockets.size == 0, 3000, "the namespace disconnected with its only page");
+      }
+      const after = cdp ? await heap() : null;
+      const stats = await keeper.evaluate(hostStats, mode == "worker");
+      // The keeper's client only: its namespace, its room; nothing pending (the keeper answered each ask).
+      assert.deepEqual(stats.conns, [{ clients: 1, namespaces: 1, acks: 0, asks: 0, rooms: 1 }], JSON.stringify(stats));
+      assert.equal(stats.tabs, 1);
+      assert.equal(clients(), 2);
+      if (cdp) {
+        console.log(`# shared [${mode}]: the host's heap ${before} -> ${after} B over ${CYCLES - WARM} pages opened and closed`);
+        assert.ok(after - before < 512 * 1024, `${before} -> ${after}`);
+      }
+      for (const p of [keeper, watcher]) await p.close();
+      pages = [];
+      await until(() => clients() == 0, 5000, "the connections closed");
+    });
+  });
+}
+
+/**
+ * In a page: what the host holds (its `stats` message), asked of the SharedWorker through a port
+ * of its own, or of the elected tab over the channel.
+ */
+async function hostStats(worker) {
+  if (worker) {
+    const w = new SharedWorker(new URL("/pkg/shared-worker.js", location.href), { type: "module", name: "rtio" });
+    return new Promise((resolve) => {
+      w.port.onmessage = (e) => (w.port.close(), resolve(e.data));
+      w.port.postMessage({ t: "stats" });
+    });
+  }
+  const ch = new BroadcastChannel("rtio-shared");
+  return new Promise((resolve) => {
+    ch.onmessage = ({ data: d }) => {
+      if (d.k == "host") ch.postMessage({ k: "to-host", host: d.id, from: "probe.1", m: { t: "stats" } });
+      else if (d.k == "to-client" && d.to == "probe.1") ch.close(), resolve(d.m);
+    };
+    ch.postMessage({ k: "who" });
   });
 }
 

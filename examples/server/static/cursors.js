@@ -135,7 +135,7 @@ function editMe(now) {
   // The session's name first, then the join that shows it.
   naming = naming
     .then(() => renamed && claimName(name))
-    .then(() => room && current?.room === room && room.join({ ...me }))
+    .then(() => room && current?.room === room && room.join(joinMeta()))
     .catch((err) => showRoomError(err));
 }
 
@@ -268,7 +268,7 @@ async function enterRoom(name) {
   room.on("cursor", (pos, from) => here() && moveCursor(from?.id, pos));
 
   try {
-    const list = await room.join({ ...me });
+    const list = await room.join(joinMeta());
     if (here()) syncMembers(list);
   } catch (err) {
     if (!here()) return;
@@ -304,6 +304,12 @@ switchRoom();
 
 // ---------------------------------------------------------------------------------------------
 // Members: the presence list and their cursors.
+
+// What this tab joins with. Shared, it asks for the number of tabs behind its member (`tabs`,
+// kept up to date by rtio).
+function joinMeta() {
+  return SHARED ? { ...me, tabs: 0 } : { ...me };
+}
 
 function describe(meta) {
   return {
@@ -348,6 +354,15 @@ function upsertMember({ id, meta }) {
   m.color = color;
   m.item.style.setProperty("--c", color);
   m.item.querySelector(".member-name").textContent = name;
+  // Another member whose tabs share its connection: how many (this tab's status says its own).
+  const tabs = id !== socket.id && Number.isInteger(meta?.tabs) && meta.tabs > 1 ? `${meta.tabs} tabs` : "";
+  let tabsEl = m.item.querySelector(".tabs");
+  if (tabs && !tabsEl) {
+    tabsEl = document.createElement("span");
+    tabsEl.className = "tabs";
+    m.item.querySelector(".member-name").after(tabsEl);
+  }
+  if (tabsEl) tabsEl.textContent = tabs;
   if (m.cursor) paintCursor(m);
   countEl.textContent = `(${members.size})`;
 }
