@@ -1810,3 +1810,152 @@ async fn upgrades_from_polling_to_websocket() {
         socket.disconnect();
     }
 }
+
+/// `Options::shared`: two managers of this page that share, one connection at the server (one
+/// socket id); a server event reaches both, each ack comes back to the socket that emitted,
+/// an ack the server asks for is answered once; one socket disconnecting leaves the other
+/// connected; rooms are held while either holds them. (Several tabs, and the host's tab
+/// closing: tests/js/shared-rust.test.mjs.)
+#[wasm_bindgen_test]
+async fn shared_managers_share_one_connection() {
+    for (server, url) in servers() {
+        let opts = || {
+            Options::default()
+                .shared_as(format!("browser-test-{server}"))
+                .transports(&[Transport::WebSocket])
+        };
+        let a = connected(server, url, opts()).await;
+        let b = connected(server, url, opts()).await;
+        assert_eq!(a.id(), b.id(), "[{server}] one socket for both");
+        let who: Value = within(WAIT, "whoami", a.emit_with_ack("whoami", &()))
+            .await
+            .unwrap();
+        assert_eq!(who["id"].as_str(), b.id().as_deref());
+        until("both told of one tab", || {
+            a.manager().tabs() == Some(1) && b.manager().tabs() == Some(1)
+        })
+        .await;
+
+        // A server event reaches both; each ack comes back to its own socket.
+        let news = Rc::new(RefCell::new(Vec::new()));
+        let mut subs = Vec::new();
+        for (name, s) in [("a", &a), ("b", &b)] {
+            let news = Rc::clone(&news);
+            subs.push(s.on("news", move |n: u32| news.borrow_mut().push((name, n))));
+        }
+        a.emit_many("emit-back", &[&"news", &1]).unwrap();
+        until("the event at both", || news.borrow().len() == 2).await;
+        let (ra, rb) = futures_join(
+            a.emit_with_ack::<String, _>("echo", &"from a"),
+            b.emit_with_ack::<String, _>("echo", &"from b"),
+        )
+        .await;
+        assert_eq!(
+            (ra.unwrap(), rb.unwrap()),
+            ("from a".into(), "from b".into())
+        );
+
+        // The server asks both for an ack: it is answered once.
+        let answers = Rc::new(Cell::new(0));
+        for (name, s) in [("a", &a), ("b", &b)] {
+            subs.push(s.on_with_ack("question", move |_: Value, ack| {
+                if let Some(ack) = ack {
+                    let _ = ack.send(&name);
+                }
+            }));
+            let answers = Rc::clone(&answers);
+            subs.push(s.on("answer", move |_: String| answers.set(answers.get() + 1)));
+        }
+        a.emit("ask", &"question").unwrap();
+        until("the answer, at both", || answers.get() == 2).await;
+        sleep(SETTLE).await;
+        assert_eq!(answers.get(), 2, "one answer, seen by both sockets");
+
+        // A room both joined stays joined while either holds it.
+        let (ra, rb) = (
+            a.room("shared-room").unwrap(),
+            b.room("shared-room").unwrap(),
+        );
+        within(WAIT, "a joins", ra.join(&json!({ "name": "a", "tabs": 0 })))
+            .await
+            .unwrap();
+        let members = within(WAIT, "b joins", rb.join(&json!({ "name": "b", "tabs": 0 })))
+            .await
+            .unwrap();
+        assert_eq!(
+            members.len(),
+            1,
+            "one member for the shared socket: {members:?}"
+        );
+        assert_eq!(
+            members[0].meta["tabs"],
+            json!(1),
+            "both managers are in one tab"
+        );
+        within(WAIT, "a leaves", ra.leave()).await.unwrap();
+        // A socket of its own sees the shared one still in the room, until b leaves too.
+        let c = connected(server, url, Options::default()).await;
+        assert_ne!(c.id(), b.id());
+        let rc = c.room("shared-room").unwrap();
+        let members = within(WAIT, "c joins", rc.join(&json!({ "name": "c" })))
+            .await
+            .unwrap();
+        assert_eq!(
+            members.len(),
+            2,
+            "[{server}] the shared socket kept the room: {members:?}"
+        );
+        within(WAIT, "b leaves", rb.leave()).await.unwrap();
+        until("the shared socket gone from the room", || {
+            rc.members().len() == 1
+        })
+        .await;
+        c.disconnect();
+
+        // One socket disconnects: it sees its disconnect; the other stays connected.
+        let reasons = Rc::new(RefCell::new(Vec::new()));
+        let r = Rc::clone(&reasons);
+        subs.push(a.on_disconnect(move |why| r.borrow_mut().push(why)));
+        a.disconnect();
+        assert_eq!(
+            *reasons.borrow(),
+            vec![DisconnectReason::IoClientDisconnect]
+        );
+        assert!(!a.connected());
+        sleep(SETTLE).await;
+        assert!(
+            b.connected(),
+            "[{server}] the other socket is still connected"
+        );
+        let r: String = within(WAIT, "echo after", b.emit_with_ack("echo", &"still"))
+            .await
+            .unwrap();
+        assert_eq!(r, "still");
+        b.disconnect();
+    }
+}
+
+/// Both futures, polled together.
+async fn futures_join<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+    let (mut a, mut b) = (pin!(a), pin!(b));
+    let (mut ra, mut rb) = (None, None);
+    poll_fn(|cx| {
+        if ra.is_none() {
+            if let Poll::Ready(v) = a.as_mut().poll(cx) {
+                ra = Some(v);
+            }
+        }
+        if rb.is_none() {
+            if let Poll::Ready(v) = b.as_mut().poll(cx) {
+                rb = Some(v);
+            }
+        }
+        if ra.is_some() && rb.is_some() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await;
+    (ra.unwrap(), rb.unwrap())
+}

@@ -25,6 +25,7 @@ mod hooks;
 mod options;
 mod payload;
 mod room;
+mod shared;
 mod socket;
 pub mod stream;
 pub(crate) mod url;

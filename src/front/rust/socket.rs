@@ -29,6 +29,9 @@ use crate::shell::link;
 use crate::shell::polling::TransportOptions;
 use crate::shell::websocket::Text;
 
+pub(super) use super::shared::Conn;
+use super::shared::Remote;
+
 type Link = link::Link<Text>;
 type Event = link::Event<String>;
 
@@ -69,6 +72,8 @@ mod settings {
         pub(crate) headers: Vec<(String, String)>,
         pub(crate) timestamp: Option<String>,
         pub(crate) close_on_unload: bool,
+        /// Shared among the tabs, under this name (`""` for none).
+        pub(crate) shared: Option<String>,
     }
 
     impl Default for SocketIoSettings {
@@ -86,6 +91,7 @@ mod settings {
                 headers: Vec::new(),
                 timestamp: Some("t".into()),
                 close_on_unload: false,
+                shared: None,
             }
         }
     }
@@ -207,6 +213,22 @@ impl ClientOptions<SocketIo> {
         self
     }
 
+    /// Shares the connection with the other tabs of this origin that ask for the same server
+    /// URL (default false): one connection in the tab elected through the Web Locks API,
+    /// which the others reach over a `BroadcastChannel`; each tab keeps its own sockets,
+    /// listeners and acks. See [`Manager`]'s "One connection for every tab". Where the browser
+    /// has no Web Locks API (which needs HTTPS or localhost), the manager connects on its own.
+    pub fn shared(mut self, on: bool) -> Self {
+        self.own.shared = on.then(String::new);
+        self
+    }
+
+    /// [`shared`](Self::shared), among the managers that give the same `name` only.
+    pub fn shared_as(mut self, name: impl Into<String>) -> Self {
+        self.own.shared = Some(name.into());
+        self
+    }
+
     /// The query parameter that makes each polling request's URL unique, against caches
     /// (default `Some("t")`); `None` leaves it out.
     pub fn timestamp_param(mut self, param: Option<&str>) -> Self {
@@ -287,10 +309,130 @@ pub enum ManagerEvent {
     ReconnectFailed,
     /// The connection moved from HTTP long-polling to WebSocket.
     Upgrade,
+    /// A shared connection ([`Options::shared`]) is used by this many tabs now.
+    Tabs(u32),
     /// The server sent a packet that was malformed (unreadable JSON, an event without a name,
     /// an event under one of the reserved names such as `disconnect`) and was dropped; the
     /// connection stays up. The message says what was wrong.
     Error(String),
+}
+
+/// The Engine.IO URL, the session's config and the transport options of a connection to
+/// `url` with `opts`.
+fn link_parts(
+    url: &str,
+    opts: &Options,
+) -> Result<(String, SessionConfig, TransportOptions), ConnectError> {
+    let target = url::parse(url).ok_or_else(|| ConnectError::InvalidUrl(url.into()))?;
+    let mut query = target.query.clone();
+    let extra = encode_query(&opts.query);
+    if !extra.is_empty() {
+        if !query.is_empty() {
+            query.push('&');
+        }
+        query.push_str(&extra);
+    }
+    let engine_url = url::engine_url(&target.origin, &opts.own.path, &query);
+    let config = SessionConfig {
+        connect_timeout: opts.connect_timeout_ms().unwrap_or(u64::MAX),
+        max_buffer: opts.max_buffer,
+        reconnection: opts.reconnection,
+        reconnection_attempts: opts.reconnection_attempts,
+        backoff: opts.backoff,
+        seed: crate::shell::clock::seed(),
+        retries: opts.own.retries,
+    };
+    Ok((engine_url, config, opts.own.transport_options()))
+}
+
+/// A connection of its own to `engine_url`, its events to `sink`.
+fn own_link(
+    engine_url: String,
+    config: SessionConfig,
+    transports: TransportOptions,
+    sink: Box<dyn Fn(Event)>,
+) -> Link {
+    Link::new(
+        Text,
+        Box::new(move |polling| {
+            Some(if polling {
+                url::polling_url(&engine_url)
+            } else {
+                engine_url.clone()
+            })
+        }),
+        Some(Box::new(super::debug::frame)),
+        None,
+        (config, transports),
+        sink,
+    )
+}
+
+/// What the host of a shared connection needs to open it: the URL and the connection's
+/// options, as JSON text (the auth is each namespace's, sent when it connects).
+fn shared_config(url: &str, opts: &Options) -> String {
+    let own = &opts.own;
+    serde_json::json!({
+        "url": url,
+        "reconnection": opts.reconnection,
+        "reconnectionAttempts": opts.reconnection_attempts,
+        "delay": opts.backoff.initial,
+        "delayMax": opts.backoff.max,
+        "randomization": opts.backoff.randomization,
+        "connectTimeout": ms(opts.connect_timeout),
+        "maxBuffer": opts.max_buffer,
+        "query": opts.query,
+        "path": own.path,
+        "retries": own.retries,
+        "transports": own.transports.iter().map(|t| matches!(t, Transport::WebSocket)).collect::<Vec<_>>(),
+        "upgrade": own.upgrade,
+        "rememberUpgrade": own.remember_upgrade,
+        "tryAll": own.try_all,
+        "credentials": own.credentials,
+        "headers": own.headers,
+        "timestamp": own.timestamp,
+        "closeOnUnload": own.close_on_unload,
+    })
+    .to_string()
+}
+
+/// The host's connection for a hello's [`shared_config`]; `None` if it cannot be read.
+fn shared_link(config: &str, sink: Box<dyn Fn(Event)>) -> Option<Link> {
+    let c: Value = serde_json::from_str(config).ok()?;
+    let flag = |k: &str| c.get(k).and_then(Value::as_bool);
+    let num = |k: &str| c.get(k).and_then(Value::as_u64);
+    let mut opts = Options::default();
+    opts.reconnection = flag("reconnection")?;
+    opts.reconnection_attempts = u32::try_from(num("reconnectionAttempts")?).ok()?;
+    opts.backoff.initial = num("delay")?;
+    opts.backoff.max = num("delayMax")?;
+    opts.backoff.randomization = c.get("randomization")?.as_f64()?;
+    opts.connect_timeout = Duration::from_millis(num("connectTimeout")?);
+    opts.max_buffer = usize::try_from(num("maxBuffer")?).ok()?;
+    opts.query = serde_json::from_value(c.get("query")?.clone()).ok()?;
+    let own = &mut opts.own;
+    own.path = c.get("path")?.as_str()?.into();
+    own.retries = u32::try_from(num("retries")?).ok()?;
+    let ws: Vec<bool> = serde_json::from_value(c.get("transports")?.clone()).ok()?;
+    own.transports = ws
+        .into_iter()
+        .map(|ws| {
+            if ws {
+                Transport::WebSocket
+            } else {
+                Transport::Polling
+            }
+        })
+        .collect();
+    own.upgrade = flag("upgrade")?;
+    own.remember_upgrade = flag("rememberUpgrade")?;
+    own.try_all = flag("tryAll")?;
+    own.credentials = flag("credentials")?;
+    own.headers = serde_json::from_value(c.get("headers")?.clone()).ok()?;
+    own.timestamp = serde_json::from_value(c.get("timestamp")?.clone()).ok()?;
+    own.close_on_unload = flag("closeOnUnload")?;
+    let (engine_url, config, transports) = link_parts(c.get("url")?.as_str()?, &opts).ok()?;
+    Some(own_link(engine_url, config, transports, sink))
 }
 
 fn encode_query(pairs: &[(String, String)]) -> String {
@@ -346,8 +488,10 @@ pub(super) fn to_send(bins: &[Vec<u8>]) -> Option<js_sys::Array> {
 // Manager
 
 struct ManagerInner {
-    link: Link,
+    link: Conn,
     opts: Options,
+    /// How many tabs share the connection (0 when it is not shared).
+    tabs: Cell<u32>,
     sockets: RefCell<Vec<Weak<SocketInner>>>,
     listeners: Registry<ManagerListener>,
 }
@@ -372,49 +516,46 @@ impl Manager {
     /// ignored here, use [`socket`](Self::socket) for namespaces). Connects when the first
     /// socket does.
     pub fn new(url: &str, opts: Options) -> Result<Manager, ConnectError> {
-        let target = url::parse(url).ok_or_else(|| ConnectError::InvalidUrl(url.into()))?;
-        let mut query = target.query.clone();
-        let extra = encode_query(&opts.query);
-        if !extra.is_empty() {
-            if !query.is_empty() {
-                query.push('&');
-            }
-            query.push_str(&extra);
-        }
-        let engine_url = url::engine_url(&target.origin, &opts.own.path, &query);
-        let config = SessionConfig {
-            connect_timeout: opts.connect_timeout_ms().unwrap_or(u64::MAX),
-            max_buffer: opts.max_buffer,
-            reconnection: opts.reconnection,
-            reconnection_attempts: opts.reconnection_attempts,
-            backoff: opts.backoff,
-            seed: crate::shell::clock::seed(),
-            retries: opts.own.retries,
-        };
-        let transports = opts.own.transport_options();
+        let (engine_url, config, transports) = link_parts(url, &opts)?;
+        let shared = opts.own.shared.clone();
         let inner = Rc::new_cyclic(|weak: &Weak<ManagerInner>| {
-            let weak = weak.clone();
+            let sink = {
+                let weak = weak.clone();
+                move |ev| dispatch(&weak, ev)
+            };
+            let remote = shared.and_then(|name| {
+                let weak = weak.clone();
+                Remote::new(
+                    format!("{name} {engine_url}"),
+                    shared_config(url, &opts),
+                    shared_link,
+                    sink.clone(),
+                    move |n| {
+                        if let Some(m) = weak.upgrade() {
+                            m.tabs.set(n);
+                            m.notify(&ManagerEvent::Tabs(n));
+                        }
+                    },
+                )
+            });
             ManagerInner {
-                link: Link::new(
-                    Text,
-                    Box::new(move |polling| {
-                        Some(if polling {
-                            url::polling_url(&engine_url)
-                        } else {
-                            engine_url.clone()
-                        })
-                    }),
-                    Some(Box::new(super::debug::frame)),
-                    None,
-                    (config, transports),
-                    move |ev| dispatch(&weak, ev),
-                ),
+                link: match remote {
+                    Some(remote) => Conn::Shared(remote),
+                    None => Conn::Own(own_link(engine_url, config, transports, Box::new(sink))),
+                },
                 opts,
+                tabs: Cell::new(0),
                 sockets: RefCell::new(Vec::new()),
                 listeners: Registry::default(),
             }
         });
         Ok(Manager { inner })
+    }
+
+    /// How many tabs use this manager's shared connection ([`Options::shared`]), as the host
+    /// last said: `None` when the connection is not shared.
+    pub fn tabs(&self) -> Option<u32> {
+        matches!(self.inner.link, Conn::Shared(_)).then(|| self.inner.tabs.get())
     }
 
     /// The transport in use, if the connection is up or being made.
@@ -923,7 +1064,7 @@ impl Socket {
             .emit_volatile(&self.inner.nsp, data, to_send(&bins)))
     }
 
-    pub(super) fn link(&self) -> &Link {
+    pub(super) fn link(&self) -> &Conn {
         &self.inner.manager.inner.link
     }
 
