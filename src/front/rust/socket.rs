@@ -401,36 +401,43 @@ fn shared_link(config: &str, sink: Box<dyn Fn(Event)>) -> Option<Link> {
     let c: Value = serde_json::from_str(config).ok()?;
     let flag = |k: &str| c.get(k).and_then(Value::as_bool);
     let num = |k: &str| c.get(k).and_then(Value::as_u64);
-    let mut opts = Options::default();
-    opts.reconnection = flag("reconnection")?;
-    opts.reconnection_attempts = u32::try_from(num("reconnectionAttempts")?).ok()?;
-    opts.backoff.initial = num("delay")?;
-    opts.backoff.max = num("delayMax")?;
-    opts.backoff.randomization = c.get("randomization")?.as_f64()?;
-    opts.connect_timeout = Duration::from_millis(num("connectTimeout")?);
-    opts.max_buffer = usize::try_from(num("maxBuffer")?).ok()?;
-    opts.query = serde_json::from_value(c.get("query")?.clone()).ok()?;
-    let own = &mut opts.own;
-    own.path = c.get("path")?.as_str()?.into();
-    own.retries = u32::try_from(num("retries")?).ok()?;
     let ws: Vec<bool> = serde_json::from_value(c.get("transports")?.clone()).ok()?;
-    own.transports = ws
-        .into_iter()
-        .map(|ws| {
-            if ws {
-                Transport::WebSocket
-            } else {
-                Transport::Polling
-            }
-        })
-        .collect();
-    own.upgrade = flag("upgrade")?;
-    own.remember_upgrade = flag("rememberUpgrade")?;
-    own.try_all = flag("tryAll")?;
-    own.credentials = flag("credentials")?;
-    own.headers = serde_json::from_value(c.get("headers")?.clone()).ok()?;
-    own.timestamp = serde_json::from_value(c.get("timestamp")?.clone()).ok()?;
-    own.close_on_unload = flag("closeOnUnload")?;
+    let own = SocketIoSettings {
+        path: c.get("path")?.as_str()?.into(),
+        retries: u32::try_from(num("retries")?).ok()?,
+        transports: ws
+            .into_iter()
+            .map(|ws| {
+                if ws {
+                    Transport::WebSocket
+                } else {
+                    Transport::Polling
+                }
+            })
+            .collect(),
+        upgrade: flag("upgrade")?,
+        remember_upgrade: flag("rememberUpgrade")?,
+        try_all: flag("tryAll")?,
+        credentials: flag("credentials")?,
+        headers: serde_json::from_value(c.get("headers")?.clone()).ok()?,
+        timestamp: serde_json::from_value(c.get("timestamp")?.clone()).ok()?,
+        close_on_unload: flag("closeOnUnload")?,
+        ..SocketIoSettings::default()
+    };
+    let opts = Options {
+        reconnection: flag("reconnection")?,
+        reconnection_attempts: u32::try_from(num("reconnectionAttempts")?).ok()?,
+        backoff: crate::session::backoff::BackoffConfig {
+            initial: num("delay")?,
+            max: num("delayMax")?,
+            randomization: c.get("randomization")?.as_f64()?,
+        },
+        connect_timeout: Duration::from_millis(num("connectTimeout")?),
+        max_buffer: usize::try_from(num("maxBuffer")?).ok()?,
+        ack_timeout: None,
+        query: serde_json::from_value(c.get("query")?.clone()).ok()?,
+        own,
+    };
     let (engine_url, config, transports) = link_parts(c.get("url")?.as_str()?, &opts).ok()?;
     Some(own_link(engine_url, config, transports, sink))
 }

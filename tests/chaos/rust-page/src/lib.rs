@@ -2,6 +2,10 @@
 //! with `io()`, done here with [`rtio::Socket`], [`rtio::Room`] and ack futures, so that the
 //! rust lane puts the Rust front door through the same faults and the same checks. Built with
 //! wasm-bindgen for the lane's page; `workload.js` drives it and keeps its records.
+//!
+//! The same build serves the shared-connection tests of the Rust API ([`shared`]).
+
+pub mod shared;
 
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
