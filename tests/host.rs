@@ -82,6 +82,15 @@ fn a_socket_is_inert_without_a_browser() {
     socket.disconnect();
     assert!(!socket.connected());
     socket.open();
+
+    // Sharing among tabs asks nothing of a browser that is not there: a connection of its own,
+    // inert like the others.
+    let shared = Socket::connect("http://127.0.0.1:3000", Options::default().shared(true))
+        .expect("a valid URL");
+    assert!(!shared.connected());
+    assert_eq!(shared.manager().tabs(), None);
+    shared.emit("chat", &"hello").expect("held");
+    assert!(poll_once(shared.wait_connected()).is_pending());
 }
 
 #[test]

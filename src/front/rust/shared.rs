@@ -335,6 +335,9 @@ impl Election {
     /// This page's election, started on first use; `None` where the browser cannot share
     /// (no Web Locks API, which needs a secure context, or no `BroadcastChannel`).
     fn get(make: LinkMaker) -> Option<Rc<Election>> {
+        if !crate::shell::BROWSER {
+            return None;
+        }
         if let Some(e) = ELECTION.with(|e| e.borrow().clone()) {
             return Some(e);
         }

@@ -216,8 +216,10 @@ impl ClientOptions<SocketIo> {
     /// Shares the connection with the other tabs of this origin that ask for the same server
     /// URL (default false): one connection in the tab elected through the Web Locks API,
     /// which the others reach over a `BroadcastChannel`; each tab keeps its own sockets,
-    /// listeners and acks. See [`Manager`]'s "One connection for every tab". Where the browser
-    /// has no Web Locks API (which needs HTTPS or localhost), the manager connects on its own.
+    /// listeners and acks; what the server sees and what happens when the tab holding the
+    /// connection closes are in the crate's README, "One connection for every tab". Where the
+    /// browser has no Web Locks API (which needs HTTPS or localhost), the manager connects on
+    /// its own.
     pub fn shared(mut self, on: bool) -> Self {
         self.own.shared = on.then(String::new);
         self
