@@ -6,11 +6,7 @@
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
-import { Server } from "socket.io";
-import { browser, serverUrl } from "./harness.mjs";
-import { INIT_SCRIPT } from "./launch.mjs";
-import { attachRooms } from "../../js/server.js";
+import { hostPage, startSharingServer, tabs, until } from "./sharing.mjs";
 
 const TEST_MS = 30_000;
 
@@ -18,36 +14,12 @@ const TEST_MS = 30_000;
 const CYCLES = 25;
 const WARM = 5;
 
+let server;
 let io;
 let url;
-/** What the server received: `hit` emits, by page. */
-const hits = [];
-/** How many times a tab answered the server's `question`. */
-let answers = 0;
-before(async () => {
-  const http = createServer();
-  io = new Server(http, { cors: { origin: true, credentials: true } });
-  io.on("connection", (socket) => {
-    socket.on("echo", (x, ack) => ack(x));
-    socket.on("hit", (page) => hits.push(page));
-    socket.on("never", () => {});
-    socket.on("ask", () => socket.emit("question", () => answers++));
-  });
-  io.of("/other").on("connection", (socket) => socket.on("echo", (x, ack) => ack(x)));
-  attachRooms(io);
-  await new Promise((resolve) => http.listen(0, "127.0.0.1", resolve));
-  url = `http://127.0.0.1:${http.address().port}`;
-});
-after(() => new Promise((resolve) => io.close(() => resolve())));
-
-const until = async (ok, ms, what) => {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
-const clients = () => io.engine.clientsCount;
+before(async () => ({ io, url } = server = await startSharingServer()));
+after(() => server.close());
+const clients = () => server.clients();
 
 // In a page: the package, and a shared socket as window.s with what it received.
 async function share({ url, shared = true }) {
@@ -67,39 +39,32 @@ async function share({ url, shared = true }) {
 for (const mode of ["worker", "election", "broken-worker"]) {
   const elects = mode != "worker";
   describe(`shared connection [${mode}]`, () => {
+    let t;
     let context;
     let pages = [];
     const open = async (n, opts = {}) => {
-      const base = await serverUrl("node");
-      const out = [];
-      for (let i = 0; i < n; i++) {
-        const page = await context.newPage();
-        page.setDefaultTimeout(15_000);
-        page.on("pageerror", (e) => console.error(`page error: ${e.stack || e}`));
-        await page.goto(`${base}/tests/pages/blank.html`);
-        page.sid = await page.evaluate(share, { url, ...opts });
-        out.push(page);
-      }
+      const out = await t.open(n, share, { url, ...opts });
       pages.push(...out);
       return out;
     };
     before(async () => {
-      context = await (await browser()).newContext();
-      await context.addInitScript(INIT_SCRIPT);
-      if (mode == "election") await context.addInitScript(() => delete window.SharedWorker);
+      const scripts = [];
+      if (mode == "election") scripts.push(() => delete window.SharedWorker);
       if (mode == "broken-worker")
-        await context.addInitScript(() => {
+        scripts.push(() => {
           const Native = window.SharedWorker;
           window.SharedWorker = function (_url, opts) {
             return new Native(new URL("/no-such-worker.js", location.href), opts);
           };
         });
+      t = await tabs(...scripts);
+      context = t.context;
     });
     after(() => context?.close());
 
     it("three pages: one connection; a server event reaches each, each emit arrives once, each ack and timeout stays with its page", { timeout: TEST_MS }, async () => {
-      hits.length = 0;
-      answers = 0;
+      server.hits.length = 0;
+      server.answers = 0;
       const [a, b, c] = await open(3);
       await until(() => clients() == 1, 5000, "one connection at the server");
       assert.equal(new Set([a.sid, b.sid, c.sid]).size, 1, "one socket id");
@@ -115,9 +80,9 @@ for (const mode of ["worker", "election", "broken-worker"]) {
       for (const p of [a, b, c]) await p.waitForFunction(() => window.got.length == 1);
 
       await Promise.all([a, b, c].map((p, i) => p.evaluate((i) => window.s.emit("hit", i), i)));
-      await until(() => hits.length == 3, 3000, "three hits");
+      await until(() => server.hits.length == 3, 3000, "three hits");
       await new Promise((r) => setTimeout(r, 200));
-      assert.deepEqual([...hits].sort(), [0, 1, 2]);
+      assert.deepEqual([...server.hits].sort(), [0, 1, 2]);
 
       const replies = await Promise.all(
         [a, b, c].map((p, i) =>
@@ -136,9 +101,9 @@ for (const mode of ["worker", "election", "broken-worker"]) {
 
       // The server asks every tab; it is answered once.
       await a.evaluate(() => window.s.emit("ask"));
-      await until(() => answers == 1, 3000, "the answer");
+      await until(() => server.answers == 1, 3000, "the answer");
       await new Promise((r) => setTimeout(r, 200));
-      assert.equal(answers, 1);
+      assert.equal(server.answers, 1);
     });
 
     it("a page without `shared` gets its own connection", { timeout: TEST_MS }, async () => {
@@ -291,10 +256,4 @@ async function hostStats(worker) {
     };
     ch.postMessage({ k: "who" });
   });
-}
-
-/** The page whose tab holds the connection (election mode): the one that opened a WebSocket. */
-async function hostPage(pages) {
-  for (const p of pages) if ((await p.evaluate(() => window.__ws.count)) > 0) return p;
-  throw new Error("no page holds the connection");
 }
