@@ -55,7 +55,8 @@ const held = new Promise((resolve) =>
  * own, made from `glue` as without `shared`. `wasm` is this page's wasm.
  */
 export function connection(glue, opts, events, manager, wasm) {
-  if (!globalThis.SharedWorker && !(LOCKS && globalThis.BroadcastChannel)) return new glue.Connection(opts, events);
+  // An opaque origin (a sandboxed frame) can share nothing: its lock requests are refused.
+  if (globalThis.origin == "null" || (!globalThis.SharedWorker && !(LOCKS && globalThis.BroadcastChannel))) return new glue.Connection(opts, events);
   const urls = { ws: events._url(), polling: events._url(1) };
   return new Remote(opts, events, urls, manager.opts.shared, (n) => manager.emitReserved("tabs", (manager.tabs = n)), wasm);
 }
@@ -472,6 +473,9 @@ class Conn {
     this.acks = new Map();
     /** Acks the server asked for and no tab answered yet: namespace + id. */
     this.asks = new Set();
+    /** The emit being made, whose ack may fail before its id is known; the last id known. */
+    this.emitting = null;
+    this.lastId = -1;
     /** Rooms held: namespace + room → the clients that joined it. */
     this.rooms = new Map();
     this.up = false;
@@ -501,6 +505,8 @@ class Conn {
   }
 
   life(name, detail) {
+    // The session gave up: the next connect of a tab starts again, with that tab's auth.
+    if (name == "reconnect_failed") for (const ns of this.ns.values()) ns.connecting = false;
     if (name == "open") {
       this.up = true;
       this.engine = detail;
@@ -528,7 +534,9 @@ class Conn {
   leave(cl) {
     if (!this.clients.delete(cl)) return;
     for (const nsp of [...cl.nss]) this.part(cl, nsp);
+    // What is left of it in namespaces it no longer counts in (refused ones): acks, rooms.
     for (const [k, [c]] of this.acks) c === cl && this.acks.delete(k);
+    for (const [k, held] of this.rooms) held.delete(cl) && !held.size && this.rooms.delete(k);
     cl.conn = null;
     if (this.clients.size) return this.count();
     this.gone();
@@ -553,9 +561,11 @@ class Conn {
     for (const [k, [c, id]] of this.acks)
       if (c === cl && k.startsWith(nsp + "\n")) this.acks.delete(k), cl.post({ t: "ackFailed", nsp, id, reason: "disconnected" });
     if (!ns.clients.size) {
-      ns.connected = ns.connecting = false;
-      this.c.disconnect(ns.i);
+      ns.connected = ns.connecting = ns.asked = false;
+      return this.c.disconnect(ns.i);
     }
+    // The client asked for the auth leaves before giving it: the next one is asked.
+    if (ns.asked && ns.auth === cl) (ns.auth = ns.clients.values().next().value), ns.auth.post({ t: "authRequest", nsp });
   }
 
   /** Namespace `nsp`, registered on the Connection on first use. */
@@ -565,8 +575,12 @@ class Conn {
     const conn = this;
     const route = (id, m) => {
       const k = nsp + "\n" + id;
-      const a = conn.acks.get(k);
-      if (a) conn.acks.delete(k), a[0].post({ ...m, nsp, id: a[1] });
+      let a = conn.acks.get(k);
+      if (a) conn.acks.delete(k);
+      // An ack that fails as its emit is made (the transport failing on the write) is the
+      // emit's, whose id is not known yet: the wasm's ids only grow, so it is a later one.
+      else if (id > conn.lastId && conn.emitting) (a = conn.emitting), (conn.emitting = null);
+      if (a) a[0].post({ ...m, nsp, id: a[1] });
     };
     ns = { clients: new Set(), connected: false, connecting: false, sid: undefined, auth: null };
     ns.i = this.c.namespace(nsp, {
@@ -602,6 +616,7 @@ class Conn {
       _authRequest() {
         // From the tab that connected the namespace first, while it uses it.
         const from = ns.clients.has(ns.auth) ? ns.auth : ns.clients.values().next().value;
+        ns.asked = !!from;
         if (from) (ns.auth = from), from.post({ t: "authRequest", nsp });
         else conn.c.provideAuth(ns.i, undefined);
       },
@@ -670,23 +685,33 @@ class Conn {
         ns.clients.add(cl);
         cl.nss.add(m.nsp);
         if (ns.connected) return cl.post({ t: "connected", nsp: m.nsp, sid: ns.sid, recovered: false });
-        if (!ns.connecting) (ns.connecting = true), (ns.auth = cl), c.connect(ns.i);
-        return;
+        if (!ns.connecting) (ns.connecting = true), (ns.auth = cl);
+        // Asked again while it connects changes nothing; after the session gave up (or with
+        // reconnection off), it starts again.
+        return c.connect(ns.i);
       case "auth":
-        return ns.auth === cl && c.provideAuth(ns.i, m.auth);
+        if (ns.auth !== cl) return;
+        ns.asked = false;
+        return c.provideAuth(ns.i, m.auth);
       case "disconnect":
         return this.part(cl, m.nsp);
       case "emit": {
         if (this.room(cl, m)) return;
         let id;
+        this.emitting = m.id ? [cl, m.id] : null;
         try {
           id = c.emit(ns.i, m.payload, m.bins, m.ack);
         } catch (err) {
+          this.emitting = null;
           if (err instanceof WebAssembly.RuntimeError) throw err;
           // The send buffer is full: this emit is refused.
           return m.id && cl.post({ t: "ackFailed", nsp: m.nsp, id: m.id, reason: "disconnected" });
         }
-        if (m.id && id != null) this.acks.set(m.nsp + "\n" + id, [cl, m.id]);
+        // Still set unless its ack already failed (and was told).
+        const pending = this.emitting;
+        this.emitting = null;
+        if (id != null) this.lastId = id;
+        if (pending && id != null) this.acks.set(m.nsp + "\n" + id, pending);
         return;
       }
       case "answer":

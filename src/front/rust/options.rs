@@ -78,9 +78,14 @@ impl<K: kind::Kind> ClientOptions<K> {
     }
 
     /// The random share of each delay, from 0 to 1 (default 0.5): the jitter that keeps
-    /// clients from returning all at once.
+    /// clients from returning all at once. A factor outside (0, 1], or not a number, is 0 (as
+    /// socket.io-client's backoff takes it).
     pub fn randomization_factor(mut self, factor: f64) -> Self {
-        self.backoff.randomization = factor;
+        self.backoff.randomization = if factor > 0.0 && factor <= 1.0 {
+            factor
+        } else {
+            0.0
+        };
         self
     }
 

@@ -52,6 +52,9 @@ const CHANNEL: &str = "rtio-rust-shared-1";
 const HOST_LOCK: &str = "rtio-rust-shared-host-1";
 /// The prefix of each tab's own lock, held while the tab lives.
 const TAB_LOCK: &str = "rtio-rust-tab-1:";
+/// How many messages this page's managers may have waiting for a host (while none is known):
+/// beyond, an emit fails as with a full buffer.
+const WAITING: usize = 10_000;
 /// How many of the server's acks a connection keeps while no tab answers them (the oldest go
 /// first): an event nobody acknowledges is not remembered forever.
 const ASKS: usize = 1000;
@@ -65,9 +68,14 @@ extern "C" {
     fn request(this: &LockManager, name: &str, callback: &JsValue) -> Promise;
 }
 
-/// `navigator.locks`, where there is one (secure contexts).
+/// `navigator.locks`, where there is one and it can be used: a secure context, of an origin
+/// that is not opaque (a sandboxed frame's requests would be refused).
 fn locks() -> Option<LockManager> {
-    let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).ok()?;
+    let global = js_sys::global();
+    if Reflect::get(&global, &"origin".into()).ok()?.as_string()? == "null" {
+        return None;
+    }
+    let navigator = Reflect::get(&global, &"navigator".into()).ok()?;
     let locks = Reflect::get(&navigator, &"locks".into()).ok()?;
     (locks.is_object()).then(|| locks.unchecked_into())
 }
@@ -83,8 +91,14 @@ fn lock(locks: &LockManager, name: &str, keep: bool, then: impl FnOnce() + 'stat
             JsValue::UNDEFINED
         }
     });
-    // A refused request (the page unloading) leaves nothing to do.
-    let _ = locks.request(name, &callback);
+    // A refused request (the page unloading, say) leaves nothing to do; caught, so that the
+    // console does not report it.
+    thread_local! {
+        static IGNORE: Closure<dyn FnMut(JsValue)> = Closure::new(|_| {});
+    }
+    IGNORE.with(|ignore| {
+        let _ = locks.request(name, &callback).catch(ignore);
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -399,6 +413,11 @@ impl Election {
         let _ = self.channel.post_message(m);
     }
 
+    /// Whether the messages waiting for a host fill the queue.
+    fn full(&self) -> bool {
+        self.state.borrow().queue.len() >= WAITING
+    }
+
     fn client(&self, remote: &Rc<RemoteInner>) -> String {
         let mut st = self.state.borrow_mut();
         st.next += 1;
@@ -601,11 +620,9 @@ impl Remote {
     /// uses it.
     pub fn disconnect(&self, nsp: &str) {
         let inner = &self.inner;
-        let (was_up, failed) = {
+        let (was_up, failed, said) = {
             let mut st = inner.st.borrow_mut();
-            if st.want.remove(nsp).is_none() && !st.up.contains(nsp) {
-                return;
-            }
+            st.want.remove(nsp);
             let failed: Vec<u64> = st
                 .acks
                 .iter()
@@ -615,9 +632,13 @@ impl Remote {
             for id in &failed {
                 st.acks.remove(id);
             }
-            (st.up.remove(nsp), failed)
+            (st.up.remove(nsp), failed, st.hello_said)
         };
-        inner.post(message(&[("t", "disconnect".into()), ("nsp", nsp.into())]));
+        // Told even when this side thinks the namespace is gone (the server disconnected it):
+        // the host counts this manager among its users until then.
+        if said {
+            inner.post(message(&[("t", "disconnect".into()), ("nsp", nsp.into())]));
+        }
         if was_up {
             inner.deliver(made(
                 EventKind::Disconnect,
@@ -641,6 +662,9 @@ impl Remote {
         ack: Option<Option<Millis>>,
     ) -> Result<Option<u64>, crate::session::EmitError> {
         let inner = &self.inner;
+        if inner.election.full() {
+            return Err(crate::session::EmitError::BufferFull);
+        }
         let id = ack.map(|_| {
             let mut st = inner.st.borrow_mut();
             st.next += 1;
@@ -788,20 +812,13 @@ impl RemoteInner {
     /// The host is gone: what was connected disconnects ("transport close"), what waited for
     /// an ack fails, and this manager says hello again, to the next host, as a reconnection.
     fn lost(&self) {
-        let (open, up, acks, want) = {
+        let (open, up, acks, said) = {
             let mut st = self.st.borrow_mut();
             let open = std::mem::take(&mut st.open) || !st.transport.is_empty();
             st.transport = "";
-            st.hello_said = false;
             let up: Vec<String> = st.up.drain().collect();
             let acks: Vec<(u64, String)> = st.acks.drain().collect();
-            let want: Vec<(String, Option<Option<String>>)> = st
-                .want
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            st.reconnecting = !want.is_empty();
-            (open, up, acks, want)
+            (open, up, acks, std::mem::take(&mut st.hello_said))
         };
         if open {
             self.deliver(made(
@@ -822,12 +839,33 @@ impl RemoteInner {
         for (id, nsp) in acks {
             self.deliver(made(EventKind::AckFailed, &nsp, None, Some(id)));
         }
-        if want.is_empty() {
+        // What the listeners left: a manager dropped meanwhile says nothing more, one that
+        // disconnected a namespace does not ask for it again.
+        let id = self.id.borrow().clone();
+        if !said || !self.election.state.borrow().clients.contains_key(&id) {
             return;
         }
-        self.deliver(made(EventKind::ReconnectAttempt, "", None, Some(1)));
+        let want: Vec<(String, Option<Option<String>>)> = {
+            let mut st = self.st.borrow_mut();
+            st.reconnecting = !st.want.is_empty();
+            st.want
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        };
+        if !want.is_empty() {
+            self.deliver(made(EventKind::ReconnectAttempt, "", None, Some(1)));
+            if !self.election.state.borrow().clients.contains_key(&id) {
+                return;
+            }
+        }
+        // Said again even with nothing to connect, so that the new host counts this tab.
+        self.st.borrow_mut().hello_said = true;
+        self.election.to_host(&id, self.hello.clone());
         for (nsp, auth) in want {
-            self.post(connect_message(&nsp, &auth));
+            if self.st.borrow().want.contains_key(&nsp) {
+                self.post(connect_message(&nsp, &auth));
+            }
         }
     }
 
@@ -835,7 +873,6 @@ impl RemoteInner {
     fn receive(&self, m: &JsValue) {
         match text(m, "t").as_str() {
             "tabs" => (self.on_tabs)(number(m, "n").unwrap_or(0.0) as u32),
-            "lost" => self.lost(),
             "ev" => {
                 let Some(ev) = event_of(m) else { return };
                 let nsp = ev.nsp.as_str();
@@ -1039,6 +1076,11 @@ struct SharedState {
     transport: &'static str,
     /// The clients told of the current open.
     told: HashSet<String>,
+    /// The emit being made, whose ack may fail before its id is known (a transport that fails
+    /// as the packet is written): (client, the client's id, namespace).
+    emitting: Option<(String, u64, String)>,
+    /// The link's last ack id (its ids only grow): a later one can only be the emit's being made.
+    last_id: Option<u64>,
 }
 
 #[derive(Default)]
@@ -1047,8 +1089,12 @@ struct Ns {
     connected: bool,
     connecting: bool,
     sid: String,
-    /// The client asked for the auth payload.
+    /// The client whose auth connects the namespace (the first to connect it, while it uses
+    /// it), and how: its auth payload, or `None` to be asked at every connect.
     auth_from: Option<String>,
+    mode: Option<Option<String>>,
+    /// An auth payload was asked of `auth_from` and not given yet.
+    asked: bool,
 }
 
 #[derive(Default)]
@@ -1155,6 +1201,38 @@ impl Shared {
         for nsp in nss {
             self.part(id, &nsp);
         }
+        // What is left of it in namespaces it no longer counts in (refused ones): its acks
+        // and rooms.
+        let (cancel, recount) = {
+            let mut st = self.st.borrow_mut();
+            let cancel: Vec<(u64, String)> = st
+                .acks
+                .iter()
+                .filter(|(_, (c, _, _))| c == id)
+                .map(|(h, (_, _, n))| (*h, n.clone()))
+                .collect();
+            for (h, _) in &cancel {
+                st.acks.remove(h);
+            }
+            let mut recount = Vec::new();
+            st.rooms.retain(|key, hold| {
+                let before = hold.clients.len();
+                hold.clients.retain(|c| c != id);
+                if hold.clients.len() != before && !hold.clients.is_empty() {
+                    recount.push(key.clone());
+                }
+                !hold.clients.is_empty()
+            });
+            (cancel, recount)
+        };
+        if let Some(link) = self.link() {
+            for (h, nsp) in cancel {
+                link.cancel_ack(&nsp, h);
+            }
+        }
+        for (nsp, room) in recount {
+            self.recount(&nsp, &room);
+        }
         if !self.st.borrow().clients.is_empty() {
             self.count();
             return false;
@@ -1170,7 +1248,7 @@ impl Shared {
     /// disconnects it.
     fn part(&self, id: &str, nsp: &str) {
         let link = self.link();
-        let (last, leave, recount, cancel) = {
+        let (last, leave, recount, cancel, ask) = {
             let mut st = self.st.borrow_mut();
             let Some(ns) = st.ns.get_mut(nsp) else { return };
             let before = ns.clients.len();
@@ -1182,6 +1260,14 @@ impl Shared {
             if last {
                 ns.connected = false;
                 ns.connecting = false;
+                ns.asked = false;
+            }
+            // The client asked for the auth leaves before giving it: the next one is asked.
+            let ask = (ns.asked && ns.auth_from.as_deref() == Some(id))
+                .then(|| ns.clients.first().cloned())
+                .flatten();
+            if ask.is_some() {
+                ns.auth_from = ask.clone();
             }
             let mut leave = Vec::new();
             let mut recount = Vec::new();
@@ -1207,8 +1293,11 @@ impl Shared {
             for h in &cancel {
                 st.acks.remove(h);
             }
-            (last, leave, recount, cancel)
+            (last, leave, recount, cancel, ask)
         };
+        if let Some(to) = ask {
+            self.post_event(&to, &made(EventKind::AuthRequest, nsp, None, None), None);
+        }
         let Some(link) = link else { return };
         for h in cancel {
             link.cancel_ack(nsp, h);
@@ -1234,38 +1323,47 @@ impl Shared {
         match t {
             "connect" => {
                 self.opened(id);
-                let (connected, start) = {
+                let mode = if field(m, "ask").is_truthy() {
+                    None
+                } else {
+                    Some(text_or_none(m, "auth"))
+                };
+                let (connected, mode) = {
                     let mut st = self.st.borrow_mut();
                     let ns = st.ns.entry(nsp.clone()).or_default();
                     if !ns.clients.iter().any(|c| c == id) {
                         ns.clients.push(id.into());
                     }
-                    let start = !ns.connected && !ns.connecting;
-                    if start {
+                    if !ns.connected && !ns.connecting {
                         ns.connecting = true;
                         ns.auth_from = Some(id.into());
+                        ns.mode = mode;
                     }
-                    (ns.connected.then(|| ns.sid.clone()), start)
+                    (ns.connected.then(|| ns.sid.clone()), ns.mode.clone())
                 };
                 if let Some(sid) = connected {
                     let mut ev = made(EventKind::Connect, &nsp, None, None);
                     ev.text = sid;
                     self.post_event(id, &ev, None);
-                } else if start {
-                    if field(m, "ask").is_truthy() {
-                        link.connect_asking_auth(&nsp);
-                    } else {
-                        link.connect(&nsp, text_or_none(m, "auth"));
-                    }
+                    return;
+                }
+                // Asked again while it connects changes nothing; asked after the session gave
+                // up (or with reconnection off), it starts again.
+                match mode {
+                    Some(auth) => link.connect(&nsp, auth),
+                    None => link.connect_asking_auth(&nsp),
                 }
             }
             "auth" => {
-                let from = self
-                    .st
-                    .borrow()
-                    .ns
-                    .get(&nsp)
-                    .and_then(|ns| ns.auth_from.clone());
+                let from = {
+                    let mut st = self.st.borrow_mut();
+                    let ns = st.ns.get_mut(&nsp);
+                    let from = ns.as_ref().and_then(|ns| ns.auth_from.clone());
+                    if let (Some(ns), true) = (ns, from.as_deref() == Some(id)) {
+                        ns.asked = false;
+                    }
+                    from
+                };
                 if from.as_deref() == Some(id) {
                     link.provide_auth(&nsp, text_or_none(m, "auth"));
                 }
@@ -1277,16 +1375,22 @@ impl Shared {
                 if self.room(id, &nsp, &mut data, local) {
                     return;
                 }
-                match link.emit(&nsp, data, bins(m), ack_of(m, "ack")) {
+                self.st.borrow_mut().emitting = local.map(|l| (id.to_string(), l, nsp.clone()));
+                let sent = link.emit(&nsp, data, bins(m), ack_of(m, "ack"));
+                // Still there unless its ack already failed, reported to the client.
+                let pending = self.st.borrow_mut().emitting.take();
+                match sent {
                     Ok(Some(h)) => {
-                        if let Some(local) = local {
-                            self.st.borrow_mut().acks.insert(h, (id.into(), local, nsp));
+                        let mut st = self.st.borrow_mut();
+                        st.last_id = Some(h);
+                        if let Some(p) = pending {
+                            st.acks.insert(h, p);
                         }
                     }
                     Ok(None) => {}
                     Err(_) => {
                         // The send buffer is full: this emit is refused.
-                        if let Some(local) = local {
+                        if let Some((_, local, _)) = pending {
                             self.post_event(
                                 id,
                                 &made(EventKind::AckFailed, &nsp, None, Some(local)),
@@ -1458,6 +1562,13 @@ impl Shared {
                         st.open = None;
                         st.told.clear();
                     }
+                    EventKind::ReconnectFailed => {
+                        // The session gave up: the next connect of a tab starts again, with
+                        // that tab's auth.
+                        for ns in st.ns.values_mut() {
+                            ns.connecting = false;
+                        }
+                    }
                     _ => {}
                 }
                 st.transport = self
@@ -1470,8 +1581,10 @@ impl Shared {
             } else {
                 match ev.kind {
                     EventKind::Ack | EventKind::AckFailed => {
-                        let Some((client, local, _)) = ev.id.and_then(|h| st.acks.remove(&h))
-                        else {
+                        let found = ev.id.and_then(|h| st.acks.remove(&h));
+                        let new = ev.id > st.last_id;
+                        let found = found.or_else(|| if new { st.emitting.take() } else { None });
+                        let Some((client, local, _)) = found else {
                             return;
                         };
                         (vec![client], Some(local))
@@ -1523,6 +1636,7 @@ impl Shared {
                                     .filter(|a| ns.clients.contains(a))
                                     .or_else(|| ns.clients.first().cloned());
                                 ns.auth_from = from.clone();
+                                ns.asked = from.is_some();
                                 if from.is_none() {
                                     no_auth = true;
                                 }
