@@ -1959,3 +1959,60 @@ async fn futures_join<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output
     .await;
     (ra.unwrap(), rb.unwrap())
 }
+
+/// A shared socket the server disconnects: every manager's socket sees it; each connects again
+/// with `open()`, on one socket again; once both are done with it, the connection closes (no
+/// manager is left counted for the namespace, the one that disconnected after the server did
+/// included).
+#[wasm_bindgen_test]
+async fn shared_managers_after_a_server_disconnect() {
+    for (server, url) in servers() {
+        let opts = || {
+            Options::default()
+                .shared_as(format!("kick-test-{server}"))
+                .transports(&[Transport::WebSocket])
+        };
+        let a = connected(server, url, opts()).await;
+        let b = connected(server, url, opts()).await;
+        let reasons = Rc::new(RefCell::new(Vec::new()));
+        let mut subs = Vec::new();
+        for (name, s) in [("a", &a), ("b", &b)] {
+            let r = Rc::clone(&reasons);
+            subs.push(s.on_disconnect(move |why| r.borrow_mut().push((name, why))));
+        }
+        a.emit("kick", &()).unwrap();
+        until("both disconnected by the server", || {
+            reasons.borrow().len() == 2
+        })
+        .await;
+        assert!(reasons
+            .borrow()
+            .iter()
+            .all(|(_, why)| *why == DisconnectReason::IoServerDisconnect));
+        sleep(SETTLE).await;
+        assert!(
+            !a.connected() && !b.connected(),
+            "[{server}] nothing reconnects by itself"
+        );
+
+        a.open();
+        within(WAIT, "a again", a.wait_connected()).await.unwrap();
+        b.open();
+        within(WAIT, "b again", b.wait_connected()).await.unwrap();
+        assert_eq!(a.id(), b.id(), "[{server}] one socket again");
+
+        // The server disconnects them again; b is done with it, then a: the connection closes.
+        a.emit("kick", &()).unwrap();
+        until("both disconnected again", || reasons.borrow().len() == 4).await;
+        b.disconnect();
+        a.open();
+        within(WAIT, "a once more", a.wait_connected())
+            .await
+            .unwrap();
+        a.disconnect();
+        until("the connection closed with its last user", || {
+            a.manager().transport().is_none()
+        })
+        .await;
+    }
+}
