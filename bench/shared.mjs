@@ -8,7 +8,10 @@
 //   burst n -> emits n "tick" events to the asking socket (shared: one socket, every tab gets
 //              them; unshared: each tab asks for its own)
 //
-// usage: node --expose-gc bench/shared.mjs   (BENCH_TABS=5 BENCH_EVENTS=20000 BENCH_REPS=3)
+// BENCH_DOOR=rust measures the Rust API's `Options::shared` instead, on pages running the
+// `SharedTab` of tests/chaos/rust-page (build it first: bash tests/chaos/build-rust-page.sh).
+//
+// usage: node --expose-gc bench/shared.mjs   (BENCH_TABS=5 BENCH_EVENTS=20000 BENCH_REPS=3 BENCH_DOOR=js)
 import http from "node:http";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
@@ -21,14 +24,16 @@ const REPO = path.resolve(HERE, "..");
 const TABS = Number(process.env.BENCH_TABS || 5);
 const EVENTS = Number(process.env.BENCH_EVENTS || 20000);
 const REPS = Number(process.env.BENCH_REPS || 3);
+const RUST = process.env.BENCH_DOOR == "rust";
 if (!global.gc) throw new Error("run with node --expose-gc");
 
 const server = http.createServer(async (req, res) => {
   const url = new URL(req.url, "http://x");
   if (url.pathname == "/") return res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>bench</title>");
-  if (!url.pathname.startsWith("/pkg/")) return res.writeHead(404).end();
+  const dir = url.pathname.startsWith("/pkg/") ? "pkg" : url.pathname.startsWith("/rust/") ? "tests/pages/chaos-rust" : null;
+  if (!dir) return res.writeHead(404).end();
   try {
-    const body = await readFile(path.join(REPO, "pkg", path.basename(url.pathname)));
+    const body = await readFile(path.join(REPO, dir, path.basename(url.pathname)));
     const type = url.pathname.endsWith(".wasm") ? "application/wasm" : "text/javascript";
     res.writeHead(200, { "content-type": type }).end(body);
   } catch {
@@ -67,20 +72,28 @@ try {
       for (let i = 0; i < TABS; i++) {
         const page = await context.newPage();
         await page.goto(base + "/");
-        await page.evaluate(() => import("/pkg/index.js"));
+        await page.evaluate((rust) => (rust ? import("/rust/rtio_chaos_page.js").then((m) => m.default()) : import("/pkg/index.js")), RUST);
         pages.push(page);
       }
       await new Promise((r) => setTimeout(r, 300));
       const before = heap();
       for (const page of pages)
-        await page.evaluate(async (shared) => {
+        await page.evaluate(async ({ shared, rust, url }) => {
+          if (rust) {
+            const m = await import("/rust/rtio_chaos_page.js");
+            const t = new m.SharedTab(url, shared);
+            // The emit of a socket of the npm package's, for the measure below.
+            window.s = { emit: (ev, n) => t.emit(ev, JSON.stringify([n])), t };
+            while (!t.connected()) await new Promise((r) => setTimeout(r, 5));
+            return;
+          }
           const { io } = await import("/pkg/index.js");
           const s = (window.s = io({ shared, forceNew: !shared, transports: ["websocket"] }));
           await new Promise((resolve, reject) => {
             s.once("connect", resolve);
             s.once("connect_error", reject);
           });
-        }, shared);
+        }, { shared, rust: RUST, url: base });
       await new Promise((r) => setTimeout(r, 500));
       clients = io.engine.clientsCount;
       perTab.push((heap() - before) / TABS);
@@ -89,6 +102,7 @@ try {
         new Promise((resolve) => {
           let got = 0;
           const t0 = performance.now();
+          if (window.s.t) return window.s.t.when("tick", n, () => resolve(performance.now() - t0));
           window.s.on("tick", () => ++got == n && resolve(performance.now() - t0));
         });
       const waits = pages.map((p) => p.evaluate(start, EVENTS));
@@ -102,7 +116,7 @@ try {
     }
     results[label] = { clients, heapPerTab: median(perTab), eventsPerTab: median(rates) };
     console.log(
-      `${label}: ${TABS} tabs, ${clients} connection(s) at the server, server heap ${(median(perTab) / 1024).toFixed(1)} KiB per tab, ` +
+      `${RUST ? "Rust API, " : ""}${label}: ${TABS} tabs, ${clients} connection(s) at the server, server heap ${(median(perTab) / 1024).toFixed(1)} KiB per tab, ` +
         `${Math.round(median(rates)).toLocaleString("en")} events/s per tab (median of ${rates.length} tabs over ${REPS} runs of ${EVENTS} events)`,
     );
   }

@@ -11,4 +11,6 @@ self.onconnect = (e) => {
   const port = e.ports[0];
   const handle = serve((m) => port.postMessage(m));
   port.onmessage = (e) => handle(e.data);
+  // The tab waits for this before it says anything (see `port` in shared.js).
+  port.postMessage({ t: "up" });
 };

@@ -267,27 +267,34 @@ export class Remote {
  * the election if it cannot start), else the election.
  */
 function port(onMessage, onLost, wasm) {
-  if (globalThis.SharedWorker) {
+  if (globalThis.SharedWorker && globalThis.origin != "null") {
     try {
       const w = new SharedWorker(new URL("./shared-worker.js", import.meta.url), { type: "module", name: "rtio" });
       let fallback = null;
-      const sent = [];
-      w.onerror = () => {
-        // The worker did not start (blocked by a policy, say): elect a tab instead.
-        if (fallback) return;
+      /** What waits for the worker's first word, in order (null once it spoke). */
+      let held = [];
+      const fall = () => {
+        if (fallback || !held) return;
+        w.port.close();
         fallback = election(wasm).client(onMessage, onLost);
-        for (const m of sent.splice(0)) fallback.post(m);
+        for (const m of held.splice(0)) fallback.post(m);
       };
+      // The worker did not start (its script blocked by a policy, or missing): an error, or,
+      // where the browser reports none (a worker that failed as another tab attached to it),
+      // silence. Either way a tab is elected instead.
+      w.onerror = fall;
+      const wait = setTimeout(fall, WORKER_WAIT);
       w.port.onmessage = (e) => {
-        sent.length = 0;
-        onMessage(e.data);
+        if (e.data.t != "up") return onMessage(e.data);
+        clearTimeout(wait);
+        if (fallback) return;
+        for (const m of held) w.port.postMessage(m);
+        held = null;
       };
       return {
         post(m) {
           if (fallback) return fallback.post(m);
-          // Kept until the worker first answers, to be sent again if it never starts.
-          if (sent.length < 1e4) sent.push(m);
-          w.port.postMessage(m);
+          held ? held.push(m) : w.port.postMessage(m);
         },
         close: () => (fallback ? fallback.close() : w.port.close()),
       };
@@ -297,6 +304,9 @@ function port(onMessage, onLost, wasm) {
   }
   return election(wasm).client(onMessage, onLost);
 }
+
+/** How long a SharedWorker may take to start before a tab is elected instead, in ms. */
+const WORKER_WAIT = 5000;
 
 let elected;
 

@@ -244,7 +244,7 @@ async function hostStats(worker) {
   if (worker) {
     const w = new SharedWorker(new URL("/pkg/shared-worker.js", location.href), { type: "module", name: "rtio" });
     return new Promise((resolve) => {
-      w.port.onmessage = (e) => (w.port.close(), resolve(e.data));
+      w.port.onmessage = (e) => e.data.t == "stats" && (w.port.close(), resolve(e.data));
       w.port.postMessage({ t: "stats" });
     });
   }

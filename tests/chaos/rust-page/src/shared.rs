@@ -1,6 +1,6 @@
-//! A tab of the Rust API's shared-connection tests (tests/js/shared-rust.test.mjs): one socket
-//! made with `Options::shared` (or not), what it receives, and the calls the test makes from
-//! each page.
+//! A tab of the Rust API's shared-connection tests (tests/js/shared-rust.test.mjs) and benchmark
+//! (bench/shared.mjs): one socket made with `Options::shared` (or not), what it receives, and the
+//! calls made from each page.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -26,6 +26,7 @@ pub struct SharedTab {
     connects: Rc<Cell<u32>>,
     rooms: RefCell<Vec<Room>>,
     others: RefCell<Vec<Socket>>,
+    later: RefCell<Vec<Subscription>>,
     _subs: Vec<Subscription>,
     _manager: ManagerSubscription,
 }
@@ -68,6 +69,7 @@ impl SharedTab {
             connects,
             rooms: RefCell::new(Vec::new()),
             others: RefCell::new(Vec::new()),
+            later: RefCell::new(Vec::new()),
             _subs: subs,
             _manager: manager,
         })
@@ -183,5 +185,17 @@ impl SharedTab {
 
     pub fn disconnect(&self) {
         self.socket.disconnect();
+    }
+
+    /// Calls `f` when the `n`th `event` arrives from now (for bench/shared.mjs).
+    pub fn when(&self, event: &str, n: u32, f: js_sys::Function) {
+        let got = Rc::new(Cell::new(0u32));
+        let sub = self.socket.on(event, move |_: Value| {
+            got.set(got.get() + 1);
+            if got.get() == n {
+                let _ = f.call0(&JsValue::NULL);
+            }
+        });
+        self.later.borrow_mut().push(sub);
     }
 }
