@@ -340,9 +340,7 @@ function election(wasm) {
     let h = serving.get(id);
     if (!h) {
       const local = clients.get(id);
-      const post = local
-        ? (m) => queueMicrotask(() => clients.get(id)?.[0](m))
-        : (m) => channel.postMessage({ k: "to-client", to: id, m });
+      const post = local ? (m) => queueMicrotask(() => clients.get(id)?.[0](m)) : (m) => toClient(id, m);
       const handle = serve(post);
       // A client that leaves (each new connection of a tab's Manager is a new client), or
       // whose tab closes, is forgotten here too.
@@ -359,6 +357,24 @@ function election(wasm) {
     }
     return h;
   };
+  /**
+   * What the host posts to clients of other tabs, gathered until the microtask that sends it:
+   * a message told to several clients goes once, with their ids (each tab reads every message
+   * on the channel, so one per client would cost each tab as many).
+   */
+  let batch = null;
+  const toClient = (id, m) => {
+    if (!batch) {
+      batch = new Map();
+      queueMicrotask(() => {
+        const sent = batch;
+        batch = null;
+        for (const [m, to] of sent) channel.postMessage(to.length == 1 ? { k: "to-client", to: to[0], m } : { k: "to-clients", to, m });
+      });
+    }
+    const to = batch.get(m);
+    to ? to.push(id) : batch.set(m, [id]);
+  };
   const hostIs = (id) => {
     if (hostId == id) return;
     const had = hostId;
@@ -374,6 +390,7 @@ function election(wasm) {
     else if (d.k == "who") serving && channel.postMessage({ k: "host", id: TAB });
     else if (d.k == "to-host") serving && d.host == TAB && handler(d.from)(d.m);
     else if (d.k == "to-client") clients.get(d.to)?.[0](d.m);
+    else if (d.k == "to-clients") for (const id of d.to) clients.get(id)?.[0](d.m);
   };
   LOCKS?.request(
     "rtio-shared-host",

@@ -164,31 +164,42 @@ const REASONS: [DisconnectReason; 8] = [
     DisconnectReason::ForcedClose,
 ];
 
-/// A session event as a message (`id` in place of its own, for an ack routed to a tab).
+/// A session event as a message (`id` in place of its own, for an ack routed to a tab). Only
+/// the fields the event has are set: each is a call out of the wasm, paid for every tab.
 fn event_message(ev: &Event, id: Option<u64>, transport: &str) -> JsValue {
-    message(&[
+    let mut fields: Vec<(&str, JsValue)> = vec![
         ("t", "ev".into()),
         ("kind", (ev.kind as u32).into()),
         ("nsp", ev.nsp.as_str().into()),
-        ("text", ev.text.as_str().into()),
-        ("data", str_value(ev.data.as_deref())),
-        (
-            "id",
-            id.or(ev.id).map_or(JsValue::NULL, |n| (n as f64).into()),
-        ),
-        (
-            "bins",
-            ev.attachments.clone().map_or(JsValue::NULL, Into::into),
-        ),
-        ("reason", str_value(ev.reason.map(DisconnectReason::as_str))),
-        (
-            "timeout",
-            matches!(ev.failure, Some(AckFailure::Timeout)).into(),
-        ),
-        ("recovered", ev.recovered.into()),
-        ("offset", ev.offset.into()),
-        ("transport", transport.into()),
-    ])
+    ];
+    if !ev.text.is_empty() {
+        fields.push(("text", ev.text.as_str().into()));
+    }
+    if let Some(data) = &ev.data {
+        fields.push(("data", data.as_str().into()));
+    }
+    if let Some(id) = id.or(ev.id) {
+        fields.push(("id", (id as f64).into()));
+    }
+    if let Some(bins) = &ev.attachments {
+        fields.push(("bins", bins.into()));
+    }
+    if let Some(reason) = ev.reason {
+        fields.push(("reason", reason.as_str().into()));
+    }
+    if matches!(ev.failure, Some(AckFailure::Timeout)) {
+        fields.push(("timeout", true.into()));
+    }
+    if ev.recovered {
+        fields.push(("recovered", true.into()));
+    }
+    if ev.offset {
+        fields.push(("offset", true.into()));
+    }
+    if ev.nsp.is_empty() {
+        fields.push(("transport", transport.into()));
+    }
+    message(&fields)
 }
 
 /// The session event of an `ev` message.
@@ -453,6 +464,30 @@ impl Election {
         }
     }
 
+    /// The host's message `m` to the clients `to`: one message on the channel for all those of
+    /// other tabs (each tab reads every message on the channel, so one per client would cost
+    /// each tab as many).
+    fn to_clients(&self, to: &[String], m: JsValue) {
+        let (local, others): (Vec<&String>, Vec<&String>) = to
+            .iter()
+            .partition(|id| id.split('.').next() == Some(self.tab.as_str()));
+        match others.len() {
+            0 => {}
+            1 => self.to_client(others[0], m.clone()),
+            _ => {
+                let ids: Array = others.iter().map(|id| JsValue::from_str(id)).collect();
+                self.broadcast(&message(&[
+                    ("k", "to-clients".into()),
+                    ("to", ids.into()),
+                    ("m", m.clone()),
+                ]));
+            }
+        }
+        for id in local {
+            self.to_client(id, m.clone());
+        }
+    }
+
     /// The host's message `m` to client `to`.
     fn to_client(&self, to: &str, m: JsValue) {
         if to.split('.').next() == Some(self.tab.as_str()) {
@@ -520,6 +555,23 @@ impl Election {
                 let remote = self.state.borrow().clients.get(&to).and_then(Weak::upgrade);
                 if let Some(remote) = remote {
                     remote.receive(&field(&d, "m"));
+                }
+            }
+            "to-clients" => {
+                let Ok(to) = field(&d, "to").dyn_into::<Array>() else {
+                    return;
+                };
+                let m = field(&d, "m");
+                // Only this page's, which the message names first by their tab.
+                let remotes: Vec<Rc<RemoteInner>> = {
+                    let st = self.state.borrow();
+                    to.iter()
+                        .filter_map(|id| id.as_string())
+                        .filter_map(|id| st.clients.get(&id).and_then(Weak::upgrade))
+                        .collect()
+                };
+                for remote in remotes {
+                    remote.receive(&m);
                 }
             }
             _ => {}
@@ -973,6 +1025,12 @@ impl Host {
     fn post(&self, to: &str, m: JsValue) {
         if let Some(e) = self.election.upgrade() {
             e.to_client(to, m);
+        }
+    }
+
+    fn post_all(&self, to: &[String], m: JsValue) {
+        if let Some(e) = self.election.upgrade() {
+            e.to_clients(to, m);
         }
     }
 
@@ -1654,8 +1712,11 @@ impl Shared {
                 link.provide_auth(&ev.nsp, None);
             }
         }
-        for c in to {
-            self.post_event(&c, &ev, id);
+        if !to.is_empty() {
+            let transport = self.st.borrow().transport;
+            if let Some(h) = self.host.upgrade() {
+                h.post_all(&to, event_message(&ev, id, transport));
+            }
         }
     }
 }

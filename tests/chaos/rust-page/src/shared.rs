@@ -187,6 +187,10 @@ impl SharedTab {
         self.socket.disconnect();
     }
 
+    pub fn open(&self) {
+        self.socket.open();
+    }
+
     /// Calls `f` when the `n`th `event` arrives from now (for bench/shared.mjs).
     pub fn when(&self, event: &str, n: u32, f: js_sys::Function) {
         let got = Rc::new(Cell::new(0u32));
