@@ -501,6 +501,40 @@ describe("attachRooms (Node socket.io, in process)", () => {
   }
   const test = (name, body) => it(name, { timeout: TEST_MS }, body);
 
+  test("a socket over its relay rate is not read for a while (ws pause), then is read again and answered", async () => {
+    const paused = [];
+    const { io, url } = await serve((server) => attachRooms(server, { limits: { relaysPerSecond: 10, relayBurst: 10 } }));
+    // Each socket's WebSocket, watched for the pause and the resume that follows.
+    io.on("connection", (socket) => {
+      const ws = socket.conn.transport.socket;
+      const { pause, resume } = ws;
+      ws.pause = function () {
+        paused.push(["pause", Date.now()]);
+        return pause.call(this);
+      };
+      ws.resume = function () {
+        paused.push(["resume", Date.now()]);
+        return resume.call(this);
+      };
+    });
+    const a = await client(url, { transports: ["websocket"] });
+    const b = await client(url, { transports: ["websocket"] });
+    const room = roomName("flood");
+    await join(a, room);
+    await join(b, room);
+    const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => a.timeout(WAIT_MS).emitWithAck("rtio:to", room, "n", i)));
+    const ok = replies.filter((r) => r.ok).length;
+    assert.ok(ok >= 10 && ok < 50, `${ok} of 50 relayed`);
+    assert.equal(replies.filter((r) => r.error == "rate limited").length, 50 - ok);
+    assert.equal(paused[0]?.[0], "pause", JSON.stringify(paused));
+    assert.equal(paused[1]?.[0], "resume", JSON.stringify(paused));
+    assert.ok(paused[1][1] - paused[0][1] >= 90, `resumed after ${paused[1][1] - paused[0][1]} ms`);
+    // Once rested, the socket is read and answered as before.
+    await new Promise((r) => setTimeout(r, 1100));
+    assert.deepEqual(await a.timeout(WAIT_MS).emitWithAck("rtio:to", room, "n", "after"), { ok: true });
+    await next(b, "rtio:room", (_room, _event, _from, n) => n === "after");
+  });
+
   test("serves a Namespace given instead of the Server, and only that one", async () => {
     const { url } = await serve((io) => {
       attachRooms(io.of("/rooms"));
