@@ -1845,11 +1845,12 @@ async fn shared_managers_share_one_connection() {
         }
         a.emit_many("emit-back", &[&"news", &1]).unwrap();
         until("the event at both", || news.borrow().len() == 2).await;
-        let (ra, rb) = futures_join(
+        // Both go out as they are made; then each is awaited.
+        let (ra, rb) = (
             a.emit_with_ack::<String, _>("echo", &"from a"),
             b.emit_with_ack::<String, _>("echo", &"from b"),
-        )
-        .await;
+        );
+        let (ra, rb) = (ra.await, rb.await);
         assert_eq!(
             (ra.unwrap(), rb.unwrap()),
             ("from a".into(), "from b".into())
@@ -1933,31 +1934,6 @@ async fn shared_managers_share_one_connection() {
         assert_eq!(r, "still");
         b.disconnect();
     }
-}
-
-/// Both futures, polled together.
-async fn futures_join<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
-    let (mut a, mut b) = (pin!(a), pin!(b));
-    let (mut ra, mut rb) = (None, None);
-    poll_fn(|cx| {
-        if ra.is_none() {
-            if let Poll::Ready(v) = a.as_mut().poll(cx) {
-                ra = Some(v);
-            }
-        }
-        if rb.is_none() {
-            if let Poll::Ready(v) = b.as_mut().poll(cx) {
-                rb = Some(v);
-            }
-        }
-        if ra.is_some() && rb.is_some() {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
-    })
-    .await;
-    (ra.unwrap(), rb.unwrap())
 }
 
 /// A shared socket the server disconnects: every manager's socket sees it; each connects again
