@@ -2,9 +2,14 @@
 # Benchmark rtio vs socket.io-client vs a raw WebSocket baseline in headless Chromium.
 # Usage: bash bench/run.sh   (counts: see the BENCH_* variables in bench/run.mjs)
 #        bash bench/run.sh micro   (the client's own work per event: bench/micro.mjs)
+#        bash bench/run.sh size    (where the package's bytes go, beside the floor of its shape:
+#                                   bench/size.sh)
 set -euo pipefail
 BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$BENCH/.." && pwd)"
+if [ "${1:-}" = size ]; then
+  exec bash "$BENCH/size.sh"
+fi
 
 if [ ! -d "$BENCH/node_modules" ]; then
   if [ -f "$BENCH/package-lock.json" ]; then
