@@ -1,21 +1,22 @@
 //! The size floor of rtio's shape: what the npm wasm costs before any protocol. A wasm-bindgen
 //! export holding what the browser shell holds (a WebSocket and its four handlers, a fetch
 //! long-poll loop and a POST with their promise callbacks, a gloo timer, a microtask, the
-//! failure hook, the package's allocator), handing every frame to JS as it comes: no
-//! Engine.IO, no Socket.IO, no reconnection, no acks.
+//! package's failure hook, ack timer and allocator), handing every frame to JS as it comes:
+//! no Engine.IO, no Socket.IO, no reconnection, no acks.
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Timeout;
-use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use web_sys::{AbortController, Headers, MessageEvent, RequestInit, Response, WebSocket};
 
-// The package's own allocator (the same file), as in the npm wasm.
+// The package's own allocator, failure hook and ack timer (the same files), as in the npm wasm.
 #[path = "../../src/shell/heap.rs"]
 #[allow(dead_code)]
 mod heap;
+#[path = "../../src/front/js_shared.rs"]
+mod js_shared;
 #[global_allocator]
 static HEAP: heap::Heap<heap::WasmPages> = heap::Heap::new(heap::WasmPages);
 
@@ -34,32 +35,6 @@ extern "C" {
     type Thenable;
     #[wasm_bindgen(method)]
     fn then(this: &Thenable, ok: &JsValue, err: &JsValue);
-}
-
-thread_local! {
-    static ON_FAILURE: RefCell<Option<Function>> = const { RefCell::new(None) };
-}
-
-/// The failure hook, as the package sets it.
-#[wasm_bindgen(js_name = setFailureHandler)]
-pub fn set_failure_handler(f: Function) {
-    ON_FAILURE.with(|h| {
-        if let Ok(mut h) = h.try_borrow_mut() {
-            *h = Some(f);
-        }
-    });
-    std::panic::set_hook(Box::new(|info| {
-        let message = info
-            .payload()
-            .downcast_ref::<&str>()
-            .copied()
-            .unwrap_or("panic");
-        ON_FAILURE.with(|h| {
-            if let Some(f) = h.try_borrow().ok().as_deref().and_then(Option::as_ref) {
-                let _ = f.call1(&JsValue::UNDEFINED, &JsValue::from_str(message));
-            }
-        })
-    }));
 }
 
 struct Inner {
