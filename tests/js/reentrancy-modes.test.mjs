@@ -139,18 +139,10 @@ const wsMode = {
   inFlight: true,
 };
 
-// The connections of the client `id` still open once they had WAIT ms to close.
-async function openAfterClose(mode, base, id) {
-  const end = Date.now() + WAIT;
-  let open;
-  while ((open = await mode.clients(base, id)).length && Date.now() < end) await poll();
-  return open;
-}
-
-// The connections of the client `id` once only `n` are left open, or WAIT ms have passed: the
-// server learns that a connection the client closed has closed a moment later (on a loaded
-// machine, after the client's next round trip).
-async function openSettled(mode, base, id, n) {
+// The connections of the client `id` once only `n` are left open (none by default), or WAIT ms
+// have passed: the server learns that a connection the client closed has closed a moment later
+// (on a loaded machine, after the client's next round trip).
+async function openAfterClose(mode, base, id, n = 0) {
   const end = Date.now() + WAIT;
   let open;
   while ((open = await mode.clients(base, id)).length > n && Date.now() < end) await poll();
@@ -372,7 +364,7 @@ function commonTests(m) {
       later: { connected: true, active: true },
       echo: m.echoed("back"),
     });
-    assert.equal((await openSettled(m, base, id, 1)).length, 1, `one ${m.link} open`);
+    assert.equal((await openAfterClose(m, base, id, 1)).length, 1, `one ${m.link} open`);
   });
 
   test("emits from connect, event, ack, disconnect and connect_error listeners are all sent, in call order", async (p, base) => {
