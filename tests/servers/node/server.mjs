@@ -217,6 +217,7 @@ function common(socket) {
       ack(...args);
     }
   });
+  socket.on("kick", () => socket.disconnect());
 }
 
 // How many times each `tally` key arrived, over every socket of the process.
@@ -260,7 +261,6 @@ io.of("/").on("connection", (socket) => {
     if (lastIsAck(args)) args.pop();
     if (typeof sid === "string" && typeof event === "string") io.of("/").to(sid).emit(event, ...args);
   });
-  socket.on("kick", () => socket.disconnect());
   // Node server only: hooks for the tests of what a client does with bad input.
   socket.on("raw", (frame) => {
     if (typeof frame === "string") socket.conn.write(frame);
