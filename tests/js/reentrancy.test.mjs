@@ -395,7 +395,7 @@ suite("re-entrancy of io()", ({ test: plainTest }) => {
       const r = await page.run(async ({ url, call, cause }) => {
         // A kick on `/second`: the Rust server (socketioxide) ignores a CONNECT that comes while
         // it still holds the socket it disconnected, which a disconnect handler (the rooms' one,
-        // on `/`) makes it do for a while; on `/second` the socket is gone at once.
+        // on `/`) makes it do for a while; on `/second` it is removed as the DISCONNECT is sent.
         const s = fresh(cause == "kick" ? url + "/second" : url);
         await connected(s, WAIT);
         s.on("connect", () => mark("connect"));

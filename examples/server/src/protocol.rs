@@ -277,7 +277,7 @@ fn on_ask<A: Adapter>(socket: SocketRef<A>, args: EventArgs) -> impl Future<Outp
 /// CONNECT for a namespace that still holds a socket of that id: one that has a disconnect
 /// handler (on `/`, the rooms' one) stays there until the handler's future has ended, so a
 /// client that connects again at once, from its disconnect listener, may never be answered.
-/// On `/second` no handler holds it: it is gone before the DISCONNECT reaches the client.
+/// On `/second` no handler holds it: it is removed in the same call that sends the DISCONNECT.
 fn on_kick<A: Adapter>(socket: SocketRef<A>) -> Ready<()> {
     let _ = socket.disconnect();
     ready(())
